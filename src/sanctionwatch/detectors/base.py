@@ -1,0 +1,147 @@
+"""The detector contract: frozen parameters, a pure ``detect`` function, a registry.
+
+Every detector is a module exposing ``Params`` (a frozen dataclass whose field names carry their
+units and whose defaults cite the published definition) and ``detect(data, params) -> events``.
+Detectors never touch files, the store or an engine: they take Polars frames and return a frame
+conforming to :data:`sanctionwatch.schema.EVENTS`, so the local and distributed engines can
+run them unchanged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, fields
+from typing import Any, Protocol, TypeVar
+
+import polars as pl
+
+from sanctionwatch.reference import ReferenceData
+from sanctionwatch.schema import EVENTS
+
+
+@dataclass(frozen=True)
+class Params:
+    """Base of every detector's parameters: frozen, validated, serialisable.
+
+    Subclasses declare fields whose names end in their unit (``_m``, ``_km``, ``_nm``, ``_h``,
+    ``_min``, ``_knots``, ``_deg``) and call :meth:`check` for ranges in ``__post_init__``.
+    """
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
+                raise ValueError(f"{type(self).__qualname__}.{f.name} must be >= 0, got {value}")
+
+    def to_dict(self) -> dict[str, Any]:
+        """Parameters as a plain dict (for run records and documentation)."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+@dataclass(frozen=True)
+class DetectionInput:
+    """What a detector sees.
+
+    ``tracks``: positions after :func:`sanctionwatch.tracks.prepare_tracks`, i.e. the
+    POSITIONS columns plus ``track_id`` (Int64, unique per plausible track of one MMSI), sorted
+    by ``track_id, timestamp``.
+    ``reports``: VESSEL_REPORTS rows sorted by ``mmsi, timestamp``.
+    ``removed``: positions taken out during preparation, with a ``reason`` column (sentinel
+    coordinates, duplicates); spoofing uses it.
+    ``reference``: ports, anchorages, coastline distance and zones.
+    """
+
+    tracks: pl.DataFrame
+    reports: pl.DataFrame
+    reference: ReferenceData
+    removed: pl.DataFrame | None = None
+
+
+P = TypeVar("P", bound=Params, contravariant=True)
+
+
+class DetectFn(Protocol[P]):
+    """Signature of a detector's ``detect`` function."""
+
+    def __call__(self, data: DetectionInput, params: P, /) -> pl.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Detector:
+    """A registered detector: its event type, parameter class and function."""
+
+    name: str
+    params_type: type[Params]
+    detect: Callable[[DetectionInput, Any], pl.DataFrame]
+    doc: str
+
+    def run(self, data: DetectionInput, params: Params | None = None) -> pl.DataFrame:
+        """Run with ``params`` (defaults when None) and conform the result to EVENTS."""
+        p = params if params is not None else self.params_type()
+        if not isinstance(p, self.params_type):
+            raise TypeError(f"{self.name}: expected {self.params_type.__name__}, got {type(p)}")
+        out = self.detect(data, p)
+        return EVENTS.conform(out) if out.height else EVENTS.empty()
+
+
+def event_id(event_type: str, mmsi: int, other_mmsi: int | None, start: object, key: str = "") -> str:
+    """Deterministic event id: 16 hex digits of SHA-1 over the defining keys."""
+    raw = f"{event_type}|{mmsi}|{other_mmsi if other_mmsi is not None else ''}|{start}|{key}"
+    return hashlib.sha1(raw.encode()).hexdigest()[:16]
+
+
+def with_event_ids(df: pl.DataFrame, key_cols: Iterable[str] = ()) -> pl.DataFrame:
+    """Add ``event_id`` to a frame that has event_type, mmsi, other_mmsi, start_time.
+
+    ``key_cols`` name extra columns that distinguish events of one vessel starting at the same
+    instant (e.g. ``subtype``, ``zone_id``).
+    """
+    keys = list(key_cols)
+    parts: list[pl.Expr] = [
+        pl.col("event_type"),
+        pl.col("mmsi").cast(pl.Utf8),
+        pl.col("other_mmsi").cast(pl.Utf8).fill_null(""),
+        pl.col("start_time").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"),
+        *[pl.col(k).cast(pl.Utf8).fill_null("") for k in keys],
+    ]
+    joined = pl.concat_str(parts, separator="|")
+    if "other_mmsi" not in df.columns:
+        df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("other_mmsi"))
+    return df.with_columns(
+        joined.map_elements(
+            lambda s: hashlib.sha1(s.encode()).hexdigest()[:16], return_dtype=pl.Utf8
+        ).alias("event_id")
+    )
+
+
+def details_json(values: Mapping[str, Any]) -> str:
+    """Serialise type-specific details deterministically (sorted keys)."""
+    return json.dumps(values, sort_keys=True, default=str)
+
+
+_REGISTRY: dict[str, Detector] = {}
+
+D = TypeVar("D", bound=Params)
+
+
+def register(name: str, params_type: type[Params], doc: str = "") -> Callable[
+    [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
+]:
+    """Decorator registering a detect function under the event type ``name``."""
+
+    def deco(
+        fn: Callable[[DetectionInput, Any], pl.DataFrame],
+    ) -> Callable[[DetectionInput, Any], pl.DataFrame]:
+        if name in _REGISTRY:
+            raise ValueError(f"detector {name!r} registered twice")
+        _REGISTRY[name] = Detector(name, params_type, fn, doc or (fn.__doc__ or "").strip())
+        return fn
+
+    return deco
+
+
+def registry() -> dict[str, Detector]:
+    """The registered detectors by event type (built-ins plus entry points)."""
+    return dict(_REGISTRY)

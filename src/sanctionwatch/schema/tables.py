@@ -1,0 +1,233 @@
+"""The canonical tables of sanctionwatch.
+
+Every table is declared here once; the Arrow schema, the Polars schema, the DuckDB DDL and the
+documentation tables in ``docs/schema.md`` are all derived from these declarations, so they
+cannot drift apart. Units are in the column names (``sog_knots``, ``draught_m``) and every
+timestamp is UTC.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+import pyarrow as pa
+
+UTC_TS = pa.timestamp("us", tz="UTC")
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column: name (with its unit), Arrow type, nullability and meaning."""
+
+    name: str
+    type: pa.DataType
+    doc: str
+    nullable: bool = True
+
+
+@dataclass(frozen=True)
+class Table:
+    """A canonical table: ordered columns plus a description."""
+
+    name: str
+    doc: str
+    columns: tuple[Column, ...]
+    primary_key: tuple[str, ...] = ()
+
+    @property
+    def names(self) -> list[str]:
+        """Column names in order."""
+        return [c.name for c in self.columns]
+
+    def arrow_schema(self) -> pa.Schema:
+        """The Arrow schema of the table."""
+        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
+
+    def polars_schema(self) -> dict[str, pl.DataType]:
+        """The Polars schema of the table (column name -> dtype)."""
+        empty = pl.from_arrow(self.arrow_schema().empty_table())
+        assert isinstance(empty, pl.DataFrame)
+        return dict(empty.schema)
+
+    def empty(self) -> pl.DataFrame:
+        """An empty Polars frame with this table's schema."""
+        return pl.DataFrame(schema=self.polars_schema())
+
+    def conform(self, df: pl.DataFrame) -> pl.DataFrame:
+        """Return ``df`` with exactly this table's columns, in order and cast to their types.
+
+        Missing nullable columns are added as nulls; extra columns are an error so that
+        nothing is silently dropped.
+        """
+        extra = set(df.columns) - set(self.names)
+        if extra:
+            raise ValueError(f"{self.name}: unexpected columns {sorted(extra)}")
+        schema = self.polars_schema()
+        exprs = []
+        for col in self.columns:
+            dtype = schema[col.name]
+            if col.name in df.columns:
+                exprs.append(pl.col(col.name).cast(dtype))
+            elif col.nullable:
+                exprs.append(pl.lit(None, dtype=dtype).alias(col.name))
+            else:
+                raise ValueError(f"{self.name}: required column {col.name!r} is missing")
+        return df.select(exprs)
+
+    def duckdb_ddl(self) -> str:
+        """``CREATE TABLE IF NOT EXISTS`` statement for DuckDB."""
+        cols = [f'"{c.name}" {_duck_type(c.type)}' for c in self.columns]
+        if self.primary_key:
+            cols.append("PRIMARY KEY (" + ", ".join(self.primary_key) + ")")
+        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
+
+    def markdown(self) -> str:
+        """A Markdown table documenting the columns."""
+        lines = [
+            f"### `{self.name}`",
+            "",
+            self.doc,
+            "",
+            "| column | type | null | meaning |",
+            "|---|---|---|---|",
+        ]
+        for c in self.columns:
+            lines.append(
+                f"| `{c.name}` | {_duck_type(c.type)} | {'yes' if c.nullable else 'no'} | {c.doc} |"
+            )
+        return "\n".join(lines) + "\n"
+
+
+def _duck_type(t: pa.DataType) -> str:
+    if pa.types.is_timestamp(t):
+        return "TIMESTAMPTZ"
+    if pa.types.is_int64(t):
+        return "BIGINT"
+    if pa.types.is_int32(t):
+        return "INTEGER"
+    if pa.types.is_int16(t):
+        return "SMALLINT"
+    if pa.types.is_int8(t):
+        return "TINYINT"
+    if pa.types.is_float64(t):
+        return "DOUBLE"
+    if pa.types.is_float32(t):
+        return "REAL"
+    if pa.types.is_boolean(t):
+        return "BOOLEAN"
+    if pa.types.is_string(t) or pa.types.is_large_string(t):
+        return "VARCHAR"
+    if pa.types.is_list(t) or pa.types.is_large_list(t):
+        return _duck_type(t.value_type) + "[]"
+    raise TypeError(f"no DuckDB type for {t}")
+
+
+_PROVENANCE = (
+    Column("source", pa.string(), "Input file the record came from (path as given).", False),
+    Column("record", pa.int64(), "1-based line (NMEA, CSV) or row (Parquet) number in `source`.", False),
+)
+
+POSITIONS = Table(
+    "positions",
+    "One AIS position report (message types 1, 2, 3, 18, 19, 27, or a position row of a CSV / "
+    "Parquet export). AIS 'not available' values are null.",
+    (
+        Column("mmsi", pa.int64(), "Maritime Mobile Service Identity as broadcast.", False),
+        Column("timestamp", UTC_TS, "Time of the report, UTC (receiver time).", False),
+        Column("lat", pa.float64(), "Latitude, WGS84 decimal degrees.", False),
+        Column("lon", pa.float64(), "Longitude, WGS84 decimal degrees.", False),
+        Column("sog_knots", pa.float32(), "Speed over ground, knots (null if 102.3 = n/a)."),
+        Column("cog_deg", pa.float32(), "Course over ground, degrees true (null if 360 = n/a)."),
+        Column("heading_deg", pa.float32(), "True heading, degrees (null if 511 = n/a)."),
+        Column("nav_status", pa.int8(), "Navigational status code 0-15 (ITU-R M.1371 table 45)."),
+        Column("msg_type", pa.int8(), "AIS message type, when known."),
+        Column("ais_class", pa.string(), "Transceiver class 'A' or 'B', when known."),
+        Column("receiver", pa.string(), "Receiving station or source tag (NMEA tag block `s:`)."),
+        *_PROVENANCE,
+    ),
+)
+
+VESSEL_REPORTS = Table(
+    "vessel_reports",
+    "Static and voyage data over time (AIS message types 5, 19, 24, or the static columns of a "
+    "CSV / Parquet export). One row per report; unchanged repeats are kept so that identity "
+    "and draught can be followed in time.",
+    (
+        Column("mmsi", pa.int64(), "MMSI the report was broadcast under.", False),
+        Column("timestamp", UTC_TS, "Time of the report, UTC.", False),
+        Column("imo", pa.int64(), "IMO number as broadcast (may fail its check digit)."),
+        Column("name", pa.string(), "Vessel name, upper case, trimmed ('@' padding removed)."),
+        Column("callsign", pa.string(), "Radio call sign."),
+        Column("ship_type", pa.int16(), "AIS ship and cargo type code (ITU-R M.1371 table 53)."),
+        Column("draught_m", pa.float32(), "Maximum present static draught, metres (null if 0)."),
+        Column("destination", pa.string(), "Destination as typed by the crew."),
+        Column("length_m", pa.float32(), "Overall length, metres (bow + stern dimensions)."),
+        Column("width_m", pa.float32(), "Beam, metres (port + starboard dimensions)."),
+        Column("flag", pa.string(), "Flag state ISO 3166-1 alpha-2, when the source states it."),
+        Column("ais_class", pa.string(), "Transceiver class 'A' or 'B', when known."),
+        *_PROVENANCE,
+    ),
+)
+
+REJECTS = Table(
+    "rejects",
+    "Input records that could not be used, each with the reason; nothing is dropped silently.",
+    (
+        Column("source", pa.string(), "Input file.", False),
+        Column("record", pa.int64(), "1-based line or row number in `source`.", False),
+        Column("reason", pa.string(), "Machine-readable reason, e.g. `bad_checksum`.", False),
+        Column("detail", pa.string(), "Human-readable detail (exception text, field value)."),
+        Column("raw", pa.string(), "The raw line or row, truncated to 500 characters."),
+    ),
+)
+
+EVENTS = Table(
+    "events",
+    "Detected behaviour events. Core columns are filled for every type; type-specific columns "
+    "are null where they do not apply. `event_id` is a hash of the defining keys, so re-running "
+    "on the same input yields the same ids and the store never holds an event twice.",
+    (
+        Column("event_id", pa.string(), "Deterministic id: hash of type, vessels, start, key.", False),
+        Column("event_type", pa.string(), "encounter, loitering, ais_gap, spoofing, "
+               "identity_change, port_call, zone_entry or draught_change.", False),
+        Column("mmsi", pa.int64(), "The vessel (the lower MMSI of an encounter pair).", False),
+        Column("other_mmsi", pa.int64(), "The other vessel of an encounter; null otherwise."),
+        Column("start_time", UTC_TS, "Start of the event, UTC.", False),
+        Column("end_time", UTC_TS, "End of the event, UTC (equal to start for instants).", False),
+        Column("lat", pa.float64(), "Representative latitude (start of a gap, centre otherwise).", False),
+        Column("lon", pa.float64(), "Representative longitude.", False),
+        Column("duration_h", pa.float64(), "end_time - start_time in hours."),
+        Column("subtype", pa.string(), "Kind within the type, e.g. spoofing `impossible_speed`, "
+               "identity_change `name`, zone_entry `entry`/`exit`."),
+        Column("end_lat", pa.float64(), "Latitude at the end (gaps, tracks)."),
+        Column("end_lon", pa.float64(), "Longitude at the end."),
+        Column("distance_km", pa.float64(), "Distance covered (gap: start to end, great circle)."),
+        Column("implied_speed_knots", pa.float64(), "distance / duration, knots."),
+        Column("median_distance_m", pa.float64(), "Encounter: median distance between the pair."),
+        Column("median_speed_knots", pa.float64(), "Median speed over the event."),
+        Column("distance_to_port_km", pa.float64(), "Distance to the nearest port or anchorage."),
+        Column("distance_from_shore_km", pa.float64(), "Distance from the nearest coast."),
+        Column("draught_before_m", pa.float32(), "Last reported draught before the event."),
+        Column("draught_after_m", pa.float32(), "First reported draught after the event."),
+        Column("draught_changed", pa.bool_(), "Whether the reported draught changed across it."),
+        Column("likely_intentional", pa.bool_(), "ais_gap: meets the Welch et al. 2022 "
+               "disabling criteria."),
+        Column("port_name", pa.string(), "port_call: port or anchorage name."),
+        Column("port_country", pa.string(), "port_call: ISO 3166-1 alpha-3 country of the port."),
+        Column("is_dprk", pa.bool_(), "port_call / zone_entry: a DPRK port or DPRK waters."),
+        Column("zone_id", pa.string(), "zone_entry: id of the area of interest."),
+        Column("zone_name", pa.string(), "zone_entry: name of the area of interest."),
+        Column("old_value", pa.string(), "identity_change: the value before."),
+        Column("new_value", pa.string(), "identity_change: the value after."),
+        Column("n_positions", pa.int64(), "Positions that support the event."),
+        Column("related_event_ids", pa.list_(pa.string()), "Events this one is linked to "
+               "(e.g. the gap or encounter around a draught change)."),
+        Column("evidence", pa.list_(pa.string()), "Source records behind the event, as "
+               "`file:record` strings."),
+        Column("details", pa.string(), "Other type-specific facts, JSON object."),
+    ),
+    primary_key=("event_id",),
+)
+
+TABLES = {t.name: t for t in (POSITIONS, VESSEL_REPORTS, REJECTS, EVENTS)}
