@@ -51,12 +51,15 @@ class DetectionInput:
     ``removed``: positions taken out during preparation, with a ``reason`` column (sentinel
     coordinates, duplicates); spoofing uses it.
     ``reference``: ports, anchorages, coastline distance and zones.
+    ``prior_events``: events of the detectors that ran before this one (EVENTS schema), for
+    detectors that link to others (``draught_change`` links to gaps and encounters).
     """
 
     tracks: pl.DataFrame
     reports: pl.DataFrame
     reference: ReferenceData
     removed: pl.DataFrame | None = None
+    prior_events: pl.DataFrame | None = None
 
 
 P = TypeVar("P", bound=Params, contravariant=True)

@@ -151,8 +151,9 @@ POSITIONS = Table(
 VESSEL_REPORTS = Table(
     "vessel_reports",
     "Static and voyage data over time (AIS message types 5, 19, 24, or the static columns of a "
-    "CSV / Parquet export). One row per report; unchanged repeats are kept so that identity "
-    "and draught can be followed in time.",
+    "CSV / Parquet export). NMEA: one row per static message. Tabular sources repeat the static "
+    "columns on every row, so a row is emitted when a vessel's static data first appears or "
+    "changes. Identity and draught can be followed in time.",
     (
         Column("mmsi", pa.int64(), "MMSI the report was broadcast under.", False),
         Column("timestamp", UTC_TS, "Time of the report, UTC.", False),
