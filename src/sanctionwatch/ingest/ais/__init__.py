@@ -1,0 +1,85 @@
+"""AIS readers: NMEA 0183, CSV layouts, Parquet and GeoPackage, format auto-detected.
+
+Every reader streams :class:`~sanctionwatch.ingest.ais.base.Batch` objects (canonical
+positions, vessel reports and rejects), so a file larger than memory can be read.
+"""
+
+from __future__ import annotations
+
+import gzip
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+from sanctionwatch.ingest.ais.base import Batch, IngestError
+
+FORMATS = ("nmea", "csv", "parquet", "gpkg")
+"""Input formats understood by :func:`read_ais`."""
+
+_SNIFF_BYTES = 64 * 1024
+
+
+def detect_format(path: str | Path) -> str:
+    """Guess the format of an AIS file from its first bytes (not its extension).
+
+    Parquet and GeoPackage are recognised by their magic numbers; text (optionally gzip) is
+    NMEA when AIS sentences appear in it, CSV otherwise.
+    """
+    from sanctionwatch.ingest.ais.nmea import looks_like_nmea
+
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such file")
+    with p.open("rb") as fh:
+        head = fh.read(_SNIFF_BYTES)
+    if head[:4] == b"PAR1":
+        return "parquet"
+    if head[:16] == b"SQLite format 3\x00":
+        return "gpkg"
+    if head[:2] == b"\x1f\x8b":
+        with gzip.open(p, "rb") as gz:
+            head = gz.read(_SNIFF_BYTES)
+    text = head.decode("utf-8", errors="replace")
+    if looks_like_nmea(text):
+        return "nmea"
+    if "," in text or ";" in text or "\t" in text:
+        return "csv"
+    raise IngestError(p, 1, "unknown_format", "not NMEA, CSV, Parquet or GeoPackage")
+
+
+def read_ais(
+    path: str | Path,
+    *,
+    fmt: str | None = None,
+    layout: str | None = None,
+    strict: bool = False,
+    batch_rows: int = 200_000,
+    assume_time: datetime | None = None,
+) -> Iterator[Batch]:
+    """Stream canonical batches from one AIS file of any supported format.
+
+    ``fmt`` forces a format (one of :data:`FORMATS`); ``layout`` forces a CSV/Parquet column
+    layout; ``strict`` raises :class:`IngestError` at the first bad record instead of counting
+    it as a reject; ``assume_time`` dates NMEA messages that carry no time at all.
+    """
+    kind = fmt or detect_format(path)
+    if kind == "nmea":
+        from sanctionwatch.ingest.ais.nmea import read_nmea
+
+        return read_nmea(path, strict=strict, batch_rows=batch_rows, assume_time=assume_time)
+    if kind == "csv":
+        from sanctionwatch.ingest.ais.tabular import read_csv
+
+        return read_csv(path, layout=layout, strict=strict, batch_rows=batch_rows)
+    if kind == "parquet":
+        from sanctionwatch.ingest.ais.tabular import read_parquet
+
+        return read_parquet(path, layout=layout, strict=strict, batch_rows=batch_rows)
+    if kind == "gpkg":
+        from sanctionwatch.ingest.ais.gpkg import read_gpkg
+
+        return read_gpkg(path, layout=layout, strict=strict, batch_rows=batch_rows)
+    raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
+
+
+__all__ = ["FORMATS", "Batch", "IngestError", "detect_format", "read_ais"]

@@ -1,0 +1,42 @@
+# sanctionwatch: two commands for a fresh machine -- `make demo` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_OUT ?= out/demo
+DEMO_STORE ?= out/demo/sanctionwatch.duckdb
+DEMO_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
+	tests/data/ais/dma-gothenburg-cpa/ais_dk_cpa.gpkg \
+	tests/data/ais/marinecadastre-boston-2014/ais.gpkg \
+	tests/data/ais/aisdb-testdata/test_data_20211101.nm4 \
+	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
+
+.PHONY: demo test lint typecheck unit install clean
+
+$(STAMP): pyproject.toml constraints.txt
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+demo: $(STAMP)
+	rm -rf $(DEMO_OUT)
+	$(BIN)/sanctionwatch detect $(DEMO_INPUTS) --out $(DEMO_OUT) --store $(DEMO_STORE)
+	$(BIN)/sanctionwatch events --store $(DEMO_STORE) --type spoofing --type encounter --type ais_gap --limit 20
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests benchmarks scripts
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/pytest -n 2 -q
+
+test: lint typecheck unit
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,279 @@
+"""The ``sanctionwatch`` command line. Holds no logic: it calls the Python API and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from sanctionwatch import __version__
+from sanctionwatch.ingest.ais import FORMATS, IngestError
+
+app = typer.Typer(
+    name="sanctionwatch",
+    help="Find sanctions evasion in AIS data: ship-to-ship transfers, dark gaps, spoofing, "
+    "identity changes, port calls and zone entries.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out_console = Console()
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option("--store", help="DuckDB store file [default: $SANCTIONWATCH_STORE or "
+                 "./sanctionwatch.duckdb]."),
+]
+
+
+def _parse_time(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code=2)
+
+
+@app.command()
+def detect(
+    inputs: Annotated[list[Path], typer.Argument(help="AIS files or directories (NMEA, CSV, "
+                                                 "Parquet, GeoPackage; gzip ok).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    store: StoreOpt = None,
+    no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the store.")] = False,
+    fmt: Annotated[str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")] = None,
+    layout: Annotated[str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    assume_time: Annotated[str | None, typer.Option("--assume-time", help="UTC time for NMEA files "
+                                                    "that carry no timestamps at all.")] = None,
+    only: Annotated[list[str] | None, typer.Option("--detector", "-d", help="Run only this "
+                                                    "detector (repeatable).")] = None,
+    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: "
+                                                    "DETECTOR.FIELD=VALUE (repeatable).")] = None,
+    zones: Annotated[list[Path] | None, typer.Option("--zones", help="Extra areas of interest "
+                                                      "(GeoJSON, repeatable).")] = None,
+    limit: Annotated[int, typer.Option("--show", help="Events to print.")] = 25,
+) -> None:
+    """Ingest AIS files and detect evasion behaviour; write events (Parquet, GeoJSON) and store them."""
+    from sanctionwatch.pipeline import IngestOptions, build_params, detect as run_detect, parse_overrides
+    from sanctionwatch.reference import ReferenceData
+    from sanctionwatch.store import default_store_path
+
+    try:
+        params = build_params(parse_overrides(param or []))
+        reference = ReferenceData.default()
+        if zones:
+            from sanctionwatch.reference.shipped import load_zones_geojson
+
+            extra = [z for path in zones for z in load_zones_geojson(path)]
+            reference = ReferenceData(list(reference.ports), reference.shore,
+                                      [*reference.zones, *extra])
+        options = IngestOptions(fmt=fmt, layout=layout, strict=strict,
+                                assume_time=_parse_time(assume_time))
+        store_path = None if no_store else (store or default_store_path())
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                      TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
+                      console=console, transient=True) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(what: str, n: int) -> None:
+                if what not in tasks:
+                    tasks[what] = bar.add_task(what, total=None)
+                bar.advance(tasks[what], n)
+
+            result = run_detect(inputs, out, store_path=store_path, options=options,
+                                params=params, only=only or None, reference=reference,
+                                progress=progress, command=" ".join(sys.argv))
+    except (IngestError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    counts = result.counts()
+    summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
+    summary.add_row("inputs", str(len(result.ingest.inputs)))
+    summary.add_row("positions", f"{counts['positions']:,}")
+    summary.add_row("vessel reports", f"{counts['vessel_reports']:,}")
+    summary.add_row("rejected records", _fmt_counts(counts["rejects"]))
+    summary.add_row("removed in cleaning", _fmt_counts(counts["removed_in_cleaning"]))
+    summary.add_row("tracks", f"{counts['tracks']:,}")
+    summary.add_row("events", _fmt_counts(counts["events"]))
+    if result.events_new_in_store is not None:
+        summary.add_row("new in store", f"{result.events_new_in_store:,} ({store_path})")
+    summary.add_row("outputs", str(out))
+    out_console.print(summary)
+    _print_events(result.events, limit)
+
+
+@app.command()
+def events(
+    store: StoreOpt = None,
+    event_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Event type (repeatable).")] = None,
+    mmsi: Annotated[int | None, typer.Option(help="Vessel MMSI (either party).")] = None,
+    since: Annotated[str | None, typer.Option(help="Events ending at/after this UTC time.")] = None,
+    until: Annotated[str | None, typer.Option(help="Events starting at/before this UTC time.")] = None,
+    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
+    dprk: Annotated[bool, typer.Option("--dprk", help="Only DPRK ports and waters.")] = False,
+    min_hours: Annotated[float | None, typer.Option(help="Minimum duration, hours.")] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many events.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON lines output.")] = False,
+    as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
+) -> None:
+    """List and filter events in the store."""
+    from sanctionwatch.store import DuckDBStore, EventFilter, default_store_path
+
+    try:
+        box = tuple(float(x) for x in bbox.split(",")) if bbox else None
+        if box is not None and len(box) != 4:
+            raise ValueError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
+        f = EventFilter(
+            event_types=tuple(event_type or ()), mmsi=mmsi, since=_parse_time(since),
+            until=_parse_time(until), bbox=box,  # type: ignore[arg-type]
+            dprk_only=dprk, min_duration_h=min_hours, limit=limit,
+        )
+        with DuckDBStore(store or default_store_path(), read_only=True) as st:
+            df = st.events(f)
+    except (ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        for row in df.iter_rows(named=True):
+            sys.stdout.write(json.dumps(row, default=str) + "\n")
+    elif as_csv:
+        flat = df.with_columns(
+            pl.col("related_event_ids").list.join(";"), pl.col("evidence").list.join(";")
+        )
+        sys.stdout.write(flat.write_csv())
+    else:
+        _print_events(df, limit or 100)
+
+
+@app.command()
+def ingest(
+    inputs: Annotated[list[Path], typer.Argument(help="AIS files or directories.")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+    fmt: Annotated[str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")] = None,
+    layout: Annotated[str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")] = None,
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
+    assume_time: Annotated[str | None, typer.Option("--assume-time", help="UTC time for NMEA "
+                                                    "files without timestamps.")] = None,
+) -> None:
+    """Read AIS files into the canonical tables (positions, vessel_reports, rejects) as Parquet."""
+    import shutil
+
+    from sanctionwatch.pipeline import IngestOptions
+    from sanctionwatch.pipeline import ingest as run_ingest
+
+    options = IngestOptions(fmt=fmt, layout=layout, strict=strict,
+                            assume_time=_parse_time(assume_time))
+    out.mkdir(parents=True, exist_ok=True)
+    spool = out / ".sanctionwatch-spool"
+    try:
+        res = run_ingest(inputs, spool, options)
+        for name, df in (("positions", res.positions()), ("vessel_reports", res.reports()),
+                         ("rejects", res.rejects())):
+            tmp = out / f".{name}.parquet.tmp"
+            df.write_parquet(tmp)
+            tmp.replace(out / f"{name}.parquet")
+    except (IngestError, ValueError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        shutil.rmtree(spool, ignore_errors=True)
+    t = Table(title="ingest")
+    for col in ("input", "positions", "vessel_reports", "rejects"):
+        t.add_column(col, justify="left" if col == "input" else "right")
+    for i in res.inputs:
+        t.add_row(i["path"], f"{i['positions']:,}", f"{i['vessel_reports']:,}", f"{i['rejects']:,}")
+    out_console.print(t)
+    out_console.print(f"rejects by reason: {_fmt_counts(res.rejects_by_reason)}")
+
+
+@app.command("detectors")
+def list_detectors() -> None:
+    """List the detectors with their parameters and defaults."""
+    import dataclasses
+
+    from sanctionwatch.detectors import detectors as all_detectors
+
+    for name, det in all_detectors().items():
+        t = Table(title=f"{name}: {det.doc.splitlines()[0] if det.doc else ''}", title_justify="left")
+        t.add_column("parameter")
+        t.add_column("default", justify="right")
+        for f in dataclasses.fields(det.params_type):
+            t.add_row(f.name, repr(f.default))
+        out_console.print(t)
+
+
+@app.command()
+def schema(
+    table: Annotated[str | None, typer.Argument(help="positions, vessel_reports, rejects or events.")] = None,
+) -> None:
+    """Print the canonical table definitions (Markdown)."""
+    from sanctionwatch.schema import TABLES
+
+    names = [table] if table else list(TABLES)
+    for n in names:
+        if n not in TABLES:
+            raise _fail(f"no table {n!r}; tables: {', '.join(TABLES)}")
+        out_console.print(TABLES[n].markdown(), markup=False, highlight=False)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    out_console.print(__version__)
+
+
+def _fmt_counts(counts: dict[str, int]) -> str:
+    if not counts:
+        return "none"
+    return ", ".join(f"{k} {v:,}" for k, v in sorted(counts.items()))
+
+
+def _print_events(df: pl.DataFrame, limit: int) -> None:
+    if df.height == 0:
+        out_console.print("no events")
+        return
+    t = Table(title=f"events ({df.height:,}" + (f", first {limit} shown)" if df.height > limit else ")"))
+    for col in ("type", "mmsi", "other", "start (UTC)", "hours", "lat", "lon", "what"):
+        t.add_column(col)
+    for row in df.head(limit).iter_rows(named=True):
+        t.add_row(
+            row["event_type"], str(row["mmsi"]), str(row["other_mmsi"] or ""),
+            row["start_time"].strftime("%Y-%m-%d %H:%M"),
+            f"{row['duration_h']:.1f}" if row["duration_h"] is not None else "",
+            f"{row['lat']:.4f}", f"{row['lon']:.4f}", _what(row),
+        )
+    out_console.print(t)
+
+
+def _what(row: dict[str, object]) -> str:
+    parts: list[str] = []
+    for key in ("subtype", "port_name", "zone_name"):
+        if row.get(key):
+            parts.append(str(row[key]))
+    if row.get("old_value") is not None or row.get("new_value") is not None:
+        parts.append(f"{row.get('old_value')} -> {row.get('new_value')}")
+    if row.get("is_dprk"):
+        parts.append("DPRK")
+    if row.get("likely_intentional"):
+        parts.append("likely intentional")
+    if row.get("draught_changed"):
+        parts.append(f"draught {row.get('draught_before_m')} -> {row.get('draught_after_m')} m")
+    if row.get("median_distance_m") is not None:
+        parts.append(f"{float(row['median_distance_m']):.0f} m apart")  # type: ignore[arg-type]
+    return "; ".join(parts)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()

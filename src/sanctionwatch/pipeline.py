@@ -1,0 +1,342 @@
+"""The main job: AIS files in, behaviour events out (Parquet, GeoJSON, DuckDB store).
+
+``ingest`` streams every input into canonical Parquet parts (so no input is ever held whole in
+memory), ``detect`` prepares tracks over *all* inputs together — which is why an encounter that
+crosses midnight or a file boundary is found whole — runs the detectors, and writes the outputs
+atomically: every output file is written to a temporary name and renamed into place only when
+complete, so an interrupted run leaves nothing half-written behind.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from sanctionwatch.detectors import DetectionInput, Params, detectors
+from sanctionwatch.ingest.ais import read_ais
+from sanctionwatch.reference import ReferenceData
+from sanctionwatch.schema import EVENTS, POSITIONS, REJECTS, VESSEL_REPORTS
+from sanctionwatch.tracks import PrepareParams, prepare_tracks
+
+INPUT_SUFFIXES = (".nmea", ".nm4", ".ais", ".txt", ".log", ".csv", ".parquet", ".gpkg", ".gz")
+"""File suffixes picked up when a directory is given as input."""
+
+Progress = Callable[[str, int], None]
+"""Progress callback: (what, units done since the last call)."""
+
+
+@dataclass(frozen=True)
+class IngestOptions:
+    """How inputs are read (see :func:`sanctionwatch.ingest.ais.read_ais`)."""
+
+    fmt: str | None = None
+    layout: str | None = None
+    strict: bool = False
+    batch_rows: int = 200_000
+    assume_time: datetime | None = None
+
+
+@dataclass
+class IngestResult:
+    """Canonical tables of a set of inputs (held as Parquet parts in ``spool``)."""
+
+    spool: Path
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    n_positions: int = 0
+    n_reports: int = 0
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+
+    def positions(self) -> pl.DataFrame:
+        """All positions read."""
+        return _read_parts(self.spool / "positions", POSITIONS.empty())
+
+    def reports(self) -> pl.DataFrame:
+        """All vessel reports read."""
+        return _read_parts(self.spool / "vessel_reports", VESSEL_REPORTS.empty())
+
+    def rejects(self) -> pl.DataFrame:
+        """All rejected records with reasons."""
+        return _read_parts(self.spool / "rejects", REJECTS.empty())
+
+
+@dataclass
+class DetectResult:
+    """What a detection run produced."""
+
+    run_id: str
+    events: pl.DataFrame
+    ingest: IngestResult
+    n_tracks: int
+    removed_by_reason: dict[str, int]
+    out_dir: Path | None
+    events_new_in_store: int | None = None
+
+    def counts(self) -> dict[str, Any]:
+        """Summary counts (positions, reports, rejects, removed, events by type)."""
+        by_type = (
+            dict(self.events.group_by("event_type").len().sort("event_type").iter_rows())
+            if self.events.height
+            else {}
+        )
+        return {
+            "positions": self.ingest.n_positions,
+            "vessel_reports": self.ingest.n_reports,
+            "rejects": self.ingest.rejects_by_reason,
+            "removed_in_cleaning": self.removed_by_reason,
+            "tracks": self.n_tracks,
+            "events": by_type,
+        }
+
+
+def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
+    """Files given, plus the AIS files inside directories given (sorted, recursive)."""
+    out: list[Path] = []
+    for raw in paths:
+        p = Path(raw)
+        if p.is_dir():
+            out.extend(
+                sorted(
+                    q for q in p.rglob("*")
+                    if q.is_file() and q.suffix.lower() in INPUT_SUFFIXES
+                    and not q.name.startswith(".")
+                )
+            )
+        elif p.is_file():
+            out.append(p)
+        else:
+            raise FileNotFoundError(f"{p}: no such file or directory")
+    return out
+
+
+def ingest(
+    inputs: Sequence[str | Path],
+    spool: Path,
+    options: IngestOptions | None = None,
+    progress: Progress | None = None,
+) -> IngestResult:
+    """Stream every input into canonical Parquet parts under ``spool``."""
+    opts = options or IngestOptions()
+    result = IngestResult(spool=spool)
+    for sub in ("positions", "vessel_reports", "rejects"):
+        (spool / sub).mkdir(parents=True, exist_ok=True)
+    part = 0
+    for path in expand_inputs(inputs):
+        stat = path.stat()
+        n_pos = n_rep = n_rej = 0
+        for batch in read_ais(
+            path, fmt=opts.fmt, layout=opts.layout, strict=opts.strict,
+            batch_rows=opts.batch_rows, assume_time=opts.assume_time,
+        ):
+            for sub, df in (
+                ("positions", batch.positions),
+                ("vessel_reports", batch.reports),
+                ("rejects", batch.rejects),
+            ):
+                if df.height:
+                    df.write_parquet(spool / sub / f"part-{part:06d}.parquet")
+            part += 1
+            n_pos += batch.positions.height
+            n_rep += batch.reports.height
+            n_rej += batch.rejects.height
+            for reason, n in batch.rejects.group_by("reason").len().iter_rows():
+                result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
+            if progress:
+                progress(str(path), batch.positions.height + batch.reports.height)
+        result.n_positions += n_pos
+        result.n_reports += n_rep
+        result.inputs.append(
+            {
+                "path": str(path), "bytes": stat.st_size,
+                "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+                "positions": n_pos, "vessel_reports": n_rep, "rejects": n_rej,
+            }
+        )
+    return result
+
+
+def parse_overrides(overrides: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """Parse ``detector.field=value`` strings into per-detector parameter overrides."""
+    regs = detectors()
+    out: dict[str, dict[str, Any]] = {}
+    for item in overrides:
+        key, sep, value = item.partition("=")
+        name, dot, fname = key.partition(".")
+        if not sep or not dot:
+            raise ValueError(f"bad parameter {item!r}: expected DETECTOR.FIELD=VALUE")
+        if name not in regs:
+            raise ValueError(f"bad parameter {item!r}: no detector {name!r}")
+        ptype = regs[name].params_type
+        defaults = ptype()
+        valid = {f.name for f in dataclasses.fields(ptype)}
+        if fname not in valid:
+            raise ValueError(f"bad parameter {item!r}: {name} has {', '.join(sorted(valid))}")
+        current = getattr(defaults, fname)
+        typed: Any
+        if isinstance(current, bool):
+            typed = value.lower() in ("1", "true", "yes", "on")
+        elif isinstance(current, int):
+            typed = int(value)
+        elif isinstance(current, float):
+            typed = float(value)
+        else:
+            typed = value
+        out.setdefault(name, {})[fname] = typed
+    return out
+
+
+def build_params(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Params]:
+    """Parameters for every detector: defaults with ``overrides`` applied (validated)."""
+    overrides = overrides or {}
+    return {
+        name: det.params_type(**dict(overrides.get(name, {})))
+        for name, det in detectors().items()
+    }
+
+
+def run_detectors(
+    data: DetectionInput,
+    params: Mapping[str, Params] | None = None,
+    only: Sequence[str] | None = None,
+    progress: Progress | None = None,
+) -> pl.DataFrame:
+    """Run the detectors (all, or ``only`` these) in order; return all events sorted."""
+    regs = detectors()
+    unknown = set(only or ()) - set(regs)
+    if unknown:
+        raise ValueError(f"unknown detector(s): {', '.join(sorted(unknown))}")
+    frames: list[pl.DataFrame] = []
+    for name, det in regs.items():
+        if only and name not in only:
+            continue
+        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
+        step = dataclasses.replace(data, prior_events=prior)
+        frames.append(det.run(step, (params or {}).get(name)))
+        if progress:
+            progress(name, 1)
+    if not frames:
+        return EVENTS.empty()
+    return pl.concat(frames, how="vertical").sort(["start_time", "event_type", "mmsi", "event_id"])
+
+
+def detect(
+    inputs: Sequence[str | Path],
+    out_dir: str | Path | None = None,
+    *,
+    store_path: str | Path | None = None,
+    options: IngestOptions | None = None,
+    params: Mapping[str, Params] | None = None,
+    only: Sequence[str] | None = None,
+    reference: ReferenceData | None = None,
+    prepare: PrepareParams | None = None,
+    progress: Progress | None = None,
+    command: str = "detect",
+) -> DetectResult:
+    """Ingest ``inputs``, detect events, write ``out_dir`` and the store (both optional).
+
+    Outputs in ``out_dir``: ``events.parquet``, ``events.geojson``, ``positions.parquet``
+    (cleaned, with ``track_id``), ``vessel_reports.parquet``, ``rejects.parquet``,
+    ``removed.parquet`` (positions taken out in cleaning) and ``summary.json``.
+    """
+    started = datetime.now(UTC)
+    run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
+    out = Path(out_dir) if out_dir is not None else None
+    work_parent = out if out is not None else Path.cwd()
+    work_parent.mkdir(parents=True, exist_ok=True)
+    work = work_parent / f".sanctionwatch-work-{run_id}"
+    try:
+        ing = ingest(inputs, work / "spool", options, progress)
+        prepared = prepare_tracks(ing.positions(), prepare)
+        reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
+        data = DetectionInput(
+            tracks=prepared.tracks,
+            reports=reports,
+            reference=reference or ReferenceData.default(),
+            removed=prepared.removed,
+        )
+        all_params = dict(params) if params else build_params()
+        events = run_detectors(data, all_params, only, progress)
+        n_tracks = prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0
+        result = DetectResult(
+            run_id=run_id, events=events, ingest=ing, n_tracks=n_tracks,
+            removed_by_reason=prepared.removed_counts(), out_dir=out,
+        )
+        if out is not None:
+            staged = work / "out"
+            staged.mkdir()
+            events.write_parquet(staged / "events.parquet")
+            write_geojson(events, staged / "events.geojson")
+            prepared.tracks.write_parquet(staged / "positions.parquet")
+            reports.write_parquet(staged / "vessel_reports.parquet")
+            ing.rejects().write_parquet(staged / "rejects.parquet")
+            prepared.removed.write_parquet(staged / "removed.parquet")
+            summary = {
+                "run_id": run_id, "started_at": started.isoformat(), "inputs": ing.inputs,
+                "counts": result.counts(),
+                "params": {k: v.to_dict() for k, v in all_params.items()},
+            }
+            (staged / "summary.json").write_text(json.dumps(summary, indent=2, default=str))
+            for f in staged.iterdir():
+                os.replace(f, out / f.name)
+        if store_path is not None:
+            from sanctionwatch.store import DuckDBStore
+
+            with DuckDBStore(store_path) as store:
+                result.events_new_in_store = store.add_events(events)
+                store.record_run(
+                    run_id, started_at=started, finished_at=datetime.now(UTC), command=command,
+                    inputs=ing.inputs,
+                    params={k: v.to_dict() for k, v in all_params.items()},
+                    counts=result.counts(), events_new=result.events_new_in_store,
+                )
+        return result
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _read_parts(folder: Path, empty: pl.DataFrame) -> pl.DataFrame:
+    parts = sorted(folder.glob("*.parquet"))
+    if not parts:
+        return empty
+    return pl.read_parquet(parts)
+
+
+def events_geojson(events: pl.DataFrame) -> dict[str, Any]:
+    """Events as a GeoJSON FeatureCollection: gaps as lines from OFF to ON, others as points."""
+    features: list[dict[str, Any]] = []
+    for row in events.iter_rows(named=True):
+        props = {k: _json_value(v) for k, v in row.items()}
+        if row.get("end_lat") is not None and row.get("end_lon") is not None and (
+            row["end_lat"] != row["lat"] or row["end_lon"] != row["lon"]
+        ):
+            geom: dict[str, Any] = {
+                "type": "LineString",
+                "coordinates": [[row["lon"], row["lat"]], [row["end_lon"], row["end_lat"]]],
+            }
+        else:
+            geom = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
+        features.append({"type": "Feature", "id": row["event_id"], "geometry": geom,
+                         "properties": props})
+    return {"type": "FeatureCollection", "features": features}
+
+
+def write_geojson(events: pl.DataFrame, path: Path) -> None:
+    """Write :func:`events_geojson` to ``path``."""
+    path.write_text(json.dumps(events_geojson(events), separators=(",", ":")))
+
+
+def _json_value(v: object) -> object:
+    if isinstance(v, datetime):
+        return v.isoformat()
+    if isinstance(v, float) and v != v:
+        return None
+    return v
