@@ -131,15 +131,17 @@ _PROVENANCE = (
 POSITIONS = Table(
     "positions",
     "One AIS position report (message types 1, 2, 3, 18, 19, 27, or a position row of a CSV / "
-    "Parquet export). AIS 'not available' values are null.",
+    "Parquet export). Ingest keeps values as broadcast, including the AIS 'not available' codes "
+    "(lat 91, lon 181, sog 102.3, cog 360, heading 511); track preparation removes such "
+    "positions or turns the codes into nulls (see docs/tracks.md).",
     (
         Column("mmsi", pa.int64(), "Maritime Mobile Service Identity as broadcast.", False),
         Column("timestamp", UTC_TS, "Time of the report, UTC (receiver time).", False),
         Column("lat", pa.float64(), "Latitude, WGS84 decimal degrees.", False),
         Column("lon", pa.float64(), "Longitude, WGS84 decimal degrees.", False),
-        Column("sog_knots", pa.float32(), "Speed over ground, knots (null if 102.3 = n/a)."),
-        Column("cog_deg", pa.float32(), "Course over ground, degrees true (null if 360 = n/a)."),
-        Column("heading_deg", pa.float32(), "True heading, degrees (null if 511 = n/a)."),
+        Column("sog_knots", pa.float32(), "Speed over ground, knots (102.3 = not available)."),
+        Column("cog_deg", pa.float32(), "Course over ground, degrees true (360 = not available)."),
+        Column("heading_deg", pa.float32(), "True heading, degrees (511 = not available)."),
         Column("nav_status", pa.int8(), "Navigational status code 0-15 (ITU-R M.1371 table 45)."),
         Column("msg_type", pa.int8(), "AIS message type, when known."),
         Column("ais_class", pa.string(), "Transceiver class 'A' or 'B', when known."),
