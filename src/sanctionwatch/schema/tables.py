@@ -202,7 +202,7 @@ EVENTS = Table(
         Column("lon", pa.float64(), "Representative longitude.", False),
         Column("duration_h", pa.float64(), "end_time - start_time in hours."),
         Column("subtype", pa.string(), "Kind within the type, e.g. spoofing `impossible_speed`, "
-               "identity_change `name`, zone_entry `entry`/`exit`."),
+               "identity_change `name`, port_call `stop`/`visit`, zone_entry `stay`."),
         Column("end_lat", pa.float64(), "Latitude at the end (gaps, tracks)."),
         Column("end_lon", pa.float64(), "Longitude at the end."),
         Column("distance_km", pa.float64(), "Distance covered (gap: start to end, great circle)."),

@@ -1,0 +1,241 @@
+"""AIS gaps ("going dark") and the Welch et al. 2022 likely-disabling filter.
+
+DETECTION.md 1.3. A naive gap is two consecutive positions of one track at least
+``min_gap_h`` apart (GFW ``product_events_ais_gaps``: 6 h); the start is the last position
+before the silence (the OFF message) and the end the first after it (the ON message). A gap
+is ``likely_intentional`` when it meets the disabling criteria of Welch et al. 2022
+(GlobalFishingWatch/AIS-disabling-high-seas ``ais_disabling/config.py``): at least 12 h, starting
+more than 50 nm from shore, with at least 14 positions in the 12 h before it.
+
+Differences from GFW's pipe-gaps, on purpose:
+
+- Gaps are found per ``track_id`` (a physically plausible track, see
+  :func:`sanctionwatch.tracks.prepare_tracks`), not per MMSI: pipe-gaps' README warns that
+  grouping by MMSI lets one "gap" join two ships sharing an MMSI.
+- The whole input is one time line, so a gap across midnight or across two input files is one
+  gap (GFW processes daily and versions open gaps).
+- Satellite reception quality (> 10 positions/day per 1° cell) is not modelled: the count of
+  positions in the 12 h before the gap, whatever the receiver, is our proxy for it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
+from sanctionwatch.detectors.base import Params as BaseParams
+from sanctionwatch.detectors.draught_change import MAX_PLAUSIBLE_DRAUGHT_M
+from sanctionwatch.detectors.identity_change import details_expr, evidence_expr, iso_expr
+from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
+
+EVENT_TYPE = "ais_gap"
+
+
+@dataclass(frozen=True)
+class Params(BaseParams):
+    """AIS gap parameters (DETECTION.md 1.3).
+
+    min_gap_h: shortest silence that is a gap: 6 h, GFW's naive-gap threshold (pipe-gaps
+        ``min_gap_length = 6``). GFW requires strictly more; we use ``>=``.
+    intentional_min_gap_h: Welch et al. 2022: gaps under 12 h are unreliable given satellite
+        revisit periods.
+    intentional_min_shore_distance_nm: Welch et al. 2022: the gap must start more than 50 nm
+        from shore (over 99 % of terrestrial AIS is within 50 nm, so nearer gaps mix receiver
+        hand-overs with port switch-offs).
+    intentional_min_prior_positions: Welch et al. 2022: at least 14 (satellite) positions in
+        the ``positions_before_window_h`` before the gap. We count every position of the track,
+        the OFF message included as pipe-gaps does: our proxy for good reception.
+    positions_before_window_h: the window of that count, 12 h (pipe-gaps ``n_hours_before``).
+    min_draught_change_m: reported draught difference across the gap that sets
+        ``draught_changed``. 0.5 m: the AIS field has 0.1 m resolution and crews round; fuel
+        and water burnt on a voyage and trim move a small ship by 0.1-0.3 m, while 0.5 m on a
+        3,000 dwt tanker (about 8-10 t/cm immersion) is already 400-500 t of cargo, the order
+        of a small ship-to-ship parcel. Same default as ``draught_change.min_change_m``.
+    open_gaps: also emit ``subtype="open"`` for tracks silent for at least ``min_gap_h`` at the
+        end of the input (the latest position in ``tracks``). Off by default: the horizon
+        depends on what the input holds, so an open gap is provisional and a rerun on more
+        data closes it under a different ``event_id``.
+    """
+
+    min_gap_h: float = 6.0
+    intentional_min_gap_h: float = 12.0
+    intentional_min_shore_distance_nm: float = 50.0
+    intentional_min_prior_positions: int = 14
+    positions_before_window_h: float = 12.0
+    min_draught_change_m: float = 0.5
+    open_gaps: bool = False
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.min_gap_h <= 0 or self.positions_before_window_h <= 0:
+            raise ValueError("ais_gap: min_gap_h and positions_before_window_h must be > 0")
+
+
+def _hours(a: str, b: str) -> pl.Expr:
+    return (pl.col(b) - pl.col(a)).dt.total_seconds(fractional=True) / 3600
+
+
+def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """OFF rows of closed gaps (and open ones if asked) with their ON message columns."""
+    nxt = {
+        "end_time": "timestamp",
+        "end_lat": "lat",
+        "end_lon": "lon",
+        "end_source": "source",
+        "end_record": "record",
+    }
+    t = t.with_columns(pl.col(v).shift(-1).over("track_id").alias(k) for k, v in nxt.items())
+    closed = t.filter(_hours("timestamp", "end_time") >= p.min_gap_h).with_columns(
+        pl.lit(None, dtype=pl.Utf8).alias("subtype")
+    )
+    if not p.open_gaps:
+        return closed
+    horizon = t["timestamp"].max()
+    still = t.filter(
+        pl.col("end_time").is_null()
+        & ((pl.lit(horizon) - pl.col("timestamp")).dt.total_seconds(fractional=True) / 3600
+           >= p.min_gap_h)
+    ).with_columns(
+        pl.lit(horizon).cast(t.schema["timestamp"]).alias("end_time"),
+        pl.lit("open").alias("subtype"),
+    )
+    return pl.concat([closed, still], how="vertical")
+
+
+def _positions_before(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> pl.DataFrame:
+    """Count the track's positions in [start - window, start] (index arithmetic on an as-of
+    join: the first position at or after the window start, per track)."""
+    window_us = int(window_h * 3_600_000_000)
+    left = gaps.with_columns(
+        (pl.col("timestamp") - pl.duration(microseconds=window_us)).alias("_win")
+    ).sort("_win")
+    right = t.select(
+        pl.col("track_id").alias("_tid"),
+        pl.col("timestamp").alias("_wts"),
+        pl.col("_i").alias("_j"),
+    ).sort("_wts")
+    out = left.join_asof(
+        right, left_on="_win", right_on="_wts", by_left="track_id", by_right="_tid",
+        strategy="forward", check_sortedness=False,
+    )
+    return out.with_columns((pl.col("_i") - pl.col("_j") + 1).alias("positions_before")).drop(
+        [c for c in ("_win", "_wts", "_j", "_tid") if c in out.columns]
+    )
+
+
+def _draughts(gaps: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
+    """Last draught reported at or before the start, first at or after the end (per MMSI);
+    reports with no or an implausible draught are skipped."""
+    rep = reports.filter(
+        (pl.col("draught_m") > 0) & (pl.col("draught_m") <= MAX_PLAUSIBLE_DRAUGHT_M)
+    ).select(
+        pl.col("mmsi").alias("_rm"),
+        pl.col("timestamp").alias("_rts"),
+        pl.col("draught_m"),
+        evidence_expr().alias("_rev"),
+    ).sort("_rts")
+    before = gaps.sort("timestamp").join_asof(
+        rep.rename({"draught_m": "draught_before_m", "_rts": "draught_before_time",
+                    "_rev": "draught_before_ev"}),
+        left_on="timestamp", right_on="draught_before_time", by_left="mmsi", by_right="_rm",
+        strategy="backward", check_sortedness=False,
+    )
+    before = before.drop([c for c in ("_rm",) if c in before.columns])
+    after = before.sort("end_time").join_asof(
+        rep.rename({"draught_m": "draught_after_m", "_rts": "draught_after_time",
+                    "_rev": "draught_after_ev"}),
+        left_on="end_time", right_on="draught_after_time", by_left="mmsi", by_right="_rm",
+        strategy="forward", check_sortedness=False,
+    )
+    after = after.drop([c for c in ("_rm",) if c in after.columns])
+    is_open = pl.col("subtype") == "open"
+    return after.with_columns(
+        pl.when(is_open).then(None).otherwise(pl.col(c)).alias(c)
+        for c in ("draught_after_m", "draught_after_time", "draught_after_ev")
+    )
+
+
+@register(EVENT_TYPE, Params)
+def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """AIS gaps per track (DETECTION.md 1.3): GFW naive gaps plus Welch et al. 2022 flags.
+
+    One event per pair of consecutive positions of a track at least ``min_gap_h`` apart:
+    ``start_time``/``lat``/``lon`` = OFF message, ``end_time``/``end_lat``/``end_lon`` = ON
+    message, great-circle ``distance_km`` and ``implied_speed_knots`` between them,
+    ``distance_from_shore_km`` and ``distance_to_port_km`` at the start, the MMSI's reported
+    draught before and after, ``likely_intentional``, and ``details`` with
+    ``positions_before_12h`` (the count in ``positions_before_window_h``).
+    """
+    t = data.tracks
+    if t.height == 0:
+        return pl.DataFrame()
+    t = t.sort(["track_id", "timestamp", "source", "record"]).with_columns(
+        pl.int_range(pl.len()).over("track_id").alias("_i")
+    )
+    gaps = _gap_rows(t, params)
+    if gaps.height == 0:
+        return pl.DataFrame()
+    gaps = _positions_before(gaps, t, params.positions_before_window_h)
+    gaps = _draughts(gaps, data.reports)
+
+    lat = gaps["lat"].to_numpy()
+    lon = gaps["lon"].to_numpy()
+    ref = data.reference
+    shore = ref.distance_from_shore_km(lat, lon)
+    port = ref.distance_to_port_km(lat, lon)
+    gaps = gaps.with_columns(
+        pl.Series("distance_from_shore_km", shore, dtype=pl.Float64),
+        pl.Series("distance_to_port_km", port, dtype=pl.Float64),
+    ).with_columns(
+        pl.when(pl.col("distance_to_port_km").is_finite()).then(pl.col("distance_to_port_km"))
+        .otherwise(None),
+        _hours("timestamp", "end_time").alias("duration_h"),
+        (haversine_m_expr(pl.col("lat"), pl.col("lon"), pl.col("end_lat"), pl.col("end_lon"))
+         / 1000).alias("distance_km"),
+    )
+    min_shore_km = params.intentional_min_shore_distance_nm * METRES_PER_NM / 1000
+    draught_diff = (
+        (pl.col("draught_after_m").cast(pl.Float64) - pl.col("draught_before_m").cast(pl.Float64))
+        .abs().round(3)
+    )
+    out = gaps.with_columns(
+        pl.lit(EVENT_TYPE).alias("event_type"),
+        pl.when(pl.col("duration_h") > 0)
+        .then(pl.col("distance_km") * 1000 / (pl.col("duration_h") * 3600) / KNOT_M_PER_S)
+        .otherwise(None).alias("implied_speed_knots"),
+        (draught_diff >= params.min_draught_change_m).alias("draught_changed"),
+        (
+            (pl.col("duration_h") >= params.intentional_min_gap_h)
+            & (pl.col("distance_from_shore_km").fill_nan(None) > min_shore_km).fill_null(False)
+            & (pl.col("positions_before") >= params.intentional_min_prior_positions)
+        ).alias("likely_intentional"),
+        pl.when(pl.col("end_record").is_null()).then(pl.lit(1)).otherwise(pl.lit(2))
+        .cast(pl.Int64).alias("n_positions"),
+        pl.concat_list(
+            [evidence_expr(), evidence_expr("end_source", "end_record")]
+        ).list.drop_nulls().alias("evidence"),
+        details_expr(
+            positions_before_12h=pl.col("positions_before"),
+            positions_before_window_h=pl.lit(params.positions_before_window_h),
+            track_id=pl.col("track_id"),
+            draught_before_reported=iso_expr("draught_before_time"),
+            draught_after_reported=iso_expr("draught_after_time"),
+            draught_evidence=pl.concat_list(
+                [pl.col("draught_before_ev"), pl.col("draught_after_ev")]
+            ).list.drop_nulls(),
+        ).alias("details"),
+        pl.col("timestamp").alias("start_time"),
+    )
+    out = with_event_ids(out, ["subtype", "lat", "lon"])
+    cols = [
+        "event_id", "event_type", "mmsi", "start_time", "end_time", "lat", "lon", "duration_h",
+        "subtype", "end_lat", "end_lon", "distance_km", "implied_speed_knots",
+        "distance_to_port_km", "distance_from_shore_km", "draught_before_m", "draught_after_m",
+        "draught_changed", "likely_intentional", "n_positions", "evidence", "details",
+    ]
+    return out.select(cols).sort(["mmsi", "start_time", "event_id"])
+
+
+__all__ = ["EVENT_TYPE", "Params", "detect"]

@@ -1,0 +1,176 @@
+"""Reported draught changes: a ship that loaded (``laden``) or discharged (``unladen``) cargo.
+
+DETECTION.md 3: coal and oil move to and from DPRK by ship-to-ship transfer or direct voyages,
+and vessels "go dark near DPRK and reappear with changed draught". A draught change between two
+consecutive static reports of one MMSI is an event, linked to the AIS gaps, encounters and
+loitering of that vessel that fall between the two reports, where the cargo most likely
+moved.
+
+AIS draught is typed in by the crew and often left stale or wrong (practitioner feedback,
+DETECTION.md 1.6): a change is a hint to corroborate, never proof. Values that cannot be real
+are ignored before comparing (see :class:`Params`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
+from sanctionwatch.detectors.base import Params as BaseParams
+from sanctionwatch.detectors.identity_change import (
+    details_expr,
+    evidence_expr,
+    iso_expr,
+    nearest_position,
+)
+
+EVENT_TYPE = "draught_change"
+LINKED_TYPES = ("ais_gap", "encounter", "loitering")
+MAX_PLAUSIBLE_DRAUGHT_M = 25.0
+"""Deepest plausible reported draught: ULCCs draw about 25 m, and the AIS value 25.5 means
+"25.5 m or more", i.e. unknown."""
+
+
+@dataclass(frozen=True)
+class Params(BaseParams):
+    """Draught change parameters.
+
+    min_change_m: smallest reported change that is an event. 0.5 m: the AIS field has 0.1 m
+        resolution and crews round; fuel and water burnt and trim move a small ship by
+        0.1-0.3 m over a voyage, while 0.5 m on a 3,000 dwt tanker (about 8-10 t per cm
+        immersion) is already 400-500 t of cargo, the order of a small ship-to-ship parcel.
+        Same default as ``ais_gap.min_draught_change_m``.
+    max_draught_m: larger reported draughts are ignored (:data:`MAX_PLAUSIBLE_DRAUGHT_M`).
+    max_draught_length_share: a reported draught above this fraction of the reported length
+        is ignored (no displacement hull draws more than half its length; a typo such as
+        120 for 12.0 m lands here).
+    link_window_h: prior events are linked when their whole span lies within
+        [earlier report - window, later report + window]. 6 h absorbs a crew updating the
+        draught a watch or so late, or announcing it before sailing.
+    link_event_types: event types in ``DetectionInput.prior_events`` to link.
+    """
+
+    min_change_m: float = 0.5
+    max_draught_m: float = MAX_PLAUSIBLE_DRAUGHT_M
+    max_draught_length_share: float = 0.5
+    link_window_h: float = 6.0
+    link_event_types: tuple[str, ...] = LINKED_TYPES
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.min_change_m <= 0 or self.max_draught_m <= 0:
+            raise ValueError("draught_change: min_change_m and max_draught_m must be > 0")
+
+
+def _plausible_reports(reports: pl.DataFrame, p: Params) -> pl.DataFrame:
+    rep = reports.sort(["mmsi", "timestamp", "source", "record"]).with_columns(
+        pl.col("length_m").cast(pl.Float64).forward_fill().backward_fill().over("mmsi")
+        .alias("_length"),
+        pl.col("draught_m").cast(pl.Float64).round(2).alias("_d"),
+    )
+    return rep.filter(
+        (pl.col("_d") > 0)
+        & (pl.col("_d") <= p.max_draught_m)
+        & (
+            pl.col("_length").is_null()
+            | (pl.col("_length") <= 0)
+            | (pl.col("_d") <= p.max_draught_length_share * pl.col("_length"))
+        )
+    )
+
+
+def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.DataFrame:
+    """``related_event_ids``: prior events of the same vessel (either party of an encounter)
+    whose span lies within the window around the two reports."""
+    empty = pl.lit([], dtype=pl.List(pl.Utf8))
+    if prior is None or prior.height == 0 or not p.link_event_types:
+        return events.with_columns(empty.alias("related_event_ids"))
+    pe = prior.filter(pl.col("event_type").is_in(list(p.link_event_types)))
+    cols = ["event_id", "start_time", "end_time"]
+    parties = pl.concat(
+        [
+            pe.select(*cols, pl.col("mmsi").cast(pl.Int64).alias("_pm")),
+            pe.filter(pl.col("other_mmsi").is_not_null()).select(
+                *cols, pl.col("other_mmsi").cast(pl.Int64).alias("_pm")
+            ),
+        ],
+        how="vertical",
+    ).rename({"event_id": "_pid", "start_time": "_ps", "end_time": "_pe"})
+    w = pl.duration(microseconds=int(p.link_window_h * 3_600_000_000))
+    ev = events.with_row_index("_row")
+    links = (
+        ev.select("_row", "mmsi", "start_time", "end_time")
+        .join(parties, left_on="mmsi", right_on="_pm")
+        .filter(
+            (pl.col("_ps") >= pl.col("start_time") - w) & (pl.col("_pe") <= pl.col("end_time") + w)
+        )
+        .group_by("_row")
+        .agg(pl.col("_pid").unique().sort().alias("related_event_ids"))
+    )
+    return (
+        ev.join(links, on="_row", how="left")
+        .with_columns(pl.col("related_event_ids").fill_null(empty))
+        .sort("_row")
+        .drop("_row")
+    )
+
+
+@register(EVENT_TYPE, Params)
+def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """Draught changes between consecutive plausible reports of one MMSI.
+
+    ``subtype`` ``laden`` (deeper) or ``unladen`` (shallower); ``start_time`` = the earlier
+    report, ``end_time`` = the later one (the change happened in between);
+    ``draught_before_m``/``draught_after_m`` and ``old_value``/``new_value`` carry the two
+    values; ``lat``/``lon`` = vessel position nearest the earlier report, ``end_lat``/
+    ``end_lon`` nearest the later one; ``related_event_ids`` = linked ``ais_gap``,
+    ``encounter`` and ``loitering`` events of ``data.prior_events``.
+    """
+    if data.reports.height == 0:
+        return pl.DataFrame()
+    rep = _plausible_reports(data.reports, params)
+    prev = {
+        "_pd": pl.col("_d"),
+        "_pts": pl.col("timestamp"),
+        "_pev": evidence_expr(),
+    }
+    rep = rep.with_columns(e.shift(1).over("mmsi").alias(k) for k, e in prev.items())
+    change = (pl.col("_d") - pl.col("_pd")).round(2)
+    ch = rep.filter(pl.col("_pd").is_not_null() & (change.abs() >= params.min_change_m))
+    if ch.height == 0:
+        return pl.DataFrame()
+    ev = ch.select(
+        "mmsi",
+        pl.col("_pts").alias("start_time"),
+        pl.col("timestamp").alias("end_time"),
+        pl.when(change > 0).then(pl.lit("laden")).otherwise(pl.lit("unladen")).alias("subtype"),
+        pl.col("_pd").round(1).cast(pl.Utf8).alias("old_value"),
+        pl.col("_d").round(1).cast(pl.Utf8).alias("new_value"),
+        pl.col("_pd").alias("draught_before_m"),
+        pl.col("_d").alias("draught_after_m"),
+        pl.lit(True).alias("draught_changed"),
+        pl.concat_list([pl.col("_pev"), evidence_expr()]).alias("evidence"),
+        details_expr(
+            change_m=change,
+            length_m=pl.col("_length"),
+            earlier_report=iso_expr("_pts"),
+            later_report=iso_expr("timestamp"),
+        ).alias("details"),
+    )
+    ev = nearest_position(ev, data.tracks, time_col="start_time")
+    ev = nearest_position(
+        ev, data.tracks, time_col="end_time", lat_col="end_lat", lon_col="end_lon",
+        nan_when_unknown=False,
+    )
+    ev = _link(ev, data.prior_events, params).with_columns(
+        pl.lit(EVENT_TYPE).alias("event_type"),
+        ((pl.col("end_time") - pl.col("start_time")).dt.total_seconds(fractional=True) / 3600)
+        .alias("duration_h"),
+    )
+    ev = with_event_ids(ev, ["subtype", "old_value", "new_value"])
+    return ev.sort(["mmsi", "start_time", "event_id"])
+
+
+__all__ = ["EVENT_TYPE", "LINKED_TYPES", "MAX_PLAUSIBLE_DRAUGHT_M", "Params", "detect"]

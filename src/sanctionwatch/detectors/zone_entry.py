@@ -1,0 +1,238 @@
+"""Zone entries: when a vessel entered an area of interest, how long it stayed, when it left.
+
+Areas of interest come with the reference data (``ReferenceData.zones``): DPRK-claimed waters
+(DETECTION.md 1.5, 2) and the ship-to-ship transfer areas documented by the UN Panel of Experts
+(DETECTION.md 3), plus any zones the user adds. One event is emitted per stay of a track in a
+zone (subtype ``stay``): ``start_time`` is the first position seen inside, ``end_time`` the
+first position seen outside again (or the last position when the track ends inside), so one row
+answers "when did it enter, how long, when did it leave".
+
+Membership comes from the vectorised ``zone_membership`` matrix. GPS jitter on a boundary is
+debounced in time: a run of positions inside (or outside) that lasts less than
+``min_stay_min`` does not change the vessel's state, except at the ends of a track, where the
+run's true length is unknown. See ``docs/detectors/zone_entry.md``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from sanctionwatch.detectors.base import DetectionInput, Params, details_json, register
+from sanctionwatch.detectors.encounter import unique_event_ids
+from sanctionwatch.reference import Zone
+from sanctionwatch.schema import EVENTS
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+
+US_PER_H = 3_600_000_000
+
+
+@dataclass(frozen=True)
+class ZoneEntryParams(Params):
+    """Zone-entry parameters.
+
+    min_stay_min: runs of positions inside (or outside) a zone shorter than this, in the middle
+        of a track, are treated as GPS jitter and ignored. 30 min spans ten reports of a class A
+        ship at anchor (3 min, ITU-R M.1371, DETECTION.md 4) and three steps of GFW's 10-min
+        resampling grid (DETECTION.md 1.1), while a genuine incursion of a ship under way is
+        kept: at 10 kn, 30 min is 5 nm inside. Set 0 to keep every crossing.
+    """
+
+    min_stay_min: float = 30.0
+
+
+@register("zone_entry", ZoneEntryParams)
+def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
+    """Zone stays: one event per stay of a track in an area of interest (subtype ``stay``).
+
+    Start = first position inside, end = first position outside again (or the last position),
+    with jitter shorter than ``min_stay_min`` debounced (DETECTION.md 1.5, 3).
+    """
+    tr = data.tracks
+    zones = data.reference.zones
+    if tr.height == 0 or len(zones) == 0:
+        return EVENTS.empty()
+    lat = tr["lat"].to_numpy()
+    lon = tr["lon"].to_numpy()
+    tid = tr["track_id"].to_numpy()
+    t = tr["timestamp"].dt.epoch("us").to_numpy()
+    n = tid.size
+    new_track = np.ones(n, dtype=bool)
+    new_track[1:] = tid[1:] != tid[:-1]
+    last_of_track = np.ones(n, dtype=bool)
+    last_of_track[:-1] = new_track[1:]
+    track_no = np.cumsum(new_track) - 1
+    inside = data.reference.zone_membership(lat, lon)
+    min_stay_us = int(params.min_stay_min * 60_000_000)
+
+    base_rows = tr.select(
+        "mmsi",
+        "track_id",
+        "timestamp",
+        "lat",
+        "lon",
+        pl.col("sog_knots").cast(pl.Float64),
+        pl.concat_str([pl.col("source"), pl.col("record").cast(pl.Utf8)], separator=":")
+        .alias("ev"),
+    ).with_columns(
+        pl.Series("t", t),
+        pl.Series("new_track", new_track),
+        pl.Series("last_of_track", last_of_track),
+    ).with_columns(
+        pl.when(pl.col("new_track")).then(None).otherwise(pl.col("timestamp").shift(1))
+        .alias("prev_time"),
+        *[
+            pl.when(pl.col("last_of_track")).then(None).otherwise(pl.col(c).shift(-1))
+            .alias(f"next_{c}")
+            for c in ("timestamp", "lat", "lon", "ev", "t")
+        ],
+    )
+
+    frames: list[pl.DataFrame] = []
+    # Loop over zones: each pass is vectorised over all positions, and zones are few (tens),
+    # whereas a (positions x zones) working set of integer indices would not fit in memory.
+    for j, zone in enumerate(zones):
+        m = inside[:, j]
+        if not m.any():
+            continue
+        # only tracks that touch the zone at all
+        touched = np.bincount(track_no, weights=m, minlength=track_no[-1] + 1) > 0
+        rows = np.flatnonzero(touched[track_no])
+        state = _debounced(m[rows], t[rows], new_track[rows], last_of_track[rows], min_stay_us)
+        stays = _stays(base_rows[rows], m[rows], state, new_track[rows], zone)
+        if stays.height:
+            frames.append(stays)
+    if not frames:
+        return EVENTS.empty()
+    # two ships sharing an MMSI (two tracks) in one zone from one instant: tie on the track
+    events = pl.concat(frames, how="vertical")
+    return unique_event_ids(events, ["zone_id"], pl.col("track_id")).drop("track_id")
+
+
+def _debounced(
+    m: BoolArray, t: IntArray, new_track: BoolArray, last_of_track: BoolArray, min_stay_us: int
+) -> BoolArray:
+    """Membership with short runs removed: a run shorter than ``min_stay_us`` (time from its
+    first position to the first position of the next run) takes the state of the last run
+    that was long enough. A track's first and last runs are always kept: how long they lasted
+    before or after the data is unknown, and an entry at the end of the data must be seen."""
+    run_start = new_track | (m != np.r_[~m[:1], m[:-1]])
+    starts = np.flatnonzero(run_start)
+    ends = np.r_[starts[1:], m.size]  # exclusive
+    first = new_track[starts]
+    last = last_of_track[ends - 1]
+    next_t = t[np.minimum(ends, m.size - 1)]
+    long_enough = (next_t - t[starts]) >= min_stay_us
+    kept = first | last | long_enough
+    # the first run of every track is kept, so forward-filling never crosses tracks
+    src = np.where(kept, np.arange(starts.size), -1)
+    np.maximum.accumulate(src, out=src)
+    run_state = m[starts][src]
+    return np.asarray(np.repeat(run_state, ends - starts))
+
+
+def _stays(
+    rows: pl.DataFrame, raw: BoolArray, state: BoolArray, new_track: BoolArray, zone: Zone
+) -> pl.DataFrame:
+    """One EVENTS row per stay (maximal run of debounced-inside positions of one track)."""
+    stay_start = state & (new_track | ~np.r_[False, state[:-1]])
+    stay = np.cumsum(stay_start) - 1
+    df = rows.with_columns(pl.Series("stay", stay), pl.Series("raw", raw)).filter(
+        pl.Series(state)
+    )
+    if df.height == 0:
+        return pl.DataFrame()
+    # time to the next position, for the longest silence while inside (not the exit interval)
+    df = df.with_columns(
+        pl.when(pl.col("stay") == pl.col("stay").shift(-1))
+        .then(pl.col("next_t") - pl.col("t"))
+        .otherwise(0)
+        .alias("dt_inside")
+    )
+    s = df.group_by("stay", maintain_order=True).agg(
+        pl.col("mmsi").first(),
+        pl.col("track_id").first(),
+        pl.col("timestamp").first().alias("start_time"),
+        pl.col("lat").first(),
+        pl.col("lon").first(),
+        pl.col("prev_time").first().alias("last_seen_outside"),
+        pl.col("timestamp").last().alias("last_seen_inside"),
+        pl.col("next_timestamp").last().alias("exit_time"),
+        pl.col("next_lat").last().alias("exit_lat"),
+        pl.col("next_lon").last().alias("exit_lon"),
+        pl.col("lat").last().alias("last_lat"),
+        pl.col("lon").last().alias("last_lon"),
+        pl.col("new_track").first().alias("started_inside"),
+        pl.col("last_of_track").last().alias("ended_inside"),
+        pl.len().cast(pl.Int64).alias("n_positions"),
+        pl.col("raw").not_().sum().cast(pl.Int64).alias("n_outside_debounced"),
+        pl.col("dt_inside").max().alias("max_gap_us"),
+        pl.col("sog_knots").median().alias("median_speed_knots"),
+        pl.col("ev").first().alias("ev_first"),
+        pl.col("ev").last().alias("ev_last"),
+        pl.col("next_ev").last().alias("ev_exit"),
+    )
+    s = s.with_columns(
+        pl.coalesce("exit_time", "last_seen_inside").alias("end_time"),
+        pl.coalesce("exit_lat", "last_lat").alias("end_lat"),
+        pl.coalesce("exit_lon", "last_lon").alias("end_lon"),
+    ).with_columns(
+        ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / US_PER_H)
+        .alias("duration_h")
+    )
+    details: list[str] = []
+    evidence: list[list[str]] = []
+    # one pass over stays (events, not positions) to build their JSON details and evidence
+    for v in s.iter_rows(named=True):
+        d: dict[str, Any] = {
+            "started_inside": v["started_inside"],
+            "ended_inside": v["ended_inside"],
+            "last_seen_outside": _iso(v["last_seen_outside"]),
+            "last_seen_inside": _iso(v["last_seen_inside"]),
+            "unobserved_at_entry_h": _hours(v["last_seen_outside"], v["start_time"]),
+            "unobserved_at_exit_h": _hours(v["last_seen_inside"], v["exit_time"]),
+            "max_gap_inside_h": round(v["max_gap_us"] / US_PER_H, 4),
+            "n_positions_outside_debounced": v["n_outside_debounced"],
+            "zone_kind": zone.kind,
+            "zone_source": zone.source,
+        }
+        details.append(details_json(d))
+        evidence.append(
+            list(dict.fromkeys(e for e in (v["ev_first"], v["ev_last"], v["ev_exit"])
+                               if e is not None))
+        )
+    return s.select(
+        pl.lit("zone_entry").alias("event_type"),
+        "mmsi",
+        "track_id",
+        "start_time",
+        "end_time",
+        "lat",
+        "lon",
+        "duration_h",
+        pl.lit("stay").alias("subtype"),
+        "end_lat",
+        "end_lon",
+        "median_speed_knots",
+        pl.lit(zone.is_dprk).alias("is_dprk"),
+        pl.lit(zone.zone_id).alias("zone_id"),
+        pl.lit(zone.name).alias("zone_name"),
+        "n_positions",
+    ).with_columns(
+        pl.Series("evidence", evidence, dtype=pl.List(pl.Utf8)),
+        pl.Series("details", details, dtype=pl.Utf8),
+    )
+
+
+def _iso(ts: Any) -> str | None:
+    return None if ts is None else str(ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
+
+
+def _hours(a: Any, b: Any) -> float | None:
+    return None if a is None or b is None else round((b - a).total_seconds() / 3600.0, 4)

@@ -1,0 +1,925 @@
+"""Tabular AIS readers: CSV and Parquet exports mapped to the canonical tables by layouts.
+
+A :class:`Layout` declares, for one export format, which source column feeds which canonical
+column and how its text is parsed. The layout of a file is recognised from its header
+(case- and whitespace-insensitive). Every value is read as text first and parsed per batch with
+Polars expressions, so a bad value becomes a reject of its row instead of failing the file.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
+
+from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, IngestError
+from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS
+
+Parser = Callable[..., pl.Expr]
+"""Turns one cleaned text expression per source column into a typed canonical expression."""
+
+CORE = ("mmsi", "timestamp", "lat", "lon")
+"""Canonical columns every layout must provide; a row without them is a reject."""
+
+STATIC = ("imo", "name", "callsign", "ship_type", "draught_m", "destination", "length_m",
+          "width_m", "flag")
+"""Static columns: a row with any of them set carries a vessel report."""
+
+KIND = "_kind"
+"""Internal target: set to a description when a row is not vessel data (base station, AtoN)."""
+
+MISSING_TOKENS = ("none", "null", "nan", "na", "n/a")
+"""Texts that mean 'no value' in a required field (missing_field rather than a bad value)."""
+
+REASONS = {
+    "empty_row": "CSV line with every field empty.",
+    "bad_row": "CSV line with the wrong number of fields (detail: expected and found).",
+    "missing_field": "MMSI, time, latitude or longitude empty (or a row with neither a "
+                      "position nor static data).",
+    "bad_mmsi": "MMSI not an integer in 0 .. 2^30-1.",
+    "bad_timestamp": "Time not in the layout's format (nor ISO 8601).",
+    "bad_coordinate": "Latitude or longitude not a number.",
+    "bad_geometry": "GeoPackage geometry blob that is not a valid point.",
+    "not_vessel_data": "A record of a base station, aid to navigation, SAR aircraft or a "
+                       "non-vessel AIS message type.",
+}
+"""Reject reasons of the tabular readers (REJECTS.reason) and their meaning."""
+
+_MMSI_MAX = 2**30 - 1  # the AIS MMSI field is 30 bits wide
+_VESSEL_MSG_TYPES = (1, 2, 3, 5, 18, 19, 24, 27)
+
+
+class FormatError(ValueError):
+    """A file whose structure cannot be read: no known layout, unsupported SRS, no header."""
+
+
+# ---------------------------------------------------------------------------------- parsers
+
+
+def _float(e: pl.Expr) -> pl.Expr:
+    return e.cast(pl.Float64, strict=False)
+
+
+def _int(e: pl.Expr) -> pl.Expr:
+    # Through Float64 so that "12.0" (exports that went through a float column) is 12; exact
+    # for every integer field here (all far below 2**53). "12.5" is not an integer: null.
+    f = _float(e)
+    return pl.when(f == f.floor()).then(f).otherwise(None).cast(pl.Int64, strict=False)
+
+
+def _int_in(lo: int, hi: int) -> Parser:
+    def parse(e: pl.Expr) -> pl.Expr:
+        x = _int(e)
+        return pl.when(x.is_between(lo, hi)).then(x).otherwise(None)
+
+    return parse
+
+
+def _positive(e: pl.Expr) -> pl.Expr:
+    x = _float(e)
+    return pl.when(x > 0).then(x).otherwise(None)
+
+
+def _decimetres(e: pl.Expr) -> pl.Expr:
+    return _positive(e) / 10.0
+
+
+def _dimension_sum(a: pl.Expr, b: pl.Expr) -> pl.Expr:
+    s = _float(a).fill_null(0.0) + _float(b).fill_null(0.0)
+    return pl.when(s > 0).then(s).otherwise(None)
+
+
+def _nonempty(e: pl.Expr) -> pl.Expr:
+    return pl.when(e.str.len_bytes() > 0).then(e).otherwise(None)
+
+
+def _text(e: pl.Expr) -> pl.Expr:
+    return _nonempty(e.str.replace_all("@", "", literal=True).str.strip_chars())
+
+
+def _upper(e: pl.Expr) -> pl.Expr:
+    return _text(e).str.to_uppercase()
+
+
+def _imo(e: pl.Expr) -> pl.Expr:
+    x = _int(e.str.to_uppercase().str.strip_prefix("IMO").str.strip_chars(" :-"))
+    return pl.when(x > 0).then(x).otherwise(None)
+
+
+def _ais_class(e: pl.Expr) -> pl.Expr:
+    x = e.str.to_uppercase().str.strip_prefix("CLASS").str.strip_chars()
+    return pl.when(x.is_in(["A", "B"])).then(x).otherwise(None)
+
+
+def _ship_type(e: pl.Expr) -> pl.Expr:
+    return _int_in(1, 32767)(e)  # 0 is "not available" (ITU-R M.1371 table 53)
+
+
+def _ts_iso(e: pl.Expr) -> pl.Expr:
+    s = e.str.replace(" ", "T", literal=True)
+    return pl.coalesce(
+        s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
+        .dt.replace_time_zone("UTC"),
+        s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
+        .dt.convert_time_zone("UTC"),
+    )
+
+
+def _ts(fmt: str) -> Parser:
+    """Naive times in ``fmt`` are UTC; ISO 8601 is accepted as a fallback."""
+
+    def parse(e: pl.Expr) -> pl.Expr:
+        return pl.coalesce(
+            e.str.to_datetime(fmt, strict=False, time_unit="us").dt.replace_time_zone("UTC"),
+            _ts_iso(e),
+        )
+
+    return parse
+
+
+def _key(text: str) -> str:
+    return "".join(ch for ch in text.lower() if ch.isalnum())
+
+
+def _text_code(mapping: dict[str, int], lo: int, hi: int) -> Parser:
+    """Map a label to its code (case, spaces and punctuation ignored); numbers pass through."""
+    keyed = {_key(k): v for k, v in mapping.items()}
+
+    def parse(e: pl.Expr) -> pl.Expr:
+        key = e.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+        mapped = key.replace_strict(keyed, default=None, return_dtype=pl.Int64)
+        return pl.coalesce(mapped, _int_in(lo, hi)(e))
+
+    return parse
+
+
+DMA_NAV_STATUS = {
+    "Under way using engine": 0,
+    "At anchor": 1,
+    "Not under command": 2,
+    "Restricted maneuverability": 3,
+    "Restricted manoeuvrability": 3,
+    "Restricted manoeuverability": 3,
+    "Constrained by her draught": 4,
+    "Moored": 5,
+    "Aground": 6,
+    "Engaged in fishing": 7,
+    "Under way sailing": 8,
+    "Reserved for future amendment [HSC]": 9,
+    "Reserved for future amendment [WIG]": 10,
+    "Power-driven vessel towing astern": 11,
+    "Power-driven vessel pushing ahead or towing alongside": 12,
+    "Reserved for future use": 13,
+    "AIS-SART": 14,
+    "AIS-SART (active)": 14,
+    "Unknown value": 15,
+    "Undefined": 15,
+}
+"""DMA navigational status text -> ITU-R M.1371 code (table 45)."""
+
+DMA_SHIP_TYPE = {
+    "WIG": 20,
+    "Fishing": 30,
+    "Towing": 31,
+    "Towing long/wide": 32,
+    "Dredging": 33,
+    "Diving": 34,
+    "Military": 35,
+    "Sailing": 36,
+    "Pleasure": 37,
+    "Reserved": 38,
+    "HSC": 40,
+    "Pilot": 50,
+    "SAR": 51,
+    "Search and rescue": 51,
+    "Tug": 52,
+    "Port tender": 53,
+    "Anti-pollution": 54,
+    "Law enforcement": 55,
+    "Spare 1": 56,
+    "Spare 2": 57,
+    "Medical": 58,
+    "Not party to conflict": 59,
+    "Passenger": 60,
+    "Cargo": 70,
+    "Tanker": 80,
+    "Other": 90,
+}
+"""DMA ship type text -> a representative ITU-R M.1371 ship type code (table 53).
+
+Category labels map to the category's base code (Cargo 70, Tanker 80, Passenger 60, HSC 40,
+WIG 20, Other 90): the hazard-category digit is not in the text. ``Undefined`` is null.
+"""
+
+_DMA_NON_VESSEL = {"basestation": "base station", "aton": "aid to navigation",
+                   "sarairborne": "SAR aircraft"}
+
+_MSG_LABELS = {
+    4: "base station report", 6: "binary addressed message", 7: "binary acknowledge",
+    8: "binary broadcast message", 9: "SAR aircraft position", 10: "UTC/date inquiry",
+    11: "UTC/date response", 12: "addressed safety message", 13: "safety acknowledge",
+    14: "safety broadcast message", 15: "interrogation", 16: "assignment mode command",
+    17: "DGNSS broadcast", 20: "data link management", 21: "aid-to-navigation report",
+    22: "channel management", 23: "group assignment command", 25: "single slot binary message",
+    26: "multiple slot binary message",
+}
+
+
+def _msg_kind(e: pl.Expr) -> pl.Expr:
+    t = _int(e)
+    label = t.replace_strict(_MSG_LABELS, default="not a vessel report", return_dtype=pl.String)
+    return (
+        pl.when(t.is_not_null() & ~t.is_in(_VESSEL_MSG_TYPES))
+        .then(pl.format("AIS message type {} ({})", t, label))
+        .otherwise(None)
+    )
+
+
+def _msg_class(e: pl.Expr) -> pl.Expr:
+    classes = {1: "A", 2: "A", 3: "A", 5: "A", 18: "B", 19: "B", 24: "B"}
+    return _int(e).replace_strict(classes, default=None, return_dtype=pl.String)
+
+
+def _dma_kind(e: pl.Expr) -> pl.Expr:
+    key = e.str.to_lowercase().str.replace_all(r"[^a-z0-9]", "")
+    label = key.replace_strict(_DMA_NON_VESSEL, default=None, return_dtype=pl.String)
+    return pl.when(label.is_not_null()).then(pl.format("Type of mobile '{}'", e)).otherwise(None)
+
+
+# ---------------------------------------------------------------------------------- layouts
+
+
+def _norm(name: str) -> str:
+    return "".join(name.split()).lower()
+
+
+@dataclass(frozen=True)
+class Field:
+    """One canonical column of a layout: the source column(s) it is parsed from, and how."""
+
+    target: str
+    sources: tuple[str, ...]
+    parse: Parser
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Layout:
+    """A declarative column mapping of one export format.
+
+    ``identify`` lists source columns that must be present, besides those of the core fields
+    (MMSI, time, latitude, longitude), for a header to be recognised as this layout.
+    """
+
+    name: str
+    doc: str
+    fields: tuple[Field, ...]
+    identify: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        for t in CORE:
+            fs = [f for f in self.fields if f.target == t]
+            if len(fs) != 1 or len(fs[0].sources) != 1:
+                raise ValueError(f"layout {self.name}: {t} needs exactly one single-source field")
+
+    def core_source(self, target: str) -> str:
+        """The source column of a core target."""
+        return next(f.sources[0] for f in self.fields if f.target == target)
+
+    def required(self, provided: Iterable[str] = ()) -> set[str]:
+        """Normalised source columns a header must contain (core targets in ``provided`` are
+        supplied otherwise, e.g. by a GeoPackage geometry)."""
+        skip = set(provided)
+        req = {_norm(self.core_source(t)) for t in CORE if t not in skip}
+        return req | {_norm(c) for c in self.identify}
+
+    def sources(self) -> set[str]:
+        """All normalised source columns the layout reads."""
+        return {_norm(s) for f in self.fields for s in f.sources} | {
+            _norm(c) for c in self.identify
+        }
+
+    def markdown(self) -> str:
+        """A Markdown table of the mapping (used by ``docs/ingest-tabular.md``)."""
+        lines = [f"### `{self.name}`", "", self.doc, "",
+                 "| source column(s) | canonical column | conversion |", "|---|---|---|"]
+        for f in self.fields:
+            src = " + ".join(f"`{s}`" for s in f.sources)
+            target = "(row filter)" if f.target == KIND else f"`{f.target}`"
+            lines.append(f"| {src} | {target} | {f.note} |")
+        if self.identify:
+            lines += ["", "Recognised by: " + ", ".join(f"`{c}`" for c in self.identify)
+                      + " (besides the MMSI, time and position columns)."]
+        return "\n".join(lines) + "\n"
+
+
+def _f(target: str, source: str | tuple[str, ...], parse: Parser, note: str) -> Field:
+    return Field(target, (source,) if isinstance(source, str) else source, parse, note)
+
+
+_NUM = "number"
+_KEEP = "number, kept as given (sentinels too)"
+_MMSI = "integer 0 .. 2^30-1"
+
+MARINECADASTRE = Layout(
+    "marinecadastre",
+    "US MarineCadastre / NOAA AIS exports (`AIS_YYYY_MM_DD.csv`, and the lower-case column "
+    "names of older extracts and GeoPackages).",
+    (
+        _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("timestamp", "BaseDateTime", _ts_iso, "ISO 8601, naive = UTC"),
+        _f("lat", "LAT", _float, _KEEP),
+        _f("lon", "LON", _float, _KEEP),
+        _f("sog_knots", "SOG", _float, _KEEP),
+        _f("cog_deg", "COG", _float, _KEEP),
+        _f("heading_deg", "Heading", _float, _KEEP),
+        _f("name", "VesselName", _upper, "trimmed, upper case, `@` removed, empty = null"),
+        _f("imo", "IMO", _imo, "`IMO` prefix stripped, 0 = null"),
+        _f("callsign", "CallSign", _upper, "trimmed, upper case"),
+        _f("ship_type", "VesselType", _ship_type, "integer, 0 = null"),
+        _f("nav_status", "Status", _int_in(0, 15), "integer 0-15 (`5.0` accepted)"),
+        _f("length_m", "Length", _positive, "metres, 0 = null"),
+        _f("width_m", "Width", _positive, "metres, 0 = null"),
+        _f("draught_m", "Draft", _positive, "metres, 0 = null"),
+        _f("ais_class", "TransceiverClass", _ais_class, "`A` / `B`"),
+    ),
+)
+
+DMA_AISDK = Layout(
+    "dma_aisdk",
+    "Danish Maritime Authority daily files (`aisdk-YYYY-MM-DD.csv`). Unnamed extra columns "
+    "(a pandas index) are ignored.",
+    (
+        _f("timestamp", "# Timestamp", _ts("%d/%m/%Y %H:%M:%S"), "`dd/mm/YYYY HH:MM:SS` (or ISO 8601), UTC"),
+        _f("ais_class", "Type of mobile", _ais_class, "`Class A` -> `A`, `Class B` -> `B`"),
+        _f(KIND, "Type of mobile", _dma_kind,
+           "`Base Station`, `AtoN`, `SAR Airborne` rows are rejected as `not_vessel_data`"),
+        _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("lat", "Latitude", _float, _KEEP),
+        _f("lon", "Longitude", _float, _KEEP),
+        _f("nav_status", "Navigational status", _text_code(DMA_NAV_STATUS, 0, 15),
+           "text -> ITU code (table below)"),
+        _f("sog_knots", "SOG", _float, _KEEP),
+        _f("cog_deg", "COG", _float, _KEEP),
+        _f("heading_deg", "Heading", _float, _KEEP),
+        _f("imo", "IMO", _imo, "`Unknown` and 0 = null"),
+        _f("callsign", "Callsign", _upper, "trimmed, upper case"),
+        _f("name", "Name", _upper, "trimmed, upper case"),
+        _f("ship_type", "Ship type", _text_code(DMA_SHIP_TYPE, 1, 32767),
+           "text -> representative ITU code (table below), `Undefined` = null"),
+        _f("width_m", "Width", _positive, "metres, 0 = null"),
+        _f("length_m", "Length", _positive, "metres, 0 = null"),
+        _f("draught_m", "Draught", _positive, "metres, 0 = null"),
+        _f("destination", "Destination", _text, "trimmed"),
+    ),
+    identify=("Type of mobile",),
+)
+
+MOVINGPANDAS_DMA = Layout(
+    "movingpandas_dma",
+    "DMA data as saved by MovingPandas / QGIS Trajectools (e.g. the Gothenburg GeoPackage); "
+    "in a GeoPackage the position comes from the point geometry.",
+    (
+        _f("timestamp", "Timestamp", _ts("%d/%m/%Y %H:%M:%S"), "`dd/mm/YYYY HH:MM:SS` (or ISO 8601), UTC"),
+        _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("lat", "Latitude", _float, _KEEP + " (GeoPackage: point y)"),
+        _f("lon", "Longitude", _float, _KEEP + " (GeoPackage: point x)"),
+        _f("nav_status", "NavStatus", _text_code(DMA_NAV_STATUS, 0, 15), "text -> ITU code"),
+        _f("sog_knots", "SOG", _float, _KEEP),
+        _f("cog_deg", "COG", _float, _KEEP),
+        _f("name", "Name", _upper, "trimmed, upper case"),
+        _f("ship_type", "ShipType", _text_code(DMA_SHIP_TYPE, 1, 32767), "text -> ITU code"),
+    ),
+    identify=("NavStatus",),
+)
+
+AISDB_MESSAGES = Layout(
+    "aisdb_messages",
+    "Decoded message-level CSV as in AISViz/AISdb test data (about 120 columns, one row per AIS "
+    "message). Rows of message types 5 and 24 carry no position and give vessel reports "
+    "only; types other than 1, 2, 3, 5, 18, 19, 24, 27 are rejected as `not_vessel_data`.",
+    (
+        _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("msg_type", "Message_ID", _int_in(1, 27), "integer 1-27"),
+        _f("ais_class", "Message_ID", _msg_class, "types 1, 2, 3, 5 -> `A`; 18, 19, 24 -> `B`"),
+        _f(KIND, "Message_ID", _msg_kind, "non-vessel message types are rejected"),
+        _f("timestamp", "Time", _ts("%Y%m%d_%H%M%S"), "`YYYYmmdd_HHMMSS` (or ISO 8601), UTC"),
+        _f("lat", "Latitude", _float, _KEEP),
+        _f("lon", "Longitude", _float, _KEEP),
+        _f("sog_knots", "SOG", _float, _KEEP),
+        _f("cog_deg", "COG", _float, _KEEP + " (`None` = null)"),
+        _f("heading_deg", "Heading", _float, _KEEP + " (`None` = null)"),
+        _f("nav_status", "Navigational_status", _int_in(0, 15), "integer 0-15"),
+        _f("name", "Vessel_Name", _upper, "trimmed, upper case, `@` removed"),
+        _f("callsign", "Call_sign", _upper, "trimmed, upper case"),
+        _f("imo", "IMO", _imo, "0 = null"),
+        _f("ship_type", "Ship_Type", _ship_type, "integer, 0 = null"),
+        _f("length_m", ("Dimension_to_Bow", "Dimension_to_stern"), _dimension_sum,
+           "bow + stern, metres, 0 = null"),
+        _f("width_m", ("Dimension_to_port", "Dimension_to_starboard"), _dimension_sum,
+           "port + starboard, metres, 0 = null"),
+        _f("draught_m", "Draught", _decimetres, "decimetres (raw AIS units) / 10, 0 = null"),
+        _f("destination", "Destination", _text, "trimmed, `@` removed"),
+    ),
+    identify=("Message_ID",),
+)
+
+SOLENT = Layout(
+    "solent",
+    "Dstl Stone Soup Solent recording (`SolentAIS_20160112_130211.csv`): positions only.",
+    (
+        _f("timestamp", "Time", _ts_iso, "ISO 8601 with milliseconds, UTC"),
+        _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("lat", "Latitude_degrees", _float, _KEEP),
+        _f("lon", "Longitude_degrees", _float, _KEEP),
+        _f("cog_deg", "COG_degrees", _float, _KEEP),
+        _f("sog_knots", "SOG_knots", _float, _KEEP),
+    ),
+)
+
+CANONICAL = Layout(
+    "canonical",
+    "sanctionwatch's own column names: the `positions` columns, optionally with the static "
+    "`vessel_reports` columns in the same file. `source` and `record` columns, if present, "
+    "are ignored (provenance is always this file).",
+    (
+        _f("mmsi", "mmsi", _int_in(0, _MMSI_MAX), _MMSI),
+        _f("timestamp", "timestamp", _ts_iso, "ISO 8601; naive = UTC, offsets converted"),
+        _f("lat", "lat", _float, _KEEP),
+        _f("lon", "lon", _float, _KEEP),
+        _f("sog_knots", "sog_knots", _float, _KEEP),
+        _f("cog_deg", "cog_deg", _float, _KEEP),
+        _f("heading_deg", "heading_deg", _float, _KEEP),
+        _f("nav_status", "nav_status", _int_in(0, 15), "integer 0-15"),
+        _f("msg_type", "msg_type", _int_in(1, 27), "integer 1-27"),
+        _f("ais_class", "ais_class", _ais_class, "`A` / `B`"),
+        _f("receiver", "receiver", _text, "trimmed"),
+        _f("imo", "imo", _imo, "0 = null"),
+        _f("name", "name", _upper, "trimmed, upper case"),
+        _f("callsign", "callsign", _upper, "trimmed, upper case"),
+        _f("ship_type", "ship_type", _ship_type, "integer, 0 = null"),
+        _f("draught_m", "draught_m", _positive, "metres, 0 = null"),
+        _f("destination", "destination", _text, "trimmed"),
+        _f("length_m", "length_m", _positive, "metres, 0 = null"),
+        _f("width_m", "width_m", _positive, "metres, 0 = null"),
+        _f("flag", "flag", _upper, "ISO 3166-1 alpha-2, upper case"),
+    ),
+)
+
+LAYOUTS: dict[str, Layout] = {
+    lay.name: lay
+    for lay in (MARINECADASTRE, DMA_AISDK, MOVINGPANDAS_DMA, AISDB_MESSAGES, SOLENT, CANONICAL)
+}
+"""Known layouts by name."""
+
+
+def _sniff(columns: Iterable[str], provided: Iterable[str] = ()) -> Layout | None:
+    have = {_norm(c) for c in columns}
+    prov = tuple(provided)
+    best: tuple[int, Layout] | None = None
+    for lay in LAYOUTS.values():
+        if lay.required(prov) <= have:
+            score = len(lay.sources() & have)
+            if best is None or score > best[0]:
+                best = (score, lay)
+    return best[1] if best else None
+
+
+def sniff_layout(columns: Sequence[str]) -> str | None:
+    """Name of the layout a header belongs to, or None when no layout fits.
+
+    A layout fits when all its identifying columns are present (case and whitespace are
+    ignored, extra columns are allowed); when several fit, the one reading most columns wins.
+    """
+    lay = _sniff(columns)
+    return lay.name if lay else None
+
+
+def resolve_layout(source: str, columns: Sequence[str], layout: str | None,
+                   provided: Iterable[str] = ()) -> Layout:
+    """The layout to read ``source`` with: ``layout`` if given (checked), else sniffed."""
+    prov = tuple(provided)
+    known = ", ".join(LAYOUTS)
+    if layout is None:
+        lay = _sniff(columns, prov)
+        if lay is None:
+            raise FormatError(
+                f"{source}: the header matches no known AIS layout (known: {known}); "
+                f"columns: {', '.join(columns)[:300]}"
+            )
+        return lay
+    if layout not in LAYOUTS:
+        raise FormatError(f"{source}: unknown layout {layout!r} (known: {known})")
+    lay = LAYOUTS[layout]
+    missing = lay.required(prov) - {_norm(c) for c in columns}
+    if missing:
+        names = {_norm(s): s for f in lay.fields for s in f.sources} | {
+            _norm(c): c for c in lay.identify}
+        raise FormatError(
+            f"{source}: layout {layout!r} needs columns that are missing: "
+            + ", ".join(sorted(names[m] for m in missing))
+        )
+    return lay
+
+
+# ------------------------------------------------------------------------------- conversion
+
+
+_SRC = "__sw_src:"  # prefixes keep internal columns apart from any source column name
+_REC = "__sw_record"
+_GEOM = "__sw_geom_"
+
+
+def _present(e: pl.Expr) -> pl.Expr:
+    return e.is_not_null() & ~e.str.to_lowercase().is_in(MISSING_TOKENS)
+
+
+class RowConverter:
+    """Turns batches of text rows of one file into canonical batches.
+
+    Keeps the last emitted static tuple per MMSI, so vessel reports are emitted only when a
+    vessel's static data first appears or changes, across batches.
+    """
+
+    def __init__(self, layout: Layout, columns: Sequence[str], source: str, *, strict: bool,
+                 provided: Iterable[str] = ()) -> None:
+        self.layout = layout
+        self.source = source
+        self.strict = strict
+        self.provided = frozenset(provided)
+        by_norm: dict[str, str] = {}
+        for c in columns:
+            by_norm.setdefault(_norm(c), c)
+        self._col = by_norm
+        self.fields = [
+            f for f in layout.fields
+            if f.target not in self.provided and any(_norm(s) in by_norm for s in f.sources)
+        ]
+        self.used = sorted({by_norm[_norm(s)] for f in self.fields for s in f.sources
+                            if _norm(s) in by_norm})
+        self.targets = {f.target for f in self.fields} | self.provided
+        self.static = [t for t in STATIC if t in self.targets]
+        report_cols = [*self.static, *(["ais_class"] if "ais_class" in self.targets else [])]
+        self.report_cols = report_cols
+        rschema = VESSEL_REPORTS.polars_schema()
+        self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
+        self._gpkg = "lat" in self.provided
+        self._stages = self._build_stages()
+        self._empty_expr: tuple[tuple[str, ...], pl.Expr] | None = None
+
+    def _src(self, target: str) -> str:
+        return self._col[_norm(self.layout.core_source(target))]
+
+    def _build_stages(self) -> list[list[pl.Expr]]:
+        """The per-batch expressions, built once per file (building them costs more than
+        evaluating them on a small batch)."""
+
+        def col(name: str) -> pl.Expr:
+            n = _norm(name)
+            return pl.col(_SRC + self._col[n]) if n in self._col else pl.lit(None, pl.String)
+
+        parse: list[pl.Expr] = [pl.col(_REC).alias("record"), pl.col("_empty")]
+        parse += [f.parse(*[col(s) for s in f.sources]).alias(f.target) for f in self.fields]
+        for t in CORE:
+            if t not in self.provided:
+                src = pl.col(_SRC + self._src(t))
+                parse += [_present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
+        if self._gpkg:
+            parse += [pl.col(_GEOM + "lat").alias("lat"), pl.col(_GEOM + "lon").alias("lon"),
+                      pl.col(_GEOM + "has").alias("_has_lat"),
+                      pl.col(_GEOM + "has").alias("_has_lon"),
+                      pl.col(_GEOM + "error").alias("_geom_error")]
+        else:
+            parse += [pl.lit(None, pl.String).alias("_geom_error")]
+        if KIND not in self.targets:
+            parse += [pl.lit(None, pl.String).alias(KIND)]
+        has_static = (pl.any_horizontal([pl.col(t).is_not_null() for t in self.static])
+                      if self.static else pl.lit(False))
+        flags = [has_static.alias("_has_static"),
+                 (pl.col("_has_lat") | pl.col("_has_lon")).alias("_is_pos")]
+        return [parse, flags, self._reason_exprs(self._gpkg)]
+
+    def _empty(self, columns: Sequence[str]) -> pl.Expr:
+        key = tuple(columns)
+        if self._empty_expr is None or self._empty_expr[0] != key:
+            expr = pl.all_horizontal(
+                [pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+                 for c in columns]
+            ) if columns and not self._gpkg else pl.lit(False)
+            self._empty_expr = (key, expr.alias("_empty"))
+        return self._empty_expr[1]
+
+    def convert(self, df: pl.DataFrame, record: pl.Series,
+                geometry: pl.DataFrame | None = None,
+                extra_rejects: pl.DataFrame | None = None) -> Batch:
+        """Convert one batch.
+
+        ``df`` holds the source columns as text, ``record`` the 1-based record numbers.
+        ``geometry`` (GeoPackage) supplies ``lat``, ``lon``, ``_has_pos`` and ``_geom_error``.
+        ``extra_rejects`` (REJECTS rows found while reading) are merged in record order.
+        """
+        if self._gpkg != (geometry is not None):
+            raise ValueError("geometry must be given exactly when lat/lon are provided")
+        inputs = [record.cast(pl.Int64).alias(_REC)]
+        if geometry is not None:
+            inputs += [geometry["lat"].alias(_GEOM + "lat"), geometry["lon"].alias(_GEOM + "lon"),
+                       geometry["_has_pos"].alias(_GEOM + "has"),
+                       geometry["_geom_error"].alias(_GEOM + "error")]
+        clean = [_nonempty(pl.col(c).cast(pl.String).str.strip_chars()).alias(_SRC + c)
+                 for c in self.used]
+        lf = (
+            df.lazy()
+            .with_columns(inputs)
+            .select(pl.col(_REC), pl.col(f"^{_GEOM}.*$"), *clean, self._empty(df.columns))
+            .select(self._stages[0])
+            .with_columns(self._stages[1])
+            .with_columns(self._stages[2])
+        )
+        p = lf.collect()
+
+        ok = pl.col("_reason").is_null()
+        positions = POSITIONS.conform(
+            p.filter(ok & pl.col("_is_pos"))
+            .select([c for c in POSITIONS.names if c in self.targets] + ["record"])
+            .with_columns(pl.lit(self.source).alias("source"))
+        )
+        reports = self._dedup(
+            p.filter(ok & pl.col("_has_static"))
+            .select(["mmsi", "timestamp", *self.report_cols, "record"])
+        )
+        rejects = self._rejects(df, p, extra_rejects)
+        return Batch(positions, reports, rejects)
+
+    def _reason_exprs(self, gpkg: bool) -> list[pl.Expr]:
+        def name(t: str) -> str:
+            return "geometry" if t in self.provided else self._src(t)
+
+        def bad(t: str) -> pl.Expr:
+            return pl.concat_str([pl.lit(f"{name(t)}='"), pl.col(f"_raw_{t}"), pl.lit("'")])
+
+        no_pos = pl.col("_is_pos").not_()
+        pos_words = "geometry is null or empty" if gpkg else (
+            f"{name('lat')} and {name('lon')} are empty")
+        rules: list[tuple[pl.Expr, str, pl.Expr]] = [
+            (pl.col("_empty"), "empty_row", pl.lit("every field is empty")),
+            (~pl.col("_has_mmsi"), "missing_field", pl.lit(f"{name('mmsi')} is empty")),
+            (pl.col("mmsi").is_null(), "bad_mmsi", bad("mmsi")),
+            (~pl.col("_has_timestamp"), "missing_field",
+             pl.lit(f"{name('timestamp')} is empty")),
+            (pl.col("timestamp").is_null(), "bad_timestamp", bad("timestamp")),
+            (pl.col(KIND).is_not_null(), "not_vessel_data", pl.col(KIND)),
+            (no_pos & ~pl.col("_has_static"), "missing_field",
+             pl.lit(f"{pos_words} and there is no static data")),
+            (pl.col("_geom_error").is_not_null(), "bad_geometry", pl.col("_geom_error")),
+        ]
+        if not gpkg:
+            for t in ("lat", "lon"):
+                rules.append((~pl.col(f"_has_{t}") & ~no_pos, "missing_field",
+                              pl.lit(f"{name(t)} is empty")))
+            for t in ("lat", "lon"):
+                rules.append((pl.col(t).is_null() & ~no_pos, "bad_coordinate", bad(t)))
+        # The first rule that holds gives the reason (one per row).
+        idx = pl.coalesce([pl.when(c).then(pl.lit(i)) for i, (c, _, _) in enumerate(rules)])
+        reason = idx.replace_strict({i: r[1] for i, r in enumerate(rules)}, default=None,
+                                    return_dtype=pl.String)
+        detail = pl.coalesce([pl.when(idx == i).then(r[2]) for i, r in enumerate(rules)])
+        return [reason.alias("_reason"), detail.alias("_detail")]
+
+    def _dedup(self, rep: pl.DataFrame) -> pl.DataFrame:
+        rep = VESSEL_REPORTS.conform(rep.with_columns(pl.lit(self.source).alias("source")))
+        if rep.height == 0:
+            return rep
+        keys = ["mmsi", *self.report_cols]
+        carried = self._last.join(rep.select("mmsi").unique(), on="mmsi", how="semi")
+        both = pl.concat([carried, rep.select(keys)], how="vertical").with_row_index("_i")
+        # A stable sort by MMSI puts each vessel's rows together in file order, the carried
+        # tuple first; a row is kept when its tuple differs from the row before it.
+        both = both.sort("mmsi", maintain_order=True)
+        changed = (pl.col("mmsi") != pl.col("mmsi").shift(1)).fill_null(True) | pl.any_horizontal(
+            [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in self.report_cols]
+        )
+        keep = (
+            both.filter(changed & (pl.col("_i") >= carried.height))
+            .select(pl.col("_i") - carried.height)
+            .to_series()
+        )
+        self._last = pl.concat([self._last, rep.select(keys)], how="vertical").unique(
+            subset="mmsi", keep="last", maintain_order=False
+        )
+        return rep[keep.sort()]
+
+    def _rejects(self, df: pl.DataFrame, p: pl.DataFrame,
+                 extra: pl.DataFrame | None) -> pl.DataFrame:
+        mask = p["_reason"].is_not_null()
+        rows = df.filter(mask)
+        raw = rows.select(
+            pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in df.columns],
+                          separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
+        ).to_series() if df.width else pl.Series("raw", [None] * rows.height, dtype=pl.String)
+        rej = p.filter(mask).select(
+            pl.lit(self.source).alias("source"), pl.col("record"),
+            pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"),
+        ).with_columns(raw)
+        rej = REJECTS.conform(rej)
+        if extra is not None and extra.height:
+            rej = pl.concat([rej, REJECTS.conform(extra)], how="vertical").sort("record")
+        if self.strict and rej.height:
+            first = rej.row(0, named=True)
+            raise IngestError(self.source, first["record"], first["reason"],
+                              first["detail"] or "")
+        return rej
+
+
+# ------------------------------------------------------------------------------------ CSV
+
+
+def _open_text(path: Path) -> io.TextIOBase:
+    with path.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    if gz:
+        return io.TextIOWrapper(gzip.open(path, "rb"), encoding="utf-8-sig", newline="")
+    return path.open("r", encoding="utf-8-sig", newline="")
+
+
+def _read_header(path: Path) -> tuple[list[str], str]:
+    with _open_text(path) as fh:
+        line = fh.readline()
+    if not line.strip():
+        raise FormatError(f"{path}: empty file or empty header line")
+    delimiter = max(",;\t|", key=line.count)
+    header = next(csv.reader([line], delimiter=delimiter))
+    return header, delimiter
+
+
+def _unique_names(header: Sequence[str]) -> list[str]:
+    """Column names as given, with unnamed columns named `_colN` and duplicates suffixed."""
+    out: list[str] = []
+    seen: set[str] = set()
+    for i, h in enumerate(header):
+        name = h.strip() or f"_col{i}"
+        while name in seen:
+            name += "_dup"
+        seen.add(name)
+        out.append(name)
+    return out
+
+
+def _rebatch(batches: Iterable[pa.RecordBatch], n: int) -> Iterator[pa.Table]:
+    buf: list[pa.RecordBatch] = []
+    size = 0
+    for b in batches:
+        while b.num_rows:
+            take = min(n - size, b.num_rows)
+            buf.append(b.slice(0, take))
+            size += take
+            b = b.slice(take)
+            if size == n:
+                yield pa.Table.from_batches(buf)
+                buf, size = [], 0
+    if size:
+        yield pa.Table.from_batches(buf)
+
+
+def _line_numbers(k0: int, n: int, invalid_lines: list[int]) -> np.ndarray:
+    """File line numbers of valid data rows k0 .. k0+n-1 (0-based among valid rows).
+
+    The header is line 1; rows that pyarrow skipped as invalid are at ``invalid_lines``.
+    The j-th invalid line L[j] has L[j] - j - 2 valid rows before it, so valid row k is
+    pushed down by the number of invalid lines with that count <= k.
+    """
+    k = np.arange(k0, k0 + n, dtype=np.int64)
+    if not invalid_lines:
+        return k + 2
+    lines = np.asarray(sorted(invalid_lines), dtype=np.int64)
+    before = lines - np.arange(len(lines), dtype=np.int64) - 2
+    return k + 2 + np.searchsorted(before, k, side="right")
+
+
+def read_csv(path: str | Path, *, layout: str | None = None, strict: bool = False,
+             batch_rows: int = 200_000) -> Iterator[Batch]:
+    """Stream a CSV export (optionally gzip-compressed) as canonical batches.
+
+    The layout is sniffed from the header unless given. ``record`` is the line number in the
+    file (header = line 1). Rows with a bad MMSI, time or position become REJECTS rows, or
+    raise :class:`IngestError` at the first one when ``strict``.
+    """
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be >= 1")
+    p = Path(path)
+    header, delimiter = _read_header(p)
+    names = _unique_names(header)
+    lay = resolve_layout(str(path), names, layout)
+    conv = RowConverter(lay, names, str(path), strict=strict)
+    return _iter_csv(p, str(path), names, delimiter, conv, batch_rows)
+
+
+def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowConverter,
+              batch_rows: int) -> Iterator[Batch]:
+    invalid: list[tuple[int, str, str]] = []
+    invalid_lines: list[int] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        # Reading is single-threaded, so pyarrow knows the physical line number.
+        invalid_lines.append(int(row.number))
+        invalid.append((int(row.number),
+                        f"expected {row.expected_columns} fields, found {row.actual_columns}",
+                        row.text))
+        return "skip"
+
+    with p.open("rb") as fh:
+        gz = fh.read(2) == b"\x1f\x8b"
+    stream = pa.input_stream(str(p), compression="gzip" if gz else None)
+    reader = pacsv.open_csv(
+        stream,
+        read_options=pacsv.ReadOptions(column_names=names, skip_rows=1, use_threads=False,
+                                       block_size=4 << 20),
+        parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
+                                         ignore_empty_lines=False),
+        convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
+                                             strings_can_be_null=False),
+    )
+    done = 0
+    emitted = 0
+
+    def take_invalid(upto: int | None) -> pl.DataFrame | None:
+        nonlocal emitted
+        rows = [r for r in invalid[emitted:] if upto is None or r[0] < upto]
+        emitted += len(rows)
+        if not rows:
+            return None
+        return pl.DataFrame(
+            {"source": [source] * len(rows), "record": [r[0] for r in rows],
+             "reason": ["bad_row"] * len(rows), "detail": [r[1] for r in rows],
+             "raw": [r[2][:RAW_MAX_CHARS] for r in rows]},
+            schema=REJECTS.polars_schema(),
+        )
+
+    try:
+        for table in _rebatch(reader, batch_rows):
+            df = pl.from_arrow(table)
+            assert isinstance(df, pl.DataFrame)
+            lines = _line_numbers(done, table.num_rows, invalid_lines)
+            done += table.num_rows
+            extra = take_invalid(int(lines[-1]))
+            yield conv.convert(df, pl.Series("record", lines), extra_rejects=extra)
+    except pa.ArrowInvalid as exc:
+        raise FormatError(f"{source}: cannot parse as CSV: {exc}") from exc
+    extra = take_invalid(None)
+    if extra is not None:
+        empty = pl.DataFrame(schema={n: pl.String for n in names})
+        yield conv.convert(empty, pl.Series("record", [], dtype=pl.Int64), extra_rejects=extra)
+
+
+# -------------------------------------------------------------------------------- Parquet
+
+
+def _as_text(batch: pa.RecordBatch) -> pl.DataFrame:
+    cols = {}
+    for name, arr in zip(batch.schema.names, batch.columns, strict=True):
+        try:
+            cols[name] = arr.cast(pa.large_string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            continue  # nested values: no layout maps them
+    df = pl.from_arrow(pa.table(cols)) if cols else pl.DataFrame()
+    assert isinstance(df, pl.DataFrame)
+    return df
+
+
+def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = False,
+                 batch_rows: int = 200_000) -> Iterator[Batch]:
+    """Stream a Parquet export as canonical batches (same layouts as CSV).
+
+    ``record`` is the 1-based row index in the file. Typed columns are read as text first so
+    that all layouts parse the same way.
+    """
+    if batch_rows < 1:
+        raise ValueError("batch_rows must be >= 1")
+    pf = pq.ParquetFile(str(path))
+    names = list(pf.schema_arrow.names)
+    lay = resolve_layout(str(path), names, layout)
+    conv = RowConverter(lay, names, str(path), strict=strict)
+    return _iter_parquet(pf, conv, batch_rows)
+
+
+def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int) -> Iterator[Batch]:
+    done = 0
+    for batch in pf.iter_batches(batch_size=batch_rows):
+        df = _as_text(batch)
+        record = pl.Series("record", np.arange(done + 1, done + batch.num_rows + 1))
+        done += batch.num_rows
+        yield conv.convert(df, record)
+
+
+__all__ = [
+    "LAYOUTS", "REASONS", "Field", "FormatError", "Layout", "RowConverter", "read_csv",
+    "read_parquet", "resolve_layout", "sniff_layout",
+]

@@ -1,0 +1,159 @@
+"""ais_gap: naive gaps (GFW, 6 h) and the Welch et al. 2022 likely-disabling flag."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from sanctionwatch.detectors import ais_gap
+from sanctionwatch.detectors.base import registry
+from sanctionwatch.reference import ReferenceData
+from sanctionwatch.schema import EVENTS
+from tests.factory import T0, detection_input, open_sea_reference, reports, track
+
+MMSI = 412_000_001
+
+
+def _gap_track(gap_h: float, *, before_h: float = 12.0, interval_s: float = 600.0,
+               mmsi: int = MMSI, source: str = "test.csv") -> pl.DataFrame:
+    """Dense reporting for ``before_h``, silence for ``gap_h``, then 4 h of reporting."""
+    a = track(mmsi, 30.0, 125.0, hours=before_h, interval_s=interval_s, speed_knots=8,
+              source=source)
+    b = track(mmsi, 30.1, 125.3, start=T0 + timedelta(hours=before_h + gap_h), hours=4,
+              interval_s=600, speed_knots=8, source=source, first_record=10_000)
+    return pl.concat([a, b])
+
+
+def _run(
+    *frames: pl.DataFrame,
+    params: ais_gap.Params | None = None,
+    reference: ReferenceData | None = None,
+    vessel_reports: pl.DataFrame | None = None,
+) -> pl.DataFrame:
+    data = detection_input(*frames, vessel_reports=vessel_reports, reference=reference)
+    return registry()["ais_gap"].run(data, params)
+
+
+def test_long_offshore_gap_with_dense_reporting_is_likely_intentional() -> None:
+    ev = _run(_gap_track(14))
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["duration_h"] == pytest.approx(14.0)
+    assert row["likely_intentional"] is True
+    assert row["start_time"] == T0 + timedelta(hours=12)
+    assert row["end_time"] == T0 + timedelta(hours=26)
+    assert row["end_lat"] == pytest.approx(30.1)
+    assert row["distance_from_shore_km"] == pytest.approx(100.0)
+    assert row["implied_speed_knots"] == pytest.approx(
+        row["distance_km"] / 1.852 / row["duration_h"], rel=1e-6
+    )
+    assert row["evidence"] == ["test.csv:73", "test.csv:10000"]
+    details = json.loads(row["details"])
+    assert details["positions_before_12h"] == 73  # 12 h at 10 min, OFF message included
+    assert details["track_id"] == MMSI * 1000
+
+
+def test_seven_hour_gap_is_a_gap_but_not_intentional() -> None:
+    ev = _run(_gap_track(7))
+    assert ev.height == 1
+    assert ev["duration_h"][0] == pytest.approx(7.0)
+    assert ev["likely_intentional"][0] is False
+
+
+def test_three_hour_coastal_gap_is_no_event() -> None:
+    assert _run(_gap_track(3), reference=open_sea_reference(shore_km=5.0)).height == 0
+
+
+def test_gap_of_exactly_min_gap_h_counts() -> None:
+    assert _run(_gap_track(6)).height == 1
+    assert _run(_gap_track(5.9)).height == 0
+
+
+def test_near_shore_or_sparse_reporting_is_not_intentional() -> None:
+    near = _run(_gap_track(14), reference=open_sea_reference(shore_km=50.0))  # < 50 nm
+    assert near["likely_intentional"].to_list() == [False]
+    sparse = _run(_gap_track(14, interval_s=3600))  # 13 positions in the 12 h before
+    assert json.loads(sparse["details"][0])["positions_before_12h"] == 13
+    assert sparse["likely_intentional"].to_list() == [False]
+
+
+def test_draught_across_gap() -> None:
+    rep = reports([
+        {"mmsi": MMSI, "timestamp": T0, "draught_m": 6.0},
+        {"mmsi": MMSI, "timestamp": T0 + timedelta(hours=27), "draught_m": 11.5},
+    ])
+    row = _run(_gap_track(14), vessel_reports=rep).row(0, named=True)
+    assert row["draught_before_m"] == pytest.approx(6.0)
+    assert row["draught_after_m"] == pytest.approx(11.5)
+    assert row["draught_changed"] is True
+    same = reports([
+        {"mmsi": MMSI, "timestamp": T0, "draught_m": 8.0},
+        {"mmsi": MMSI, "timestamp": T0 + timedelta(hours=27), "draught_m": 8.1},
+    ])
+    assert _run(_gap_track(14), vessel_reports=same)["draught_changed"].to_list() == [False]
+    assert _run(_gap_track(14))["draught_changed"].to_list() == [None]
+
+
+def test_gap_straddling_midnight_across_two_files_is_found_once() -> None:
+    day1 = track(MMSI, 30.0, 125.0, start=T0 + timedelta(hours=8), hours=12,
+                 speed_knots=8, source="2019-03-01.csv")
+    # the second file repeats the last position of the first (heard by two receivers)
+    last = day1.tail(1).with_columns(pl.lit("2019-03-02.csv").alias("source"),
+                                     pl.lit(1).cast(pl.Int64).alias("record"))
+    day2 = track(MMSI, 30.2, 125.1, start=T0 + timedelta(hours=34), hours=6, speed_knots=8,
+                 source="2019-03-02.csv", first_record=2)
+    ev = _run(day1, last, day2)
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["start_time"] == T0 + timedelta(hours=20)
+    assert row["end_time"] == T0 + timedelta(hours=34)
+    assert row["evidence"] == ["2019-03-01.csv:73", "2019-03-02.csv:2"]
+
+
+def test_gaps_are_per_track_not_per_mmsi() -> None:
+    """Another ship sharing the MMSI does not hide the gap nor inflate the count before.
+
+    The other ship is further away than 50 kn x 14 h, so track preparation keeps the two
+    apart for the whole silence (nearer, it would hand the second ship's positions to the
+    silent track, see the ais_gap docs' limitations).
+    """
+    a = _gap_track(14)
+    b = track(MMSI, 45.0, 125.0, hours=30, interval_s=3600, speed_knots=5, source="b.csv")
+    ev = _run(a, b)
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["duration_h"] == pytest.approx(14.0)
+    assert json.loads(row["details"])["positions_before_12h"] == 73
+
+
+def test_no_gap_at_the_edges_of_the_data_unless_open_gaps() -> None:
+    early = track(MMSI, 30.0, 125.0, hours=4, speed_knots=8)
+    later = track(MMSI + 1, 31.0, 125.0, hours=24, speed_knots=8, source="other.csv")
+    assert _run(early, later).height == 0
+    ev = _run(early, later, params=ais_gap.Params(open_gaps=True))
+    assert ev["subtype"].to_list() == ["open"]
+    row = ev.row(0, named=True)
+    assert row["mmsi"] == MMSI
+    assert row["end_time"] == T0 + timedelta(hours=24)
+    assert row["end_lat"] is None and row["distance_km"] is None
+    assert row["n_positions"] == 1
+
+
+def test_output_conforms_and_ids_are_stable() -> None:
+    data = detection_input(_gap_track(14), _gap_track(8, mmsi=MMSI + 5, source="x.csv"))
+    first = ais_gap.detect(data, ais_gap.Params())
+    again = ais_gap.detect(data, ais_gap.Params())
+    assert set(first.columns) <= set(EVENTS.names)
+    assert first["event_id"].to_list() == again["event_id"].to_list()
+    assert first["event_id"].n_unique() == 2
+    assert (first["duration_h"] >= ais_gap.Params().min_gap_h).all()
+
+
+def test_params_validation() -> None:
+    with pytest.raises(ValueError):
+        ais_gap.Params(min_gap_h=0)
+    with pytest.raises(ValueError):
+        ais_gap.Params(intentional_min_gap_h=-1)

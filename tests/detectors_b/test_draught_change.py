@@ -1,0 +1,111 @@
+"""draught_change: laden / unladen between reports, linked to gaps and encounters."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import timedelta
+
+import polars as pl
+import pytest
+
+from sanctionwatch.detectors import ais_gap, draught_change
+from sanctionwatch.detectors.base import DetectionInput, registry
+from sanctionwatch.schema import EVENTS
+from tests.factory import T0, detection_input, reports, track
+
+MMSI = 412_000_001
+H = timedelta(hours=1)
+
+
+def _dark_voyage() -> DetectionInput:
+    """12 h dense reporting, 14 h dark, 4 h reporting again; draught 5.2 m -> 12.0 m."""
+    a = track(MMSI, 38.0, 124.0, hours=12, speed_knots=8)
+    b = track(MMSI, 38.2, 124.3, start=T0 + 26 * H, hours=4, speed_knots=8, first_record=500)
+    rep = reports([
+        {"mmsi": MMSI, "timestamp": T0 + 1 * H, "draught_m": 5.2, "length_m": 90.0},
+        {"mmsi": MMSI, "timestamp": T0 + 27 * H, "draught_m": 12.0},
+    ])
+    return detection_input(a, b, vessel_reports=rep)
+
+
+def _with_prior(data: DetectionInput, *events: pl.DataFrame) -> DetectionInput:
+    return dataclasses.replace(data, prior_events=pl.concat(list(events)))
+
+
+def _run(data: DetectionInput, params: draught_change.Params | None = None) -> pl.DataFrame:
+    return registry()["draught_change"].run(data, params)
+
+
+def test_loading_around_an_ais_gap_links_to_the_gap() -> None:
+    data = _dark_voyage()
+    gaps = registry()[ais_gap.EVENT_TYPE].run(data)
+    assert gaps.height == 1
+    ev = _run(_with_prior(data, gaps))
+    assert ev.height == 1
+    row = ev.row(0, named=True)
+    assert row["subtype"] == "laden"
+    assert (row["old_value"], row["new_value"]) == ("5.2", "12.0")
+    assert row["draught_before_m"] == pytest.approx(5.2)
+    assert row["draught_after_m"] == pytest.approx(12.0)
+    assert row["related_event_ids"] == gaps["event_id"].to_list()
+    assert row["start_time"] == T0 + 1 * H and row["end_time"] == T0 + 27 * H
+    assert row["evidence"] == ["test.csv:1", "test.csv:2"]
+    assert json.loads(row["details"])["change_m"] == pytest.approx(6.8)
+    assert row["lat"] == pytest.approx(38.0 + 8 * 1852 / 111_195, abs=1e-3)  # at T0 + 1 h
+
+
+def test_small_change_is_no_event() -> None:
+    rep = reports([
+        {"mmsi": MMSI, "timestamp": T0, "draught_m": 8.0},
+        {"mmsi": MMSI, "timestamp": T0 + 5 * H, "draught_m": 8.1},
+        {"mmsi": MMSI, "timestamp": T0 + 9 * H, "draught_m": 8.4},
+    ])
+    assert _run(detection_input(track(MMSI, 30.0, 125.0), vessel_reports=rep)).height == 0
+
+
+def test_unladen_and_implausible_values() -> None:
+    rep = reports([
+        {"mmsi": MMSI, "timestamp": T0, "draught_m": 12.0, "length_m": 40.0},
+        {"mmsi": MMSI, "timestamp": T0 + 1 * H, "draught_m": 25.5},  # 'or more': unknown
+        {"mmsi": MMSI, "timestamp": T0 + 2 * H, "draught_m": 30.0},
+        {"mmsi": MMSI, "timestamp": T0 + 3 * H, "draught_m": 21.0},  # > half of 40 m
+        {"mmsi": MMSI, "timestamp": T0 + 4 * H, "draught_m": 4.5},
+        {"mmsi": MMSI, "timestamp": T0 + 5 * H, "draught_m": None},
+    ])
+    ev = _run(detection_input(track(MMSI, 30.0, 125.0), vessel_reports=rep))
+    assert list(ev.select("subtype", "old_value", "new_value").iter_rows()) == [
+        ("unladen", "12.0", "4.5")
+    ]
+    assert ev["related_event_ids"].to_list() == [[]]
+
+
+def test_encounter_links_either_party_and_window_is_respected() -> None:
+    data = _dark_voyage()
+    other = 667_000_009
+    base = {"event_type": "encounter", "lat": 38.1, "lon": 124.1}
+    prior = EVENTS.conform(pl.DataFrame([
+        {**base, "event_id": "enc-inside", "mmsi": other - 300_000_000, "other_mmsi": MMSI,
+         "start_time": T0 + 14 * H, "end_time": T0 + 18 * H},
+        {**base, "event_id": "enc-late", "mmsi": MMSI, "other_mmsi": other,
+         "start_time": T0 + 40 * H, "end_time": T0 + 44 * H},
+        {**base, "event_id": "loit-edge", "event_type": "loitering", "mmsi": MMSI,
+         "start_time": T0 - 4 * H, "end_time": T0 + 2 * H},  # starts within the 6 h window
+        {**base, "event_id": "zone", "event_type": "zone_entry", "mmsi": MMSI,
+         "start_time": T0 + 14 * H, "end_time": T0 + 14 * H},
+    ]))
+    ev = _run(_with_prior(data, prior))
+    assert ev["related_event_ids"].to_list() == [["enc-inside", "loit-edge"]]
+    narrow = _run(_with_prior(data, prior), draught_change.Params(link_window_h=0))
+    assert narrow["related_event_ids"].to_list() == [["enc-inside"]]
+
+
+def test_output_conforms_and_ids_are_stable() -> None:
+    data = _dark_voyage()
+    first = draught_change.detect(data, draught_change.Params())
+    assert set(first.columns) <= set(EVENTS.names)
+    assert first["event_id"].to_list() == draught_change.detect(
+        data, draught_change.Params()
+    )["event_id"].to_list()
+    with pytest.raises(ValueError):
+        draught_change.Params(min_change_m=0)
