@@ -7,12 +7,14 @@ from datetime import timedelta
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sanctionwatch.detectors import ais_gap
 from sanctionwatch.detectors.base import registry
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
-from tests.factory import T0, detection_input, open_sea_reference, reports, track
+from tests.factory import T0, detection_input, open_sea_reference, positions, reports, track
 
 MMSI = 412_000_001
 
@@ -157,3 +159,21 @@ def test_params_validation() -> None:
         ais_gap.Params(min_gap_h=0)
     with pytest.raises(ValueError):
         ais_gap.Params(intentional_min_gap_h=-1)
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.floats(min_value=0.05, max_value=20.0), min_size=1, max_size=30),
+       st.floats(min_value=1.0, max_value=12.0))
+def test_property_gaps_are_exactly_the_long_intervals(steps_h: list[float], min_gap: float
+                                                      ) -> None:
+    """Every interval >= min_gap_h is one gap, and no gap is shorter than the threshold."""
+    times = [T0]
+    for s in steps_h:
+        times.append(times[-1] + timedelta(hours=s))
+    rows = [{"mmsi": MMSI, "timestamp": t, "lat": 30.0, "lon": 125.0, "source": "p.csv",
+             "record": i + 1} for i, t in enumerate(times)]
+    ev = _run(positions(rows), params=ais_gap.Params(min_gap_h=min_gap))
+    long = [s for s in steps_h if round(s * 3600e6) >= round(min_gap * 3600e6)]
+    assert ev.height == len(long)
+    assert (ev["duration_h"] >= min_gap - 1e-9).all()
+    assert ev["event_id"].n_unique() == ev.height

@@ -109,3 +109,8 @@ def test_output_conforms_and_ids_are_stable() -> None:
     )["event_id"].to_list()
     with pytest.raises(ValueError):
         draught_change.Params(min_change_m=0)
+
+
+def test_link_types_accept_comma_separated_text() -> None:
+    p = draught_change.Params(link_event_types="ais_gap,encounter")  # type: ignore[arg-type]
+    assert p.link_event_types == ("ais_gap", "encounter")

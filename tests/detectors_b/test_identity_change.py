@@ -193,3 +193,7 @@ def test_imo_on_many_mmsis_is_treated_as_a_default() -> None:
     assert "shared_imo" not in ev_subtypes(_run(rows))
     ev = _run(rows, params=ic.Params(max_imo_mmsi_count=11))
     assert ev.filter(pl.col("subtype") == "shared_imo").height == 55
+
+
+def test_tuple_parameter_accepts_comma_separated_text() -> None:
+    assert ic.Params(fields="name, imo").fields == ("name", "imo")  # type: ignore[arg-type]

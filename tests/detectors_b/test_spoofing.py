@@ -196,3 +196,10 @@ def test_clean_data_has_no_events_and_output_conforms() -> None:
     again = spoofing.detect(data, spoofing.Params())
     assert ev["event_id"].to_list() == again["event_id"].to_list()
     assert ev["event_id"].n_unique() == ev.height
+
+
+def test_invalid_mmsi_shared_by_many_craft_is_reported_once() -> None:
+    craft = [track(0, 30.0 + 3 * i, 125.0, hours=2, source=f"c{i}.csv") for i in range(4)]
+    ev = _run(*craft)
+    assert ev["subtype"].to_list() == ["invalid_mmsi"]
+    assert json.loads(ev["details"][0])["n_tracks"] == 4

@@ -87,16 +87,16 @@ def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
         "end_record": "record",
     }
     t = t.with_columns(pl.col(v).shift(-1).over("track_id").alias(k) for k, v in nxt.items())
-    closed = t.filter(_hours("timestamp", "end_time") >= p.min_gap_h).with_columns(
+    # compared in whole microseconds (the timestamps' unit), so a gap of exactly min_gap_h counts
+    min_gap = pl.duration(microseconds=round(p.min_gap_h * 3_600_000_000))
+    closed = t.filter((pl.col("end_time") - pl.col("timestamp")) >= min_gap).with_columns(
         pl.lit(None, dtype=pl.Utf8).alias("subtype")
     )
     if not p.open_gaps:
         return closed
     horizon = t["timestamp"].max()
     still = t.filter(
-        pl.col("end_time").is_null()
-        & ((pl.lit(horizon) - pl.col("timestamp")).dt.total_seconds(fractional=True) / 3600
-           >= p.min_gap_h)
+        pl.col("end_time").is_null() & ((pl.lit(horizon) - pl.col("timestamp")) >= min_gap)
     ).with_columns(
         pl.lit(horizon).cast(t.schema["timestamp"]).alias("end_time"),
         pl.lit("open").alias("subtype"),

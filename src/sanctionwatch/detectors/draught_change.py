@@ -60,6 +60,9 @@ class Params(BaseParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.link_event_types, str):  # "ais_gap,encounter" from the CLI
+            types = tuple(x.strip() for x in self.link_event_types.split(",") if x.strip())
+            object.__setattr__(self, "link_event_types", types)
         if self.min_change_m <= 0 or self.max_draught_m <= 0:
             raise ValueError("draught_change: min_change_m and max_draught_m must be > 0")
 

@@ -203,9 +203,16 @@ class Params(BaseParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if isinstance(self.fields, str):  # "name,imo" from a command-line override
+            object.__setattr__(self, "fields", _split(self.fields))
         unknown = set(self.fields) - set(FIELDS)
         if unknown:
             raise ValueError(f"identity_change.Params.fields: unknown {sorted(unknown)}")
+
+
+def _split(text: str) -> tuple[str, ...]:
+    """A comma-separated list as a tuple (for tuple parameters given as text)."""
+    return tuple(x.strip() for x in text.split(",") if x.strip())
 
 
 _BASE_COLS = ["mmsi", "timestamp", "source", "record"]

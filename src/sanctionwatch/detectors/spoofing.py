@@ -20,6 +20,8 @@ Subtypes (``subtype``):
 - ``position_on_land``: a run of consecutive positions more than ``min_inland_km`` inland and
   more than ``port_radius_km`` from any port.
 - ``invalid_mmsi``: an MMSI that is no valid mobile station identity under ITU-R M.585.
+  Such MMSIs are typically shared by many unrelated craft, so the track-based subtypes above
+  are not computed for them.
 - ``invalid_imo``: an IMO number in the static reports that fails its check digit (or is the
   placeholder 1234567, which passes it); one event per MMSI and IMO.
 - ``invalid_position``: positions removed by track preparation as ``null_island`` (0, 0) or
@@ -490,7 +492,10 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     parts: list[pl.DataFrame] = []
     if t.height:
         summ = _track_summary(t)
-        multi = summ.filter(pl.len().over("mmsi") > 1)
+        # MMSIs that are no valid identity (0, 123456789, ...) are typically shared by many
+        # unrelated craft: they are reported once as invalid_mmsi, not as O(n^2) track pairs
+        valid = pl.Series(mmsi_problem(summ["mmsi"].to_numpy()) == "")
+        multi = summ.filter(valid).filter(pl.len().over("mmsi") > 1)
         if multi.height:
             main = (
                 multi.sort(["mmsi", "n", "track_id"], descending=[False, True, False])

@@ -165,6 +165,7 @@ def decode_points(blobs: list[bytes | None], srs_id: int) -> pl.DataFrame:
         # ISO WKB point: 1, 1001 (Z), 2001 (M), 3001 (ZM); x and y come first in all four.
         (~empty & (((gtype & 0x0FFFFFFF) % 1000 != 1) | ((gtype & 0x20000000) != 0)),
          "geometry is not a point"),
+        (~empty & (np.isnan(x) != np.isnan(y)), "point with one NaN coordinate"),
     ]
     code = np.full(n, -1, dtype=np.int64)
     for i, (mask, _) in reversed(list(enumerate(errors))):

@@ -329,6 +329,8 @@ def _f(target: str, source: str | tuple[str, ...], parse: Parser, note: str) -> 
 _NUM = "number"
 _KEEP = "number, kept as given (sentinels too)"
 _MMSI = "integer 0 .. 2^30-1"
+_DMA_TIME = "%d/%m/%Y %H:%M:%S"
+_DMA_TIME_NOTE = "`dd/mm/YYYY HH:MM:SS` (or ISO 8601), UTC"
 
 MARINECADASTRE = Layout(
     "marinecadastre",
@@ -359,7 +361,7 @@ DMA_AISDK = Layout(
     "Danish Maritime Authority daily files (`aisdk-YYYY-MM-DD.csv`). Unnamed extra columns "
     "(a pandas index) are ignored.",
     (
-        _f("timestamp", "# Timestamp", _ts("%d/%m/%Y %H:%M:%S"), "`dd/mm/YYYY HH:MM:SS` (or ISO 8601), UTC"),
+        _f("timestamp", "# Timestamp", _ts(_DMA_TIME), _DMA_TIME_NOTE),
         _f("ais_class", "Type of mobile", _ais_class, "`Class A` -> `A`, `Class B` -> `B`"),
         _f(KIND, "Type of mobile", _dma_kind,
            "`Base Station`, `AtoN`, `SAR Airborne` rows are rejected as `not_vessel_data`"),
@@ -389,7 +391,7 @@ MOVINGPANDAS_DMA = Layout(
     "DMA data as saved by MovingPandas / QGIS Trajectools (e.g. the Gothenburg GeoPackage); "
     "in a GeoPackage the position comes from the point geometry.",
     (
-        _f("timestamp", "Timestamp", _ts("%d/%m/%Y %H:%M:%S"), "`dd/mm/YYYY HH:MM:SS` (or ISO 8601), UTC"),
+        _f("timestamp", "Timestamp", _ts(_DMA_TIME), _DMA_TIME_NOTE),
         _f("mmsi", "MMSI", _int_in(0, _MMSI_MAX), _MMSI),
         _f("lat", "Latitude", _float, _KEEP + " (GeoPackage: point y)"),
         _f("lon", "Longitude", _float, _KEEP + " (GeoPackage: point x)"),
