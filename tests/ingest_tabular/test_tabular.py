@@ -546,3 +546,13 @@ def test_report_dedup_matches_a_row_by_row_reference():
             expected.append(r["record"])
             last[r["MMSI"]] = key
     assert rep["record"].to_list() == expected
+
+
+def test_bom_and_crlf(tmp_path):
+    f = tmp_path / "bom.csv"
+    f.write_bytes("\ufeffMMSI,BaseDateTime,LAT,LON\r\n367752440,2023-01-11T00:00:00,43.1,-70.7\r\n"
+                  "bad,2023-01-11T00:00:00,43.1,-70.7\r\n".encode())
+    pos, _, rej, _ = collect(read_csv(f))
+    assert pos.select("record", "mmsi").rows() == [(2, 367752440)]
+    assert rej.select("record", "reason", "raw").rows() == [
+        (3, "bad_mmsi", "bad,2023-01-11T00:00:00,43.1,-70.7")]
