@@ -188,6 +188,8 @@ def parse_overrides(overrides: Iterable[str]) -> dict[str, dict[str, Any]]:
             typed = int(value)
         elif isinstance(current, float):
             typed = float(value)
+        elif isinstance(current, tuple):
+            typed = tuple(v.strip() for v in value.split(",") if v.strip())
         else:
             typed = value
         out.setdefault(name, {})[fname] = typed
@@ -315,10 +317,12 @@ def events_geojson(events: pl.DataFrame) -> dict[str, Any]:
     features: list[dict[str, Any]] = []
     for row in events.iter_rows(named=True):
         props = {k: _json_value(v) for k, v in row.items()}
-        if row.get("end_lat") is not None and row.get("end_lon") is not None and (
+        if not _finite(row.get("lat")) or not _finite(row.get("lon")):
+            geom: dict[str, Any] | None = None
+        elif _finite(row.get("end_lat")) and _finite(row.get("end_lon")) and (
             row["end_lat"] != row["lat"] or row["end_lon"] != row["lon"]
         ):
-            geom: dict[str, Any] = {
+            geom = {
                 "type": "LineString",
                 "coordinates": [[row["lon"], row["lat"]], [row["end_lon"], row["end_lat"]]],
             }
@@ -334,9 +338,13 @@ def write_geojson(events: pl.DataFrame, path: Path) -> None:
     path.write_text(json.dumps(events_geojson(events), separators=(",", ":")))
 
 
+def _finite(v: object) -> bool:
+    return isinstance(v, (int, float)) and v == v and abs(v) != float("inf")
+
+
 def _json_value(v: object) -> object:
     if isinstance(v, datetime):
         return v.isoformat()
-    if isinstance(v, float) and v != v:
+    if isinstance(v, float) and (v != v or abs(v) == float("inf")):
         return None
     return v

@@ -198,8 +198,9 @@ EVENTS = Table(
         Column("other_mmsi", pa.int64(), "The other vessel of an encounter; null otherwise."),
         Column("start_time", UTC_TS, "Start of the event, UTC.", False),
         Column("end_time", UTC_TS, "End of the event, UTC (equal to start for instants).", False),
-        Column("lat", pa.float64(), "Representative latitude (start of a gap, centre otherwise).", False),
-        Column("lon", pa.float64(), "Representative longitude.", False),
+        Column("lat", pa.float64(), "Representative latitude (start of a gap, centre otherwise); "
+               "null for events from vessel reports of an MMSI never seen at a position."),
+        Column("lon", pa.float64(), "Representative longitude (null as for `lat`)."),
         Column("duration_h", pa.float64(), "end_time - start_time in hours."),
         Column("subtype", pa.string(), "Kind within the type, e.g. spoofing `impossible_speed`, "
                "identity_change `name`, port_call `stop`/`visit`, zone_entry `stay`."),

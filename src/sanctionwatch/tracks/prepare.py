@@ -148,9 +148,11 @@ def _greedy_segments(
             allowed = p.noise_m + max_mps * (t[i] - np.asarray(last_t))
             ok = d <= allowed
             if ok.any():
-                # prefer the track with most support, then the closest (fewest spurious splits)
+                # Prefer the most recently updated reachable track, then the closest: a ship
+                # sharing an MMSI with one that went silent keeps to its own fresh track instead
+                # of being absorbed by the silent one, whose reach grows with the silence.
                 cand = np.flatnonzero(ok)
-                order = sorted(cand, key=lambda k: (-counts[k], d[k]))
+                order = sorted(cand, key=lambda k: (t[i] - last_t[k], d[k], -counts[k]))
                 best, best_d = int(order[0]), float(d[order[0]])
         if best < 0:
             best = len(last_t)
