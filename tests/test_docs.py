@@ -40,9 +40,7 @@ def test_every_numeric_parameter_carries_its_unit(name):
     for f in dataclasses.fields(detectors()[name].params_type):
         default = f.default
         if isinstance(default, (int, float)) and not isinstance(default, bool):
-            assert f.name.endswith(UNIT_SUFFIXES) or f.name.startswith(("min_", "max_")) and (
-                f.name.endswith(UNIT_SUFFIXES)
-            ), f"{name}.{f.name} has no unit suffix"
+            assert f.name.endswith(UNIT_SUFFIXES), f"{name}.{f.name} has no unit suffix"
 
 
 @pytest.mark.parametrize("name", list(detectors()))

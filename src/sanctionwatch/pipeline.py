@@ -106,8 +106,10 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
         if p.is_dir():
             out.extend(
                 sorted(
-                    q for q in p.rglob("*")
-                    if q.is_file() and q.suffix.lower() in INPUT_SUFFIXES
+                    q
+                    for q in p.rglob("*")
+                    if q.is_file()
+                    and q.suffix.lower() in INPUT_SUFFIXES
                     and not q.name.startswith(".")
                 )
             )
@@ -134,8 +136,12 @@ def ingest(
         stat = path.stat()
         n_pos = n_rep = n_rej = 0
         for batch in read_ais(
-            path, fmt=opts.fmt, layout=opts.layout, strict=opts.strict,
-            batch_rows=opts.batch_rows, assume_time=opts.assume_time,
+            path,
+            fmt=opts.fmt,
+            layout=opts.layout,
+            strict=opts.strict,
+            batch_rows=opts.batch_rows,
+            assume_time=opts.assume_time,
         ):
             for sub, df in (
                 ("positions", batch.positions),
@@ -156,9 +162,12 @@ def ingest(
         result.n_reports += n_rep
         result.inputs.append(
             {
-                "path": str(path), "bytes": stat.st_size,
+                "path": str(path),
+                "bytes": stat.st_size,
                 "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
-                "positions": n_pos, "vessel_reports": n_rep, "rejects": n_rej,
+                "positions": n_pos,
+                "vessel_reports": n_rep,
+                "rejects": n_rej,
             }
         )
     return result
@@ -200,8 +209,7 @@ def build_params(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> di
     """Parameters for every detector: defaults with ``overrides`` applied (validated)."""
     overrides = overrides or {}
     return {
-        name: det.params_type(**dict(overrides.get(name, {})))
-        for name, det in detectors().items()
+        name: det.params_type(**dict(overrides.get(name, {}))) for name, det in detectors().items()
     }
 
 
@@ -269,8 +277,12 @@ def detect(
         events = run_detectors(data, all_params, only, progress)
         n_tracks = prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0
         result = DetectResult(
-            run_id=run_id, events=events, ingest=ing, n_tracks=n_tracks,
-            removed_by_reason=prepared.removed_counts(), out_dir=out,
+            run_id=run_id,
+            events=events,
+            ingest=ing,
+            n_tracks=n_tracks,
+            removed_by_reason=prepared.removed_counts(),
+            out_dir=out,
         )
         if out is not None:
             staged = work / "out"
@@ -282,7 +294,9 @@ def detect(
             ing.rejects().write_parquet(staged / "rejects.parquet")
             prepared.removed.write_parquet(staged / "removed.parquet")
             summary = {
-                "run_id": run_id, "started_at": started.isoformat(), "inputs": ing.inputs,
+                "run_id": run_id,
+                "started_at": started.isoformat(),
+                "inputs": ing.inputs,
                 "counts": result.counts(),
                 "params": {k: v.to_dict() for k, v in all_params.items()},
             }
@@ -295,10 +309,14 @@ def detect(
             with DuckDBStore(store_path) as store:
                 result.events_new_in_store = store.add_events(events)
                 store.record_run(
-                    run_id, started_at=started, finished_at=datetime.now(UTC), command=command,
+                    run_id,
+                    started_at=started,
+                    finished_at=datetime.now(UTC),
+                    command=command,
                     inputs=ing.inputs,
                     params={k: v.to_dict() for k, v in all_params.items()},
-                    counts=result.counts(), events_new=result.events_new_in_store,
+                    counts=result.counts(),
+                    events_new=result.events_new_in_store,
                 )
         return result
     finally:
@@ -319,8 +337,10 @@ def events_geojson(events: pl.DataFrame) -> dict[str, Any]:
         props = {k: _json_value(v) for k, v in row.items()}
         if not _finite(row.get("lat")) or not _finite(row.get("lon")):
             geom: dict[str, Any] | None = None
-        elif _finite(row.get("end_lat")) and _finite(row.get("end_lon")) and (
-            row["end_lat"] != row["lat"] or row["end_lon"] != row["lon"]
+        elif (
+            _finite(row.get("end_lat"))
+            and _finite(row.get("end_lon"))
+            and (row["end_lat"] != row["lat"] or row["end_lon"] != row["lon"])
         ):
             geom = {
                 "type": "LineString",
@@ -328,8 +348,9 @@ def events_geojson(events: pl.DataFrame) -> dict[str, Any]:
             }
         else:
             geom = {"type": "Point", "coordinates": [row["lon"], row["lat"]]}
-        features.append({"type": "Feature", "id": row["event_id"], "geometry": geom,
-                         "properties": props})
+        features.append(
+            {"type": "Feature", "id": row["event_id"], "geometry": geom, "properties": props}
+        )
     return {"type": "FeatureCollection", "features": features}
 
 

@@ -11,7 +11,14 @@ from typing import Annotated
 import polars as pl
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    Progress,
+    SpinnerColumn,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from sanctionwatch import __version__
@@ -30,8 +37,10 @@ out_console = Console()
 
 StoreOpt = Annotated[
     Path | None,
-    typer.Option("--store", help="DuckDB store file [default: $SANCTIONWATCH_STORE or "
-                 "./sanctionwatch.duckdb]."),
+    typer.Option(
+        "--store",
+        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
+    ),
 ]
 
 
@@ -49,26 +58,45 @@ def _fail(message: str) -> typer.Exit:
 
 @app.command()
 def detect(
-    inputs: Annotated[list[Path], typer.Argument(help="AIS files or directories (NMEA, CSV, "
-                                                 "Parquet, GeoPackage; gzip ok).")],
+    inputs: Annotated[
+        list[Path],
+        typer.Argument(help="AIS files or directories (NMEA, CSV, Parquet, GeoPackage; gzip ok)."),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     store: StoreOpt = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the store.")] = False,
-    fmt: Annotated[str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")] = None,
-    layout: Annotated[str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
+    ] = None,
+    layout: Annotated[
+        str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
-    assume_time: Annotated[str | None, typer.Option("--assume-time", help="UTC time for NMEA files "
-                                                    "that carry no timestamps at all.")] = None,
-    only: Annotated[list[str] | None, typer.Option("--detector", "-d", help="Run only this "
-                                                    "detector (repeatable).")] = None,
-    param: Annotated[list[str] | None, typer.Option("--param", "-p", help="Override a parameter: "
-                                                    "DETECTOR.FIELD=VALUE (repeatable).")] = None,
-    zones: Annotated[list[Path] | None, typer.Option("--zones", help="Extra areas of interest "
-                                                      "(GeoJSON, repeatable).")] = None,
+    assume_time: Annotated[
+        str | None,
+        typer.Option(
+            "--assume-time", help="UTC time for NMEA files that carry no timestamps at all."
+        ),
+    ] = None,
+    only: Annotated[
+        list[str] | None,
+        typer.Option("--detector", "-d", help="Run only this detector (repeatable)."),
+    ] = None,
+    param: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param", "-p", help="Override a parameter: DETECTOR.FIELD=VALUE (repeatable)."
+        ),
+    ] = None,
+    zones: Annotated[
+        list[Path] | None,
+        typer.Option("--zones", help="Extra areas of interest (GeoJSON, repeatable)."),
+    ] = None,
     limit: Annotated[int, typer.Option("--show", help="Events to print.")] = 25,
 ) -> None:
-    """Ingest AIS files and detect evasion behaviour; write events (Parquet, GeoJSON) and store them."""
-    from sanctionwatch.pipeline import IngestOptions, build_params, detect as run_detect, parse_overrides
+    """Ingest AIS files, detect evasion behaviour, write events (Parquet, GeoJSON), store them."""
+    from sanctionwatch.pipeline import IngestOptions, build_params, parse_overrides
+    from sanctionwatch.pipeline import detect as run_detect
     from sanctionwatch.reference import ReferenceData
     from sanctionwatch.store import default_store_path
 
@@ -79,24 +107,40 @@ def detect(
             from sanctionwatch.reference.shipped import load_zones_geojson
 
             extra = [z for path in zones for z in load_zones_geojson(path)]
-            reference = ReferenceData(list(reference.ports), reference.shore,
-                                      [*reference.zones, *extra])
-        options = IngestOptions(fmt=fmt, layout=layout, strict=strict,
-                                assume_time=_parse_time(assume_time))
+            reference = ReferenceData(
+                list(reference.ports), reference.shore, [*reference.zones, *extra]
+            )
+        options = IngestOptions(
+            fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)
+        )
         store_path = None if no_store else (store or default_store_path())
-        with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                      TextColumn("{task.completed:,} records"), TimeElapsedColumn(),
-                      console=console, transient=True) as bar:
-            tasks: dict[str, int] = {}
+        with Progress(
+            SpinnerColumn(),
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.completed:,} records"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+        ) as bar:
+            tasks: dict[str, TaskID] = {}
 
             def progress(what: str, n: int) -> None:
                 if what not in tasks:
                     tasks[what] = bar.add_task(what, total=None)
                 bar.advance(tasks[what], n)
 
-            result = run_detect(inputs, out, store_path=store_path, options=options,
-                                params=params, only=only or None, reference=reference,
-                                progress=progress, command=" ".join(sys.argv))
+            result = run_detect(
+                inputs,
+                out,
+                store_path=store_path,
+                options=options,
+                params=params,
+                only=only or None,
+                reference=reference,
+                progress=progress,
+                command=" ".join(sys.argv),
+            )
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc
     counts = result.counts()
@@ -118,10 +162,14 @@ def detect(
 @app.command()
 def events(
     store: StoreOpt = None,
-    event_type: Annotated[list[str] | None, typer.Option("--type", "-t", help="Event type (repeatable).")] = None,
+    event_type: Annotated[
+        list[str] | None, typer.Option("--type", "-t", help="Event type (repeatable).")
+    ] = None,
     mmsi: Annotated[int | None, typer.Option(help="Vessel MMSI (either party).")] = None,
     since: Annotated[str | None, typer.Option(help="Events ending at/after this UTC time.")] = None,
-    until: Annotated[str | None, typer.Option(help="Events starting at/before this UTC time.")] = None,
+    until: Annotated[
+        str | None, typer.Option(help="Events starting at/before this UTC time.")
+    ] = None,
     bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
     dprk: Annotated[bool, typer.Option("--dprk", help="Only DPRK ports and waters.")] = False,
     min_hours: Annotated[float | None, typer.Option(help="Minimum duration, hours.")] = None,
@@ -133,13 +181,21 @@ def events(
     from sanctionwatch.store import DuckDBStore, EventFilter, default_store_path
 
     try:
-        box = tuple(float(x) for x in bbox.split(",")) if bbox else None
-        if box is not None and len(box) != 4:
-            raise ValueError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
+        box: tuple[float, float, float, float] | None = None
+        if bbox:
+            nums = [float(x) for x in bbox.split(",")]
+            if len(nums) != 4:
+                raise ValueError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
+            box = (nums[0], nums[1], nums[2], nums[3])
         f = EventFilter(
-            event_types=tuple(event_type or ()), mmsi=mmsi, since=_parse_time(since),
-            until=_parse_time(until), bbox=box,  # type: ignore[arg-type]
-            dprk_only=dprk, min_duration_h=min_hours, limit=limit,
+            event_types=tuple(event_type or ()),
+            mmsi=mmsi,
+            since=_parse_time(since),
+            until=_parse_time(until),
+            bbox=box,
+            dprk_only=dprk,
+            min_duration_h=min_hours,
+            limit=limit,
         )
         with DuckDBStore(store or default_store_path(), read_only=True) as st:
             df = st.events(f)
@@ -161,11 +217,17 @@ def events(
 def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="AIS files or directories.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
-    fmt: Annotated[str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")] = None,
-    layout: Annotated[str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")] = None,
+    fmt: Annotated[
+        str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
+    ] = None,
+    layout: Annotated[
+        str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")
+    ] = None,
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
-    assume_time: Annotated[str | None, typer.Option("--assume-time", help="UTC time for NMEA "
-                                                    "files without timestamps.")] = None,
+    assume_time: Annotated[
+        str | None,
+        typer.Option("--assume-time", help="UTC time for NMEA files without timestamps."),
+    ] = None,
 ) -> None:
     """Read AIS files into the canonical tables (positions, vessel_reports, rejects) as Parquet."""
     import shutil
@@ -173,14 +235,18 @@ def ingest(
     from sanctionwatch.pipeline import IngestOptions
     from sanctionwatch.pipeline import ingest as run_ingest
 
-    options = IngestOptions(fmt=fmt, layout=layout, strict=strict,
-                            assume_time=_parse_time(assume_time))
+    options = IngestOptions(
+        fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)
+    )
     out.mkdir(parents=True, exist_ok=True)
     spool = out / ".sanctionwatch-spool"
     try:
         res = run_ingest(inputs, spool, options)
-        for name, df in (("positions", res.positions()), ("vessel_reports", res.reports()),
-                         ("rejects", res.rejects())):
+        for name, df in (
+            ("positions", res.positions()),
+            ("vessel_reports", res.reports()),
+            ("rejects", res.rejects()),
+        ):
             tmp = out / f".{name}.parquet.tmp"
             df.write_parquet(tmp)
             tmp.replace(out / f"{name}.parquet")
@@ -205,7 +271,9 @@ def list_detectors() -> None:
     from sanctionwatch.detectors import detectors as all_detectors
 
     for name, det in all_detectors().items():
-        t = Table(title=f"{name}: {det.doc.splitlines()[0] if det.doc else ''}", title_justify="left")
+        t = Table(
+            title=f"{name}: {det.doc.splitlines()[0] if det.doc else ''}", title_justify="left"
+        )
         t.add_column("parameter")
         t.add_column("default", justify="right")
         for f in dataclasses.fields(det.params_type):
@@ -215,7 +283,9 @@ def list_detectors() -> None:
 
 @app.command()
 def schema(
-    table: Annotated[str | None, typer.Argument(help="positions, vessel_reports, rejects or events.")] = None,
+    table: Annotated[
+        str | None, typer.Argument(help="positions, vessel_reports, rejects or events.")
+    ] = None,
 ) -> None:
     """Print the canonical table definitions (Markdown)."""
     from sanctionwatch.schema import TABLES
@@ -243,15 +313,21 @@ def _print_events(df: pl.DataFrame, limit: int) -> None:
     if df.height == 0:
         out_console.print("no events")
         return
-    t = Table(title=f"events ({df.height:,}" + (f", first {limit} shown)" if df.height > limit else ")"))
+    t = Table(
+        title=f"events ({df.height:,}" + (f", first {limit} shown)" if df.height > limit else ")")
+    )
     for col in ("type", "mmsi", "other", "start (UTC)", "hours", "lat", "lon", "what"):
         t.add_column(col)
     for row in df.head(limit).iter_rows(named=True):
         t.add_row(
-            row["event_type"], str(row["mmsi"]), str(row["other_mmsi"] or ""),
+            row["event_type"],
+            str(row["mmsi"]),
+            str(row["other_mmsi"] or ""),
             row["start_time"].strftime("%Y-%m-%d %H:%M"),
             f"{row['duration_h']:.1f}" if row["duration_h"] is not None else "",
-            f"{row['lat']:.4f}", f"{row['lon']:.4f}", _what(row),
+            f"{row['lat']:.4f}",
+            f"{row['lon']:.4f}",
+            _what(row),
         )
     out_console.print(t)
 

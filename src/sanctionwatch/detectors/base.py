@@ -89,7 +89,9 @@ class Detector:
         return EVENTS.conform(out) if out.height else EVENTS.empty()
 
 
-def event_id(event_type: str, mmsi: int, other_mmsi: int | None, start: object, key: str = "") -> str:
+def event_id(
+    event_type: str, mmsi: int, other_mmsi: int | None, start: object, key: str = ""
+) -> str:
     """Deterministic event id: 16 hex digits of SHA-1 over the defining keys."""
     raw = f"{event_type}|{mmsi}|{other_mmsi if other_mmsi is not None else ''}|{start}|{key}"
     return hashlib.sha1(raw.encode()).hexdigest()[:16]
@@ -129,7 +131,9 @@ _REGISTRY: dict[str, Detector] = {}
 D = TypeVar("D", bound=Params)
 
 
-def register(name: str, params_type: type[Params], doc: str = "") -> Callable[
+def register(
+    name: str, params_type: type[Params], doc: str = ""
+) -> Callable[
     [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
 ]:
     """Decorator registering a detect function under the event type ``name``."""

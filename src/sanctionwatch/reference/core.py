@@ -78,7 +78,9 @@ class ReferenceData:
 
     def __post_init__(self) -> None:
         if self.ports:
-            self._tree = cKDTree(to_unit_xyz([p.lat for p in self.ports], [p.lon for p in self.ports]))
+            self._tree = cKDTree(
+                to_unit_xyz([p.lat for p in self.ports], [p.lon for p in self.ports])
+            )
         for z in self.zones:
             prepare(z.geometry)
 
@@ -135,7 +137,11 @@ class ReferenceData:
                 "kind": [p.kind for p in self.ports],
             },
             schema={
-                "port_index": pl.Int64, "name": pl.Utf8, "country_iso3": pl.Utf8,
-                "lat": pl.Float64, "lon": pl.Float64, "kind": pl.Utf8,
+                "port_index": pl.Int64,
+                "name": pl.Utf8,
+                "country_iso3": pl.Utf8,
+                "lat": pl.Float64,
+                "lon": pl.Float64,
+                "kind": pl.Utf8,
             },
         )

@@ -125,7 +125,9 @@ def _duck_type(t: pa.DataType) -> str:
 
 _PROVENANCE = (
     Column("source", pa.string(), "Input file the record came from (path as given).", False),
-    Column("record", pa.int64(), "1-based line (NMEA, CSV) or row (Parquet) number in `source`.", False),
+    Column(
+        "record", pa.int64(), "1-based line (NMEA, CSV) or row (Parquet) number in `source`.", False
+    ),
 )
 
 POSITIONS = Table(
@@ -191,19 +193,34 @@ EVENTS = Table(
     "are null where they do not apply. `event_id` is a hash of the defining keys, so re-running "
     "on the same input yields the same ids and the store never holds an event twice.",
     (
-        Column("event_id", pa.string(), "Deterministic id: hash of type, vessels, start, key.", False),
-        Column("event_type", pa.string(), "encounter, loitering, ais_gap, spoofing, "
-               "identity_change, port_call, zone_entry or draught_change.", False),
+        Column(
+            "event_id", pa.string(), "Deterministic id: hash of type, vessels, start, key.", False
+        ),
+        Column(
+            "event_type",
+            pa.string(),
+            "encounter, loitering, ais_gap, spoofing, "
+            "identity_change, port_call, zone_entry or draught_change.",
+            False,
+        ),
         Column("mmsi", pa.int64(), "The vessel (the lower MMSI of an encounter pair).", False),
         Column("other_mmsi", pa.int64(), "The other vessel of an encounter; null otherwise."),
         Column("start_time", UTC_TS, "Start of the event, UTC.", False),
         Column("end_time", UTC_TS, "End of the event, UTC (equal to start for instants).", False),
-        Column("lat", pa.float64(), "Representative latitude (start of a gap, centre otherwise); "
-               "null for events from vessel reports of an MMSI never seen at a position."),
+        Column(
+            "lat",
+            pa.float64(),
+            "Representative latitude (start of a gap, centre otherwise); "
+            "null for events from vessel reports of an MMSI never seen at a position.",
+        ),
         Column("lon", pa.float64(), "Representative longitude (null as for `lat`)."),
         Column("duration_h", pa.float64(), "end_time - start_time in hours."),
-        Column("subtype", pa.string(), "Kind within the type, e.g. spoofing `impossible_speed`, "
-               "identity_change `name`, port_call `stop`/`visit`, zone_entry `stay`."),
+        Column(
+            "subtype",
+            pa.string(),
+            "Kind within the type, e.g. spoofing `impossible_speed`, "
+            "identity_change `name`, port_call `stop`/`visit`, zone_entry `stay`.",
+        ),
         Column("end_lat", pa.float64(), "Latitude at the end (gaps, tracks)."),
         Column("end_lon", pa.float64(), "Longitude at the end."),
         Column("distance_km", pa.float64(), "Distance covered (gap: start to end, great circle)."),
@@ -215,8 +232,11 @@ EVENTS = Table(
         Column("draught_before_m", pa.float32(), "Last reported draught before the event."),
         Column("draught_after_m", pa.float32(), "First reported draught after the event."),
         Column("draught_changed", pa.bool_(), "Whether the reported draught changed across it."),
-        Column("likely_intentional", pa.bool_(), "ais_gap: meets the Welch et al. 2022 "
-               "disabling criteria."),
+        Column(
+            "likely_intentional",
+            pa.bool_(),
+            "ais_gap: meets the Welch et al. 2022 disabling criteria.",
+        ),
         Column("port_name", pa.string(), "port_call: port or anchorage name."),
         Column("port_country", pa.string(), "port_call: ISO 3166-1 alpha-3 country of the port."),
         Column("is_dprk", pa.bool_(), "port_call / zone_entry: a DPRK port or DPRK waters."),
@@ -225,10 +245,16 @@ EVENTS = Table(
         Column("old_value", pa.string(), "identity_change: the value before."),
         Column("new_value", pa.string(), "identity_change: the value after."),
         Column("n_positions", pa.int64(), "Positions that support the event."),
-        Column("related_event_ids", pa.list_(pa.string()), "Events this one is linked to "
-               "(e.g. the gap or encounter around a draught change)."),
-        Column("evidence", pa.list_(pa.string()), "Source records behind the event, as "
-               "`file:record` strings."),
+        Column(
+            "related_event_ids",
+            pa.list_(pa.string()),
+            "Events this one is linked to (e.g. the gap or encounter around a draught change).",
+        ),
+        Column(
+            "evidence",
+            pa.list_(pa.string()),
+            "Source records behind the event, as `file:record` strings.",
+        ),
         Column("details", pa.string(), "Other type-specific facts, JSON object."),
     ),
     primary_key=("event_id",),

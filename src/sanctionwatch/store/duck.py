@@ -63,7 +63,9 @@ class DuckDBStore:
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
         if read_only and not self.path.exists():
-            raise FileNotFoundError(f"{self.path}: no store here (run `sanctionwatch detect` first)")
+            raise FileNotFoundError(
+                f"{self.path}: no store here (run `sanctionwatch detect` first)"
+            )
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
@@ -97,7 +99,9 @@ class DuckDBStore:
                 "(SELECT 1 FROM events e WHERE e.event_id = n.event_id)"
             ).fetchone()
             cols = ", ".join(f'"{c}"' for c in EVENTS.names)
-            self.con.execute(f"INSERT OR REPLACE INTO events ({cols}) SELECT {cols} FROM _new_events")
+            self.con.execute(
+                f"INSERT OR REPLACE INTO events ({cols}) SELECT {cols} FROM _new_events"
+            )
             self.con.unregister("_new_events")
             self.con.execute("COMMIT")
         except Exception:
@@ -162,8 +166,14 @@ class DuckDBStore:
         self.con.execute(
             "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
-                run_id, started_at, finished_at, command, json.dumps(inputs),
-                json.dumps(params, default=str), json.dumps(counts, default=str), events_new,
+                run_id,
+                started_at,
+                finished_at,
+                command,
+                json.dumps(inputs),
+                json.dumps(params, default=str),
+                json.dumps(counts, default=str),
+                events_new,
                 self.count_events(),
             ],
         )

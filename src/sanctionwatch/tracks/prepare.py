@@ -74,15 +74,25 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
     p = params or PrepareParams()
     df = POSITIONS.conform(positions)
     df = df.with_columns(
-        pl.when(pl.col("sog_knots") >= 102.25).then(None).otherwise(pl.col("sog_knots")).alias("sog_knots"),
+        pl.when(pl.col("sog_knots") >= 102.25)
+        .then(None)
+        .otherwise(pl.col("sog_knots"))
+        .alias("sog_knots"),
         pl.when(pl.col("cog_deg") >= 360).then(None).otherwise(pl.col("cog_deg")).alias("cog_deg"),
-        pl.when(pl.col("heading_deg") >= 360).then(None).otherwise(pl.col("heading_deg")).alias("heading_deg"),
+        pl.when(pl.col("heading_deg") >= 360)
+        .then(None)
+        .otherwise(pl.col("heading_deg"))
+        .alias("heading_deg"),
     )
     reason = (
         pl.when((pl.col("lat") == 91) | (pl.col("lon") == 181))
         .then(pl.lit("position_not_available"))
-        .when((pl.col("lat").abs() > 90) | (pl.col("lon").abs() > 180) | pl.col("lat").is_nan()
-              | pl.col("lon").is_nan())
+        .when(
+            (pl.col("lat").abs() > 90)
+            | (pl.col("lon").abs() > 180)
+            | pl.col("lat").is_nan()
+            | pl.col("lon").is_nan()
+        )
         .then(pl.lit("position_out_of_range"))
         .when((pl.col("lat") == 0) & (pl.col("lon") == 0))
         .then(pl.lit("null_island"))
@@ -143,8 +153,12 @@ def _greedy_segments(
     for i in range(len(t)):
         best, best_d = -1, np.inf
         if last_t:
-            d = haversine_m(np.full(len(last_t), lat[i]), np.full(len(last_t), lon[i]),
-                            np.asarray(last_lat), np.asarray(last_lon))
+            d = haversine_m(
+                np.full(len(last_t), lat[i]),
+                np.full(len(last_t), lon[i]),
+                np.asarray(last_lat),
+                np.asarray(last_lon),
+            )
             allowed = p.noise_m + max_mps * (t[i] - np.asarray(last_t))
             ok = d <= allowed
             if ok.any():
