@@ -54,3 +54,11 @@ def test_every_cli_command_is_in_the_readme():
     assert names
     for n in names:
         assert re.search(rf"`sanctionwatch {n}\b", readme), f"README does not document {n}"
+
+
+def test_readme_links_resolve():
+    readme = (ROOT / "README.md").read_text()
+    for target in re.findall(r"\]\(([^)#]+)\)", readme):
+        if "://" in target:
+            continue
+        assert (ROOT / target).exists(), f"README links to missing {target}"

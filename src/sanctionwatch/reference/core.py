@@ -96,8 +96,15 @@ class ReferenceData:
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         if self._tree is None or la.size == 0:
             return np.full(la.shape, np.inf), np.full(la.shape, -1, dtype=np.int64)
-        chord, idx = self._tree.query(to_unit_xyz(la, lon), k=1)
-        return chord_to_arc_m(chord) / 1000.0, np.asarray(idx, dtype=np.int64)
+        lo = np.broadcast_to(np.atleast_1d(np.asarray(lon, dtype=np.float64)), la.shape)
+        dist = np.full(la.shape, np.inf)
+        index = np.full(la.shape, -1, dtype=np.int64)
+        ok = np.isfinite(la) & np.isfinite(lo)
+        if ok.any():
+            chord, idx = self._tree.query(to_unit_xyz(la[ok], lo[ok]), k=1)
+            dist[ok] = chord_to_arc_m(chord) / 1000.0
+            index[ok] = idx
+        return dist, index
 
     def distance_to_port_km(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> FloatArray:
         """Distance in km to the nearest port or anchorage (inf when none are loaded)."""
