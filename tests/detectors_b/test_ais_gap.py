@@ -107,7 +107,13 @@ def test_gap_straddling_midnight_across_two_files_is_found_once() -> None:
                                      pl.lit(1).cast(pl.Int64).alias("record"))
     day2 = track(MMSI, 30.2, 125.1, start=T0 + timedelta(hours=34), hours=6, speed_knots=8,
                  source="2019-03-02.csv", first_record=2)
-    ev = _run(day1, last, day2)
+    # daily files cover their whole day: other ships report throughout both of them
+    others = [
+        track(412999999, 20.0, 120.0, start=T0 + timedelta(days=d), hours=23.9,
+              interval_s=1800, source=f"2019-03-0{d + 1}.csv", first_record=1000)
+        for d in (0, 1)
+    ]
+    ev = _run(day1, last, day2, *others)
     assert ev.height == 1
     row = ev.row(0, named=True)
     assert row["start_time"] == T0 + timedelta(hours=20)
@@ -177,3 +183,20 @@ def test_property_gaps_are_exactly_the_long_intervals(steps_h: list[float], min_
     assert ev.height == len(long)
     assert (ev["duration_h"] >= min_gap - 1e-9).all()
     assert ev["event_id"].n_unique() == ev.height
+
+
+def test_silence_between_two_input_files_years_apart_is_not_a_gap():
+    from datetime import timedelta
+
+    import polars as pl
+
+    from sanctionwatch.detectors.ais_gap import Params, detect
+    from tests.factory import T0, detection_input, track
+
+    old = track(355920000, 31.0, 124.0, hours=2, source="2016.csv")
+    new = track(355920000, 31.0, 124.0, hours=2, start=T0 + timedelta(days=400), source="2022.csv")
+    assert detect(detection_input(old, new), Params()).height == 0
+    # the same silence inside one continuous input is a gap
+    same = pl.concat([old, new.with_columns(pl.lit("2016.csv").alias("source"))])
+    other = track(412000001, 35.0, 124.0, hours=24 * 401, interval_s=3600, source="2016.csv")
+    assert detect(detection_input(same, other), Params()).height == 1

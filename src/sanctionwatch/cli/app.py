@@ -34,7 +34,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
-out_console = Console()
+# Wide tables when the output is not a terminal (make demo, pipes): rich would assume 80 columns.
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 
 StoreOpt = Annotated[
     Path | None,

@@ -57,6 +57,11 @@ class Params(BaseParams):
         end of the input (the latest position in ``tracks``). Off by default: the horizon
         depends on what the input holds, so an open gap is provisional and a rerun on more
         data closes it under a different ``event_id``.
+    coverage_join_h: a gap is reported only when the inputs cover its whole period: the time
+        spans of the input files (``source``), joined where they are less than this apart
+        (1 h: consecutive daily or hourly files abut within minutes), must contain the gap.
+        Otherwise the silence is between two inputs (e.g. a 2016 file and a 2022 file that
+        share an MMSI) and says nothing about the vessel.
     """
 
     min_gap_h: float = 6.0
@@ -66,6 +71,7 @@ class Params(BaseParams):
     positions_before_window_h: float = 12.0
     min_draught_change_m: float = 0.5
     open_gaps: bool = False
+    coverage_join_h: float = 1.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -92,6 +98,7 @@ def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
     closed = t.filter((pl.col("end_time") - pl.col("timestamp")) >= min_gap).with_columns(
         pl.lit(None, dtype=pl.Utf8).alias("subtype")
     )
+    closed = _within_input_coverage(closed, t, p.coverage_join_h)
     if not p.open_gaps:
         return closed
     horizon = t["timestamp"].max()
@@ -102,6 +109,31 @@ def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
         pl.lit("open").alias("subtype"),
     )
     return pl.concat([closed, still], how="vertical")
+
+
+def _within_input_coverage(gaps: pl.DataFrame, t: pl.DataFrame, join_h: float) -> pl.DataFrame:
+    """Keep gaps whose whole period lies inside the joined time spans of the input files."""
+    if gaps.height == 0:
+        return gaps
+    spans = t.group_by("source").agg(
+        pl.col("timestamp").min().alias("_s"), pl.col("timestamp").max().alias("_e")
+    ).sort("_s")
+    join = pl.duration(microseconds=round(join_h * 3_600_000_000))
+    # a new covered block starts where a span begins after everything before it has ended
+    spans = spans.with_columns(pl.col("_e").cum_max().shift(1).alias("_prev_end")).with_columns(
+        (pl.col("_prev_end").is_null() | (pl.col("_s") > pl.col("_prev_end") + join))
+        .cum_sum()
+        .alias("_block")
+    )
+    blocks = spans.group_by("_block").agg(
+        pl.col("_s").min().alias("_cov_start"), pl.col("_e").max().alias("_cov_end")
+    ).sort("_cov_start")
+    inside = gaps.sort("timestamp").join_asof(
+        blocks, left_on="timestamp", right_on="_cov_start", strategy="backward"
+    )
+    return inside.filter(pl.col("end_time") <= pl.col("_cov_end")).drop(
+        "_block", "_cov_start", "_cov_end"
+    )
 
 
 def _positions_before(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> pl.DataFrame:

@@ -94,10 +94,10 @@ class DuckDBStore:
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.register("_new_events", arrow)
-            new = self.con.execute(
+            new = self._scalar(
                 "SELECT count(*) FROM _new_events n WHERE NOT EXISTS "
                 "(SELECT 1 FROM events e WHERE e.event_id = n.event_id)"
-            ).fetchone()
+            )
             cols = ", ".join(f'"{c}"' for c in EVENTS.names)
             self.con.execute(
                 f"INSERT OR REPLACE INTO events ({cols}) SELECT {cols} FROM _new_events"
@@ -107,12 +107,17 @@ class DuckDBStore:
         except Exception:
             self.con.execute("ROLLBACK")
             raise
-        return int(new[0]) if new else 0
+        return new
 
     def count_events(self) -> int:
         """Number of events stored."""
-        row = self.con.execute("SELECT count(*) FROM events").fetchone()
-        return int(row[0]) if row else 0
+        return self._scalar("SELECT count(*) FROM events")
+
+    def _scalar(self, sql: str) -> int:
+        # fetchall, not fetchone: DuckDB refuses further statements on a connection whose
+        # previous result was not read to the end.
+        rows = self.con.execute(sql).fetchall()
+        return int(rows[0][0]) if rows else 0
 
     def events(self, f: EventFilter | None = None) -> pl.DataFrame:
         """Stored events matching ``f``, ordered by start time."""
