@@ -97,7 +97,11 @@ def test_mmsi_reappearing_impossibly_far_away() -> None:
 def test_position_deep_inland() -> None:
     ref = ReferenceData(ports=[], shore=BoxShore(39.0, 40.0, 126.0, 127.0))
     t = track(MMSI, 38.5, 126.5, hours=10, speed_knots=12)  # ~1.85 deg north in 10 h
-    ev = _sub(_run(t, reference=ref), "position_on_land")
+    # a long inland run is river or lake traffic by default...
+    assert _sub(_run(t, reference=ref), "position_on_land").height == 0
+    # ...and reported when every inland run counts
+    every_run = spoofing.Params(max_on_land_run_positions=0)
+    ev = _sub(_run(t, reference=ref, params=every_run), "position_on_land")
     assert ev.height == 1
     inside = t.filter(pl.col("lat").is_between(39.0, 40.0))
     row = ev.row(0, named=True)
@@ -105,6 +109,21 @@ def test_position_deep_inland() -> None:
     assert row["distance_from_shore_km"] == pytest.approx(-50.0)
     assert row["start_time"] == inside["timestamp"].min()
     assert row["end_time"] == inside["timestamp"].max()
+
+
+def test_short_excursion_onto_land_of_a_sea_track_is_reported() -> None:
+    ref = ReferenceData(ports=[], shore=BoxShore(39.0, 40.0, 126.0, 127.0))
+    t = track(MMSI, 38.5, 126.5, hours=4, speed_knots=1)
+    bad = t[10].with_columns(pl.lit(39.5).alias("lat"))  # one fix 110 km north, on land
+    ev = _sub(_run(pl.concat([t[:10], bad, t[11:]]), reference=ref), "position_on_land")
+    assert ev.height == 1
+    assert ev["n_positions"].to_list() == [1]
+
+
+def test_track_that_stays_inland_is_river_traffic_not_spoofing() -> None:
+    ref = ReferenceData(ports=[], shore=BoxShore(39.0, 40.0, 126.0, 127.0))
+    t = track(MMSI, 39.2, 126.5, hours=3, speed_knots=6)
+    assert _sub(_run(t, reference=ref), "position_on_land").height == 0
 
 
 def test_inland_near_a_port_or_barely_inland_is_not_reported() -> None:

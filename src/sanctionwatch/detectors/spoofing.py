@@ -76,6 +76,12 @@ class Params(BaseParams):
         on land (ports sit on the coast line and river ports inland); 10 km is GFW's
         port exclusion radius for encounters (DETECTION.md 1.1).
     removed_positions: report ``invalid_position`` events from ``DetectionInput.removed``.
+    max_on_land_run_positions: an on-land run is reported only when it is a short excursion
+        (at most this many consecutive inland positions of a track) of an MMSI also seen at sea.
+        A track that stays "inland" is a vessel on a river, canal or lake, which the 1 km land
+        mask counts as land (the Mississippi, the Great Lakes), not a spoofed position; 3, as
+        ``max_short_track_positions``: a bad fix repeated by a few receivers. 0 reports every
+        inland run of a track seen at sea (for waters without inland shipping).
     """
 
     max_speed_knots: float = 50.0
@@ -84,6 +90,7 @@ class Params(BaseParams):
     min_inland_km: float = 5.0
     port_radius_km: float = 10.0
     removed_positions: bool = True
+    max_on_land_run_positions: int = 3
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -354,8 +361,16 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
         pl.Series("_inland", inland), pl.Series("_shore", shore)
     ).with_columns(
         (pl.col("_inland") != pl.col("_inland").shift(1)).fill_null(True).cum_sum()
-        .over("track_id").alias("_run")
-    ).filter(pl.col("_inland"))
+        .over("track_id").alias("_run"),
+        # per MMSI: a bad fix is often split off as a track of its own by prepare_tracks
+        (pl.col("_shore") > 0).any().over("mmsi").alias("_seen_at_sea"),
+    ).filter(pl.col("_inland") & pl.col("_seen_at_sea"))
+    if p.max_on_land_run_positions > 0:
+        flagged = flagged.filter(
+            pl.len().over(["track_id", "_run"]) <= p.max_on_land_run_positions
+        )
+    if flagged.height == 0:
+        return pl.DataFrame()
     runs = flagged.group_by(["track_id", "_run"], maintain_order=True).agg(
         pl.col("mmsi").first(),
         pl.col("timestamp").first().alias("start_time"),
