@@ -11,7 +11,7 @@ DEMO_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/aisdb-testdata/test_data_20211101.nm4 \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 
-.PHONY: demo test lint typecheck unit install clean
+.PHONY: demo test lint typecheck unit install clean bench-matching bench-detection
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -38,5 +38,19 @@ unit: $(STAMP)
 
 test: lint typecheck unit
 
+# nomenklatura (the matching peer) pins duckdb < 2, so its benchmark runs in a venv of its own.
+BENCH_VENV := .venv-bench
+$(BENCH_VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_VENV)/.installed
+
+bench-matching: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python benchmarks/name_matching.py
+
+bench-detection: $(STAMP)
+	$(BIN)/python benchmarks/detection_quality.py
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -352,6 +352,19 @@ def _what(row: dict[str, object]) -> str:
     return "; ".join(parts)
 
 
+def _register_subcommands() -> None:
+    # Imported here, after the core commands, so that each area keeps its CLI in its own module.
+    from sanctionwatch.cli.lists_cmd import lists_app
+    from sanctionwatch.cli.screen_cmd import score_pairs, screen
+
+    app.add_typer(lists_app, name="lists")
+    app.command("screen")(screen)
+    app.command("score-pairs")(score_pairs)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     """Console entry point."""
     app()

@@ -1,0 +1,225 @@
+"""``sanctionwatch lists``: load sanctions lists into the store, show entities, diff versions.
+
+Holds no logic: it calls :mod:`sanctionwatch.sanctions` and prints.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from followthemoney.proxy import EntityProxy
+from rich.console import Console
+from rich.table import Table
+
+from sanctionwatch.sanctions import ListDiff, ListFormatError, ListStore, diff_entities, read_list
+
+lists_app = typer.Typer(
+    name="lists",
+    help="Sanctions lists (UN, UN 1718 vessels, OFAC SDN, FtM/OpenSanctions): load, show, diff.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+out_console = Console()
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
+    ),
+]
+JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output.")]
+
+
+def _fail(message: str) -> typer.Exit:
+    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
+    return typer.Exit(code=2)
+
+
+def _date(value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+@lists_app.command("load")
+def load(
+    paths: Annotated[
+        list[Path],
+        typer.Argument(
+            help="List files (UN XML, UN 1718 CSV, FtM JSON lines) or OFAC CSV folders."
+        ),
+    ],
+    store: StoreOpt = None,
+    dataset: Annotated[
+        str | None, typer.Option("--dataset", help="Dataset name instead of the default.")
+    ] = None,
+    list_date: Annotated[
+        str | None,
+        typer.Option("--list-date", help="List date YYYY-MM-DD when the file does not say."),
+    ] = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Load list files into the store, all in one transaction (all or nothing)."""
+    day = _date(list_date)
+    try:
+        with ListStore(store) as s:
+            results = s.load_many(paths, dataset, day)
+    except (ListFormatError, FileNotFoundError) as exc:
+        raise _fail(f"{exc} (nothing was loaded)") from None
+    if as_json:
+        for r in results:
+            out_console.print_json(json.dumps({**r.__dict__, "list_date": str(r.list_date)}))
+        return
+    table = Table("dataset", "list date", "status", "entities", "statements", "new facts",
+                  "by schema", "s")
+    for r in results:
+        table.add_row(r.dataset, str(r.list_date), r.status, str(r.entities), str(r.statements),
+                      str(r.new_facts), ", ".join(f"{k} {v}" for k, v in r.counts.items()),
+                      f"{r.seconds:.1f}")
+    out_console.print(table)
+    for r in results:
+        console.print(f"{r.path}: list date {r.list_date} from {r.list_date_source}",
+                      highlight=False)
+
+
+def _entity_dict(e: EntityProxy) -> dict[str, Any]:
+    return e.to_dict()
+
+
+@lists_app.command("show")
+def show(
+    entity_id: Annotated[
+        str | None, typer.Argument(help="An entity id, e.g. un-sc-KPi.033.")
+    ] = None,
+    store: StoreOpt = None,
+    dataset: Annotated[str | None, typer.Option("--dataset", help="Only this list.")] = None,
+    schema: Annotated[
+        str | None, typer.Option("--schema", help="Only this FtM schema (and its children).")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows in the table.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show one entity with the provenance of each fact, or the loaded lists and their entities."""
+    try:
+        s = ListStore(store, read_only=True)
+    except FileNotFoundError as exc:
+        raise _fail(str(exc)) from None
+    with s:
+        if entity_id is not None:
+            e = s.entity(entity_id, dataset)
+            if e is None:
+                raise _fail(f"no entity {entity_id!r} in the store")
+            prov = s.statements(entity_id=entity_id, dataset=dataset)
+            if as_json:
+                out = _entity_dict(e)
+                out["statements"] = [
+                    {k: str(v) if isinstance(v, date) else v for k, v in row.items()}
+                    for row in prov.to_dicts()
+                ]
+                out_console.print_json(json.dumps(out, ensure_ascii=False))
+                return
+            t = Table("prop", "value", "dataset", "list date", "first seen", "source record",
+                      title=f"{e.schema.name} {e.id}: {e.caption}")
+            for row in prov.filter(prov["prop"] != "id").iter_rows(named=True):
+                t.add_row(row["prop"], row["value"][:120], row["dataset"], str(row["list_date"]),
+                          str(row["first_seen"]), row["source_record"])
+            out_console.print(t)
+            return
+        if dataset is None and schema is None:
+            versions = s.versions()
+            if as_json:
+                out_console.print_json(versions.write_json())
+                return
+            t = Table("dataset", "list date", "date from", "format", "entities", "statements",
+                      "path")
+            for row in versions.iter_rows(named=True):
+                t.add_row(row["dataset"], str(row["list_date"]), row["list_date_source"],
+                          row["format"], str(row["entities"]), str(row["statements"]), row["path"])
+            out_console.print(t)
+            return
+        ents = s.entities(schema=schema, dataset=dataset)
+    if as_json:
+        for e in ents:
+            print(json.dumps(_entity_dict(e), ensure_ascii=False))
+        return
+    t = Table("id", "schema", "name", "program", "identifiers", title=f"{len(ents)} entities")
+    for e in ents[:limit]:
+        ids = e.get("imoNumber", quiet=True) + e.get("mmsi", quiet=True) + \
+            e.get("passportNumber", quiet=True)
+        t.add_row(str(e.id), e.schema.name, e.caption, ", ".join(e.get("program", quiet=True)),
+                  ", ".join(ids))
+    out_console.print(t)
+
+
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+@lists_app.command("diff")
+def diff(
+    old: Annotated[str, typer.Argument(help="Older list file/folder, or a stored list date.")],
+    new: Annotated[str, typer.Argument(help="Newer list file/folder, or a stored list date.")],
+    store: StoreOpt = None,
+    dataset: Annotated[
+        str | None,
+        typer.Option("--dataset", help="With dates for OLD/NEW: the stored list to compare."),
+    ] = None,
+    list_date: Annotated[
+        str | None, typer.Option("--list-date", help="List date for files that carry none.")
+    ] = None,
+    limit: Annotated[int, typer.Option("--limit", help="Rows per table.")] = 30,
+    as_json: JsonOpt = False,
+) -> None:
+    """Entities added, removed and changed between two versions of the same list."""
+    try:
+        if _DATE_RE.match(old) and _DATE_RE.match(new) and not Path(old).exists():
+            if dataset is None:
+                raise _fail("comparing stored versions needs --dataset")
+            with ListStore(store, read_only=True) as s:
+                result = s.diff(dataset, date.fromisoformat(old), date.fromisoformat(new))
+        else:
+            day = _date(list_date)
+            a, b = read_list(old, dataset, day), read_list(new, dataset, day)
+            if a.meta.format != b.meta.format:
+                raise _fail(f"different list formats: {a.meta.format} vs {b.meta.format}")
+            result = diff_entities(a.entities(), b.entities())
+    except (ListFormatError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        out_console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
+        return
+    _print_diff(result, limit)
+
+
+def _print_diff(d: ListDiff, limit: int) -> None:
+    c = d.counts()
+    out_console.print(
+        f"added {c['added']}, removed {c['removed']}, changed {c['changed']}, "
+        f"unchanged {c['unchanged']}", highlight=False,
+    )
+    for title, ents in (("added", d.added), ("removed", d.removed)):
+        if ents:
+            t = Table("id", "schema", "name", "program", title=f"{title} ({len(ents)})")
+            for e in ents[:limit]:
+                t.add_row(str(e.id), e.schema.name, e.caption,
+                          ", ".join(e.get("program", quiet=True)))
+            out_console.print(t)
+    if d.changed:
+        out_console.print("changed properties: " + ", ".join(
+            f"{p} {n}" for p, n in d.prop_counts().items()), highlight=False)
+        t = Table("id", "name", "property", "old", "new", title=f"changed ({len(d.changed)})")
+        for ch in d.changed[:limit]:
+            for pc in ch.changes:
+                t.add_row(ch.entity_id, ch.caption, pc.prop,
+                          "; ".join(v[:60] for v in pc.old), "; ".join(v[:60] for v in pc.new))
+        out_console.print(t)

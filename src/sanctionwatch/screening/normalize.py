@@ -1,0 +1,330 @@
+"""Name normalisation: scripts to Latin, tokens, honorifics, company forms, numbers."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+from anyascii import anyascii
+
+from sanctionwatch.screening import chinese, korean
+
+# Abbreviations seen in list and customer data (nomenklatura issue 274: "COMM GRP", "SRVCES").
+ABBREVIATIONS = {
+    "corp": "corporation",
+    "co": "company",
+    "cos": "companies",
+    "intl": "international",
+    "int'l": "international",
+    "grp": "group",
+    "comm": "communication",
+    "comms": "communications",
+    "tech": "technology",
+    "techn": "technology",
+    "srvces": "services",
+    "svcs": "services",
+    "svc": "service",
+    "servs": "services",
+    "mfg": "manufacturing",
+    "inds": "industries",
+    "ind": "industry",
+    "hldgs": "holdings",
+    "hldg": "holding",
+    "dev": "development",
+    "devt": "development",
+    "mgmt": "management",
+    "natl": "national",
+    "assn": "association",
+    "bros": "brothers",
+    "engg": "engineering",
+    "eng": "engineering",
+    "trdg": "trading",
+    "govt": "government",
+    "univ": "university",
+    "inst": "institute",
+    "ent": "enterprise",
+    "imp": "import",
+    "exp": "export",
+    "mfrs": "manufacturers",
+    "sys": "systems",
+    "elec": "electric",
+    "petrochem": "petrochemical",
+    "pharma": "pharmaceutical",
+    "st": "saint",
+    "mt": "mount",
+    "ft": "fort",
+    "mohd": "mohammed",
+    "muhammad": "mohammed",
+    "mohamed": "mohammed",
+    "mohammad": "mohammed",
+    "muhammed": "mohammed",
+}
+# Legal-form words dropped from organisation names (kept for the literal comparison).
+LEGAL_FORMS = frozenset(
+    [
+        "ltd",
+        "limited",
+        "llc",
+        "inc",
+        "incorporated",
+        "plc",
+        "jsc",
+        "ojsc",
+        "pjsc",
+        "cjsc",
+        "ooo",
+        "oao",
+        "zao",
+        "pao",
+        "gmbh",
+        "ag",
+        "sa",
+        "sas",
+        "sarl",
+        "srl",
+        "spa",
+        "bv",
+        "nv",
+        "pte",
+        "pvt",
+        "llp",
+        "lp",
+        "kg",
+        "kft",
+        "oy",
+        "ab",
+        "kk",
+        "sdn",
+        "bhd",
+        "tov",
+        "dd",
+        "doo",
+        "ad",
+        "eood",
+        "sro",
+        "as",
+        "ltda",
+        "sac",
+        "ulc",
+        "fze",
+        "fzc",
+        "fzco",
+        "fzllc",
+        "dmcc",
+        "ptc",
+        "pty",
+        "jv",
+    ]
+)
+LEGAL_PHRASES = (
+    ("joint", "stock", "company"),
+    ("limited", "liability", "company"),
+    ("public", "limited", "company"),
+    ("sp", "z", "o", "o"),
+    ("s", "a"),
+    ("s", "r", "l"),
+    ("a", "s"),
+    ("co", "ltd"),
+    ("company", "limited"),
+    ("private", "limited"),
+)
+# Generic organisation words: kept but weak (``Samsung Electronics Co.`` ≈ ``Samsung Electronics``).
+GENERIC = frozenset(
+    [
+        "company",
+        "companies",
+        "corporation",
+        "group",
+        "holding",
+        "holdings",
+        "international",
+        "trading",
+        "trade",
+        "enterprise",
+        "enterprises",
+        "industries",
+        "industry",
+        "general",
+        "the",
+        "of",
+        "and",
+        "und",
+        "et",
+    ]
+)
+# Name particles: kept but weak.
+PARTICLES = frozenset(
+    [
+        "al",
+        "el",
+        "bin",
+        "ibn",
+        "bint",
+        "abu",
+        "ben",
+        "de",
+        "van",
+        "von",
+        "der",
+        "den",
+        "la",
+        "le",
+        "da",
+        "di",
+        "del",
+        "dos",
+        "das",
+        "y",
+    ]
+)
+HONORIFICS = frozenset(
+    [
+        "mr",
+        "mrs",
+        "ms",
+        "miss",
+        "mister",
+        "dr",
+        "prof",
+        "sir",
+        "madam",
+        "dame",
+        "lord",
+        "hon",
+        "haji",
+        "hajji",
+        "mullah",
+        "maulvi",
+        "maulana",
+        "sheikh",
+        "shaikh",
+        "sheik",
+        "general",
+        "gen",
+        "colonel",
+        "col",
+        "captain",
+        "capt",
+        "admiral",
+        "major",
+        "lieutenant",
+    ]
+)
+_ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+_APOSTROPHES = re.compile(r"['’‘`ʼʻ´]")
+_INNER_DOT = re.compile(r"(?<=\w)\.(?=\w)")
+_SPLIT = re.compile(r"[^a-z0-9]+")
+
+W_NORMAL, W_GENERIC, W_PARTICLE, W_INITIAL = 1.0, 0.35, 0.3, 0.5
+
+
+@dataclass(frozen=True, slots=True)
+class NameForm:
+    """One Latin reading of a name, ready to compare."""
+
+    original: str
+    script: str  # latin | hangul | hanja | han-mandarin | other
+    tokens: tuple[str, ...]
+    weights: tuple[float, ...]
+    numbers: frozenset[str]
+    literal: str  # all letters and digits, legal forms included
+    korean: bool
+
+    @property
+    def joined(self) -> str:
+        """Tokens without spaces (``JanDaniel`` ≈ ``Jan Daniel``)."""
+        return "".join(self.tokens)
+
+
+def _tokens(text: str) -> list[str]:
+    text = _APOSTROPHES.sub("", text.lower()).replace("&", " and ")
+    text = _INNER_DOT.sub("", text)
+    return [t for t in _SPLIT.split(text) if t]
+
+
+def _drop_phrases(tokens: list[str]) -> list[str]:
+    out = list(tokens)
+    for phrase in LEGAL_PHRASES:
+        n = len(phrase)
+        i = 0
+        while i + n <= len(out):
+            if tuple(out[i : i + n]) == phrase and len(out) > n:
+                del out[i : i + n]
+            else:
+                i += 1
+    return out
+
+
+def _latin_readings(name: str) -> list[tuple[str, str]]:
+    """(script, Latin text) readings of ``name``."""
+    text = unicodedata.normalize("NFKC", name)
+    has_hangul = any(korean.is_hangul(c) for c in text)
+    if chinese.has_han(text):
+        text = chinese.strip_cjk_legal_forms(text)
+        out = [("han-mandarin", anyascii(chinese.mandarin(text)))]
+        kor = chinese.korean_reading(text)
+        for system in korean.SYSTEMS:
+            out.append(("hanja", anyascii(korean.romanize_name(kor, system))))
+        return out
+    if has_hangul:
+        text = chinese.strip_cjk_legal_forms(text)
+        return [("hangul", anyascii(korean.romanize_name(text, s))) for s in korean.SYSTEMS]
+    latin = anyascii(text)
+    return [("latin" if latin == text else "other", latin)]
+
+
+def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
+    raw = _tokens(text)
+    literal = "".join(raw)
+    toks = [ABBREVIATIONS.get(t, t) for t in raw]
+    toks = [t for t in toks if t not in HONORIFICS] or toks
+    if is_org:
+        toks = _drop_phrases(toks)
+        kept = [t for t in toks if t not in LEGAL_FORMS]
+        toks = kept or toks
+        toks = [_ROMAN.get(t, t) for t in toks]
+    # "No. 3" / "No 3": the number carries the meaning
+    toks = [
+        t
+        for i, t in enumerate(toks)
+        if not (t == "no" and i + 1 < len(toks) and toks[i + 1].isdigit())
+    ]
+    toks = [t.lstrip("0") or "0" if t.isdigit() else t for t in toks]
+    weights = []
+    for t in toks:
+        if t in GENERIC:
+            weights.append(W_GENERIC)
+        elif t in PARTICLES:
+            weights.append(W_PARTICLE)
+        elif len(t) == 1 and not t.isdigit():
+            weights.append(W_INITIAL)
+        else:
+            weights.append(W_NORMAL)
+    numbers = frozenset(t for t in toks if any(c.isdigit() for c in t))
+    return NameForm(
+        original=original,
+        script=script,
+        tokens=tuple(toks),
+        weights=tuple(weights),
+        numbers=numbers,
+        literal=literal,
+        korean=script != "han-mandarin"
+        and korean.is_korean_name([t for t in toks if t not in numbers]),
+    )
+
+
+@lru_cache(maxsize=100_000)
+def name_forms(name: str, schema: str | None = None) -> tuple[NameForm, ...]:
+    """All Latin readings of ``name`` as comparable forms (Hangul gives DPRK, MR and RR;
+    Han gives the Sino-Korean readings and Mandarin)."""
+    is_org = schema not in ("Person",)
+    forms: list[NameForm] = []
+    seen: set[tuple[str, ...]] = set()
+    for script, text in _latin_readings(name):
+        f = _form(name, script, text, is_org)
+        if f.tokens and f.tokens not in seen:
+            seen.add(f.tokens)
+            forms.append(f)
+    return tuple(forms)
