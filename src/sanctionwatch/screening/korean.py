@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import hanja  # type: ignore[import-untyped]  # no stubs or py.typed upstream
+import hanja
 
 _S_BASE, _S_END = 0xAC00, 0xD7A3
 # 19 initials: ㄱ ㄲ ㄴ ㄷ ㄸ ㄹ ㅁ ㅂ ㅃ ㅅ ㅆ ㅇ ㅈ ㅉ ㅊ ㅋ ㅌ ㅍ ㅎ
