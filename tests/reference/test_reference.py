@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import time
 
 import numpy as np
 import pytest
@@ -33,12 +32,10 @@ def zone(ref: ReferenceData, zone_id: str) -> int:
     return [z.zone_id for z in ref.zones].index(zone_id)
 
 
-def test_default_loads_fast_and_is_cached():
+def test_default_is_loaded_once_and_cached():
     load_default.cache_clear()
-    t = time.perf_counter()
     r = load_default()
-    r.distance_from_shore_km(0.0, 0.0)  # includes the lazy raster read
-    assert time.perf_counter() - t < 3.0
+    assert np.isfinite(r.distance_from_shore_km(0.0, 0.0))  # the lazy raster read works
     assert load_default() is r is ReferenceData.default()
 
 
@@ -99,12 +96,12 @@ def test_shore_distance_is_vectorised_and_handles_nan_and_antimeridian(ref):
     assert east == pytest.approx(west, abs=0.2)  # 0.002 deg apart: continuous, no seam
     assert shore.distance_km(np.zeros((2, 3)), np.zeros((2, 3))).shape == (2, 3)
     assert np.ndim(shore.distance_km(37.0, 124.0)) == 0
+    # one call answers a million points at once (speed is measured in benchmarks, not here)
     n = 1_000_000
     rng = np.random.default_rng(0)
     lat, lon = rng.uniform(-90, 90, n), rng.uniform(-180, 180, n)
-    t = time.perf_counter()
-    shore.distance_km(lat, lon)
-    assert n / (time.perf_counter() - t) > 1e6  # comfortably more than a million points/s
+    d = shore.distance_km(lat, lon)
+    assert d.shape == (n,) and np.isfinite(d).all()
 
 
 def test_raster_pickles_as_a_path(ref):
