@@ -10,12 +10,13 @@ sequential path.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 import polars as pl
 
-from sanctionwatch.geo import KNOT_M_PER_S, haversine_m
+from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, haversine_m
 from sanctionwatch.schema import POSITIONS
 
 TRACKS_PER_MMSI = 1000
@@ -143,40 +144,42 @@ def _greedy_segments(
     t: np.ndarray, lat: np.ndarray, lon: np.ndarray, p: PrepareParams
 ) -> np.ndarray:
     # Sequential by nature (each assignment depends on the previous ones); only MMSIs that
-    # contain an impossible jump come here, a small minority in real data.
+    # contain an impossible jump come here, a small minority in real data. Plain-Python math:
+    # the open tracks are few, and NumPy's per-call overhead would dominate.
     seg = np.empty(len(t), dtype=np.int64)
     last_t: list[float] = []
     last_lat: list[float] = []
     last_lon: list[float] = []
-    counts: list[int] = []
     max_mps = p.max_speed_knots * KNOT_M_PER_S
+    order: list[int] = []  # open tracks, most recently updated first
     for i in range(len(t)):
-        best, best_d = -1, np.inf
-        if last_t:
-            d = haversine_m(
-                np.full(len(last_t), lat[i]),
-                np.full(len(last_t), lon[i]),
-                np.asarray(last_lat),
-                np.asarray(last_lon),
-            )
-            allowed = p.noise_m + max_mps * (t[i] - np.asarray(last_t))
-            ok = d <= allowed
-            if ok.any():
-                # Prefer the most recently updated reachable track, then the closest: a ship
-                # sharing an MMSI with one that went silent keeps to its own fresh track instead
-                # of being absorbed by the silent one, whose reach grows with the silence.
-                cand = np.flatnonzero(ok)
-                order = sorted(cand, key=lambda k: (t[i] - last_t[k], d[k], -counts[k]))
-                best, best_d = int(order[0]), float(d[order[0]])
+        ti, la, lo = float(t[i]), float(lat[i]), float(lon[i])
+        best = -1
+        # Prefer the most recently updated reachable track: a ship sharing an MMSI with one
+        # that went silent keeps to its own fresh track instead of being absorbed by the
+        # silent one, whose reach grows with the silence.
+        for k in order:
+            if _haversine1(la, lo, last_lat[k], last_lon[k]) <= p.noise_m + max_mps * (
+                ti - last_t[k]
+            ):
+                best = k
+                break
         if best < 0:
             best = len(last_t)
-            last_t.append(t[i])
-            last_lat.append(lat[i])
-            last_lon.append(lon[i])
-            counts.append(1)
+            last_t.append(ti)
+            last_lat.append(la)
+            last_lon.append(lo)
         else:
-            last_t[best], last_lat[best], last_lon[best] = t[i], lat[i], lon[i]
-            counts[best] += 1
+            last_t[best], last_lat[best], last_lon[best] = ti, la, lo
+            order.remove(best)
+        order.insert(0, best)
         seg[i] = best
-        del best_d
     return seg
+
+
+def _haversine1(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = math.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(
+        math.radians(lon2 - lon1) / 2
+    ) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(math.sqrt(min(1.0, max(0.0, a))))
