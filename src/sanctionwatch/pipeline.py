@@ -23,6 +23,7 @@ from typing import Any
 import polars as pl
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
+from sanctionwatch.engines import ENGINES, EngineOptions, EngineResult, Lake, LakeWriter
 from sanctionwatch.ingest.ais import read_ais
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, POSITIONS, REJECTS, VESSEL_REPORTS
@@ -52,16 +53,22 @@ class IngestResult:
 
     spool: Path
     inputs: list[dict[str, Any]] = field(default_factory=list)
+    lake: Path | None = None
+    """Root of the partitioned lake when positions and reports went there (engines)."""
     n_positions: int = 0
     n_reports: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
 
     def positions(self) -> pl.DataFrame:
         """All positions read."""
+        if self.lake is not None:
+            return _read_parts(self.lake / "positions", POSITIONS.empty(), "day=*/*.parquet")
         return _read_parts(self.spool / "positions", POSITIONS.empty())
 
     def reports(self) -> pl.DataFrame:
         """All vessel reports read."""
+        if self.lake is not None:
+            return _read_parts(self.lake / "reports", VESSEL_REPORTS.empty())
         return _read_parts(self.spool / "vessel_reports", VESSEL_REPORTS.empty())
 
     def rejects(self) -> pl.DataFrame:
@@ -125,10 +132,15 @@ def ingest(
     spool: Path,
     options: IngestOptions | None = None,
     progress: Progress | None = None,
+    lake: LakeWriter | None = None,
 ) -> IngestResult:
-    """Stream every input into canonical Parquet parts under ``spool``."""
+    """Stream every input into canonical Parquet parts under ``spool``.
+
+    With ``lake``, positions and vessel reports go to the partitioned lake instead (see
+    :mod:`sanctionwatch.engines.lake`); rejects stay in the spool.
+    """
     opts = options or IngestOptions()
-    result = IngestResult(spool=spool)
+    result = IngestResult(spool=spool, lake=lake.root if lake is not None else None)
     for sub in ("positions", "vessel_reports", "rejects"):
         (spool / sub).mkdir(parents=True, exist_ok=True)
     part = 0
@@ -143,12 +155,14 @@ def ingest(
             batch_rows=opts.batch_rows,
             assume_time=opts.assume_time,
         ):
+            if lake is not None:
+                lake.add(batch.positions, batch.reports)
             for sub, df in (
-                ("positions", batch.positions),
-                ("vessel_reports", batch.reports),
+                ("positions", batch.positions if lake is None else None),
+                ("vessel_reports", batch.reports if lake is None else None),
                 ("rejects", batch.rejects),
             ):
-                if df.height:
+                if df is not None and df.height:
                     df.write_parquet(spool / sub / f"part-{part:06d}.parquet")
             part += 1
             n_pos += batch.positions.height
@@ -170,6 +184,8 @@ def ingest(
                 "rejects": n_rej,
             }
         )
+    if lake is not None:
+        lake.close()
     return result
 
 
@@ -250,38 +266,55 @@ def detect(
     prepare: PrepareParams | None = None,
     progress: Progress | None = None,
     command: str = "detect",
+    engine: str = "local",
+    engine_options: EngineOptions | None = None,
 ) -> DetectResult:
     """Ingest ``inputs``, detect events, write ``out_dir`` and the store (both optional).
 
     Outputs in ``out_dir``: ``events.parquet``, ``events.geojson``, ``positions.parquet``
     (cleaned, with ``track_id``), ``vessel_reports.parquet``, ``rejects.parquet``,
     ``removed.parquet`` (positions taken out in cleaning) and ``summary.json``.
+
+    ``engine``: ``local`` (default: the partitioned lake, one partition at a time, memory
+    bounded by ``engine_options.partition_rows``), ``dask`` (the same partitions on Dask,
+    ``engine_options.scheduler`` or a LocalCluster) or ``memory`` (everything in one frame,
+    the reference the others are tested against). All three give the same events and outputs.
     """
+    if engine not in ENGINES:
+        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     out = Path(out_dir) if out_dir is not None else None
     work_parent = out if out is not None else Path.cwd()
     work_parent.mkdir(parents=True, exist_ok=True)
     work = work_parent / f".sanctionwatch-work-{run_id}"
+    all_params = dict(params) if params else build_params()
+    ref = reference or ReferenceData.default()
     try:
-        ing = ingest(inputs, work / "spool", options, progress)
-        prepared = prepare_tracks(ing.positions(), prepare)
-        reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
-        data = DetectionInput(
-            tracks=prepared.tracks,
-            reports=reports,
-            reference=reference or ReferenceData.default(),
-            removed=prepared.removed,
-        )
-        all_params = dict(params) if params else build_params()
-        events = run_detectors(data, all_params, only, progress)
-        n_tracks = prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0
+        if engine == "memory":
+            ing = ingest(inputs, work / "spool", options, progress)
+            prepared = prepare_tracks(ing.positions(), prepare)
+            reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
+            data = DetectionInput(
+                tracks=prepared.tracks, reports=reports, reference=ref, removed=prepared.removed
+            )
+            events = run_detectors(data, all_params, only, progress)
+            n_tracks = prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0
+            removed_counts = prepared.removed_counts()
+        else:
+            ing = ingest(inputs, work / "spool", options, progress, lake=LakeWriter(work / "lake"))
+            lake = Lake(work / "lake")
+            _check_only(only)
+            eng = _run_engine(engine, lake, all_params, ref, only, prepare, engine_options)
+            if progress:
+                progress("detectors", 1)
+            events, n_tracks, removed_counts = eng.events, eng.n_tracks, eng.removed_by_reason
         result = DetectResult(
             run_id=run_id,
             events=events,
             ingest=ing,
             n_tracks=n_tracks,
-            removed_by_reason=prepared.removed_counts(),
+            removed_by_reason=removed_counts,
             out_dir=out,
         )
         if out is not None:
@@ -289,10 +322,13 @@ def detect(
             staged.mkdir()
             events.write_parquet(staged / "events.parquet")
             write_geojson(events, staged / "events.geojson")
-            prepared.tracks.write_parquet(staged / "positions.parquet")
-            reports.write_parquet(staged / "vessel_reports.parquet")
-            ing.rejects().write_parquet(staged / "rejects.parquet")
-            prepared.removed.write_parquet(staged / "removed.parquet")
+            if engine == "memory":
+                prepared.tracks.write_parquet(staged / "positions.parquet")
+                reports.write_parquet(staged / "vessel_reports.parquet")
+                prepared.removed.write_parquet(staged / "removed.parquet")
+            else:
+                _write_lake_outputs(lake, eng, staged)
+            _copy_parts(work / "spool" / "rejects", REJECTS.empty(), staged / "rejects.parquet")
             summary = {
                 "run_id": run_id,
                 "started_at": started.isoformat(),
@@ -323,8 +359,80 @@ def detect(
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _read_parts(folder: Path, empty: pl.DataFrame) -> pl.DataFrame:
+def _check_only(only: Sequence[str] | None) -> None:
+    unknown = set(only or ()) - set(detectors())
+    if unknown:
+        raise ValueError(f"unknown detector(s): {', '.join(sorted(unknown))}")
+
+
+def _run_engine(
+    engine: str,
+    lake: Lake,
+    params: Mapping[str, Params],
+    reference: ReferenceData,
+    only: Sequence[str] | None,
+    prepare: PrepareParams | None,
+    options: EngineOptions | None,
+) -> EngineResult:
+    if engine == "dask":
+        from sanctionwatch.engines.dask import run_dask
+
+        return run_dask(lake, params, reference, only=only, prepare=prepare, options=options)
+    from sanctionwatch.engines.local import run_local
+
+    return run_local(lake, params, reference, only=only, prepare=prepare, options=options)
+
+
+def _write_lake_outputs(lake: Lake, eng: EngineResult, staged: Path) -> None:
+    """Cleaned positions, reports and removed rows, streamed partition by partition (MMSI
+    ranges in order, so concatenation is already the memory engine's global sort)."""
+    import pyarrow.parquet as pq
+
+    def stream(frames: Iterable[pl.DataFrame], empty: pl.DataFrame, path: Path) -> None:
+        writer: Any = None
+        schema = empty.to_arrow().schema
+        try:
+            for df in frames:
+                if df.height == 0:
+                    continue
+                table = df.to_arrow()
+                if writer is None:
+                    schema = table.schema
+                    writer = pq.ParquetWriter(path, schema)
+                writer.write_table(table.cast(schema))
+        finally:
+            if writer is not None:
+                writer.close()
+        if writer is None:
+            empty.write_parquet(path)
+
+    tracks_empty = prepare_tracks(POSITIONS.empty()).tracks
+    stream((lake.tracks(p) for p in eng.partitions), tracks_empty, staged / "positions.parquet")
+    stream(
+        (
+            lake.reports(p).sort(["mmsi", "timestamp", "source", "record"])
+            for p in eng.partitions
+        ),
+        VESSEL_REPORTS.empty(),
+        staged / "vessel_reports.parquet",
+    )
+    files = lake.removed_files()
+    if files:
+        pl.scan_parquet(files).sort(["source", "record"]).sink_parquet(staged / "removed.parquet")
+    else:
+        prepare_tracks(POSITIONS.empty()).removed.write_parquet(staged / "removed.parquet")
+
+
+def _copy_parts(folder: Path, empty: pl.DataFrame, path: Path) -> None:
     parts = sorted(folder.glob("*.parquet"))
+    if parts:
+        pl.scan_parquet(parts).sink_parquet(path)
+    else:
+        empty.write_parquet(path)
+
+
+def _read_parts(folder: Path, empty: pl.DataFrame, pattern: str = "*.parquet") -> pl.DataFrame:
+    parts = sorted(folder.glob(pattern))
     if not parts:
         return empty
     return pl.read_parquet(parts)

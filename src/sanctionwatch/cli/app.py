@@ -95,8 +95,22 @@ def detect(
         typer.Option("--zones", help="Extra areas of interest (GeoJSON, repeatable)."),
     ] = None,
     limit: Annotated[int, typer.Option("--show", help="Events to print.")] = 25,
+    engine: Annotated[
+        str,
+        typer.Option(
+            "--engine",
+            help="local (partitioned lake, bounded memory), dask, or memory (one frame).",
+        ),
+    ] = "local",
+    scheduler: Annotated[
+        str | None,
+        typer.Option(
+            "--scheduler", help="Dask scheduler address (--engine dask); a LocalCluster if unset."
+        ),
+    ] = None,
 ) -> None:
     """Ingest AIS files, detect evasion behaviour, write events (Parquet, GeoJSON), store them."""
+    from sanctionwatch.engines import EngineOptions
     from sanctionwatch.pipeline import IngestOptions, build_params, parse_overrides
     from sanctionwatch.pipeline import detect as run_detect
     from sanctionwatch.reference import ReferenceData
@@ -142,6 +156,8 @@ def detect(
                 reference=reference,
                 progress=progress,
                 command=" ".join(sys.argv),
+                engine=engine,
+                engine_options=EngineOptions(scheduler=scheduler),
             )
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise _fail(str(exc)) from exc

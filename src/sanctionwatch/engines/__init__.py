@@ -1,0 +1,143 @@
+"""Engines: run the pure detectors over the partitioned lake, locally or on Dask.
+
+An engine only partitions, calls the detectors and concatenates; the partition tasks are in
+:mod:`sanctionwatch.engines.tasks`, the lake in :mod:`sanctionwatch.engines.lake`. Both
+engines run :func:`run_lake` and differ only in how a list of tasks is mapped: one after the
+other in this process (``local``) or as Dask futures (``dask``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import polars as pl
+
+from sanctionwatch.detectors import Params, detectors
+from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, LakeWriter, MmsiRange
+from sanctionwatch.engines.tasks import (
+    PartitionStats,
+    combine,
+    encounter_window,
+    merge_spans,
+    prepare_partition,
+    shared_imo_events,
+    vessel_partition,
+)
+from sanctionwatch.reference import ReferenceData
+from sanctionwatch.tracks import PrepareParams
+
+ENGINES = ("local", "dask", "memory")
+"""Engine names: ``memory`` is the single-frame reference path of ``pipeline.detect``."""
+
+T = TypeVar("T")
+Mapper = Callable[[Callable[..., T], Sequence[Any], dict[str, Any]], list[T]]
+"""``mapper(fn, items, kwargs)``: ``[fn(item, **kwargs) for item in items]``, however it is
+scheduled (Dask resolves futures among the ``kwargs``)."""
+
+
+@dataclass(frozen=True)
+class EngineOptions:
+    """How the lake is partitioned.
+
+    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage;
+        the main memory knob (about 0.5 KB of peak memory per row, see docs/engines.md).
+    encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
+        while one of its encounters reaches the edge, so it bounds cost, not event length.
+    tile_deg: side of the encounter stage's spatial tiles.
+    scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
+    n_workers: workers of that LocalCluster (None: Dask's default).
+    """
+
+    partition_rows: int = 5_000_000
+    encounter_horizon_h: float = 24.0
+    tile_deg: float = DEFAULT_TILE_DEG
+    scheduler: str | None = None
+    n_workers: int | None = None
+    processes: bool = True
+
+
+@dataclass
+class EngineResult:
+    """Events of a lake run plus what the outputs need."""
+
+    events: pl.DataFrame
+    partitions: list[MmsiRange]
+    n_tracks: int
+    removed_by_reason: dict[str, int] = field(default_factory=dict)
+
+
+def local_map(fn: Callable[..., T], items: Sequence[Any], kwargs: dict[str, Any]) -> list[T]:
+    """The local engine's mapper: one task after the other (memory = one partition)."""
+    return [fn(x, **kwargs) for x in items]
+
+
+def run_lake(
+    lake: Lake,
+    params: Mapping[str, Params],
+    reference: ReferenceData | Any,
+    *,
+    only: Sequence[str] | None = None,
+    prepare: PrepareParams | None = None,
+    options: EngineOptions | None = None,
+    mapper: Mapper[Any] = local_map,
+) -> EngineResult:
+    """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks."""
+    opts = options or EngineOptions()
+    parts = lake.partitions(opts.partition_rows)
+    stats: list[PartitionStats] = mapper(
+        prepare_partition, parts, {"lake": lake, "prepare": prepare, "tile_deg": opts.tile_deg}
+    )
+    spans = merge_spans(stats)
+    names = [n for n in detectors() if not only or n in only]
+    global_events: dict[str, pl.DataFrame] = {}
+    days = lake.track_days()
+    if "encounter" in names and days:
+        data_end = max(b for _, b in spans.values()) if spans else None
+        enc = mapper(
+            encounter_window,
+            days,
+            {
+                "lake": lake, "params": params["encounter"], "reference": reference,
+                "prepare": prepare, "horizon_h": opts.encounter_horizon_h,
+                "tile_deg": opts.tile_deg, "data_end": data_end,
+            },
+        )
+        global_events["encounter"] = combine(enc)
+    if "identity_change" in names:
+        (shared,) = mapper(
+            shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
+        )
+        global_events["identity_change"] = shared
+    per_vessel = mapper(
+        vessel_partition,
+        parts,
+        {
+            "lake": lake, "params": params, "reference": reference, "only": only,
+            "global_events": global_events, "spans": spans,
+        },
+    )
+    removed: dict[str, int] = {}
+    for s in stats:
+        for k, v in s.removed.items():
+            removed[k] = removed.get(k, 0) + v
+    return EngineResult(
+        events=combine([*global_events.values(), *per_vessel]),
+        partitions=parts,
+        n_tracks=sum(s.n_tracks for s in stats),
+        removed_by_reason=dict(sorted(removed.items())),
+    )
+
+
+__all__ = [
+    "ENGINES",
+    "EngineOptions",
+    "EngineResult",
+    "Lake",
+    "LakeWriter",
+    "Mapper",
+    "MmsiRange",
+    "local_map",
+    "run_lake",
+]

@@ -1,0 +1,264 @@
+"""The partitioned Parquet lake that the engines read: written by ingest, one pass, streamed.
+
+Layout (hive style, under one root)::
+
+    positions/day=2019-03-01/part-000000.parquet   raw positions, each file sorted by mmsi
+    reports/part-000000.parquet                     vessel reports, each file sorted by mmsi
+    mmsi_counts.parquet                             rows per MMSI (partition planning)
+    tracks/day=2019-03-01/part-0003.parquet         prepared tracks of MMSI partition 3, + tile
+    removed/part-0003.parquet                       positions removed in cleaning, partition 3
+
+Two keys serve the two kinds of detector. Per-vessel detectors want all of one vessel's
+positions over the whole time range: partitions are *MMSI ranges* balanced on
+``mmsi_counts`` and read back through Parquet row-group statistics (files are sorted by mmsi,
+so a range touches few row groups). Ranges rather than hashes keep every output in global
+``mmsi`` order by plain concatenation. The encounter detector wants every vessel near each other
+at one time: prepared tracks are written per ``day`` with a spatial ``tile`` column.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+
+from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
+from sanctionwatch.tracks import prepare_tracks
+
+ROW_GROUP_ROWS = 65_536
+"""Row-group size of lake files: small enough for MMSI-range pruning, large enough to scan."""
+
+DEFAULT_TILE_DEG = 10.0
+"""Side of the spatial tiles (degrees of latitude and longitude)."""
+
+
+def tile_of(lat: pl.Expr, lon: pl.Expr, tile_deg: float = DEFAULT_TILE_DEG) -> pl.Expr:
+    """Polars expression: the tile id of a position (row-major over a ``tile_deg`` grid)."""
+    n_lon = math.ceil(360 / tile_deg)
+    i = ((lat + 90) / tile_deg).floor().clip(0, math.ceil(180 / tile_deg) - 1).cast(pl.Int32)
+    j = ((lon + 180) / tile_deg).floor().clip(0, n_lon - 1).cast(pl.Int32)
+    return (i * n_lon + j).cast(pl.Int32)
+
+
+def _day_str(d: date) -> str:
+    return d.isoformat()
+
+
+@dataclass(frozen=True)
+class MmsiRange:
+    """One per-vessel partition: MMSIs ``lo..hi`` inclusive, numbered ``index``."""
+
+    index: int
+    lo: int
+    hi: int
+    rows: int
+
+
+class LakeWriter:
+    """Buffered writer of raw positions and reports (called once per ingest batch).
+
+    Memory is bounded by ``flush_rows`` buffered rows; each flush writes one file per day.
+    """
+
+    def __init__(self, root: Path, flush_rows: int = 2_000_000) -> None:
+        self.root = root
+        self.flush_rows = flush_rows
+        (root / "positions").mkdir(parents=True, exist_ok=True)
+        (root / "reports").mkdir(parents=True, exist_ok=True)
+        self._pos: list[pl.DataFrame] = []
+        self._rep: list[pl.DataFrame] = []
+        self._n_pos = 0
+        self._n_rep = 0
+        self._part = 0
+        self._counts: dict[int, int] = {}
+
+    def add(self, positions: pl.DataFrame, reports: pl.DataFrame) -> None:
+        """Buffer one batch; flush when the buffer is full."""
+        if positions.height:
+            self._pos.append(positions)
+            self._n_pos += positions.height
+            for m, n in positions.group_by("mmsi").len().iter_rows():
+                self._counts[m] = self._counts.get(m, 0) + n
+        if reports.height:
+            self._rep.append(reports)
+            self._n_rep += reports.height
+            # report-only MMSIs still need a partition (identity_change, draught_change)
+            for m, n in reports.group_by("mmsi").len().iter_rows():
+                self._counts[m] = self._counts.get(m, 0) + n
+        if self._n_pos + self._n_rep >= self.flush_rows:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write what is buffered: positions one file per day, reports one file."""
+        if self._pos:
+            df = pl.concat(self._pos, how="vertical").with_columns(
+                pl.col("timestamp").dt.date().alias("_day")
+            )
+            for (day,), part in df.partition_by("_day", as_dict=True).items():
+                folder = self.root / "positions" / f"day={_day_str(day)}"
+                folder.mkdir(exist_ok=True)
+                part.drop("_day").sort("mmsi", maintain_order=True).write_parquet(
+                    folder / f"part-{self._part:06d}.parquet", row_group_size=ROW_GROUP_ROWS
+                )
+        if self._rep:
+            pl.concat(self._rep, how="vertical").sort("mmsi", maintain_order=True).write_parquet(
+                self.root / "reports" / f"part-{self._part:06d}.parquet",
+                row_group_size=ROW_GROUP_ROWS,
+            )
+        self._pos, self._rep = [], []
+        self._n_pos = self._n_rep = 0
+        self._part += 1
+
+    def close(self) -> Lake:
+        """Flush and write ``mmsi_counts.parquet``; return the reader."""
+        self.flush()
+        counts = pl.DataFrame(
+            {"mmsi": list(self._counts), "n": list(self._counts.values())},
+            schema={"mmsi": pl.Int64, "n": pl.Int64},
+        ).sort("mmsi")
+        counts.write_parquet(self.root / "mmsi_counts.parquet")
+        return Lake(self.root)
+
+
+@dataclass(frozen=True)
+class Lake:
+    """Reader of a lake written by :class:`LakeWriter` (and the engines' prepared tracks)."""
+
+    root: Path
+
+    # ---------------------------------------------------------------- raw tables
+    def position_files(self) -> list[Path]:
+        """All raw position files, in day then write order."""
+        return sorted((self.root / "positions").glob("day=*/*.parquet"))
+
+    def report_files(self) -> list[Path]:
+        """All report files, in write order."""
+        return sorted((self.root / "reports").glob("*.parquet"))
+
+    def days(self) -> list[date]:
+        """Days that hold positions."""
+        return sorted(
+            date.fromisoformat(p.name.removeprefix("day="))
+            for p in (self.root / "positions").glob("day=*")
+        )
+
+    def partitions(self, target_rows: int) -> list[MmsiRange]:
+        """MMSI ranges of about ``target_rows`` positions each (one MMSI is never split)."""
+        counts = pl.read_parquet(self.root / "mmsi_counts.parquet")
+        if counts.height == 0:
+            return []
+        mmsi = counts["mmsi"].to_numpy()
+        cum = np.cumsum(counts["n"].to_numpy())
+        group = (cum - 1) // max(1, target_rows)
+        out: list[MmsiRange] = []
+        for g in np.unique(group):
+            sel = np.flatnonzero(group == g)
+            rows = int(cum[sel[-1]] - (cum[sel[0] - 1] if sel[0] else 0))
+            out.append(MmsiRange(len(out), int(mmsi[sel[0]]), int(mmsi[sel[-1]]), rows))
+        return out
+
+    def positions(self, part: MmsiRange | None = None) -> pl.DataFrame:
+        """Raw positions (of one MMSI range), in lake order."""
+        return _scan(self.position_files(), part, POSITIONS.empty())
+
+    def reports(self, part: MmsiRange | None = None) -> pl.DataFrame:
+        """Vessel reports (of one MMSI range), in lake order."""
+        return _scan(self.report_files(), part, VESSEL_REPORTS.empty())
+
+    # ---------------------------------------------------------------- prepared tracks
+    def write_tracks(
+        self, part: MmsiRange, tracks: pl.DataFrame, removed: pl.DataFrame, tile_deg: float
+    ) -> None:
+        """Store one partition's prepared tracks (per day, with ``tile``) and removed rows."""
+        if tracks.height:
+            df = tracks.with_columns(
+                pl.col("timestamp").dt.date().alias("_day"),
+                tile_of(pl.col("lat"), pl.col("lon"), tile_deg).alias("tile"),
+            )
+            for (day,), sub in df.partition_by("_day", as_dict=True).items():
+                folder = self.root / "tracks" / f"day={_day_str(day)}"
+                folder.mkdir(parents=True, exist_ok=True)
+                sub.drop("_day").write_parquet(
+                    folder / f"part-{part.index:04d}.parquet", row_group_size=ROW_GROUP_ROWS
+                )
+        (self.root / "removed").mkdir(exist_ok=True)
+        removed.write_parquet(self.root / "removed" / f"part-{part.index:04d}.parquet")
+
+    def tracks(self, part: MmsiRange) -> pl.DataFrame:
+        """Prepared tracks of one partition over all days, sorted like ``prepare_tracks``."""
+        files = sorted((self.root / "tracks").glob(f"day=*/part-{part.index:04d}.parquet"))
+        if not files:
+            return prepare_tracks(POSITIONS.empty()).tracks
+        return (
+            pl.read_parquet(files)
+            .drop("tile")
+            .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
+        )
+
+    def removed(self, part: MmsiRange) -> pl.DataFrame:
+        """Positions removed in cleaning in one partition."""
+        return pl.read_parquet(self.root / "removed" / f"part-{part.index:04d}.parquet")
+
+    def removed_files(self) -> list[Path]:
+        """All removed-position files."""
+        return sorted((self.root / "removed").glob("*.parquet"))
+
+    def track_days(self) -> list[date]:
+        """Days that hold prepared tracks."""
+        return sorted(
+            date.fromisoformat(p.name.removeprefix("day="))
+            for p in (self.root / "tracks").glob("day=*")
+        )
+
+    def tracks_between(
+        self, t0: datetime, t1: datetime, columns: Sequence[str] | None = None,
+        mmsis: Sequence[int] | None = None,
+    ) -> pl.DataFrame:
+        """Prepared tracks with ``t0 <= timestamp < t1`` (all partitions), reading only the day
+        folders that can hold them."""
+        d0, d1 = t0.astimezone(UTC).date(), t1.astimezone(UTC).date()
+        files: list[Path] = []
+        d = d0
+        while d <= d1:
+            files += sorted((self.root / "tracks" / f"day={_day_str(d)}").glob("*.parquet"))
+            d += timedelta(days=1)
+        if not files:
+            return pl.DataFrame()
+        lf = pl.scan_parquet(files).filter(
+            (pl.col("timestamp") >= t0) & (pl.col("timestamp") < t1)
+        )
+        if mmsis is not None:
+            lf = lf.filter(pl.col("mmsi").is_in(list(mmsis)))
+        if columns is not None:
+            lf = lf.select(columns)
+        return lf.collect()
+
+    def all_tracks(self, mmsis: Sequence[int]) -> pl.DataFrame:
+        """Prepared tracks of some MMSIs over all days, sorted like ``prepare_tracks``."""
+        files = sorted((self.root / "tracks").glob("day=*/*.parquet"))
+        if not files or not mmsis:
+            return pl.DataFrame()
+        return (
+            pl.scan_parquet(files)
+            .filter(pl.col("mmsi").is_in(list(mmsis)))
+            .drop("tile")
+            .collect()
+            .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
+        )
+
+
+def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.DataFrame:
+    if not files:
+        return empty
+    lf = pl.scan_parquet(files)
+    if part is not None:
+        lf = lf.filter((pl.col("mmsi") >= part.lo) & (pl.col("mmsi") <= part.hi))
+    return lf.collect()
+
+
+__all__ = ["DEFAULT_TILE_DEG", "Lake", "LakeWriter", "MmsiRange", "tile_of"]

@@ -1,0 +1,365 @@
+"""The partition tasks both engines run: pure functions of the lake, parameters and reference.
+
+Stages (see ``docs/engines.md``):
+
+1. :func:`prepare_partition` per MMSI range: ``prepare_tracks`` (it only ever compares
+   positions of one MMSI) and store the tracks per day with a spatial tile.
+2. :func:`encounter_window` per day (time halo) and tile (spatial halo), and
+   :func:`shared_imo_events` once: the two cross-vessel searches.
+3. :func:`vessel_partition` per MMSI range: every other detector in registry order, with the
+   cross-vessel events of stage 2 as ``prior_events``.
+
+Each task keeps only the events it *owns*, so concatenating the results is the whole answer
+with no event twice.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+import polars as pl
+
+from sanctionwatch.detectors import DetectionInput, Params, detectors
+from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, MmsiRange
+from sanctionwatch.geo import KNOT_M_PER_S
+from sanctionwatch.reference import ReferenceData
+from sanctionwatch.schema import EVENTS
+from sanctionwatch.tracks import PrepareParams, prepare_tracks
+
+CROSS_VESSEL = ("encounter",)
+"""Detectors that pair vessels and so cannot run per MMSI range."""
+
+ENCOUNTER_COLUMNS = ("track_id", "mmsi", "timestamp", "lat", "lon", "source", "record", "tile")
+"""Track columns the encounter detector reads (resampling and evidence)."""
+
+KM_PER_DEG = 111.19
+
+
+@dataclass(frozen=True)
+class PartitionStats:
+    """What stage 1 learnt about one MMSI range."""
+
+    n_tracks: int
+    removed: dict[str, int]
+    source_spans: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+
+
+def prepare_partition(
+    part: MmsiRange, *, lake: Lake, prepare: PrepareParams | None, tile_deg: float
+) -> PartitionStats:
+    """Stage 1: prepare one MMSI range's tracks and store them in the lake."""
+    prepared = prepare_tracks(lake.positions(part), prepare)
+    lake.write_tracks(part, prepared.tracks, prepared.removed, tile_deg)
+    t = prepared.tracks
+    spans: dict[str, tuple[datetime, datetime]] = {}
+    if t.height:
+        agg = t.group_by("source").agg(pl.col("timestamp").min().alias("a"),
+                                       pl.col("timestamp").max().alias("b"))
+        spans = {s: (a, b) for s, a, b in agg.iter_rows()}
+    return PartitionStats(
+        n_tracks=t["track_id"].n_unique() if t.height else 0,
+        removed=prepared.removed_counts(),
+        source_spans=spans,
+    )
+
+
+def merge_spans(stats: Sequence[PartitionStats]) -> dict[str, tuple[datetime, datetime]]:
+    """Per input file: the earliest and latest cleaned position over all partitions."""
+    out: dict[str, tuple[datetime, datetime]] = {}
+    for s in stats:
+        for src, (a, b) in s.source_spans.items():
+            if src in out:
+                out[src] = (min(out[src][0], a), max(out[src][1], b))
+            else:
+                out[src] = (a, b)
+    return out
+
+
+# ---------------------------------------------------------------------------- encounters
+
+
+@dataclass(frozen=True)
+class EncounterHalo:
+    """Halos of the encounter stage, derived from the parameters.
+
+    left_h: data kept before a window. An event that really started before the cut shows up
+        in the window's view starting within one run plus one merge gap (plus interpolation)
+        after the cut, so with this halo its start stays outside the owned window.
+    right_h: data kept after a window at first; doubled while an owned event ends near the
+        view's edge (so no event is cut short, however long it lasts).
+    space_km: a track joins a tile's view when it has a position this close to the tile. The
+        two vessels of an encounter are within ``max_distance_m`` at the start grid time, and
+        each one's nearest real position in time is at most one interpolation gap of movement
+        (at the preparation's top speed) from its grid position.
+    """
+
+    left_h: float
+    right_h: float
+    edge_h: float
+    space_km: float
+
+    @classmethod
+    def of(cls, p: Params, prepare: PrepareParams | None, horizon_h: float) -> EncounterHalo:
+        """Halos for encounter parameters ``p`` (``horizon_h``: first right halo)."""
+        pp = prepare or PrepareParams()
+        step_h = float(getattr(p, "resample_interval_min", 10.0)) / 60
+        interp_h = float(getattr(p, "max_interpolation_gap_h", 1.5))
+        run_h = float(getattr(p, "min_run_duration_h", 1.0))
+        merge_h = float(getattr(p, "merge_gap_h", 4.0))
+        dist_km = float(getattr(p, "max_distance_m", 500.0)) / 1000
+        edge = interp_h + 2 * step_h
+        reach_km = pp.noise_m / 1000 + pp.max_speed_knots * KNOT_M_PER_S * interp_h * 3.6
+        return cls(
+            left_h=run_h + merge_h + edge + step_h,
+            right_h=max(horizon_h, merge_h) + edge,
+            edge_h=edge,
+            space_km=(2 * reach_km + dist_km) * 1.02,
+        )
+
+
+def _tile_memberships(view: pl.DataFrame, space_km: float, tile_deg: float) -> pl.DataFrame:
+    """``track_id, tile`` for every tile whose box, grown by ``space_km``, holds a position of
+    the track (dateline-aware; near the poles a position reaches every tile of its band)."""
+    h_lat = space_km / KM_PER_DEG
+    n_lat = math.ceil(180 / tile_deg)
+    n_lon = math.ceil(360 / tile_deg)
+    # longitude degrees shrink with latitude; 1 % covers the chord-versus-parallel difference
+    phi = (pl.col("lat").abs() + h_lat).clip(upper_bound=89.9).radians()
+    h_lon = (1.01 * space_km / (KM_PER_DEG * phi.cos())).clip(upper_bound=180.0)
+    pts = view.select("track_id", "lat", "lon").unique()
+    pts = pts.with_columns(
+        ((pl.col("lat") - h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
+        .alias("i0"),
+        ((pl.col("lat") + h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
+        .alias("i1"),
+        ((pl.col("lon") - h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j0"),
+        ((pl.col("lon") + h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j1"),
+    ).with_columns(
+        pl.when(pl.col("j1") - pl.col("j0") >= n_lon - 1).then(0).otherwise(pl.col("j0"))
+        .alias("j0"),
+        pl.when(pl.col("j1") - pl.col("j0") >= n_lon - 1).then(n_lon - 1).otherwise(pl.col("j1"))
+        .alias("j1"),
+    )
+    cells = (
+        pts.select("track_id", "i0", "i1", "j0", "j1")
+        .unique()
+        .with_columns(pl.int_ranges("i0", pl.col("i1") + 1).alias("i"))
+        .explode("i")
+        .with_columns(pl.int_ranges("j0", pl.col("j1") + 1).alias("j"))
+        .explode("j")
+    )
+    return cells.select(
+        "track_id", (pl.col("i") * n_lon + pl.col("j") % n_lon).cast(pl.Int32).alias("tile")
+    ).unique()
+
+
+def _owner_tiles(events: pl.DataFrame, view: pl.DataFrame) -> pl.Series:
+    """Tile of the first vessel's real position nearest in time to each event's start (the
+    same in every view that holds that track, hence one owner)."""
+    ev = events.with_row_index("_r").with_columns(
+        pl.col("details").str.json_path_match("$.track_id").cast(pl.Int64).alias("_tid")
+    )
+    pos = view.select(pl.col("track_id").alias("_tid"), pl.col("timestamp").alias("_ts"),
+                      "tile").sort("_ts")
+    joined = ev.sort("start_time").join_asof(
+        pos, left_on="start_time", right_on="_ts", by="_tid", strategy="nearest",
+        check_sortedness=False,
+    ).sort("_r")
+    return joined["tile"]
+
+
+def encounter_window(
+    day: date,
+    *,
+    lake: Lake,
+    params: Params,
+    reference: ReferenceData,
+    prepare: PrepareParams | None = None,
+    horizon_h: float = 24.0,
+    tile_deg: float = DEFAULT_TILE_DEG,
+    data_end: datetime | None = None,
+) -> pl.DataFrame:
+    """Stage 2: encounters starting on ``day``, each from the one tile that owns it."""
+    det = detectors()["encounter"]
+    halo = EncounterHalo.of(params, prepare, horizon_h)
+    w0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    w1 = w0 + timedelta(days=1)
+    right = halo.right_h
+    while True:
+        v0, v1 = w0 - timedelta(hours=halo.left_h), w1 + timedelta(hours=right)
+        view = lake.tracks_between(v0, v1, ENCOUNTER_COLUMNS)
+        if view.height == 0:
+            return EVENTS.empty()
+        view = view.sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
+        members = _tile_memberships(view, halo.space_km, tile_deg)
+        owned_tiles = (
+            view.filter((pl.col("timestamp") >= w0 - timedelta(hours=halo.edge_h))
+                        & (pl.col("timestamp") < w1 + timedelta(hours=halo.edge_h)))
+            ["tile"].unique().sort().to_list()
+        )
+        found: list[pl.DataFrame] = []
+        for tile in owned_tiles:
+            tids = members.filter(pl.col("tile") == tile)["track_id"]
+            sub = view.filter(pl.col("track_id").is_in(tids.implode()))
+            if sub["mmsi"].n_unique() < 2:
+                continue
+            ev = det.run(DetectionInput(tracks=sub.drop("tile"), reports=pl.DataFrame(),
+                                        reference=reference), params)
+            ev = ev.filter((pl.col("start_time") >= w0) & (pl.col("start_time") < w1))
+            if ev.height:
+                found.append(ev.filter(_owner_tiles(ev, sub) == tile))
+        events = pl.concat(found, how="vertical") if found else EVENTS.empty()
+        cut = v1 - timedelta(hours=halo.edge_h)
+        if (data_end is not None and v1 > data_end) or events.filter(
+            pl.col("end_time") >= cut
+        ).height == 0:
+            return events
+        right *= 2  # an owned event reaches the edge of the view: look further and redo
+
+
+def shared_imo_events(params: Params, *, lake: Lake, reference: ReferenceData) -> pl.DataFrame:
+    """Stage 2: ``identity_change`` ``shared_imo`` events (one IMO broadcast by several MMSIs),
+    reading only the reports and tracks of MMSIs that share an IMO."""
+    max_mmsis = int(getattr(params, "max_imo_mmsi_count", 10))
+    files = lake.report_files()
+    if not files or not getattr(params, "shared_imo", False):
+        return EVENTS.empty()
+    cand = (
+        pl.scan_parquet(files)
+        .select("imo", "mmsi")
+        .filter(pl.col("imo") > 0)
+        .unique()
+        .filter(pl.col("mmsi").len().over("imo").is_between(2, max_mmsis))
+        .select("mmsi")
+        .unique()
+        .collect()["mmsi"]
+        .to_list()
+    )
+    if not cand:
+        return EVENTS.empty()
+    reports = (
+        pl.scan_parquet(files).filter(pl.col("mmsi").is_in(cand)).collect()
+        .sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
+    )
+    only_shared = dataclasses.replace(cast(Any, params), fields=(), mid_flag_mismatch=False)
+    data = DetectionInput(tracks=lake.all_tracks(cand), reports=reports, reference=reference)
+    return detectors()["identity_change"].run(data, only_shared)
+
+
+# ---------------------------------------------------------------------------- per vessel
+
+_SENTINEL_MMSI = -1
+
+
+def _coverage_rows(
+    tracks: pl.DataFrame, spans: Mapping[str, tuple[datetime, datetime]]
+) -> pl.DataFrame:
+    """Two positions per input file at its global first and last cleaned position, on tracks
+    of their own (negative ids, MMSI -1).
+
+    ``ais_gap`` keeps a gap only inside the time span covered by the input files, measured on
+    the tracks it is given, and takes the open-gap horizon from them too; a partition holding
+    a few vessels would see shorter spans. These rows give it the whole input's spans; their own
+    gaps are dropped afterwards. (Better: pass the coverage in ``DetectionInput``.)
+    """
+    rows = []
+    for i, (src, (a, b)) in enumerate(sorted(spans.items())):
+        rows += [(-(i + 1), src, a), (-(i + 1), src, b)]
+    extra = pl.DataFrame(
+        {
+            "track_id": [r[0] for r in rows],
+            "mmsi": [_SENTINEL_MMSI] * len(rows),
+            "source": [r[1] for r in rows],
+            "record": [-1] * len(rows),
+            "timestamp": [r[2] for r in rows],
+            "lat": [0.0] * len(rows),
+            "lon": [0.0] * len(rows),
+        }
+    )
+    extra = extra.with_columns(
+        pl.col(c).cast(tracks.schema[c]) for c in extra.columns if c in tracks.schema
+    )
+    return pl.concat([tracks, extra], how="diagonal_relaxed").select(tracks.columns)
+
+
+def vessel_partition(
+    part: MmsiRange,
+    *,
+    lake: Lake,
+    params: Mapping[str, Params],
+    reference: ReferenceData,
+    only: Sequence[str] | None,
+    global_events: Mapping[str, pl.DataFrame],
+    spans: Mapping[str, tuple[datetime, datetime]],
+) -> pl.DataFrame:
+    """Stage 3: every per-vessel detector over one MMSI range, in registry order.
+
+    ``global_events``: stage-2 events by detector name (cross-vessel, all partitions); each
+    detector gets, as ``prior_events``, the events of the detectors before it — global ones
+    whole, per-vessel ones of this partition (they only ever link events of the same vessel).
+    """
+    tracks = lake.tracks(part)
+    reports = lake.reports(part)
+    reports = (
+        reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
+        if reports.height
+        else _empty_reports()
+    )
+    data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
+                          removed=lake.removed(part))
+    frames: list[pl.DataFrame] = []
+    own: list[pl.DataFrame] = []
+    for name, det in detectors().items():
+        if only and name not in only:
+            continue
+        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
+        p = params.get(name)
+        if name in global_events:
+            frames.append(global_events[name])
+        if name in CROSS_VESSEL:
+            continue
+        step = dataclasses.replace(data, prior_events=prior)
+        if name == "identity_change" and p is not None and hasattr(p, "shared_imo"):
+            p = dataclasses.replace(cast(Any, p), shared_imo=False)
+        if name == "ais_gap":
+            step = dataclasses.replace(step, tracks=_coverage_rows(tracks, spans))
+            ev = det.run(step, p)
+            ev = ev.filter(pl.col("mmsi") != _SENTINEL_MMSI)
+        else:
+            ev = det.run(step, p)
+        frames.append(ev)
+        own.append(ev)
+    return pl.concat(own, how="vertical") if own else EVENTS.empty()
+
+
+def _empty_reports() -> pl.DataFrame:
+    from sanctionwatch.schema import VESSEL_REPORTS
+
+    return VESSEL_REPORTS.empty()
+
+
+def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
+    """Concatenate owned events, drop any id seen twice, sort like ``run_detectors``."""
+    frames = [f for f in frames if f.height]
+    if not frames:
+        return EVENTS.empty()
+    ev = pl.concat(frames, how="vertical").unique("event_id", keep="first", maintain_order=True)
+    return ev.sort(["start_time", "event_type", "mmsi", "event_id"])
+
+
+__all__ = [
+    "CROSS_VESSEL",
+    "EncounterHalo",
+    "PartitionStats",
+    "combine",
+    "encounter_window",
+    "merge_spans",
+    "prepare_partition",
+    "shared_imo_events",
+    "vessel_partition",
+]

@@ -1,0 +1,119 @@
+"""The local and Dask engines give exactly the events of the in-memory pipeline, with events
+that cross day partitions, spatial tiles and MMSI partitions found once."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import polars as pl
+import pytest
+from polars.testing import assert_frame_equal
+
+from sanctionwatch.engines import EngineOptions
+from sanctionwatch.pipeline import detect
+from tests.factory import track
+
+DAY1 = datetime(2019, 3, 1, tzinfo=UTC)
+DAY2 = DAY1 + timedelta(days=1)
+OPTS = EngineOptions(partition_rows=400, tile_deg=10.0, encounter_horizon_h=6.0)
+"""Small partitions (a vessel or two each), 10 degree tiles, a short first encounter halo."""
+
+
+def _scenario(folder: Path) -> list[Path]:
+    """Two input files (day 1, then day 2-3) holding:
+
+    - an encounter 23:00-04:00 of two drifting ships crossing 30 N (a tile edge) and midnight;
+    - a ship dark from day 1 06:00 to day 3 12:00 (a gap over three day partitions);
+    - a ship moored at Nampo from day 1 20:00 to day 2 08:00 (port call, DPRK zone stay);
+    - ships in transit across tiles all along, so the inputs cover the whole time.
+    """
+    frames = [
+        # the pair: 0.3 kn north across 30.0 N, 60 m apart
+        track(412000001, 29.99, 125.0, start=DAY1 + timedelta(hours=23), hours=5,
+              speed_knots=0.3),
+        track(412000002, 29.99, 125.0006, start=DAY1 + timedelta(hours=23), hours=5,
+              speed_knots=0.3, first_record=1000),
+        # dark ship
+        track(413000003, 25.0, 140.0, start=DAY1, hours=6, speed_knots=10, course_deg=90,
+              first_record=2000),
+        track(413000003, 25.0, 141.0, start=DAY1 + timedelta(days=2, hours=12), hours=6,
+              speed_knots=10, course_deg=90, first_record=3000),
+        # moored at Nampo
+        track(445000004, 38.7167, 125.4, start=DAY1 + timedelta(hours=20), hours=12,
+              first_record=4000),
+    ]
+    for i in range(6):  # transits: 15 kn eastwards for three days, crossing 10-degree tiles
+        frames.append(
+            track(440000100 + i, 20.0 + 3 * i, 118.0 + i, start=DAY1, hours=72,
+                  interval_s=1800, speed_knots=15, course_deg=80, first_record=10_000 * (i + 1))
+        )
+    allpos = pl.concat(frames).sort("timestamp")
+    paths = []
+    for name, part in (
+        ("day1.parquet", allpos.filter(pl.col("timestamp") < DAY2)),
+        ("day2on.parquet", allpos.filter(pl.col("timestamp") >= DAY2)),
+    ):
+        path = folder / name
+        part.drop("source", "record").write_parquet(path)
+        paths.append(path)
+    return paths
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    root = tmp_path_factory.mktemp("engines")
+    inputs = _scenario(root)
+    out = {}
+    for engine, opts in (
+        ("memory", None),
+        ("local", OPTS),
+        ("dask", EngineOptions(**{**OPTS.__dict__, "n_workers": 2, "processes": False})),
+    ):
+        detect(inputs, root / engine, engine=engine, engine_options=opts)
+        out[engine] = root / engine
+    return out
+
+
+def _events(folder: Path) -> pl.DataFrame:
+    return pl.read_parquet(folder / "events.parquet").sort("event_id")
+
+
+@pytest.mark.parametrize("engine", ["local", "dask"])
+def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
+    expected = _events(runs["memory"])
+    assert expected.height > 0
+    assert_frame_equal(_events(runs[engine]), expected)
+    for table in ("positions", "vessel_reports", "removed", "rejects"):
+        assert_frame_equal(
+            pl.read_parquet(runs[engine] / f"{table}.parquet"),
+            pl.read_parquet(runs["memory"] / f"{table}.parquet"),
+        )
+
+
+@pytest.mark.parametrize("engine", ["memory", "local", "dask"])
+def test_boundary_events_found_once(runs: dict[str, Path], engine: str) -> None:
+    ev = _events(runs[engine])
+    assert ev["event_id"].is_unique().all()
+    enc = ev.filter(pl.col("event_type") == "encounter")
+    assert enc.height == 1
+    row = enc.row(0, named=True)
+    assert (row["mmsi"], row["other_mmsi"]) == (412000001, 412000002)
+    assert row["start_time"] == DAY1 + timedelta(hours=23)
+    assert row["end_time"] == DAY2 + timedelta(hours=4)
+    gaps = ev.filter((pl.col("event_type") == "ais_gap") & (pl.col("mmsi") == 413000003))
+    assert gaps.height == 1
+    assert gaps["start_time"][0] == DAY1 + timedelta(hours=6)
+    assert gaps["end_time"][0] == DAY1 + timedelta(days=2, hours=12)
+    moored = ev.filter(pl.col("mmsi") == 445000004)
+    calls = moored.filter(pl.col("event_type") == "port_call")
+    assert calls.height == 1
+    assert calls["start_time"][0] <= DAY2 <= calls["end_time"][0]
+    stays = moored.filter(pl.col("event_type") == "zone_entry")
+    assert stays.height >= 1
+    assert stays.select("details").is_unique().all()
+
+
+def test_unknown_engine(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="unknown engine"):
+        detect([], tmp_path, engine="spark")
