@@ -166,3 +166,40 @@ def test_score_pairs_round_trip(tmp_path):
     assert [r["name1"] for r in rows] == ["Kim Jong-un", "KUM SONG 3"]
     assert rows[0]["is_match"] == "true" and rows[1]["is_match"] == "false"
     assert 0 <= float(rows[1]["score"]) <= 1 and rows[0]["explanation"]
+
+
+def test_initials_never_match_alone_and_count_for_little():
+    assert score_pair("D. M.", "Dmitri Muller", "Person").score == 0.0
+    # a listed initial only half-confirms the query's family name; the listed family name
+    # (before the comma) is missing from the query
+    assert not matches("Dmitri Muller", "TOLCHINSKIY, Dmitri M.")
+    assert matches("Dmitri Tolchinskiy", "TOLCHINSKIY, Dmitri M.")
+
+
+def test_short_names_need_near_exact_parts():
+    assert matches("Pak Un", "PAK UN") and matches("Ri Un", "Rhee Un")
+    assert not matches("Pak Un", "Pak On")  # o/u-merged Korean keys are not near-exact
+    assert not matches("Li Na", "Li Ma")
+
+
+def test_conflicting_part_outweighs_shared_common_parts():
+    a = "AYMAN SABAWI IBRAHIM HASAN AL-DULAIMI"
+    assert not matches(a, "AYMAN SABAWI IBRAHIM HASAN AL-TIKRITI")
+    assert not matches("Kim Jong Un", "Kim Jong Il")
+
+
+def test_common_tokens_weigh_less():
+    from sanctionwatch.screening.rarity import rarity
+
+    assert rarity("mohammed") < rarity("kim") < rarity("tolchinskiy") == 1.0
+
+
+@pytest.mark.skipif(not UN_VESSELS.exists(), reason="shared list data not present")
+def test_prescore_keeps_the_exhaustive_best():
+    from sanctionwatch.screening import Query
+
+    index, rows = _vessel_index()
+    for r in rows[:30]:
+        q = Query(r["name"], "Vessel")
+        fast, full = index.search(q), index.search_exhaustive(q)
+        assert fast[0][0].id == full[0][0].id and fast[0][1].score == full[0][1].score

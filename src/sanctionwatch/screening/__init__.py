@@ -5,6 +5,7 @@ entities)).screen(name, schema=..., imo=...)`` ranks listed entities; ``screen(.
 same against the list store. Every score carries its explanation (``Score.features``).
 """
 
+from sanctionwatch.screening.ais_link import enrich_events, screen_vessels, vessel_identities
 from sanctionwatch.screening.features import FeatureResult, Score
 from sanctionwatch.screening.index import ScreeningIndex, record_from_entity
 from sanctionwatch.screening.matcher import (
@@ -34,9 +35,12 @@ __all__ = [
     "Screener",
     "ScreeningIndex",
     "compare_names",
+    "enrich_events",
     "load_screener",
     "record_from_entity",
     "score_pair",
     "score_pairs_file",
     "screen",
+    "screen_vessels",
+    "vessel_identities",
 ]

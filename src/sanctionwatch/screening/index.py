@@ -6,6 +6,7 @@ import heapq
 import math
 from collections import defaultdict
 from collections.abc import Iterable
+from itertools import chain
 from typing import Any
 
 import numpy as np
@@ -104,8 +105,10 @@ class ScreeningIndex:
         self.records: list[Record] = list(records)
         self.candidates = candidates
         self.full_scores = full_scores
+        self.keep_top = 4
         self._postings: dict[str, list[int]] = defaultdict(list)
         self._imo: dict[int, list[int]] = defaultdict(list)
+        self._mmsi: dict[str, list[int]] = defaultdict(list)
         # every name form of every record, flattened, with its pre-score key (built once)
         self._form_start: list[int] = []
         self._forms: list[NameForm] = []
@@ -123,10 +126,20 @@ class ScreeningIndex:
                 self._postings[k].append(i)
             for imo in rec.imos:
                 self._imo[imo].append(i)
+            for mmsi in rec.mmsis:
+                self._mmsi[mmsi].append(i)
         self._form_start.append(len(self._forms))
         n = max(1, len(self.records))
-        self._idf = {k: math.log(1 + n / len(v)) for k, v in self._postings.items()}
+        # vote weight of a key: its IDF, head/tail keys count half
+        self._idf = {
+            k: math.log(1 + n / len(v)) * (0.5 if k[1:2] == ":" and k[0] in "ht" else 1.0)
+            for k, v in self._postings.items()
+        }
         self._schema = [r.schema for r in self.records]
+        self._rec_fidx = [
+            range(self._form_start[i], self._form_start[i + 1]) for i in range(len(self.records))
+        ]
+        self._rec_keys = [[self._form_key[j] for j in r] for r in self._rec_fidx]
 
     @classmethod
     def from_entities(cls, entities: Iterable[Any], candidates: int = 40) -> ScreeningIndex:
@@ -140,15 +153,16 @@ class ScreeningIndex:
     def candidates_for(self, query: Query, qforms: tuple[NameForm, ...]) -> list[int]:
         """Indices of the records worth scoring for ``query``."""
         allowed = COMPATIBLE.get(query.schema or "")
-        votes: dict[int, float] = defaultdict(float)
         keys: set[str] = set()
         for f in qforms:
             keys |= _block_keys(f)
+        # a query touches a few hundred postings: a dict beats numpy set-up costs here
+        votes: dict[int, float] = defaultdict(float)
         for k in keys:
             post = self._postings.get(k)
             if post is None:
                 continue
-            w = self._idf[k] * (0.5 if k[1:2] == ":" and k[0] in "ht" else 1.0)
+            w = self._idf[k]
             for i in post:
                 votes[i] += w
         if allowed is not None:
@@ -166,24 +180,34 @@ class ScreeningIndex:
         Blocking picks ``candidates`` records; a vectorised edit-similarity pre-score of their
         name forms (rapidfuzz ``cdist``, one thread) keeps the ``full_scores`` best
         (query form, listed form) pairs, and only those get the full, explained score.
-        Records found by IMO are always fully scored.
+        Records found by IMO or MMSI are always fully scored.
         """
         qforms = name_forms(query.name, query.schema) if query.name else ()
         cands = self.candidates_for(query, qforms)
         imo = normalize_imo(query.imo)
         forced = set(self._imo.get(imo, [])) if imo is not None else set()
+        if query.mmsi:
+            forced.update(self._mmsi.get(query.mmsi.strip(), []))
         best_pairs: dict[int, list[tuple[NameForm, NameForm]]] = defaultdict(list)
         if qforms and cands:
-            fidx = [
-                j for i in cands for j in range(self._form_start[i], self._form_start[i + 1])
-            ]
-            keys = [self._form_key[j] for j in fidx]
+            fidx = list(chain.from_iterable(self._rec_fidx[i] for i in cands))
+            keys = list(chain.from_iterable(self._rec_keys[i] for i in cands))
             qkeys = [prescore_key(f) for f in qforms]
             pre = process.cdist(qkeys, keys, scorer=fuzz.ratio, dtype=np.uint8, workers=1)
             flat = pre.ravel()
             k = min(self.full_scores, flat.size)
             top = np.argpartition(flat, flat.size - k)[flat.size - k :]
-            for t in top.tolist():
+            chosen = set(top.tolist())
+            # the best-voted records (most shared rare tokens) keep their best form even when
+            # its edit similarity is low (a partial or reordered name)
+            col = 0
+            for i in cands[: self.keep_top]:
+                width = self._form_start[i + 1] - self._form_start[i]
+                block = pre[:, col : col + width]
+                qi, fj = divmod(int(block.argmax()), width)
+                chosen.add(qi * len(fidx) + col + fj)
+                col += width
+            for t in chosen:
                 qi, fj = divmod(t, len(fidx))
                 j = fidx[fj]
                 best_pairs[self._form_rec[j]].append((qforms[qi], self._forms[j]))

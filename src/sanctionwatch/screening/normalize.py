@@ -10,6 +10,7 @@ from functools import lru_cache
 from anyascii import anyascii
 
 from sanctionwatch.screening import chinese, korean
+from sanctionwatch.screening.rarity import rarity
 
 # Abbreviations seen in list and customer data (nomenklatura issue 274: "COMM GRP", "SRVCES").
 ABBREVIATIONS = {
@@ -231,6 +232,7 @@ class NameForm:
     numbers: frozenset[str]
     literal: str  # all letters and digits, legal forms included
     korean: bool
+    family: frozenset[str] = frozenset()  # family-name tokens, when the list marks them
 
     @property
     def joined(self) -> str:
@@ -301,8 +303,14 @@ def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
         elif len(t) == 1 and not t.isdigit():
             weights.append(W_INITIAL)
         else:
-            weights.append(W_NORMAL)
+            weights.append(W_NORMAL * rarity(t))
     numbers = frozenset(t for t in toks if any(c.isdigit() for c in t))
+    # lists write people as ``FAMILY, Given`` (OFAC, UN aliases): the part before the comma
+    family = (
+        frozenset(ABBREVIATIONS.get(t, t) for t in _tokens(text.split(",", 1)[0])) & set(toks)
+        if not is_org and text.count(",") == 1
+        else frozenset()
+    )
     return NameForm(
         original=original,
         script=script,
@@ -312,6 +320,7 @@ def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
         literal=literal,
         korean=script != "han-mandarin"
         and korean.is_korean_name([t for t in toks if t not in numbers]),
+        family=family,
     )
 
 
