@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
@@ -39,7 +40,7 @@ def screen(
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY[-MM-DD].")] = None,
     limit: Annotated[int, typer.Option(help="Matches to show.")] = 10,
     threshold: Annotated[float, typer.Option(help="is_match threshold.")] = DEFAULT_THRESHOLD,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON output: a list of matches, best first.")] = False,
     input_csv: Annotated[
         Path | None,
         typer.Option("--input", help="Batch: CSV with name[,schema,imo,country,birth_date]."),
@@ -79,8 +80,9 @@ def screen(
     assert name is not None
     matches = screener.screen(name, schema, imo, country, birth_date, limit)
     if as_json:
-        for m in matches:
-            _out.print_json(json.dumps(m.to_dict(), ensure_ascii=False))
+        # one JSON document (a list of matches, best first) so that it parses as a whole
+        sys.stdout.write(json.dumps([m.to_dict() for m in matches], ensure_ascii=False, indent=2))
+        sys.stdout.write("\n")
         return
     table = Table(title=f"{name!r}: {len(matches)} candidates")
     for col in ("score", "match", "id", "schema", "name", "lists", "explanation"):

@@ -151,17 +151,24 @@ def entities_from_statements(statements: Iterable[Statement]) -> list[EntityProx
     """Rebuild FtM entities (one per entity id, in first-seen order) from statements."""
     props: dict[str, dict[str, list[str]]] = {}
     schemata: dict[str, str] = {}
+    datasets: dict[str, list[str]] = {}
     for st in statements:
         schemata.setdefault(st.entity_id, st.schema)
+        ds = datasets.setdefault(st.entity_id, [])
+        if st.dataset not in ds:
+            ds.append(st.dataset)
         entity_props = props.setdefault(st.entity_id, {})
         if st.prop != BASE_PROP:
             values = entity_props.setdefault(st.prop, [])
             if st.value not in values:
                 values.append(st.value)
-    return [
-        model.get_proxy({"id": eid, "schema": schemata[eid], "properties": p}, cleaned=True)
-        for eid, p in props.items()
-    ]
+    out = []
+    for eid, p in props.items():
+        proxy = model.get_proxy({"id": eid, "schema": schemata[eid], "properties": p}, cleaned=True)
+        # the lists an entity comes from travel with it (screening reports them)
+        proxy.context["datasets"] = datasets[eid]
+        out.append(proxy)
+    return out
 
 
 def rows_to_statements(rows: Iterable[tuple[object, ...]]) -> Iterator[Statement]:

@@ -71,7 +71,11 @@ def record_from_entity(entity: Any, datasets: Iterable[str] | None = None) -> Re
     if not names or entity.id is None:
         return None
     imos = {normalize_imo(v) for v in entity.get("imoNumber", quiet=True)}
-    ds = tuple(datasets) if datasets is not None else tuple(getattr(entity, "datasets", ()) or ())
+    if datasets is None:
+        datasets = getattr(entity, "datasets", None) or getattr(entity, "context", {}).get(
+            "datasets", ()
+        )
+    ds = tuple(datasets or ())
     forms: list[NameForm] = []
     for n in names:
         forms.extend(name_forms(n, schema))
