@@ -16,8 +16,17 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def store(tmp_path_factory):
     path = tmp_path_factory.mktemp("lists") / "s.duckdb"
-    res = runner.invoke(app, ["lists", "load", str(DATA / "un_1718_vessels" / "un_1718_vessels_2020-06-04.csv"),
-                              str(DATA / "ofac_sdn_2021-07"), "--store", str(path)])
+    res = runner.invoke(
+        app,
+        [
+            "lists",
+            "load",
+            str(DATA / "un_1718_vessels" / "un_1718_vessels_2020-06-04.csv"),
+            str(DATA / "ofac_sdn_2021-07"),
+            "--store",
+            str(path),
+        ],
+    )
     assert res.exit_code == 0, res.output
     return path
 
@@ -32,8 +41,20 @@ def test_screen_json_is_one_document_with_lists(store):
 
 
 def test_vessel_found_by_imo_on_both_lists(store):
-    res = runner.invoke(app, ["screen", "SOME NEW NAME", "--schema", "Vessel", "--imo", "9004700",
-                              "--store", str(store), "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "screen",
+            "SOME NEW NAME",
+            "--schema",
+            "Vessel",
+            "--imo",
+            "9004700",
+            "--store",
+            str(store),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     found = {m["entity_id"] for m in json.loads(res.stdout) if m["is_match"]}
     assert "un1718-9004700" in found
@@ -42,11 +63,14 @@ def test_vessel_found_by_imo_on_both_lists(store):
 
 def test_batch_screening_keeps_rows_in_order(store, tmp_path):
     names = tmp_path / "names.csv"
-    names.write_text("name,schema,imo\nKim Jong Un,Person,\nAnna Lindqvist,Person,\n"
-                     "XIN GUANG HAI,Vessel,9004700\n")
+    names.write_text(
+        "name,schema,imo\nKim Jong Un,Person,\nAnna Lindqvist,Person,\n"
+        "XIN GUANG HAI,Vessel,9004700\n"
+    )
     out = tmp_path / "out.csv"
-    res = runner.invoke(app, ["screen", "--input", str(names), "--out", str(out),
-                              "--store", str(store)])
+    res = runner.invoke(
+        app, ["screen", "--input", str(names), "--out", str(out), "--store", str(store)]
+    )
     assert res.exit_code == 0, res.output
     rows = list(csv.DictReader(out.open()))
     assert [r["name"] for r in rows] == ["Kim Jong Un", "Anna Lindqvist", "XIN GUANG HAI"]

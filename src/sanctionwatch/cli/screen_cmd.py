@@ -40,7 +40,9 @@ def screen(
     birth_date: Annotated[str | None, typer.Option("--birth-date", help="YYYY[-MM-DD].")] = None,
     limit: Annotated[int, typer.Option(help="Matches to show.")] = 10,
     threshold: Annotated[float, typer.Option(help="is_match threshold.")] = DEFAULT_THRESHOLD,
-    as_json: Annotated[bool, typer.Option("--json", help="JSON output: a list of matches, best first.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON output: a list of matches, best first.")
+    ] = False,
     input_csv: Annotated[
         Path | None,
         typer.Option("--input", help="Batch: CSV with name[,schema,imo,country,birth_date]."),
