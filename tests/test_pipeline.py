@@ -137,3 +137,34 @@ def test_bad_parameter_override_is_a_clear_error(tmp_path):
                               "--param", "encounter.max_distance=3"])
     assert res.exit_code == 2
     assert "max_distance_m" in res.output
+
+
+def test_vessels_seen_in_ais_are_screened_and_events_enriched(tmp_path):
+    store = tmp_path / "s.duckdb"
+    lists = Path(__file__).parent / "data" / "sanctions" / "un_1718_vessels"
+    loaded = runner.invoke(app, ["lists", "load", str(lists / "un_1718_vessels_2020-06-04.csv"),
+                                 "--store", str(store)])
+    assert loaded.exit_code == 0, loaded.output
+    # a foreign tanker meets a ship broadcasting the IMO of UN-designated XIN GUANG HAI under
+    # a new name
+    start = T0 + timedelta(hours=2)
+    a = track(412000001, 37.5, 124.0, start=start, hours=5, speed_knots=0.5, course_deg=45)
+    b = track(445000001, 37.5009, 124.0, start=start, hours=5, speed_knots=0.5, course_deg=45)
+    both = pl.concat([a, b]).with_columns(
+        pl.when(pl.col("mmsi") == 445000001).then(pl.lit(9004700)).otherwise(pl.lit(9074729))
+        .alias("imo"),
+        pl.when(pl.col("mmsi") == 445000001).then(pl.lit("PACIFIC STAR"))
+        .otherwise(pl.lit("OCEAN TRADER")).alias("name"),
+    )
+    _write_canonical_csv(both, tmp_path / "ais.csv")
+    res = detect([tmp_path / "ais.csv"], tmp_path / "out", store_path=store)
+    enc = res.events.filter(pl.col("event_type") == "encounter")
+    assert enc.height == 1
+    details = json.loads(enc["details"][0])
+    hits = details["sanctions_matches"]
+    assert {h["match_id"] for h in hits} == {"un1718-9004700"}
+    assert hits[0]["matched_on"] == "imo"
+    matches = pl.read_parquet(tmp_path / "out" / "vessel_matches.parquet")
+    assert matches.filter(pl.col("is_match"))["mmsi"].to_list() == [445000001]
+    with DuckDBStore(store, read_only=True) as st:
+        assert st.vessel_matches().filter(pl.col("is_match"))["mmsi"].to_list() == [445000001]

@@ -272,7 +272,9 @@ def detect(
     """Ingest ``inputs``, detect events, write ``out_dir`` and the store (both optional).
 
     Outputs in ``out_dir``: ``events.parquet``, ``events.geojson``, ``positions.parquet``
-    (cleaned, with ``track_id``), ``vessel_reports.parquet``, ``rejects.parquet``,
+    (cleaned, with ``track_id``), ``vessel_reports.parquet``, ``vessel_matches.parquet`` (when
+    sanctions lists are loaded in the store: every AIS vessel screened, see
+    :func:`link_sanctions`), ``rejects.parquet``,
     ``removed.parquet`` (positions taken out in cleaning) and ``summary.json``.
 
     ``engine``: ``local`` (default: the partitioned lake, one partition at a time, memory
@@ -309,6 +311,8 @@ def detect(
             if progress:
                 progress("detectors", 1)
             events, n_tracks, removed_counts = eng.events, eng.n_tracks, eng.removed_by_reason
+        vessel_reports = reports if engine == "memory" else lake.reports()
+        events, matches = link_sanctions(events, vessel_reports, store_path, progress)
         result = DetectResult(
             run_id=run_id,
             events=events,
@@ -322,6 +326,8 @@ def detect(
             staged.mkdir()
             events.write_parquet(staged / "events.parquet")
             write_geojson(events, staged / "events.geojson")
+            if matches is not None:
+                matches.write_parquet(staged / "vessel_matches.parquet")
             if engine == "memory":
                 prepared.tracks.write_parquet(staged / "positions.parquet")
                 reports.write_parquet(staged / "vessel_reports.parquet")
@@ -344,6 +350,8 @@ def detect(
 
             with DuckDBStore(store_path) as store:
                 result.events_new_in_store = store.add_events(events)
+                if matches is not None:
+                    store.replace_vessel_matches(matches)
                 store.record_run(
                     run_id,
                     started_at=started,
@@ -429,6 +437,34 @@ def _copy_parts(folder: Path, empty: pl.DataFrame, path: Path) -> None:
         pl.scan_parquet(parts).sink_parquet(path)
     else:
         empty.write_parquet(path)
+
+
+def link_sanctions(
+    events: pl.DataFrame,
+    reports: pl.DataFrame,
+    store_path: str | Path | None,
+    progress: Progress | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Screen every vessel seen in AIS (MMSI, every IMO and name it broadcast) against the
+    sanctions lists loaded in the store, and add the matches to the events' ``details``
+    (``sanctions_matches``, for either party of an encounter).
+
+    Returns the (enriched) events and the matches, or the events unchanged and ``None`` when
+    there is no store or no list has been loaded into it.
+    """
+    if store_path is None or not Path(store_path).exists():
+        return events, None
+    from sanctionwatch.screening import NoListsLoaded, load_screener
+    from sanctionwatch.screening.ais_link import enrich_events, screen_vessels, vessel_identities
+
+    try:
+        screener = load_screener(Path(store_path))
+    except NoListsLoaded:
+        return events, None
+    matches = screen_vessels(vessel_identities(reports), screener)
+    if progress:
+        progress("sanctions screening", 1)
+    return enrich_events(events, matches), matches
 
 
 def _read_parts(folder: Path, empty: pl.DataFrame, pattern: str = "*.parquet") -> pl.DataFrame:

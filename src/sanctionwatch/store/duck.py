@@ -183,6 +183,40 @@ class DuckDBStore:
             ],
         )
 
+    def replace_vessel_matches(self, matches: pl.DataFrame) -> None:
+        """Store the latest screening of AIS vessels against the lists (replaces the previous
+        screening of the same MMSIs, in one transaction)."""
+        if matches.height == 0:
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        try:
+            self.con.register("_matches", matches.to_arrow())
+            self.con.execute(
+                "CREATE TABLE IF NOT EXISTS vessel_matches AS SELECT * FROM _matches LIMIT 0"
+            )
+            self.con.execute(
+                "DELETE FROM vessel_matches WHERE mmsi IN (SELECT DISTINCT mmsi FROM _matches)"
+            )
+            self.con.execute("INSERT INTO vessel_matches BY NAME SELECT * FROM _matches")
+            self.con.unregister("_matches")
+            self.con.execute("COMMIT")
+        except Exception:
+            self.con.execute("ROLLBACK")
+            raise
+
+    def vessel_matches(self) -> pl.DataFrame:
+        """AIS vessels that matched a sanctions-list entity, best score first."""
+        exists = self._scalar(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vessel_matches'"
+        )
+        if not exists:
+            return pl.DataFrame()
+        df = pl.from_arrow(
+            self.con.sql("SELECT * FROM vessel_matches ORDER BY score DESC, mmsi").to_arrow_table()
+        )
+        assert isinstance(df, pl.DataFrame)
+        return df
+
     def runs(self) -> pl.DataFrame:
         """All recorded runs, newest first."""
         table = self.con.sql("SELECT * FROM runs ORDER BY started_at DESC").to_arrow_table()
