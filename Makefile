@@ -5,13 +5,15 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_OUT ?= out/demo
 DEMO_STORE ?= out/demo/sanctionwatch.duckdb
-DEMO_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
+REAL_OUT ?= out/real
+REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/dma-gothenburg-cpa/ais_dk_cpa.gpkg \
 	tests/data/ais/marinecadastre-boston-2014/ais.gpkg \
 	tests/data/ais/aisdb-testdata/test_data_20211101.nm4 \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
+SW := $(BIN)/sanctionwatch
 
-.PHONY: demo test lint typecheck unit install clean bench-matching bench-detection
+.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -22,10 +24,21 @@ $(STAMP): pyproject.toml constraints.txt
 
 install: $(STAMP)
 
+# The whole story on the shipped dprk-2019 scenario: simulate (deterministic), load the UN 1718
+# vessel list, detect, show what was found, and score it against the planted truth.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
-	$(BIN)/sanctionwatch detect $(DEMO_INPUTS) --out $(DEMO_OUT) --store $(DEMO_STORE)
-	$(BIN)/sanctionwatch events --store $(DEMO_STORE) --type spoofing --type encounter --type ais_gap --limit 20
+	$(SW) simulate --scenario dprk-2019 --seed 1 --out $(DEMO_OUT)/scenario
+	$(SW) lists load tests/data/sanctions/un_1718_vessels/un_1718_vessels_2020-06-04.csv --store $(DEMO_STORE)
+	$(SW) detect $(DEMO_OUT)/scenario/ais.csv --out $(DEMO_OUT) --store $(DEMO_STORE) --show 10
+	$(SW) events --store $(DEMO_STORE) --type encounter --type loitering --type ais_gap --type spoofing --type identity_change
+	$(SW) events --store $(DEMO_STORE) --type port_call --dprk
+	$(SW) evaluate --events $(DEMO_OUT) --labels $(DEMO_OUT)/scenario/labels.parquet
+
+# The same job on the real AIS samples shipped for the tests.
+demo-real: $(STAMP)
+	rm -rf $(REAL_OUT)
+	$(SW) detect $(REAL_INPUTS) --out $(REAL_OUT) --store $(REAL_OUT)/sanctionwatch.duckdb
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -27,8 +27,9 @@ from sanctionwatch.ingest.ais import FORMATS, IngestError
 
 app = typer.Typer(
     name="sanctionwatch",
-    help="Find sanctions evasion in AIS data: ship-to-ship transfers, dark gaps, spoofing, "
-    "identity changes, port calls and zone entries.",
+    help="Find sanctions evasion: AIS behaviour (ship-to-ship transfers, dark gaps, spoofing, "
+    "identity changes, port calls, zone entries), sanctions-list screening, simulation and "
+    "evaluation.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -362,7 +363,8 @@ def _what(row: dict[str, object]) -> str:
     if row.get("likely_intentional"):
         parts.append("likely intentional")
     if row.get("draught_changed"):
-        parts.append(f"draught {row.get('draught_before_m')} -> {row.get('draught_after_m')} m")
+        before, after = row.get("draught_before_m"), row.get("draught_after_m")
+        parts.append(f"draught {_num(before)} -> {_num(after)} m")
     if row.get("median_distance_m") is not None:
         parts.append(f"{float(row['median_distance_m']):.0f} m apart")  # type: ignore[arg-type]
     return "; ".join(parts)
@@ -370,15 +372,23 @@ def _what(row: dict[str, object]) -> str:
 
 def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
+    from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.lists_cmd import lists_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
+    from sanctionwatch.cli.simulate_cmd import simulate
 
+    app.command("simulate")(simulate)
+    app.command("evaluate")(evaluate)
     app.add_typer(lists_app, name="lists")
     app.command("screen")(screen)
     app.command("score-pairs")(score_pairs)
 
 
 _register_subcommands()
+
+
+def _num(v: object) -> str:
+    return f"{v:.1f}" if isinstance(v, (int, float)) else "?"
 
 
 def main() -> None:

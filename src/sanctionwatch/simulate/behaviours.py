@@ -1,0 +1,363 @@
+"""Background traffic and the planted behaviours modelled on the UN Panel of Experts reports.
+
+Each function adds ships to a :class:`~sanctionwatch.simulate.world.World` and the labels that
+only the plan knows (encounters, loitering, spoofed tracks); everything a definition catches
+mechanically (gaps, port calls, zones, identity and draught edits) is labelled from the data
+(:mod:`sanctionwatch.simulate.labels`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from sanctionwatch.geo import KNOT_M_PER_S, haversine_m
+from sanctionwatch.reference import Port
+from sanctionwatch.simulate.labels import label
+from sanctionwatch.simulate.traffic import SPEEDS_KN, ShipBuilder, offset
+from sanctionwatch.simulate.world import World, find_port, port_catalogue
+
+FOREIGN_MIDS = (412, 413, 414, 416, 431, 440, 441, 477, 563, 273, 352, 636, 538)
+DPRK_PORTS = ("NAMPO", "SONGNIM", "TAEAN")
+STS_POINTS = {  # (lat, lon) centres inside the Panel's STS areas, > 20 nm from shore
+    "east_china_sea": ((30.9, 123.6), (31.3, 123.9), (30.3, 123.5)),
+    "korea_bay": ((38.55, 124.25), (38.8, 124.45), (38.35, 124.2)),
+}
+
+
+def _pick_port(w: World, exclude: Port | None = None) -> Port:
+    cat = port_catalogue(w.ref)
+    while True:
+        p = cat[int(w.rng.integers(len(cat)))]
+        if exclude is None or haversine_m(p.lat, p.lon, exclude.lat, exclude.lon) > 100_000:
+            return p
+
+
+def _voyage(w: World, s: ShipBuilder, to: tuple[float, float], speed: float) -> bool:
+    r = w.route(s.pos, to)
+    if r is None:
+        return False
+    s.sail(r, speed)
+    return True
+
+
+def merchant(w: World, kind: str) -> ShipBuilder:
+    """A merchant ship calling at ports of the region: sail, berth for hours, sail on."""
+    lo, hi = SPEEDS_KN[kind]
+    laden = w.rng.random() < 0.5
+    s = w.ship(kind, int(w.rng.choice(FOREIGN_MIDS)), 0.0)
+    s.statics[0] = replace(s.statics[0], draught_m=round(s.statics[0].length_m / 20
+                                                         * (1.6 if laden else 1.0), 1))
+    port = _pick_port(w)
+    s.stay(1, *w.berth(port))
+    s.t = 0
+    s.parts.clear()
+    if w.rng.random() < 0.5:  # starts in port
+        s.stay(int(w.rng.integers(60, 20 * 60)), *w.berth(port))
+    else:  # starts at sea: begin part-way along a voyage
+        s.stay(1, *w.berth(port))
+        dest = _pick_port(w, port)
+        r = w.route(s.pos, w.berth(dest))
+        if r is not None:
+            cut = w.rng.uniform(0.2, 0.8) * r.length_m
+            lat, lon, _ = r.at(np.array([cut]))
+            s.parts.clear()
+            s.t = 0
+            s.stay(1, float(lat[0]), float(lon[0]), status=0)
+            _voyage(w, s, w.berth(dest), w.rng.uniform(lo, hi))
+            port = dest
+            s.stay(int(w.rng.integers(6 * 60, 30 * 60)), *s.pos)
+    fails = 0
+    while s.t < w.end_min:
+        dest = _pick_port(w, port)
+        if not _voyage(w, s, w.berth(dest), w.rng.uniform(lo, hi)):
+            fails += 1
+            if fails > 8:  # a berth no sea route leaves cleanly from: stay
+                s.stay(w.end_min - s.t + 1, *s.pos)
+            continue
+        port = dest
+        st = s.statics[s.static_now]
+        s.set_static(replace(st, draught_m=round(st.length_m / 20 * (
+            1.6 if w.rng.random() < 0.5 else 1.0), 1), destination=port.name[:20]))
+        s.stay(int(w.rng.integers(6 * 60, 30 * 60)), *s.pos)
+    return s
+
+
+def fishing_ground(w: World, box: tuple[float, float, float, float]) -> tuple[float, float]:
+    """A point of ``box`` (lon0, lat0, lon1, lat1) 40-75 km offshore, 20 km from ports: inside
+    terrestrial coverage, where the dense fixes show the trawling speed (sparse satellite
+    fixes would cut the meanders short and read as loitering)."""
+    while True:
+        lat = w.rng.uniform(box[1], box[3])
+        lon = w.rng.uniform(box[0], box[2])
+        sh = float(w.ref.distance_from_shore_km(lat, lon))
+        if 40 < sh < 75 and float(w.ref.distance_to_port_km(lat, lon)[0]) > 20:
+            return lat, lon
+
+
+def fishing(w: World, box: tuple[float, float, float, float], mid: int = 412,
+            behaviour: str = "background", home: Port | None = None,
+            pair: bool | None = None) -> list[ShipBuilder]:
+    """A fishing boat (class B) or a pair of pair trawlers ~500 m apart trawling at 3-4 kn:
+    not an encounter (too fast), a hard negative for that detector. ``pair`` forces the kind
+    (random, 30 % pairs, when None)."""
+    draw = w.rng.random() < 0.3
+    pair = draw if pair is None else pair
+    boats = [w.ship("fishing", mid, 3.5, ais_class="B", behaviour=behaviour)
+             for _ in range(2 if pair else 1)]
+    ground = fishing_ground(w, box)
+    sep = w.rng.uniform(440, 520)
+    brg = w.rng.uniform(0, 2 * np.pi)
+    for k, b in enumerate(boats):
+        la, lo = offset(ground[0], ground[1], k * sep * np.cos(brg), k * sep * np.sin(brg))
+        b.stay(1, float(la), float(lo), status=7)
+    while boats[0].t < w.end_min:
+        minutes = int(w.rng.integers(12 * 60, 3 * 24 * 60))
+        pattern = None
+        for k, b in enumerate(boats):
+            pattern = b.fish(minutes, w.rng, speed_kn=(3.0, 4.0) if pair else (2.6, 4.5),
+                             pattern=pattern if k else None)
+        # move on to another ground nearby, still fishing-speed transit
+        nxt = fishing_ground(w, box)
+        for k, b in enumerate(boats):
+            la, lo = offset(nxt[0], nxt[1], k * sep * np.cos(brg), k * sep * np.sin(brg))
+            r = w.route(b.pos, (float(la), float(lo)))
+            if r is None or r.length_m > 300_000:
+                b.fish(60, w.rng, pattern=pattern)
+                continue
+            b.sail(r, 9.0, slow_last_m=0.0)
+        t = max(b.t for b in boats)
+        for b in boats:
+            if b.t < t:
+                b.fish(t - b.t, w.rng)
+    return boats
+
+
+def sts_pair(w: World, area: str, idx: int, dark: bool) -> None:
+    """Ship-to-ship transfer of refined petroleum (S/2018/171, S/2019/171, S/2020/151).
+
+    A foreign tanker sails from a regional port to a point in a Panel STS area; a DPRK tanker
+    (MID 445) comes from Nampo. Alongside at ~50-150 m, drifting under 1 kn, for 4-9 h; the
+    foreign tanker's draught drops, the DPRK tanker's rises. ``dark``: the DPRK tanker's AIS
+    is off from 4-8 h before until 4-8 h after the transfer (one-sided, S/2019/171 §§
+    "AIS switched off"), so the visible tanker only loiters.
+    """
+    beh = f"sts_{'dark' if dark else 'visible'}"
+    centre = STS_POINTS[area][idx % len(STS_POINTS[area])]
+    meet_lat, meet_lon = offset(centre[0], centre[1], *w.rng.normal(0, 3000, 2))
+    meet = (float(meet_lat), float(meet_lon))
+    foreign = w.ship("tanker", int(w.rng.choice((477, 416, 563, 667, 671))), 9.0, behaviour=beh)
+    dprk = w.ship("tanker", 445, 4.2, behaviour=beh)
+    nampo = find_port(w.ref, "NAMPO", "PRK")
+    origin = _pick_port(w)
+    foreign.stay(1, *w.berth(origin))
+    dprk.stay(1, *w.berth(nampo))
+    r_f = w.route(foreign.pos, meet)
+    r_d = w.route(dprk.pos, meet)
+    while r_f is None:
+        origin = _pick_port(w)
+        foreign.parts.clear()
+        foreign.t = 0
+        foreign.stay(1, *w.berth(origin))
+        r_f = w.route(foreign.pos, meet)
+    assert r_d is not None
+    sp_f, sp_d = w.rng.uniform(11, 13), w.rng.uniform(9, 11)
+    tf = r_f.length_m / (sp_f * 0.5144 * 60)
+    td = r_d.length_m / (sp_d * 0.5144 * 60)
+    meet_t = int(w.rng.uniform(0.25, 0.55) * w.end_min)
+    wait_f = int(w.rng.uniform(60, 240))  # the foreign tanker arrives first and waits
+    foreign.t = dprk.t = 0
+    foreign.parts.clear()
+    dprk.parts.clear()
+    foreign.stay(max(1, int(meet_t - wait_f - tf)), *w.berth(origin))
+    foreign.sail(r_f, sp_f, slow_last_m=2000, slow_kn=4)
+    # waits hove to without drift, so the partner comes alongside where it arrives (a drift
+    # of km before it would make the partner jump > 50 kn: a spurious track_jump)
+    foreign.stay(max(1, meet_t - foreign.t), *meet, status=0)
+    dprk.stay(max(1, int(meet_t - td - 5)), *w.berth(nampo))
+    dprk.sail(r_d, sp_d, slow_last_m=2000, slow_kn=3)
+    start = max(foreign.t, dprk.t)
+    for s in (foreign, dprk):
+        if s.t < start:
+            s.stay(start - s.t, *s.pos, status=0)
+    dur = int(w.rng.uniform(4 * 60, 9 * 60))
+    f_lat, f_lon = foreign.pos
+    gap_m = w.rng.uniform(50, 150)
+    foreign.stay(dur, f_lat, f_lon, status=0, drift_kn=0.4, drift_deg=45)
+    d_lat, d_lon = offset(f_lat, f_lon, 0.0, gap_m)
+    dprk.stay(dur, float(d_lat), float(d_lon), status=0, drift_kn=0.4, drift_deg=45)
+    end = start + dur
+    # draughts change as the crews update them after the transfer
+    foreign.set_static(replace(foreign.statics[-1], draught_m=5.6))
+    dprk.set_static(replace(dprk.statics[-1], draught_m=6.8))
+    wait_after = int(w.rng.uniform(20, 60))
+    foreign.stay(wait_after, *foreign.pos, status=0, drift_kn=0.4, drift_deg=45)
+    dest = _pick_port(w, origin)
+    for _ in range(20):
+        if _voyage(w, foreign, w.berth(dest), sp_f):
+            break
+        dest = _pick_port(w, origin)
+    foreign.stay(max(60, w.end_min - foreign.t), *foreign.pos)
+    _voyage(w, dprk, w.berth(nampo), sp_d)
+    dprk.stay(max(60, w.end_min - dprk.t), *dprk.pos)
+    shore = float(w.ref.distance_from_shore_km(*meet))
+    port_km = float(w.ref.distance_to_port_km(*meet)[0])
+    common: dict[str, Any] = {"area": area, "cargo": "refined petroleum", "report": "S/2019/171",
+              "distance_m": round(gap_m, 1)}
+    if dark:
+        off0 = start - int(w.rng.uniform(4 * 60, 8 * 60))
+        off1 = end + int(w.rng.uniform(4 * 60, 8 * 60))
+        dprk.go_dark(off0, off1)
+        f_arrive = meet_t - wait_f + 5
+        if shore >= 20 * 1.852 and port_km >= 10:
+            w.labels.append(label("loitering", foreign.mmsi, w.time(f_arrive),
+                                  w.time(end + wait_after), lat=meet[0], lon=meet[1],
+                                  planted=True, behaviour=beh, dark_partner=dprk.mmsi,
+                                  **common))
+    else:
+        w.labels.append(label("encounter", foreign.mmsi, w.time(start), w.time(end),
+                              other=dprk.mmsi, lat=meet[0], lon=meet[1], planted=True,
+                              behaviour=beh, **common))
+        if shore >= 20 * 1.852 and port_km >= 10:
+            for s, t0 in ((foreign, meet_t - wait_f + 5), (dprk, start)):
+                w.labels.append(label("loitering", s.mmsi, w.time(t0),
+                                      w.time(end + (wait_after if s is foreign else 0)),
+                                      lat=meet[0], lon=meet[1], planted=True, behaviour=beh,
+                                      **common))
+
+
+def coal_run(w: World, idx: int) -> None:
+    """Coal loaded at a DPRK port with AIS off (S/2019/171, S/2020/151): a bulk carrier
+    goes dark ~60-100 km out, loads for 1-2 days, reappears deep-laden, and delivers to a
+    Chinese port directly or by STS to another bulk carrier in the Liaoning area."""
+    beh = "coal_export"
+    mid = (445, 667, 671)[idx % 3]
+    ship = w.ship("bulk", mid, 5.8, behaviour=beh)
+    port = find_port(w.ref, DPRK_PORTS[idx % 3], "PRK")
+    approach = (38.6 + w.rng.normal(0, 0.05), 124.6 + w.rng.normal(0, 0.05))
+    origin = find_port(w.ref, "DALIAN", "CHN") if idx % 2 else _pick_port(w)
+    ship.stay(int(w.rng.uniform(2 * 60, 20 * 60)), *w.berth(origin))
+    while not _voyage(w, ship, approach, w.rng.uniform(11, 13)):
+        origin = _pick_port(w)
+        ship.parts.clear()
+        ship.t = 0
+        ship.stay(int(w.rng.uniform(2 * 60, 20 * 60)), *w.berth(origin))
+    dark0 = ship.t
+    _voyage(w, ship, w.berth(port), 10.0)
+    ship.stay(int(w.rng.uniform(24 * 60, 48 * 60)), *ship.pos)
+    ship.set_static(replace(ship.statics[-1], draught_m=11.2))
+    _voyage(w, ship, approach, 10.0)
+    dark1 = ship.t
+    ship.go_dark(dark0, dark1)
+    if idx % 2 == 0:
+        dest = find_port(w.ref, "LIANYUNGANG", "CHN")
+        _voyage(w, ship, w.berth(dest), 11.5)
+        ship.stay(max(60, w.end_min - ship.t), *ship.pos)
+        return
+    # STS to a receiving bulk carrier in the Liaoning / Korea Bay waters (S/2019/171)
+    for _ in range(100):  # >= 12 km from ports: an encounter by definition (>= 10 km)
+        meet = (38.85 + w.rng.normal(0, 0.05), 123.2 + w.rng.normal(0, 0.05))
+        if (float(w.ref.distance_to_port_km(*meet)[0]) >= 12
+                and float(w.ref.distance_from_shore_km(*meet)) > 3):
+            break
+    _voyage(w, ship, meet, 11.0)
+    recv = w.ship("bulk", 412, 6.0, behaviour=beh)
+    home = find_port(w.ref, "DALIAN", "CHN")
+    recv.stay(1, *w.berth(home))
+    r = w.route(recv.pos, meet)
+    assert r is not None
+    travel = int(r.length_m / (10 * 0.5144 * 60)) + 2
+    recv.parts.clear()
+    recv.t = 0
+    recv.stay(max(1, ship.t - travel), *w.berth(home))
+    recv.sail(r, 10.0, slow_last_m=1500, slow_kn=3)
+    start = max(ship.t, recv.t)
+    for s in (ship, recv):
+        if s.t < start:
+            s.stay(start - s.t, *s.pos, status=0)
+    dur = int(w.rng.uniform(5 * 60, 10 * 60))
+    la, lo = ship.pos
+    ship.stay(dur, la, lo, status=0, drift_kn=0.3, drift_deg=200)
+    la2, lo2 = offset(la, lo, 90.0, 0.0)
+    recv.stay(dur, float(la2), float(lo2), status=0, drift_kn=0.3, drift_deg=200)
+    ship.set_static(replace(ship.statics[-1], draught_m=6.0))
+    recv.set_static(replace(recv.statics[-1], draught_m=10.9))
+    if float(w.ref.distance_to_port_km(la, lo)[0]) >= 10:
+        w.labels.append(label("encounter", ship.mmsi, w.time(start), w.time(start + dur),
+                              other=recv.mmsi, lat=la, lon=lo, planted=True, behaviour=beh,
+                              cargo="coal", report="S/2019/171", distance_m=90.0))
+    shore = float(w.ref.distance_from_shore_km(la, lo))
+    if shore >= 37.04 and float(w.ref.distance_to_port_km(la, lo)[0]) >= 10:
+        for s in (ship, recv):
+            w.labels.append(label("loitering", s.mmsi, w.time(start), w.time(start + dur),
+                                  lat=la, lon=lo, planted=True, behaviour=beh))
+    _voyage(w, recv, w.berth(home), 10.0)
+    recv.stay(max(60, w.end_min - recv.t), *recv.pos)
+    _voyage(w, ship, w.berth(origin), 11.0)
+    ship.stay(max(60, w.end_min - ship.t), *ship.pos)
+
+
+HARD_NEGATIVES = {"pilot_boat": "encounter", "coastal_gap": "ais_gap", "bunkering": "encounter",
+                  "pair_trawl": "encounter"}
+"""Hard-negative kinds and the event type each must not be labelled (or detected) as."""
+
+
+def pilot_boat(w: World) -> None:
+    """Hard negative: a pilot boat runs alongside an inbound ship (~30 m off, at the ship's
+    speed) for ~20 min before it berths, then returns: not an encounter (fast, short, near
+    port)."""
+    for _ in range(10):
+        ship = merchant(w, "container")
+        ship.behaviour = w.behaviour_of_mmsi[ship.mmsi] = "pilot_boat"
+        tr = ship.build(w.end_min)
+        sailing = tr.sog >= 8.0
+        arrive = np.flatnonzero(sailing[:-1] & ~sailing[1:] & (tr.t[:-1] > 120))
+        if arrive.size:
+            break
+    else:
+        return
+    # board ~20 min before the ship slows for its last 3 km
+    a = int(arrive[0])
+    b0, b1 = a - 20 - int(w.rng.integers(0, 5)), a
+    port = w.ref.ports[int(w.ref.nearest_port(tr.lat[a], tr.lon[a])[1][0])]
+    pilot = w.ship("pilot", 413, 1.5, behaviour="pilot_boat")
+    t_meet = int(tr.t[b0])
+    home = w.berth(port)
+    from sanctionwatch.simulate.traffic import Route
+
+    out = Route.of(np.array([home[0], tr.lat[b0]]), np.array([home[1], tr.lon[b0]]))
+    travel = int(np.ceil(out.length_m / (14 * KNOT_M_PER_S * 60))) + 1  # samples of sail()
+    if t_meet - travel < 1:
+        return
+    pilot.stay(t_meet - travel, *home)
+    pilot.sail(out, 14.0, slow_last_m=0.0)
+    n = b1 - b0
+    la, lo = offset(tr.lat[b0:b1], tr.lon[b0:b1], 0.0, 30.0)
+    pilot.follow(np.asarray(la), np.asarray(lo), tr.sog[b0:b1], tr.cog[b0:b1], 0)
+    back = Route.of(np.array([pilot.pos[0], home[0]]), np.array([pilot.pos[1], home[1]]))
+    pilot.sail(back, 14.0, slow_last_m=500.0)
+    pilot.stay(max(60, w.end_min - pilot.t), *pilot.pos)
+    w.hard_negatives.append({"kind": "pilot_boat", "not": "encounter", "mmsi": pilot.mmsi,
+                             "other_mmsi": ship.mmsi, "start_time": w.time(t_meet),
+                             "end_time": w.time(t_meet + n), "port": port.name})
+
+
+def coastal_gap(w: World) -> None:
+    """Hard negative: a ship under way within terrestrial coverage goes silent for 1-3 h
+    (below the 6 h ``ais_gap`` threshold)."""
+    ship = merchant(w, "general")
+    ship.behaviour = w.behaviour_of_mmsi[ship.mmsi] = "coastal_gap"
+    tr = ship.build(w.end_min)
+    shore = np.asarray(w.ref.distance_from_shore_km(tr.lat, tr.lon))
+    ok = np.flatnonzero((tr.sog >= 8) & (shore > 5) & (shore < 40) & (tr.t > 60)
+                        & (tr.t < w.end_min - 4 * 60))
+    if ok.size == 0:
+        return
+    t0 = int(tr.t[ok[ok.size // 3]])
+    t1 = t0 + int(w.rng.integers(60, 180))
+    ship.go_dark(t0, t1)
+    w.hard_negatives.append({"kind": "coastal_gap", "not": "ais_gap", "mmsi": ship.mmsi,
+                             "other_mmsi": None, "start_time": w.time(t0),
+                             "end_time": w.time(t1)})
