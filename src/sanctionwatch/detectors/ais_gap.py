@@ -83,7 +83,7 @@ def _hours(a: str, b: str) -> pl.Expr:
     return (pl.col(b) - pl.col(a)).dt.total_seconds(fractional=True) / 3600
 
 
-def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
+def _gap_rows(t: pl.DataFrame, p: Params, spans: pl.DataFrame | None = None) -> pl.DataFrame:
     """OFF rows of closed gaps (and open ones if asked) with their ON message columns."""
     nxt = {
         "end_time": "timestamp",
@@ -98,10 +98,10 @@ def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
     closed = t.filter((pl.col("end_time") - pl.col("timestamp")) >= min_gap).with_columns(
         pl.lit(None, dtype=pl.Utf8).alias("subtype")
     )
-    closed = _within_input_coverage(closed, t, p.coverage_join_h)
+    closed = _within_input_coverage(closed, _spans(t, spans), p.coverage_join_h)
     if not p.open_gaps:
         return closed
-    horizon = t["timestamp"].max()
+    horizon = spans["end"].max() if spans is not None and spans.height else t["timestamp"].max()
     still = t.filter(
         pl.col("end_time").is_null() & ((pl.lit(horizon) - pl.col("timestamp")) >= min_gap)
     ).with_columns(
@@ -111,13 +111,20 @@ def _gap_rows(t: pl.DataFrame, p: Params) -> pl.DataFrame:
     return pl.concat([closed, still], how="vertical")
 
 
-def _within_input_coverage(gaps: pl.DataFrame, t: pl.DataFrame, join_h: float) -> pl.DataFrame:
+def _spans(t: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame:
+    """Time span of each input file: as given (whole run), else measured on ``t``."""
+    if given is not None:
+        return given.select(pl.col("start").alias("_s"), pl.col("end").alias("_e"))
+    return t.group_by("source").agg(
+        pl.col("timestamp").min().alias("_s"), pl.col("timestamp").max().alias("_e")
+    )
+
+
+def _within_input_coverage(gaps: pl.DataFrame, spans: pl.DataFrame, join_h: float) -> pl.DataFrame:
     """Keep gaps whose whole period lies inside the joined time spans of the input files."""
     if gaps.height == 0:
         return gaps
-    spans = t.group_by("source").agg(
-        pl.col("timestamp").min().alias("_s"), pl.col("timestamp").max().alias("_e")
-    ).sort("_s")
+    spans = spans.sort("_s")
     join = pl.duration(microseconds=round(join_h * 3_600_000_000))
     # a new covered block starts where a span begins after everything before it has ended
     spans = spans.with_columns(pl.col("_e").cum_max().shift(1).alias("_prev_end")).with_columns(
@@ -206,7 +213,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     t = t.sort(["track_id", "timestamp", "source", "record"]).with_columns(
         pl.int_range(pl.len()).over("track_id").alias("_i")
     )
-    gaps = _gap_rows(t, params)
+    gaps = _gap_rows(t, params, data.input_spans)
     if gaps.height == 0:
         return pl.DataFrame()
     gaps = _positions_before(gaps, t, params.positions_before_window_h)

@@ -53,6 +53,9 @@ class DetectionInput:
     ``reference``: ports, anchorages, coastline distance and zones.
     ``prior_events``: events of the detectors that ran before this one (EVENTS schema), for
     detectors that link to others (``draught_change`` links to gaps and encounters).
+    ``input_spans``: the time each input file covers over the whole run (columns ``source``,
+    ``start``, ``end``), for detectors that reason about coverage (``ais_gap``) when they see
+    only part of the data (an engine partition); None means "derive it from ``tracks``".
     """
 
     tracks: pl.DataFrame
@@ -60,6 +63,7 @@ class DetectionInput:
     reference: ReferenceData
     removed: pl.DataFrame | None = None
     prior_events: pl.DataFrame | None = None
+    input_spans: pl.DataFrame | None = None
 
 
 P = TypeVar("P", bound=Params, contravariant=True)

@@ -253,38 +253,22 @@ def shared_imo_events(params: Params, *, lake: Lake, reference: ReferenceData) -
 
 # ---------------------------------------------------------------------------- per vessel
 
-_SENTINEL_MMSI = -1
-
-
-def _coverage_rows(
-    tracks: pl.DataFrame, spans: Mapping[str, tuple[datetime, datetime]]
-) -> pl.DataFrame:
-    """Two positions per input file at its global first and last cleaned position, on tracks
-    of their own (negative ids, MMSI -1).
-
-    ``ais_gap`` keeps a gap only inside the time span covered by the input files, measured on
-    the tracks it is given, and takes the open-gap horizon from them too; a partition holding
-    a few vessels would see shorter spans. These rows give it the whole input's spans; their own
-    gaps are dropped afterwards. (Better: pass the coverage in ``DetectionInput``.)
-    """
-    rows = []
-    for i, (src, (a, b)) in enumerate(sorted(spans.items())):
-        rows += [(-(i + 1), src, a), (-(i + 1), src, b)]
-    extra = pl.DataFrame(
+def _spans_frame(spans: Mapping[str, tuple[datetime, datetime]]) -> pl.DataFrame:
+    """The whole run's input spans, for ``DetectionInput.input_spans`` (a partition holding a
+    few vessels would otherwise measure shorter spans)."""
+    items = sorted(spans.items())
+    return pl.DataFrame(
         {
-            "track_id": [r[0] for r in rows],
-            "mmsi": [_SENTINEL_MMSI] * len(rows),
-            "source": [r[1] for r in rows],
-            "record": [-1] * len(rows),
-            "timestamp": [r[2] for r in rows],
-            "lat": [0.0] * len(rows),
-            "lon": [0.0] * len(rows),
-        }
+            "source": [k for k, _ in items],
+            "start": [a for _, (a, _) in items],
+            "end": [b for _, (_, b) in items],
+        },
+        schema={
+            "source": pl.String,
+            "start": pl.Datetime("us", "UTC"),
+            "end": pl.Datetime("us", "UTC"),
+        },
     )
-    extra = extra.with_columns(
-        pl.col(c).cast(tracks.schema[c]) for c in extra.columns if c in tracks.schema
-    )
-    return pl.concat([tracks, extra], how="diagonal_relaxed").select(tracks.columns)
 
 
 def vessel_partition(
@@ -311,7 +295,7 @@ def vessel_partition(
         else _empty_reports()
     )
     data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
-                          removed=lake.removed(part))
+                          removed=lake.removed(part), input_spans=_spans_frame(spans))
     frames: list[pl.DataFrame] = []
     own: list[pl.DataFrame] = []
     for name, det in detectors().items():
@@ -326,12 +310,7 @@ def vessel_partition(
         step = dataclasses.replace(data, prior_events=prior)
         if name == "identity_change" and p is not None and hasattr(p, "shared_imo"):
             p = dataclasses.replace(cast(Any, p), shared_imo=False)
-        if name == "ais_gap":
-            step = dataclasses.replace(step, tracks=_coverage_rows(tracks, spans))
-            ev = det.run(step, p)
-            ev = ev.filter(pl.col("mmsi") != _SENTINEL_MMSI)
-        else:
-            ev = det.run(step, p)
+        ev = det.run(step, p)
         frames.append(ev)
         own.append(ev)
     return pl.concat(own, how="vertical") if own else EVENTS.empty()
