@@ -10,7 +10,6 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.console import Console
 from rich.markup import escape
 from rich.progress import (
     BarColumn,
@@ -23,6 +22,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sanctionwatch import __version__
+from sanctionwatch.cli.consoles import err_console, out_console
 from sanctionwatch.ingest.ais import FORMATS, IngestError
 
 app = typer.Typer(
@@ -34,9 +34,7 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-# Wide tables when the output is not a terminal (make demo, pipes): rich would assume 80 columns.
-out_console = Console(width=None if sys.stdout.isatty() else 160)
+console = err_console
 
 StoreOpt = Annotated[
     Path | None,

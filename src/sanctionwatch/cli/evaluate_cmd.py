@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from sanctionwatch.cli.consoles import err_console, out_console
 from sanctionwatch.evaluate import DEFAULT_TIME_TOLERANCE_MIN, Score
 
-console = Console(stderr=True)
-out_console = Console()
+console = err_console
 
 
 def _ratio(v: float | None) -> str:

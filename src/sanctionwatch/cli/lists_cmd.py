@@ -13,9 +13,9 @@ from typing import Annotated, Any
 
 import typer
 from followthemoney.proxy import EntityProxy
-from rich.console import Console
 from rich.table import Table
 
+from sanctionwatch.cli.consoles import err_console, out_console
 from sanctionwatch.sanctions import ListDiff, ListFormatError, ListStore, diff_entities, read_list
 
 lists_app = typer.Typer(
@@ -25,8 +25,7 @@ lists_app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console(stderr=True)
-out_console = Console()
+console = err_console
 
 StoreOpt = Annotated[
     Path | None,

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
+from sanctionwatch.cli.consoles import err_console, out_console
 from sanctionwatch.screening import DEFAULT_THRESHOLD, NoListsLoaded, load_screener
 from sanctionwatch.screening.screen import score_pairs_file
 
-_err = Console(stderr=True)
-_out = Console()
+_err = err_console
+_out = out_console
 
 _BATCH_FIELDS = [
     "name",

@@ -6,9 +6,10 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
-console = Console(stderr=True)
+from sanctionwatch.cli.consoles import err_console
+
+console = err_console
 
 
 def simulate(
