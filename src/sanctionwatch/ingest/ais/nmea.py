@@ -4,8 +4,10 @@ The file is read line by line (plain or ``.gz``) and turned into :class:`Batch` 
 canonical POSITIONS, VESSEL_REPORTS and REJECTS rows. Supported wrappers: NMEA 4.x tag
 blocks (``c:`` time, ``s:`` source, ``g:`` groups), Gatehouse ``$PGHP`` headers, a leading
 ISO or unix-epoch timestamp, and a trailing receiver block after the checksum
-(``...*hh,d-109,...,r003669946,1325394060,1325394001``). The AIS payload is decoded with
-pyais. See ``docs/ingest-nmea.md`` for the rules (time sources, reject reasons).
+(``...*hh,d-109,...,r003669946,1325394060,1325394001``). The AIS payloads of a batch are
+decoded together by :mod:`~sanctionwatch.ingest.ais.fastdecode` (NumPy, pyais' values); pyais
+itself decodes the messages too short for their type, to give the same ``decode_error``. See
+``docs/ingest-nmea.md`` for the rules (time sources, reject reasons).
 
 Use :func:`read_nmea` for batches only, or :class:`NmeaReader` to also get :class:`NmeaStats`
 (ignored message types, other NMEA sentences, ...).
@@ -23,6 +25,7 @@ from operator import xor
 from pathlib import Path
 from typing import IO, Any, Final, cast
 
+import numpy as np
 import polars as pl
 from pyais.bit_vector import bit_vector
 from pyais.messages import (
@@ -37,6 +40,7 @@ from pyais.messages import (
 )
 
 from sanctionwatch.ingest.ais.base import Batch, Rejects, RowBuffer
+from sanctionwatch.ingest.ais.fastdecode import decode_payloads
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
 
 __all__ = ["NmeaReader", "NmeaStats", "looks_like_nmea", "read_nmea"]
@@ -116,6 +120,15 @@ _POS_FIELDS: Final = ("mmsi", "timestamp", "lat", "lon", "sog_knots", "cog_deg",
 _REP_FIELDS: Final = ("mmsi", "timestamp", "imo", "name", "callsign", "ship_type", "draught_m",
                       "destination", "length_m", "width_m", "ais_class", "source", "record")
 
+# Whether complete messages are decoded in bulk by fastdecode (False: one by one with pyais,
+# kept to check that both give the same batches).
+_FAST_DECODE = True
+
+_DECODED: Final = frozenset({
+    "mmsi", "lat", "lon", "speed", "course", "heading", "status", "imo", "shipname", "callsign",
+    "ship_type", "draught", "destination", "to_bow", "to_stern", "to_port", "to_starboard",
+    "partno"})
+
 _TAG_CACHE_MAX = 4096
 _GROUP_MAX = 10_000
 
@@ -186,6 +199,10 @@ class NmeaReader:
         self._n_rejects = 0
         self._pos_rows: list[tuple[Any, ...]] = []
         self._rep_rows: list[tuple[Any, ...]] = []
+        # Messages waiting for the bulk decode at the next batch: payloads and fill bits. Their
+        # rows hold (job, msg_type, what, t_us, receiver, record) until then.
+        self._jobs: list[bytes] = []
+        self._job_fills: list[int] = []
         self._fragments: dict[tuple[bytes, bytes, str | None], _Fragments] = {}
         self._latest_start: dict[tuple[bytes, bytes], tuple[bytes, bytes, str | None]] = {}
         self._groups: dict[str, tuple[int | None, str | None]] = {}
@@ -244,11 +261,17 @@ class NmeaReader:
             self._header_us = None
 
     def _take(self) -> Batch:
+        pos_columns = self._decode_jobs() if self._jobs else None
         self.stats.positions += len(self._pos_rows)
         self.stats.reports += len(self._rep_rows)
         self._n_rejects = 0
+        if pos_columns is not None:
+            self._pos_rows.clear()
+            positions = _frame_columns(RowBuffer(POSITIONS), pos_columns)
+        else:
+            positions = _frame(RowBuffer(POSITIONS), _POS_FIELDS, self._pos_rows)
         return Batch(
-            _frame(RowBuffer(POSITIONS), _POS_FIELDS, self._pos_rows),
+            positions,
             _frame(RowBuffer(VESSEL_REPORTS), _REP_FIELDS, self._rep_rows),
             self._rejects.take(),
         )
@@ -457,6 +480,24 @@ class NmeaReader:
                              "trailer", b"\n".join(raws))
                 return
         what, cls, ais_class = kind
+        if _FAST_DECODE:
+            nbits = len(payload) * 6 - fill
+            # Only messages that decode without error are deferred; the rest take the pyais
+            # path below, which gives their decode_error with its usual detail.
+            if what == _STATIC_24:
+                ok = nbits >= 162 and _TYPE_OF[payload[6]] & 8 == 0  # part number 0 or 1
+            else:
+                ok = nbits >= _MIN_BITS[msg_type]
+            if ok:
+                job = len(self._jobs)
+                self._jobs.append(payload)
+                self._job_fills.append(fill)
+                pending = (job, msg_type, what, t_us, receiver, record)
+                if what <= _POS_27:
+                    self._pos_rows.append(pending)
+                if what == _POS_19 or what >= _STATIC_5:
+                    self._rep_rows.append(pending)
+                return
         try:
             bv = bit_vector(payload, fill)
             nbits = len(bv)
@@ -509,6 +550,79 @@ class NmeaReader:
                     ais_class, source, record))
         except Exception as e:  # any decoder failure is a reject, not a crash
             self._reject(record, "decode_error", f"{type(e).__name__}: {e}", b"\n".join(raws))
+
+    def _decode_jobs(self) -> dict[str, list[Any]] | None:
+        """Decode the deferred messages in bulk: report placeholders become rows, and the
+        positions are returned as columns."""
+        dec = decode_payloads(self._jobs, self._job_fills, _DECODED)
+        self._jobs, self._job_fills = [], []
+        fields = dec.fields
+        # Positions are never made by the pyais path while deferring (types 1-3, 18, 19 and 27
+        # take it only to be rejected), so they are all placeholders.
+        pos_columns = self._position_columns(fields) if self._pos_rows else None
+
+        def col(name: str) -> list[Any]:
+            return fields[name].tolist() if name in fields else []
+
+        source = self.source
+        if self._rep_rows:
+            mmsi = col("mmsi")
+            names, callsign, ship_type = col("shipname"), col("callsign"), col("ship_type")
+            imo, draught, destination = col("imo"), col("draught"), col("destination")
+            partno = col("partno")
+            length: list[int] = []
+            width: list[int] = []
+            if "to_bow" in fields:
+                dims = dec.present["to_bow"]  # auxiliary craft send no dimensions
+                length = np.where(dims, fields["to_bow"] + fields["to_stern"], 0).tolist()
+                width = np.where(dims, fields["to_port"] + fields["to_starboard"], 0).tolist()
+            rows = self._rep_rows
+            for i, row in enumerate(rows):
+                if len(row) != 6:
+                    continue
+                j, _, what, t_us, _, record = row
+                if what == _STATIC_5:
+                    rows[i] = (mmsi[j], t_us, imo[j] or None, _text(names[j]),
+                               _text(callsign[j]), ship_type[j], draught[j] or None,
+                               _text(destination[j]), length[j] or None, width[j] or None,
+                               "A", source, record)
+                elif what == _POS_19:
+                    rows[i] = (mmsi[j], t_us, None, _text(names[j]), None, ship_type[j], None,
+                               None, length[j] or None, width[j] or None, "B", source, record)
+                elif partno[j] == 0:
+                    rows[i] = (mmsi[j], t_us, None, _text(names[j]), None, None, None, None,
+                               None, None, "B", source, record)
+                else:
+                    rows[i] = (mmsi[j], t_us, None, None, _text(callsign[j]), ship_type[j],
+                               None, None, length[j] or None, width[j] or None, "B", source,
+                               record)
+        return pos_columns
+
+    def _position_columns(self, fields: dict[str, Any]) -> dict[str, list[Any]]:
+        """The (all deferred) positions as columns, the values the per-row path gives."""
+        job, msg_type, what, t_us, receiver, record = zip(*self._pos_rows, strict=True)
+        rows = np.array(job, dtype=np.int64)
+        kind = np.array(what, dtype=np.int64)
+        is_27 = kind == _POS_27
+        class_b = (kind == _POS_B) | (kind == _POS_19)
+        sog = fields["speed"][rows]
+        cog = fields["course"][rows]
+        heading = fields["heading"][rows].tolist() if "heading" in fields else [None] * len(rows)
+        status = fields["status"][rows].tolist() if "status" in fields else [None] * len(rows)
+        for i in np.flatnonzero(is_27).tolist():
+            heading[i] = None
+        for i in np.flatnonzero(class_b).tolist():
+            status[i] = None
+        return {
+            "mmsi": fields["mmsi"][rows].tolist(), "timestamp": list(t_us),
+            "lat": fields["lat"][rows].tolist(), "lon": fields["lon"][rows].tolist(),
+            # Type 27 'not available' as the Class A codes, see _message.
+            "sog_knots": np.where(is_27 & (sog == 63), 102.3, sog).tolist(),
+            "cog_deg": np.where(is_27 & (cog == 511), 360.0, cog).tolist(),
+            "heading_deg": heading, "nav_status": status, "msg_type": list(msg_type),
+            "ais_class": np.where(class_b, "B", "A").tolist(), "receiver": list(receiver),
+            "source": [self.source] * len(rows), "record": list(record),
+        }
 
     # --- lines that are not AIS sentences -------------------------------------------------
 
@@ -605,6 +719,14 @@ def _frame(buf: RowBuffer, names: tuple[str, ...], rows: list[tuple[Any, ...]]) 
         for name, col in zip(names, zip(*rows, strict=True), strict=True):
             columns[name] = list(col)
         rows.clear()
+    return buf.take()
+
+
+def _frame_columns(buf: RowBuffer, columns: dict[str, list[Any]]) -> pl.DataFrame:
+    """Like :func:`_frame`, from columns."""
+    n = len(next(iter(columns.values())))
+    for name in buf.columns:
+        buf.columns[name] = columns[name] if name in columns else [None] * n
     return buf.take()
 
 
