@@ -17,8 +17,9 @@ from sanctionwatch.screening import (
 )
 from sanctionwatch.screening.korean import korean_key, romanize_name
 
-UN_VESSELS = Path(__file__).resolve().parents[2].parent / (
-    "shared/data/sanctions/un_1718_vessels/un_1718_vessels.csv"
+UN_VESSELS = (
+    Path(__file__).resolve().parents[1]
+    / "data/sanctions/un_1718_vessels/un_1718_vessels_2020-06-04.csv"
 )
 
 
@@ -121,7 +122,6 @@ def _vessel_index() -> tuple[ScreeningIndex, list[dict[str, str]]]:
     return ScreeningIndex.from_entities(ents), rows
 
 
-@pytest.mark.skipif(not UN_VESSELS.exists(), reason="shared list data not present")
 def test_vessel_found_by_imo_under_each_name():
     index, rows = _vessel_index()
     screener = Screener(index)
@@ -138,7 +138,6 @@ def test_vessel_found_by_imo_under_each_name():
     assert "imo_match" in hit[0].explanation.explain()
 
 
-@pytest.mark.skipif(not UN_VESSELS.exists(), reason="shared list data not present")
 def test_batch_rows_order_and_empty():
     index, _ = _vessel_index()
     rows = [
@@ -194,7 +193,6 @@ def test_common_tokens_weigh_less():
     assert rarity("mohammed") < rarity("kim") < rarity("tolchinskiy") == 1.0
 
 
-@pytest.mark.skipif(not UN_VESSELS.exists(), reason="shared list data not present")
 def test_prescore_keeps_the_exhaustive_best():
     from sanctionwatch.screening import Query
 
