@@ -10,7 +10,6 @@ from typing import Annotated
 
 import polars as pl
 import typer
-from rich.markup import escape
 from rich.progress import (
     BarColumn,
     Progress,
@@ -22,7 +21,7 @@ from rich.progress import (
 from rich.table import Table
 
 from sanctionwatch import __version__
-from sanctionwatch.cli.consoles import err_console, out_console
+from sanctionwatch.cli.consoles import StoreOpt, err_console, fail, out_console
 from sanctionwatch.ingest.ais import FORMATS, IngestError
 
 app = typer.Typer(
@@ -36,13 +35,6 @@ app = typer.Typer(
 )
 console = err_console
 
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
-    ),
-]
 
 
 def _parse_time(value: str | None) -> datetime | None:
@@ -52,9 +44,6 @@ def _parse_time(value: str | None) -> datetime | None:
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
-    return typer.Exit(code=2)
 
 
 @app.command()
@@ -159,7 +148,7 @@ def detect(
                 engine_options=EngineOptions(scheduler=scheduler),
             )
     except (IngestError, ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     counts = result.counts()
     summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
     summary.add_row("inputs", str(len(result.ingest.inputs)))
@@ -217,7 +206,7 @@ def events(
         with DuckDBStore(store or default_store_path(), read_only=True) as st:
             df = st.events(f)
     except (ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     if as_json:
         for row in df.iter_rows(named=True):
             sys.stdout.write(json.dumps(row, default=str) + "\n")
@@ -268,7 +257,7 @@ def ingest(
             df.write_parquet(tmp)
             tmp.replace(out / f"{name}.parquet")
     except (IngestError, ValueError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from exc
+        raise fail(str(exc)) from exc
     finally:
         shutil.rmtree(spool, ignore_errors=True)
     t = Table(title="ingest")
@@ -310,7 +299,7 @@ def schema(
     names = [table] if table else list(TABLES)
     for n in names:
         if n not in TABLES:
-            raise _fail(f"no table {n!r}; tables: {', '.join(TABLES)}")
+            raise fail(f"no table {n!r}; tables: {', '.join(TABLES)}")
         out_console.print(TABLES[n].markdown(), markup=False, highlight=False)
 
 

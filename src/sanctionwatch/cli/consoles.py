@@ -1,10 +1,14 @@
-"""The consoles every command prints through (one place for width and stream choices)."""
+"""What every command shares: the consoles it prints through, the store option, errors."""
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
 
+import typer
 from rich.console import Console
+from rich.markup import escape
 
 err_console = Console(stderr=True)
 """Progress, messages and errors."""
@@ -12,3 +16,18 @@ err_console = Console(stderr=True)
 # Wide tables when the output is not a terminal (make demo, pipes): rich would assume 80 columns.
 out_console = Console(width=None if sys.stdout.isatty() else 160)
 """Results."""
+
+StoreOpt = Annotated[
+    Path | None,
+    typer.Option(
+        "--store",
+        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
+    ),
+]
+"""The ``--store`` option of every command that reads or writes the store."""
+
+
+def fail(message: str) -> typer.Exit:
+    """Print ``message`` as an error (never interpreted as markup) and return exit code 2."""
+    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    return typer.Exit(code=2)

@@ -15,7 +15,7 @@ import typer
 from followthemoney.proxy import EntityProxy
 from rich.table import Table
 
-from sanctionwatch.cli.consoles import err_console, out_console
+from sanctionwatch.cli.consoles import StoreOpt, err_console, fail, out_console
 from sanctionwatch.sanctions import ListDiff, ListFormatError, ListStore, diff_entities, read_list
 
 lists_app = typer.Typer(
@@ -27,19 +27,9 @@ lists_app = typer.Typer(
 )
 console = err_console
 
-StoreOpt = Annotated[
-    Path | None,
-    typer.Option(
-        "--store",
-        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
-    ),
-]
 JsonOpt = Annotated[bool, typer.Option("--json", help="JSON output.")]
 
 
-def _fail(message: str) -> typer.Exit:
-    console.print(f"[bold red]error:[/] {message}", markup=True, highlight=False)
-    return typer.Exit(code=2)
 
 
 def _date(value: str | None) -> date | None:
@@ -48,7 +38,7 @@ def _date(value: str | None) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError:
-        raise _fail(f"not a date (YYYY-MM-DD): {value!r}") from None
+        raise fail(f"not a date (YYYY-MM-DD): {value!r}") from None
 
 
 @lists_app.command("load")
@@ -75,7 +65,7 @@ def load(
         with ListStore(store) as s:
             results = s.load_many(paths, dataset, day)
     except (ListFormatError, FileNotFoundError) as exc:
-        raise _fail(f"{exc} (nothing was loaded)") from None
+        raise fail(f"{exc} (nothing was loaded)") from None
     if as_json:
         for r in results:
             out_console.print_json(json.dumps({**r.__dict__, "list_date": str(r.list_date)}))
@@ -113,12 +103,12 @@ def show(
     try:
         s = ListStore(store, read_only=True)
     except FileNotFoundError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     with s:
         if entity_id is not None:
             e = s.entity(entity_id, dataset)
             if e is None:
-                raise _fail(f"no entity {entity_id!r} in the store")
+                raise fail(f"no entity {entity_id!r} in the store")
             prov = s.statements(entity_id=entity_id, dataset=dataset)
             if as_json:
                 out = _entity_dict(e)
@@ -183,17 +173,17 @@ def diff(
     try:
         if _DATE_RE.match(old) and _DATE_RE.match(new) and not Path(old).exists():
             if dataset is None:
-                raise _fail("comparing stored versions needs --dataset")
+                raise fail("comparing stored versions needs --dataset")
             with ListStore(store, read_only=True) as s:
                 result = s.diff(dataset, date.fromisoformat(old), date.fromisoformat(new))
         else:
             day = _date(list_date)
             a, b = read_list(old, dataset, day), read_list(new, dataset, day)
             if a.meta.format != b.meta.format:
-                raise _fail(f"different list formats: {a.meta.format} vs {b.meta.format}")
+                raise fail(f"different list formats: {a.meta.format} vs {b.meta.format}")
             result = diff_entities(a.entities(), b.entities())
     except (ListFormatError, FileNotFoundError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         out_console.print_json(json.dumps(result.to_dict(), ensure_ascii=False))
         return
