@@ -118,11 +118,10 @@ def with_event_ids(df: pl.DataFrame, key_cols: Iterable[str] = ()) -> pl.DataFra
     joined = pl.concat_str(parts, separator="|")
     if "other_mmsi" not in df.columns:
         df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("other_mmsi"))
-    return df.with_columns(
-        joined.map_elements(
-            lambda s: hashlib.sha1(s.encode()).hexdigest()[:16], return_dtype=pl.Utf8
-        ).alias("event_id")
-    )
+    raw = df.select(joined).to_series().to_list()
+    sha1 = hashlib.sha1
+    ids = [sha1(s.encode()).hexdigest()[:16] for s in raw]
+    return df.with_columns(pl.Series("event_id", ids, dtype=pl.Utf8))
 
 
 def details_json(values: Mapping[str, Any]) -> str:

@@ -116,7 +116,8 @@ def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
     last_of_track = np.ones(n, dtype=bool)
     last_of_track[:-1] = new_track[1:]
 
-    d_near, p_near = ref.nearest_port(lat, lon)
+    # Beyond the exit radius only "out of port" matters, not the exact distance.
+    d_near, p_near = ref.nearest_port(lat, lon, within_km=params.exit_radius_km)
     group_of_port, group_keys = _port_groups(ref)
     in_port = _hold(
         _band_code(d_near <= params.entry_radius_km, d_near > params.exit_radius_km, new_track)
@@ -248,6 +249,7 @@ def _resolve_shared_runs(
     order = np.argsort(group_of_port, kind="stable")
     bounds = np.searchsorted(group_of_port[order], np.arange(group_of_port.max() + 2))
     port_xyz = to_unit_xyz([p.lat for p in ref.ports], [p.lon for p in ref.ports])
+    trees: dict[int, cKDTree] = {}
     for r in shared:  # rare: only runs near two or more distinct ports
         s, e = int(starts[r]), int(ends[r])
         xyz = to_unit_xyz(lat[s:e], lon[s:e])
@@ -257,7 +259,10 @@ def _resolve_shared_runs(
         active = np.empty((e - s, groups.size), dtype=bool)
         for k, g in enumerate(groups):  # the few candidate ports of this run
             members = order[bounds[g] : bounds[g + 1]]
-            chord, j = cKDTree(port_xyz[members]).query(xyz, k=1)
+            tree = trees.get(int(g))
+            if tree is None:
+                tree = trees[int(g)] = cKDTree(port_xyz[members])
+            chord, j = tree.query(xyz, k=1)
             d[:, k] = chord_to_arc_m(chord) / 1000.0
             pt[:, k] = members[np.asarray(j, dtype=np.int64)]
             first = np.zeros(e - s, dtype=bool)

@@ -91,8 +91,14 @@ class ReferenceData:
 
         return load_default()
 
-    def nearest_port(self, lat: npt.ArrayLike, lon: npt.ArrayLike) -> tuple[FloatArray, IntArray]:
-        """Distance in km to the nearest port/anchorage, and its index in ``ports`` (-1: none)."""
+    def nearest_port(
+        self, lat: npt.ArrayLike, lon: npt.ArrayLike, within_km: float | None = None
+    ) -> tuple[FloatArray, IntArray]:
+        """Distance in km to the nearest port/anchorage, and its index in ``ports`` (-1: none).
+
+        With ``within_km``, points farther than that from every port get ``inf`` and -1: the
+        search stops early for them, much faster when most points are at sea.
+        """
         la = np.atleast_1d(np.asarray(lat, dtype=np.float64))
         if self._tree is None or la.size == 0:
             return np.full(la.shape, np.inf), np.full(la.shape, -1, dtype=np.int64)
@@ -101,8 +107,18 @@ class ReferenceData:
         index = np.full(la.shape, -1, dtype=np.int64)
         ok = np.isfinite(la) & np.isfinite(lo)
         if ok.any():
-            chord, idx = self._tree.query(to_unit_xyz(la[ok], lo[ok]), k=1)
-            dist[ok] = chord_to_arc_m(chord) / 1000.0
+            if within_km is None:
+                chord, idx = self._tree.query(to_unit_xyz(la[ok], lo[ok]), k=1)
+            else:
+                bound = arc_m_to_chord(within_km * 1000.0) * (1 + 1e-9) + 1e-12
+                chord, idx = self._tree.query(
+                    to_unit_xyz(la[ok], lo[ok]), k=1, distance_upper_bound=bound
+                )
+                found = np.isfinite(chord)
+                idx = np.where(found, idx, -1)
+                chord = np.where(found, chord, 0.0)
+            km = chord_to_arc_m(chord) / 1000.0
+            dist[ok] = km if within_km is None else np.where(found, km, np.inf)
             index[ok] = idx
         return dist, index
 

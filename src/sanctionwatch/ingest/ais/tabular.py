@@ -11,7 +11,8 @@ from __future__ import annotations
 import csv
 import gzip
 import io
-from collections.abc import Callable, Iterable, Iterator, Sequence
+import weakref
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +66,18 @@ class FormatError(ValueError):
 # ---------------------------------------------------------------------------------- parsers
 
 
+_TYPED_INT: weakref.WeakSet[Parser] = weakref.WeakSet()
+"""Parsers whose result on a numeric column equals their result on its text (the typed
+Parquet fast path, :meth:`RowConverter.typed_columns`). Integer parsers go through Float64
+either way, so they are exact on integer and Float64 columns. Weak: closures made while
+building one file's expressions must not pile up."""
+_TYPED_FLOAT: dict[Parser, Parser] = {}
+"""Float parsers: exact on integer and Float64 columns, and on Float32 columns whose canonical
+column is Float32 too (Float32 -> text -> Float64 -> Float32 gives the same value back)."""
+_TYPED_TIME: dict[Parser, Parser] = {}
+"""Time parsers (ISO 8601 text) and their form on a timestamp column."""
+
+
 def _float(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.Float64, strict=False)
 
@@ -81,6 +94,7 @@ def _int_in(lo: int, hi: int) -> Parser:
         x = _int(e)
         return pl.when(x.is_between(lo, hi)).then(x).otherwise(None)
 
+    _TYPED_INT.add(parse)
     return parse
 
 
@@ -96,6 +110,16 @@ def _decimetres(e: pl.Expr) -> pl.Expr:
 def _dimension_sum(a: pl.Expr, b: pl.Expr) -> pl.Expr:
     s = _float(a).fill_null(0.0) + _float(b).fill_null(0.0)
     return pl.when(s > 0).then(s).otherwise(None)
+
+
+def _ts_typed(e: pl.Expr) -> pl.Expr:
+    # Only naive or UTC timestamps of s/ms/us come here: no precision to lose.
+    return e.dt.cast_time_unit("us").dt.replace_time_zone("UTC")
+
+
+def _imo_typed(e: pl.Expr) -> pl.Expr:
+    x = _int(e)
+    return pl.when(x > 0).then(x).otherwise(None)
 
 
 def _nonempty(e: pl.Expr) -> pl.Expr:
@@ -143,6 +167,7 @@ def _ts(fmt: str) -> Parser:
             _ts_iso(e),
         )
 
+    _TYPED_TIME[parse] = _ts_typed
     return parse
 
 
@@ -161,6 +186,12 @@ def _text_code(mapping: dict[str, int], lo: int, hi: int) -> Parser:
 
     return parse
 
+
+_TYPED_INT.add(_ship_type)
+_TYPED_SPECIAL: dict[Parser, Parser] = {_imo: _imo_typed}
+"""Integer parsers that read text (an ``IMO`` prefix) and their numeric form."""
+_TYPED_FLOAT.update({_float: _float, _positive: _positive, _decimetres: _decimetres})
+_TYPED_TIME[_ts_iso] = _ts_typed
 
 DMA_NAV_STATUS = {
     "Under way using engine": 0,
@@ -541,6 +572,32 @@ _REC = "__sw_record"
 _GEOM = "__sw_geom_"
 
 
+_EXACT_TIME_UNITS = ("s", "ms", "us")
+
+
+def _typed_parser(parse: Parser) -> Parser:
+    if parse in _TYPED_SPECIAL:
+        return _TYPED_SPECIAL[parse]
+    return _TYPED_TIME.get(parse, parse)
+
+
+def _typed_ok(parse: Parser, atype: pa.DataType, target: pl.DataType | None) -> bool:
+    """Whether ``parse`` has a typed form that is exact on a column of arrow type ``atype``
+    (whose canonical column is ``target``)."""
+    is_int = pa.types.is_integer(atype)
+    is_f64 = pa.types.is_float64(atype)
+    if parse in _TYPED_INT or parse in _TYPED_SPECIAL:
+        return bool(is_int or is_f64)
+    if parse in _TYPED_FLOAT:
+        f32_ok = (pa.types.is_float32(atype) and target == pl.Float32
+                  and parse is not _decimetres)
+        return bool(is_int or is_f64 or f32_ok)
+    if parse in _TYPED_TIME:
+        return bool(pa.types.is_timestamp(atype) and atype.unit in _EXACT_TIME_UNITS
+                    and atype.tz in (None, "UTC"))
+    return False
+
+
 def _present(e: pl.Expr) -> pl.Expr:
     return e.is_not_null() & ~e.str.to_lowercase().is_in(MISSING_TOKENS)
 
@@ -576,25 +633,48 @@ class RowConverter:
         self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
         self._gpkg = "lat" in self.provided
         self._stages = self._build_stages()
-        self._empty_expr: tuple[tuple[str, ...], pl.Expr] | None = None
+        self._typed_key: dict[str, pl.DataType] | None = None
+        self._typed_stages = self._stages
+        self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
 
     def _src(self, target: str) -> str:
         return self._col[_norm(self.layout.core_source(target))]
 
-    def _build_stages(self) -> list[list[pl.Expr]]:
+    def _build_stages(self, typed: Mapping[str, pl.DataType] | None = None
+                      ) -> list[list[pl.Expr]]:
         """The per-batch expressions, built once per file (building them costs more than
-        evaluating them on a small batch)."""
+        evaluating them on a small batch).
+
+        ``typed``: source columns read with their own (numeric or timestamp) type rather than
+        as text, see :meth:`typed_columns`; their fields use the typed form of their parser.
+        """
+        typed = typed or {}
 
         def col(name: str) -> pl.Expr:
             n = _norm(name)
             return pl.col(_SRC + self._col[n]) if n in self._col else pl.lit(None, pl.String)
 
+        def parse_field(f: Field) -> pl.Expr:
+            if len(f.sources) == 1 and self._col.get(_norm(f.sources[0])) in typed:
+                return _typed_parser(f.parse)(col(f.sources[0]))
+            return f.parse(*[col(s) for s in f.sources])
+
         parse: list[pl.Expr] = [pl.col(_REC).alias("record"), pl.col("_empty")]
-        parse += [f.parse(*[col(s) for s in f.sources]).alias(f.target) for f in self.fields]
+        parse += [parse_field(f).alias(f.target) for f in self.fields]
         for t in CORE:
             if t not in self.provided:
-                src = pl.col(_SRC + self._src(t))
-                parse += [_present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
+                name = self._src(t)
+                src = pl.col(_SRC + name)
+                if name in typed:
+                    # The text of a NaN is "nan", a missing token; no other number or time
+                    # has an empty or missing-token text. The raw text only feeds reject
+                    # details, and a batch with rejects is redone as text.
+                    has = src.is_not_null()
+                    if typed[name].is_float():
+                        has = has & ~src.is_nan()
+                    parse += [has.alias(f"_has_{t}"), pl.lit(None, pl.String).alias(f"_raw_{t}")]
+                else:
+                    parse += [_present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
         if self._gpkg:
             parse += [pl.col(_GEOM + "lat").alias("lat"), pl.col(_GEOM + "lon").alias("lon"),
                       pl.col(_GEOM + "has").alias("_has_lat"),
@@ -610,15 +690,67 @@ class RowConverter:
                  (pl.col("_has_lat") | pl.col("_has_lon")).alias("_is_pos")]
         return [parse, flags, self._reason_exprs(self._gpkg)]
 
-    def _empty(self, columns: Sequence[str]) -> pl.Expr:
-        key = tuple(columns)
+    def _empty(self, columns: Sequence[str], typed: Iterable[str] = ()) -> pl.Expr:
+        keep = frozenset(typed)
+        key = (tuple(columns), keep)
         if self._empty_expr is None or self._empty_expr[0] != key:
             expr = pl.all_horizontal(
-                [pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
+                [pl.col(c).is_null() if c in keep else
+                 pl.col(c).is_null() | (pl.col(c).cast(pl.String).str.strip_chars() == "")
                  for c in columns]
             ) if columns and not self._gpkg else pl.lit(False)
             self._empty_expr = (key, expr.alias("_empty"))
         return self._empty_expr[1]
+
+    def typed_columns(self, schema: pa.Schema) -> dict[str, pl.DataType]:
+        """Source columns of ``schema`` that can be parsed in their own type: every field
+        reading them has a typed parser that gives exactly what it gives on their text.
+
+        Used by the Parquet reader to skip the number -> text -> number round trip.
+        """
+        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        out: dict[str, pl.DataType] = {}
+        if self._gpkg:
+            return out
+        for name in self.used:
+            if name not in schema.names:
+                continue
+            atype = schema.field(name).type
+            readers = [f for f in self.fields if any(self._col.get(_norm(s)) == name
+                                                     for s in f.sources)]
+            ok = bool(readers) and all(
+                len(f.sources) == 1 and _typed_ok(f.parse, atype, targets.get(f.target))
+                for f in readers
+            )
+            if ok:
+                out[name] = pl.Series(pa.array([], atype)).dtype
+        return out
+
+    def convert_typed(self, batch: pa.RecordBatch, record: pl.Series,
+                      typed: Mapping[str, pl.DataType]) -> Batch | None:
+        """Convert one Parquet batch with ``typed`` columns (:meth:`typed_columns`) in their
+        own type and the rest as text; None when any row would be rejected, for the caller to
+        redo the batch as text, which gives rejects their raw text and details."""
+        if typed != self._typed_key:
+            self._typed_stages = self._build_stages(typed)
+            self._typed_key = dict(typed)
+        df = _as_text(batch, keep=typed)
+        lf = (
+            df.lazy()
+            .with_columns(record.cast(pl.Int64).alias(_REC))
+            .select(pl.col(_REC),
+                    *[(pl.col(c) if c in typed else
+                       _nonempty(pl.col(c).cast(pl.String).str.strip_chars())).alias(_SRC + c)
+                      for c in self.used],
+                    self._empty(df.columns, typed))
+            .select(self._typed_stages[0])
+            .with_columns(self._typed_stages[1])
+            .with_columns(self._typed_stages[2])
+        )
+        p = lf.collect()
+        if p["_reason"].null_count() != p.height:
+            return None
+        return self._emit(df, p, None)
 
     def convert(self, df: pl.DataFrame, record: pl.Series,
                 geometry: pl.DataFrame | None = None,
@@ -647,7 +779,10 @@ class RowConverter:
             .with_columns(self._stages[2])
         )
         p = lf.collect()
+        return self._emit(df, p, extra_rejects)
 
+    def _emit(self, df: pl.DataFrame, p: pl.DataFrame,
+              extra_rejects: pl.DataFrame | None) -> Batch:
         ok = pl.col("_reason").is_null()
         positions = POSITIONS.conform(
             p.filter(ok & pl.col("_is_pos"))
@@ -884,9 +1019,14 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
 # -------------------------------------------------------------------------------- Parquet
 
 
-def _as_text(batch: pa.RecordBatch) -> pl.DataFrame:
+def _as_text(batch: pa.RecordBatch, keep: Iterable[str] = ()) -> pl.DataFrame:
+    """The batch as text columns, except those in ``keep`` (left in their own type)."""
+    kept = set(keep)
     cols = {}
     for name, arr in zip(batch.schema.names, batch.columns, strict=True):
+        if name in kept:
+            cols[name] = arr
+            continue
         try:
             cols[name] = arr.cast(pa.large_string())
         except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
@@ -914,11 +1054,12 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
 
 def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int) -> Iterator[Batch]:
     done = 0
+    typed = conv.typed_columns(pf.schema_arrow)
     for batch in pf.iter_batches(batch_size=batch_rows):
-        df = _as_text(batch)
         record = pl.Series("record", np.arange(done + 1, done + batch.num_rows + 1))
         done += batch.num_rows
-        yield conv.convert(df, record)
+        out = conv.convert_typed(batch, record, typed) if typed else None
+        yield out if out is not None else conv.convert(_as_text(batch), record)
 
 
 __all__ = [
