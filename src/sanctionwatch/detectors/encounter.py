@@ -24,11 +24,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 from scipy.spatial import cKDTree
 
 from sanctionwatch.detectors.base import DetectionInput, Params, register, with_event_ids
 from sanctionwatch.geo import EARTH_RADIUS_M, arc_m_to_chord, haversine_m, to_unit_xyz
+from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks.resample import (
     grid_timestamp,
     interval_us,
@@ -39,6 +41,9 @@ from sanctionwatch.tracks.resample import (
 )
 
 EVENT_TYPE = "encounter"
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,9 @@ def finite_or_null(col: str) -> pl.Expr:
     return pl.when(pl.col(col).is_infinite()).then(None).otherwise(pl.col(col)).alias(col)
 
 
-def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
+def close_pairs(
+    grid: pl.DataFrame, max_distance_m: float, unit: FloatArray | None = None
+) -> tuple[IntArray, IntArray]:
     """Pairs of grid points at the same grid time, of different MMSIs, within the distance.
 
     One k-d tree over all grid points at once: each point is placed at its (x, y, z) on the
@@ -121,61 +128,142 @@ def close_pairs(grid: pl.DataFrame, max_distance_m: float) -> pl.DataFrame:
     side and points at different times are never neighbours. All time slices are searched in
     one vectorised call, with no all-pairs comparison (a fourth, time, axis works too but was
     about twice as slow on 2.7 M grid points). The chord search is exact for the great-circle
-    threshold (chord <= arc), and the haversine distance is then checked. Returns ``a, b``
-    (row indices into ``grid``, ``a`` the lower MMSI) and ``distance_m``.
+    threshold (chord <= arc), and the haversine distance then decides. ``unit``: the grid
+    points' unit vectors when already computed. Returns row indices ``a, b`` into ``grid``,
+    ``a`` the lower MMSI.
     """
-    empty = pl.DataFrame(schema={"a": pl.Int64, "b": pl.Int64, "distance_m": pl.Float64})
+    none = np.empty(0, dtype=np.int64)
     if grid.height < 2:
-        return empty
+        return none, none
     k = grid["k"].to_numpy()
     lat = grid["lat"].to_numpy()
     lon = grid["lon"].to_numpy()
     mmsi = grid["mmsi"].to_numpy()
+    if unit is None:
+        unit = to_unit_xyz(lat, lon)
     radius = arc_m_to_chord(max_distance_m) * EARTH_RADIUS_M * (1 + 1e-9) + 1e-6
-    pts = to_unit_xyz(lat, lon) * EARTH_RADIUS_M
+    pts = unit * EARTH_RADIUS_M
     pts[:, 0] += (k - k.min()).astype(np.float64) * (2 * EARTH_RADIUS_M + 4 * radius)
     tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)  # fastest build, same answer
     ij = tree.query_pairs(radius, output_type="ndarray")
     if ij.shape[0] == 0:
-        return empty
+        return none, none
     i, j = ij[:, 0].astype(np.int64), ij[:, 1].astype(np.int64)
     keep = mmsi[i] != mmsi[j]
     i, j = i[keep], j[keep]
-    d = haversine_m(lat[i], lon[i], lat[j], lon[j])
-    keep = d <= max_distance_m
-    i, j, d = i[keep], j[keep], d[keep]
+    # The unit-sphere chord agrees with the haversine arc to ~1e-14; only pairs within a
+    # (much wider) margin of the threshold need the haversine itself to decide exactly as it.
+    chord = np.sqrt(((unit[i] - unit[j]) ** 2).sum(axis=1))
+    limit = arc_m_to_chord(max_distance_m)
+    margin = limit * 1e-7 + 1e-12
+    near = np.abs(chord - limit) <= margin
+    keep = chord < limit
+    if near.any():
+        ni, nj = i[near], j[near]
+        keep[near] = haversine_m(lat[ni], lon[ni], lat[nj], lon[nj]) <= max_distance_m
+    i, j = i[keep], j[keep]
     swap = mmsi[i] > mmsi[j]
-    return pl.DataFrame(
-        {"a": np.where(swap, j, i), "b": np.where(swap, i, j), "distance_m": d},
-        schema=empty.schema,
-    )
+    return np.where(swap, j, i), np.where(swap, i, j)
 
 
-def _runs(close: pl.DataFrame, p: EncounterParams, iv: int) -> pl.DataFrame:
+def _pair_order(grid: pl.DataFrame, a: IntArray, b: IntArray) -> IntArray:
+    """Order of the close pairs by ``track_a, track_b, k``: one sort of an int64 key when it
+    fits (tracks are ranked densely, the grid being sorted by track), a lexsort otherwise."""
+    tid = grid["track_id"].to_numpy()
+    k = grid["k"].to_numpy()
+    rank = np.zeros(tid.size, dtype=np.int64)
+    rank[1:] = np.cumsum(tid[1:] != tid[:-1])
+    n_tracks = int(rank[-1]) + 1
+    k0 = int(k.min())
+    span = int(k.max()) - k0 + 1
+    if n_tracks * n_tracks * span < 2**62:
+        key = (rank[a] * n_tracks + rank[b]) * span + (k[a] - k0)
+        return np.asarray(np.argsort(key), dtype=np.int64)  # keys are unique: no ties
+    return np.asarray(np.lexsort((k[a], rank[b], rank[a])), dtype=np.int64)
+
+
+def _runs(
+    grid: pl.DataFrame,
+    unit: FloatArray,
+    a: IntArray,
+    b: IntArray,
+    p: EncounterParams,
+    iv: int,
+    ref: ReferenceData,
+) -> pl.DataFrame:
     """Runs of consecutive close grid times per track pair, merged when < merge_gap_h apart.
 
-    ``close`` is sorted by ``track_a, track_b, k``. Returns its rows that belong to runs of at
-    least ``min_run_duration_h``, with ``run`` and ``event`` ids added.
+    Only the rows of merged runs that can still make an event (runs of at least
+    ``min_run_duration_h``, merged events of at least ``min_duration_h``, mean position not
+    clearly inside the port exclusion) are kept, so the per-row frame is built for them alone.
+    Returns those rows sorted by ``track_a, track_b, k`` with the grid columns of both sides,
+    ``distance_m`` and ``run`` and ``event`` ids.
     """
-    new_run = (
-        (pl.col("track_a") != pl.col("track_a").shift(1))
-        | (pl.col("track_b") != pl.col("track_b").shift(1))
-        | (pl.col("k") - pl.col("k").shift(1) != 1)
-    ).fill_null(True)
-    close = close.with_columns((new_run.cum_sum() - 1).alias("run"))
-    runs = (
-        close.group_by("run", maintain_order=True)
-        .agg(pl.col("track_a").first(), pl.col("track_b").first(), pl.col("k").min().alias("k0"),
-             pl.col("k").max().alias("k1"))
-        .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_run_duration_h * 3.6e9))
+    order = _pair_order(grid, a, b)
+    a, b = a[order], b[order]
+    tid = grid["track_id"].to_numpy()
+    k = grid["k"].to_numpy()
+    ta, tb, kk = tid[a], tid[b], k[a]
+    new_run = np.ones(a.size, dtype=bool)
+    new_run[1:] = (ta[1:] != ta[:-1]) | (tb[1:] != tb[:-1]) | (kk[1:] - kk[:-1] != 1)
+    r0 = np.flatnonzero(new_run)
+    r1 = np.append(r0[1:], a.size) - 1
+    long_run = (kk[r1] - kk[r0]) * iv >= round(p.min_run_duration_h * 3.6e9)
+    r0, r1 = r0[long_run], r1[long_run]
+    run_id = np.flatnonzero(long_run)
+    if run_id.size == 0:
+        return pl.DataFrame()
+    new_event = np.ones(r0.size, dtype=bool)
+    new_event[1:] = (
+        (ta[r0[1:]] != ta[r0[:-1]])
+        | (tb[r0[1:]] != tb[r0[:-1]])
+        | ((kk[r0[1:]] - kk[r1[:-1]]) * iv >= round(p.merge_gap_h * 3.6e9))
     )
-    new_event = (
-        (pl.col("track_a") != pl.col("track_a").shift(1))
-        | (pl.col("track_b") != pl.col("track_b").shift(1))
-        | ((pl.col("k0") - pl.col("k1").shift(1)) * iv >= round(p.merge_gap_h * 3.6e9))
-    ).fill_null(True)
-    runs = runs.with_columns((new_event.cum_sum() - 1).alias("event"))
-    return close.join(runs.select("run", "event"), on="run", how="inner")
+    event_of_run = np.cumsum(new_event) - 1
+    e_first = np.flatnonzero(new_event)
+    e_last = np.append(e_first[1:], r0.size) - 1
+    long_event = (kk[r1[e_last]] - kk[r0[e_first]]) * iv >= round(p.min_duration_h * 3.6e9)
+    lengths = r1 - r0 + 1
+    # Most close pairs are ships moored together in port. The exact port filter runs on the
+    # event's mean position after aggregation; this estimate of the same mean (float sums in
+    # another order, ~1e-13 relative) only drops events a metre or more inside the exclusion,
+    # so it removes nothing the exact filter would keep.
+    rows = np.repeat(r0 - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    mid = unit[a[rows]] + unit[b[rows]]
+    run_sum = np.add.reduceat(mid, np.cumsum(lengths) - lengths, axis=0)
+    ev_sum = np.zeros((e_first.size, 3))
+    np.add.at(ev_sum, event_of_run, run_sum)
+    ev_lat, ev_lon = unit_to_lat_lon(ev_sum[:, 0], ev_sum[:, 1], ev_sum[:, 2])
+    in_port = ref.distance_to_port_km(ev_lat, ev_lon) < p.min_distance_to_port_km - 1e-3
+    kept = (long_event & ~in_port)[event_of_run]
+    r0, r1, run_id, event_of_run = r0[kept], r1[kept], run_id[kept], event_of_run[kept]
+    lengths = r1 - r0 + 1
+    rows = np.repeat(r0 - np.cumsum(lengths) + lengths, lengths) + np.arange(lengths.sum())
+    a, b = a[rows], b[rows]
+    lo, hi = np.minimum(a, b), np.maximum(a, b)  # the k-d tree's (i < j) order, as before
+    lat = grid["lat"].to_numpy()
+    lon = grid["lon"].to_numpy()
+    g = grid.select("track_id", "mmsi", "k", "lat", "lon")
+    return (
+        pl.concat(
+            [
+                g[a].rename(lambda c: f"{c}_a"),
+                g[b].rename(lambda c: f"{c}_b"),
+                pl.DataFrame(
+                    {
+                        "distance_m": haversine_m(lat[lo], lon[lo], lat[hi], lon[hi]),
+                        "run": np.repeat(run_id, lengths),
+                        "event": np.repeat(event_of_run, lengths),
+                    },
+                    schema={"distance_m": pl.Float64, "run": pl.Int64, "event": pl.Int64},
+                ),
+            ],
+            how="horizontal",
+        )
+        .rename({"k_a": "k", "track_id_a": "track_a", "track_id_b": "track_b"})
+        .drop("k_b")
+        .with_columns(*xyz_exprs("lat_a", "lon_a", "a"), *xyz_exprs("lat_b", "lon_b", "b"))
+    )
 
 
 def _vessel_stats(grid: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
@@ -212,20 +300,11 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     grid = resample_tracks(
         data.tracks, interval_min=p.resample_interval_min, max_gap_h=p.max_interpolation_gap_h
     )
-    pairs = close_pairs(grid, p.max_distance_m)
-    if pairs.height == 0:
+    unit = to_unit_xyz(grid["lat"].to_numpy(), grid["lon"].to_numpy())
+    a, b = close_pairs(grid, p.max_distance_m, unit)
+    if a.size == 0:
         return pl.DataFrame()
-    g = grid.select("track_id", "mmsi", "k", "lat", "lon")
-    side_a = g[pairs["a"]].rename(lambda c: f"{c}_a")
-    side_b = g[pairs["b"]].rename(lambda c: f"{c}_b")
-    close = (
-        pl.concat([side_a, side_b, pairs.select("distance_m")], how="horizontal")
-        .rename({"k_a": "k", "track_id_a": "track_a", "track_id_b": "track_b"})
-        .drop("k_b")
-        .with_columns(*xyz_exprs("lat_a", "lon_a", "a"), *xyz_exprs("lat_b", "lon_b", "b"))
-        .sort(["track_a", "track_b", "k"])
-    )
-    close = _runs(close, p, iv)
+    close = _runs(grid, unit, a, b, p, iv, data.reference)
     if close.height == 0:
         return pl.DataFrame()
     events = (

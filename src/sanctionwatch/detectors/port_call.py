@@ -235,7 +235,8 @@ def _resolve_shared_runs(
     nearest port does change (neighbouring harbours), each candidate port gets its own
     entry/exit hysteresis, and a position belongs to the candidate the vessel entered first
     (ties: the nearest), so a ship only moves on to the next port once beyond the exit radius
-    of the first. Such runs are rare, hence the loop over them.
+    of the first. Such runs are few; they are resolved together, one k-d tree query per
+    candidate port.
     """
     run_start = in_port & (new_track | ~np.r_[False, in_port[:-1]])
     run_end = in_port & (last_of_track | ~np.r_[in_port[1:], False])
@@ -249,39 +250,50 @@ def _resolve_shared_runs(
     order = np.argsort(group_of_port, kind="stable")
     bounds = np.searchsorted(group_of_port[order], np.arange(group_of_port.max() + 2))
     port_xyz = to_unit_xyz([p.lat for p in ref.ports], [p.lon for p in ref.ports])
-    trees: dict[int, cKDTree] = {}
-    for r in shared:  # rare: only runs near two or more distinct ports
-        s, e = int(starts[r]), int(ends[r])
-        xyz = to_unit_xyz(lat[s:e], lon[s:e])
-        groups = np.unique(label[s:e])
-        d = np.empty((e - s, groups.size))
-        pt = np.empty((e - s, groups.size), dtype=np.int64)
-        active = np.empty((e - s, groups.size), dtype=bool)
-        for k, g in enumerate(groups):  # the few candidate ports of this run
-            members = order[bounds[g] : bounds[g + 1]]
-            tree = trees.get(int(g))
-            if tree is None:
-                tree = trees[int(g)] = cKDTree(port_xyz[members])
-            chord, j = tree.query(xyz, k=1)
-            d[:, k] = chord_to_arc_m(chord) / 1000.0
-            pt[:, k] = members[np.asarray(j, dtype=np.int64)]
-            first = np.zeros(e - s, dtype=bool)
-            first[0] = True
-            active[:, k] = _hold(
-                _band_code(d[:, k] <= params.entry_radius_km, d[:, k] > params.exit_radius_km,
-                          first)
-            )
-        began = active & ~np.vstack([np.zeros((1, groups.size), dtype=bool), active[:-1]])
-        since = np.where(began, np.arange(e - s)[:, None], -1)
-        np.maximum.accumulate(since, axis=0, out=since)
-        key = np.where(active, since, np.iinfo(np.int64).max)
-        first_in = key.min(axis=1)
-        choice = np.argmin(np.where(key == first_in[:, None], d, np.inf), axis=1)
-        rows = np.arange(e - s)
-        none = ~active.any(axis=1)
-        label[s:e] = np.where(none, -1, groups[choice])
-        dist[s:e] = d[rows, choice]
-        point[s:e] = pt[rows, choice]
+    # One column per (shared run, candidate port), each the run's positions in order; columns
+    # of a run are in ascending group order, as np.unique gave them.
+    s_run, e_run = starts[shared], ends[shared]
+    length = e_run - s_run
+    pos = np.repeat(s_run - np.cumsum(length) + length, length) + np.arange(length.sum())
+    run_of_pos = np.repeat(np.arange(shared.size), length)
+    pair = np.unique(np.stack([run_of_pos, label[pos]], axis=1), axis=0)
+    col_run, col_group = pair[:, 0], pair[:, 1]
+    col_len = length[col_run]
+    col_start = np.cumsum(col_len) - col_len
+    n_rows = int(col_len.sum())
+    col = np.repeat(np.arange(col_run.size), col_len)
+    local = np.arange(n_rows) - col_start[col]
+    row_pos = s_run[col_run][col] + local
+    xyz = to_unit_xyz(lat[row_pos], lon[row_pos])
+    d = np.empty(n_rows)
+    pt = np.empty(n_rows, dtype=np.int64)
+    group_of_row = col_group[col]
+    by_group = np.argsort(group_of_row, kind="stable")
+    cuts = np.flatnonzero(np.diff(group_of_row[by_group])) + 1
+    for rows_g in np.split(by_group, cuts):  # one k-d tree query per candidate port
+        g = int(group_of_row[rows_g[0]])
+        members = order[bounds[g] : bounds[g + 1]]
+        chord, j = cKDTree(port_xyz[members]).query(xyz[rows_g], k=1)
+        d[rows_g] = chord_to_arc_m(chord) / 1000.0
+        pt[rows_g] = members[np.asarray(j, dtype=np.int64)]
+    first = local == 0
+    active = _hold(
+        _band_code(d <= params.entry_radius_km, d > params.exit_radius_km, first)
+    )
+    began = active & (first | ~np.r_[False, active[:-1]])
+    since = np.where(began, np.arange(n_rows), -1)
+    np.maximum.accumulate(since, out=since)
+    since = np.where(since >= col_start[col], since - col_start[col], -1)
+    key = np.where(active, since, np.iinfo(np.int64).max)
+    # Per position: the candidate entered first, then the nearest, then the lowest group.
+    best = np.lexsort((col, d, key, row_pos))
+    pick = best[np.r_[True, row_pos[best][1:] != row_pos[best][:-1]]]
+    any_active = np.zeros(label.size, dtype=bool)
+    any_active[row_pos[active]] = True
+    at = row_pos[pick]
+    label[at] = np.where(any_active[at], group_of_row[pick], -1)
+    dist[at] = d[pick]
+    point[at] = pt[pick]
 
 
 def _speed_knots(

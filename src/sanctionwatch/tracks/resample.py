@@ -229,8 +229,11 @@ def positions_in_windows(tracks: pl.DataFrame, windows: pl.DataFrame) -> pl.Data
     the same, empty when there is none). Two as-of joins, so the cost does not grow with the
     number of positions inside each window.
     """
+    # Only the windows' tracks: ``idx`` differences within one track are all that is used.
+    wanted = windows["track_id"].cast(pl.Int64).unique()
     real = (
-        tracks.select(
+        tracks.filter(pl.col("track_id").cast(pl.Int64).is_in(wanted))
+        .select(
             pl.col("track_id").cast(pl.Int64),
             pl.col("timestamp").dt.epoch("us").alias("t"),
             pl.format("{}:{}", pl.col("source"), pl.col("record")).alias("ref"),
