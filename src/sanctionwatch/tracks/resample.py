@@ -232,7 +232,7 @@ def positions_in_windows(tracks: pl.DataFrame, windows: pl.DataFrame) -> pl.Data
     # Only the windows' tracks: ``idx`` differences within one track are all that is used.
     wanted = windows["track_id"].cast(pl.Int64).unique()
     real = (
-        tracks.filter(pl.col("track_id").cast(pl.Int64).is_in(wanted))
+        tracks.filter(pl.col("track_id").cast(pl.Int64).is_in(wanted.implode()))
         .select(
             pl.col("track_id").cast(pl.Int64),
             pl.col("timestamp").dt.epoch("us").alias("t"),
