@@ -102,14 +102,32 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
     df = df.with_columns(reason.alias("reason"))
     bad = df.filter(pl.col("reason").is_not_null())
     good = df.filter(pl.col("reason").is_null()).sort(["mmsi", "timestamp", "source", "record"])
-    dup_mask = good.select(
-        pl.struct(["mmsi", "timestamp", "lat", "lon"]).is_first_distinct().not_()
-    ).to_series()
+    dup_mask = _duplicates(good)
     dups = good.filter(dup_mask).with_columns(pl.lit("duplicate").alias("reason"))
     good = good.filter(~dup_mask).drop("reason")
     removed = pl.concat([bad, dups], how="vertical").sort(["source", "record"])
     tracks = _assign_tracks(good, p)
     return PreparedTracks(tracks=tracks, removed=removed)
+
+
+def _duplicates(good: pl.DataFrame) -> pl.Series:
+    """Rows (of ``good``, sorted by MMSI and time) repeating an earlier row's MMSI, time and
+    position. Only rows sharing MMSI and time with a neighbour can be duplicates, so the
+    hashing runs on those alone."""
+    key = ["mmsi", "timestamp"]
+    same_prev = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key])
+    same_next = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(-1)) for c in key])
+    tied = good.select((same_prev.fill_null(False) | same_next.fill_null(False)).alias("t"))
+    tied_s = tied.to_series()
+    if not tied_s.any():
+        return pl.Series("mmsi", [False] * good.height, dtype=pl.Boolean)
+    idx = tied_s.arg_true()
+    sub = good[idx].select(
+        pl.struct(["mmsi", "timestamp", "lat", "lon"]).is_first_distinct().not_()
+    ).to_series()
+    out = np.zeros(good.height, dtype=bool)
+    out[idx.to_numpy()] = sub.to_numpy()
+    return pl.Series("mmsi", out, dtype=pl.Boolean)
 
 
 def _assign_tracks(df: pl.DataFrame, p: PrepareParams) -> pl.DataFrame:
@@ -135,9 +153,20 @@ def _assign_tracks(df: pl.DataFrame, p: PrepareParams) -> pl.DataFrame:
         for s, e in zip(starts, ends, strict=True):
             track[s:e] = _greedy_segments(t[s:e], lat[s:e], lon[s:e], p)
     track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI + np.minimum(track, TRACKS_PER_MMSI - 1)
-    return df.with_columns(pl.Series("track_id", track_id, dtype=pl.Int64)).sort(
-        ["track_id", "timestamp", "source", "record"]
-    )
+    out = df.with_columns(pl.Series("track_id", track_id, dtype=pl.Int64))
+    if df["mmsi"].null_count() or df["timestamp"].null_count():
+        return out.sort(["track_id", "timestamp", "source", "record"])
+    # ``df`` is sorted by MMSI, time, source, record, and track_id orders as (MMSI, track):
+    # only the rows of MMSIs split into several tracks move, by a stable sort on the track.
+    moved = False
+    order = np.arange(len(mmsi))
+    if jumpy.size:
+        for s, e in zip(starts, ends, strict=True):
+            tid = track_id[s:e]
+            if (tid[1:] < tid[:-1]).any():
+                order[s:e] = s + np.argsort(tid, kind="stable")
+                moved = True
+    return out[order] if moved else out
 
 
 def _greedy_segments(

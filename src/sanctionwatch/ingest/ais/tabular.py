@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 import polars as pl
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
@@ -82,17 +83,28 @@ def _float(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.Float64, strict=False)
 
 
-def _int(e: pl.Expr) -> pl.Expr:
+def _int_series(f: pl.Series, lo: int | None = None, hi: int | None = None) -> pl.Series:
+    x = pl.select(pl.when(f == f.floor()).then(f).otherwise(None).cast(pl.Int64, strict=False)
+                  ).to_series()
+    if lo is None:
+        return x
+    inside = x >= lo if hi is None else x.is_between(lo, hi)
+    return pl.select(pl.when(inside).then(x).otherwise(None)).to_series()
+
+
+def _int(e: pl.Expr, lo: int | None = None, hi: int | None = None) -> pl.Expr:
     # Through Float64 so that "12.0" (exports that went through a float column) is 12; exact
     # for every integer field here (all far below 2**53). "12.5" is not an integer: null.
-    f = _float(e)
-    return pl.when(f == f.floor()).then(f).otherwise(None).cast(pl.Int64, strict=False)
+    # With ``lo`` (and ``hi``), values outside lo .. hi are null too. Evaluated on the
+    # materialised Float64 column: as one expression, the text parse under it would run once
+    # per use of the number (Polars does not share the common subexpressions).
+    return _float(e).map_batches(lambda f: _int_series(f, lo, hi), return_dtype=pl.Int64,
+                                 is_elementwise=True)
 
 
 def _int_in(lo: int, hi: int) -> Parser:
     def parse(e: pl.Expr) -> pl.Expr:
-        x = _int(e)
-        return pl.when(x.is_between(lo, hi)).then(x).otherwise(None)
+        return _int(e, lo, hi)
 
     _TYPED_INT.add(parse)
     return parse
@@ -118,8 +130,8 @@ def _ts_typed(e: pl.Expr) -> pl.Expr:
 
 
 def _imo_typed(e: pl.Expr) -> pl.Expr:
-    x = _int(e)
-    return pl.when(x > 0).then(x).otherwise(None)
+    # The text parser strips '-' (a separator after an ``IMO`` prefix), so "-5" reads as 5.
+    return _int(e.abs(), 1)
 
 
 def _nonempty(e: pl.Expr) -> pl.Expr:
@@ -135,8 +147,7 @@ def _upper(e: pl.Expr) -> pl.Expr:
 
 
 def _imo(e: pl.Expr) -> pl.Expr:
-    x = _int(e.str.to_uppercase().str.strip_prefix("IMO").str.strip_chars(" :-"))
-    return pl.when(x > 0).then(x).otherwise(None)
+    return _int(e.str.to_uppercase().str.strip_prefix("IMO").str.strip_chars(" :-"), 1)
 
 
 def _ais_class(e: pl.Expr) -> pl.Expr:
@@ -633,8 +644,7 @@ class RowConverter:
         self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
         self._gpkg = "lat" in self.provided
         self._stages = self._build_stages()
-        self._typed_key: dict[str, pl.DataType] | None = None
-        self._typed_stages = self._stages
+        self._typed_cache: dict[frozenset[tuple[str, str]], list[list[pl.Expr]]] = {}
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
 
     def _src(self, target: str) -> str:
@@ -726,15 +736,50 @@ class RowConverter:
                 out[name] = pl.Series(pa.array([], atype)).dtype
         return out
 
-    def convert_typed(self, batch: pa.RecordBatch, record: pl.Series,
-                      typed: Mapping[str, pl.DataType]) -> Batch | None:
-        """Convert one Parquet batch with ``typed`` columns (:meth:`typed_columns`) in their
+    def csv_typed_candidates(self) -> tuple[list[str], list[str]]:
+        """Source columns a CSV batch may pass typed (see :func:`_csv_typed`): those whose
+        every reader is exact on a Float64 column, and those read only by the ISO 8601 time
+        parser."""
+        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        numeric: list[str] = []
+        times: list[str] = []
+        if self._gpkg:
+            return numeric, times
+        for name in self.used:
+            readers = [f for f in self.fields if any(self._col.get(_norm(s)) == name
+                                                     for s in f.sources)]
+            if not readers or any(len(f.sources) != 1 for f in readers):
+                continue
+            if all(_typed_ok(f.parse, pa.float64(), targets.get(f.target)) for f in readers):
+                numeric.append(name)
+            elif all(f.parse is _ts_iso for f in readers):
+                times.append(name)
+        return numeric, times
+
+    def convert_typed(self, batch: pa.RecordBatch | pa.Table, record: pl.Series,
+                      typed: Mapping[str, pl.DataType],
+                      extra_rejects: pl.DataFrame | None = None,
+                      text: pa.RecordBatch | pa.Table | None = None) -> Batch | None:
+        """Convert one batch with ``typed`` columns (:meth:`typed_columns`) in their
         own type and the rest as text; None when any row would be rejected, for the caller to
-        redo the batch as text, which gives rejects their raw text and details."""
-        if typed != self._typed_key:
-            self._typed_stages = self._build_stages(typed)
-            self._typed_key = dict(typed)
+        redo the batch as text, which gives rejects their raw text and details.
+        ``extra_rejects`` as in :meth:`convert`.
+
+        ``text``: the batch as read, all text (CSV) or with its own types (Parquet). Rows are
+        converted independently, so with it the rejected rows alone are redone as text (for
+        their raw text and details); None only if their reasons were to differ."""
+        key = frozenset((k, str(v)) for k, v in typed.items())
+        stages = self._typed_cache.get(key)
+        if stages is None:
+            stages = self._typed_cache[key] = self._build_stages(typed)
+        # A typed column without nulls (a number or time in every row): no row is empty.
+        no_empty = any(batch.column(c).null_count == 0 for c in typed
+                       if c in batch.schema.names)
+        if no_empty and text is not None:
+            # Only the columns the layout reads are needed (raw text comes from ``text``).
+            batch = batch.select([c for c in batch.schema.names if c in self.used])
         df = _as_text(batch, keep=typed)
+        empty = pl.lit(False).alias("_empty") if no_empty else self._empty(df.columns, typed)
         lf = (
             df.lazy()
             .with_columns(record.cast(pl.Int64).alias(_REC))
@@ -742,15 +787,24 @@ class RowConverter:
                     *[(pl.col(c) if c in typed else
                        _nonempty(pl.col(c).cast(pl.String).str.strip_chars())).alias(_SRC + c)
                       for c in self.used],
-                    self._empty(df.columns, typed))
-            .select(self._typed_stages[0])
-            .with_columns(self._typed_stages[1])
-            .with_columns(self._typed_stages[2])
+                    empty)
+            .select(stages[0])
+            .with_columns(stages[1])
+            .with_columns(stages[2])
         )
         p = lf.collect()
-        if p["_reason"].null_count() != p.height:
+        if p["_reason"].null_count() == p.height:
+            return self._emit(df, p, extra_rejects)
+        if text is None:
             return None
-        return self._emit(df, p, None)
+        mask = p["_reason"].is_not_null()
+        rows = _as_text(text.filter(pa.array(mask.to_arrow())))
+        sub = self._text_parse(rows, record.filter(mask))
+        if not sub["_reason"].equals(p["_reason"].filter(mask)):
+            return None  # cannot happen (typed columns parse as their text); be safe
+        idx = mask.arg_true()
+        p = p.with_columns(p["_detail"].scatter(idx, sub["_detail"]))
+        return self._emit(rows, p, extra_rejects, filtered=True)
 
     def convert(self, df: pl.DataFrame, record: pl.Series,
                 geometry: pl.DataFrame | None = None,
@@ -778,11 +832,25 @@ class RowConverter:
             .with_columns(self._stages[1])
             .with_columns(self._stages[2])
         )
-        p = lf.collect()
-        return self._emit(df, p, extra_rejects)
+        return self._emit(df, lf.collect(), extra_rejects)
+
+    def _text_parse(self, df: pl.DataFrame, record: pl.Series) -> pl.DataFrame:
+        """The parsed rows of a text batch (no geometry), before :meth:`_emit`."""
+        clean = [_nonempty(pl.col(c).cast(pl.String).str.strip_chars()).alias(_SRC + c)
+                 for c in self.used]
+        return (
+            df.lazy()
+            .with_columns(record.cast(pl.Int64).alias(_REC))
+            .select(pl.col(_REC), *clean, self._empty(df.columns))
+            .select(self._stages[0])
+            .with_columns(self._stages[1])
+            .with_columns(self._stages[2])
+            .collect()
+        )
 
     def _emit(self, df: pl.DataFrame, p: pl.DataFrame,
-              extra_rejects: pl.DataFrame | None) -> Batch:
+              extra_rejects: pl.DataFrame | None, *, filtered: bool = False) -> Batch:
+        """``filtered``: ``df`` holds only the rejected rows."""
         ok = pl.col("_reason").is_null()
         positions = POSITIONS.conform(
             p.filter(ok & pl.col("_is_pos"))
@@ -793,7 +861,7 @@ class RowConverter:
             p.filter(ok & pl.col("_has_static"))
             .select(["mmsi", "timestamp", *self.report_cols, "record"])
         )
-        rejects = self._rejects(df, p, extra_rejects)
+        rejects = self._rejects(df, p, extra_rejects, filtered=filtered)
         return Batch(positions, reports, rejects)
 
     def _reason_exprs(self, gpkg: bool) -> list[pl.Expr]:
@@ -855,9 +923,9 @@ class RowConverter:
         return rep[keep.sort()]
 
     def _rejects(self, df: pl.DataFrame, p: pl.DataFrame,
-                 extra: pl.DataFrame | None) -> pl.DataFrame:
+                 extra: pl.DataFrame | None, *, filtered: bool = False) -> pl.DataFrame:
         mask = p["_reason"].is_not_null()
-        rows = df.filter(mask)
+        rows = df if filtered else df.filter(mask)
         raw = rows.select(
             pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in df.columns],
                           separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
@@ -924,6 +992,46 @@ def _rebatch(batches: Iterable[pa.RecordBatch], n: int) -> Iterator[pa.Table]:
                 buf, size = [], 0
     if size:
         yield pa.Table.from_batches(buf)
+
+
+_ISO_SECONDS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$"
+
+
+def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
+               ) -> tuple[pa.Table, dict[str, pl.DataType]]:
+    """Cast the text columns of one CSV batch that can be parsed typed.
+
+    A column is cast only when every value casts (strict Arrow casts; an empty field becomes
+    null), so that its typed parse provably equals the text parse:
+
+    - ``numeric``: Arrow's and Polars' decimal parsers both round correctly and accept the
+      same numbers; their spellings of NaN differ (``nan(1)``), so a column holding a NaN
+      stays text. Fields like " 1" (which the text path strips) fail the cast: text.
+    - ``times``: only when every value is exactly ``YYYY-MM-DD[T ]HH:MM:SS``, on which
+      Arrow's ISO 8601 cast and the text path's ``%Y-%m-%dT%H:%M:%S%.f`` agree (a value that
+      Arrow refuses, e.g. 24:00:00 or a leap second, leaves the column text).
+    """
+    typed: dict[str, pl.DataType] = {}
+    null = pa.scalar(None, pa.string())
+    for name in [*numeric, *times]:
+        arr = table.column(name)
+        arr = pc.if_else(pc.equal(arr, ""), null, arr)
+        try:
+            if name in times:
+                if not pc.all(pc.match_substring_regex(arr, _ISO_SECONDS)).as_py():
+                    continue
+                out = pc.cast(arr, pa.timestamp("s"))
+                dtype: pl.DataType = pl.Datetime("ms")
+            else:
+                out = pc.cast(arr, pa.float64())
+                if pc.any(pc.is_nan(out)).as_py():
+                    continue
+                dtype = pl.Float64()
+        except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+            continue
+        table = table.set_column(table.schema.get_field_index(name), name, out)
+        typed[name] = dtype
+    return table, typed
 
 
 def _line_numbers(k0: int, n: int, invalid_lines: list[int]) -> np.ndarray:
@@ -1000,14 +1108,20 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
             schema=REJECTS.polars_schema(),
         )
 
+    numeric, times = conv.csv_typed_candidates()
     try:
         for table in _rebatch(reader, batch_rows):
-            df = pl.from_arrow(table)
-            assert isinstance(df, pl.DataFrame)
             lines = _line_numbers(done, table.num_rows, invalid_lines)
+            record = pl.Series("record", lines)
             done += table.num_rows
             extra = take_invalid(int(lines[-1]))
-            yield conv.convert(df, pl.Series("record", lines), extra_rejects=extra)
+            cast, typed = _csv_typed(table, numeric, times)
+            out = conv.convert_typed(cast, record, typed, extra, table) if typed else None
+            if out is None:
+                df = pl.from_arrow(table)
+                assert isinstance(df, pl.DataFrame)
+                out = conv.convert(df, record, extra_rejects=extra)
+            yield out
     except pa.ArrowInvalid as exc:
         raise FormatError(f"{source}: cannot parse as CSV: {exc}") from exc
     extra = take_invalid(None)
@@ -1019,7 +1133,7 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
 # -------------------------------------------------------------------------------- Parquet
 
 
-def _as_text(batch: pa.RecordBatch, keep: Iterable[str] = ()) -> pl.DataFrame:
+def _as_text(batch: pa.RecordBatch | pa.Table, keep: Iterable[str] = ()) -> pl.DataFrame:
     """The batch as text columns, except those in ``keep`` (left in their own type)."""
     kept = set(keep)
     cols = {}
@@ -1058,7 +1172,7 @@ def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int) -> It
     for batch in pf.iter_batches(batch_size=batch_rows):
         record = pl.Series("record", np.arange(done + 1, done + batch.num_rows + 1))
         done += batch.num_rows
-        out = conv.convert_typed(batch, record, typed) if typed else None
+        out = conv.convert_typed(batch, record, typed, text=batch) if typed else None
         yield out if out is not None else conv.convert(_as_text(batch), record)
 
 
