@@ -13,7 +13,7 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
 
-.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection
+.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection bench-peers bench-nmea bench-scale
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -61,6 +61,18 @@ $(BENCH_VENV)/.installed: pyproject.toml
 
 bench-matching: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python benchmarks/name_matching.py
+
+# movingpandas (the gap / stop peer) also lives in the benchmark venv.
+bench-peers: $(BENCH_VENV)/.installed
+	$(BENCH_VENV)/bin/python -m pip install --quiet movingpandas
+	$(BENCH_VENV)/bin/python benchmarks/peers.py
+
+bench-nmea: $(STAMP)
+	$(BIN)/python benchmarks/nmea_decode.py --sentences 1000000 --repeat 5
+
+# Hours on a quiet machine at 50 M positions; --sizes 1M is a quick check.
+bench-scale: $(STAMP)
+	$(BIN)/python benchmarks/scale.py --days 7 --sizes 1M,10M
 
 bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py

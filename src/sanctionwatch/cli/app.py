@@ -87,9 +87,11 @@ def detect(
         str,
         typer.Option(
             "--engine",
-            help="local (partitioned lake, bounded memory), dask, or memory (one frame).",
+            help="memory (one frame; fastest as measured), local (partitioned lake, one "
+            "partition at a time) or dask (the same partitions on a Dask cluster); all give "
+            "the same events. See docs/engines.md.",
         ),
-    ] = "local",
+    ] = "memory",
     scheduler: Annotated[
         str | None,
         typer.Option(
