@@ -190,3 +190,18 @@ def test_scale_streams_parquet_blocks(tmp_path):
     assert (again / "ais-00002.parquet").read_bytes() == res.files[2].read_bytes()
     with pytest.raises(ValueError):
         simulate("scale", 2, tmp_path / "x", vessels=10, days=1, fmt="nmea")
+
+
+def test_planted_dprk_tankers_broadcast_un_designated_identities(frames):
+    from sanctionwatch.ids import imo_is_valid
+    from sanctionwatch.simulate.behaviours import DESIGNATED_DPRK_TANKERS
+
+    designated = dict(DESIGNATED_DPRK_TANKERS)
+    assert all(imo_is_valid(i) for i in designated.values())
+    sts = frames.labels.filter(pl.col("event_type") == "encounter")
+    dprk = [m for pair in sts.select("mmsi", "other_mmsi").rows() for m in pair
+            if m // 1_000_000 == 445]
+    assert dprk
+    broadcast = frames.reports.filter(pl.col("mmsi").is_in(dprk))
+    assert set(broadcast["imo"].drop_nulls().to_list()) <= set(designated.values())
+    assert set(broadcast["name"].drop_nulls().to_list()) <= set(designated)

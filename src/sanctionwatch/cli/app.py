@@ -354,6 +354,9 @@ def _what(row: dict[str, object]) -> str:
     if row.get("draught_changed"):
         before, after = row.get("draught_before_m"), row.get("draught_after_m")
         parts.append(f"draught {_num(before)} -> {_num(after)} m")
+    listed = _listed(row.get("details"))
+    if listed:
+        parts.append("LISTED: " + ", ".join(listed))
     if row.get("median_distance_m") is not None:
         parts.append(f"{float(row['median_distance_m']):.0f} m apart")  # type: ignore[arg-type]
     return "; ".join(parts)
@@ -374,6 +377,16 @@ def _register_subcommands() -> None:
 
 
 _register_subcommands()
+
+
+def _listed(details: object) -> list[str]:
+    """Sanctions-list matches recorded on an event, as 'NAME (list)'."""
+    if not isinstance(details, str) or "sanctions_matches" not in details:
+        return []
+    hits = json.loads(details).get("sanctions_matches", [])
+    return sorted(
+        {f"{h.get('match_name')} ({', '.join(h.get('datasets') or [])})" for h in hits}
+    )
 
 
 def _num(v: object) -> str:

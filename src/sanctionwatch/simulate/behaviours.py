@@ -21,6 +21,19 @@ from sanctionwatch.simulate.world import World, find_port, port_catalogue
 
 FOREIGN_MIDS = (412, 413, 414, 416, 431, 440, 441, 477, 563, 273, 352, 636, 538)
 DPRK_PORTS = ("NAMPO", "SONGNIM", "TAEAN")
+
+# DPRK tankers the UN Security Council 1718 Committee designated for ship-to-ship transfers of
+# oil (designated vessels list of 2020-06-04: name, IMO). The planted DPRK tankers broadcast
+# these identities, as designated ships did in the Panel's cases, so that screening the AIS
+# vessels against the UN list finds them.
+DESIGNATED_DPRK_TANKERS = (
+    ("CHON MYONG 1", 8712362),
+    ("JI SONG 6", 8898740),
+    ("KUM UN SAN 3", 8705539),
+    ("NAM SAN 8", 8122347),
+    ("SAM MA 2", 8106496),
+    ("AN SAN 1", 7303803),
+)
 STS_POINTS = {  # (lat, lon) centres inside the Panel's STS areas, > 20 nm from shore
     "east_china_sea": ((30.9, 123.6), (31.3, 123.9), (30.3, 123.5)),
     "korea_bay": ((38.55, 124.25), (38.8, 124.45), (38.35, 124.2)),
@@ -150,6 +163,10 @@ def sts_pair(w: World, area: str, idx: int, dark: bool) -> None:
     meet = (float(meet_lat), float(meet_lon))
     foreign = w.ship("tanker", int(w.rng.choice((477, 416, 563, 667, 671))), 9.0, behaviour=beh)
     dprk = w.ship("tanker", 445, 4.2, behaviour=beh)
+    # replaced after the fact so the random stream (and so every other ship) is unchanged
+    name, imo = DESIGNATED_DPRK_TANKERS[w.sts_count % len(DESIGNATED_DPRK_TANKERS)]
+    w.sts_count += 1
+    dprk.statics[0] = replace(dprk.statics[0], name=name, imo=imo)
     nampo = find_port(w.ref, "NAMPO", "PRK")
     origin = _pick_port(w)
     foreign.stay(1, *w.berth(origin))

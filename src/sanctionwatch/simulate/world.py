@@ -81,6 +81,7 @@ class World:
     spoofs: list[dict[str, Any]] = field(default_factory=list)
     clones: list[tuple[int, int]] = field(default_factory=list)  # (ship_id, copies ship_id)
     hard_negatives: list[dict[str, Any]] = field(default_factory=list)
+    sts_count: int = 0  # planted STS transfers so far (picks the designated identity)
     _mmsis: set[int] = field(default_factory=set)
     _imos: set[int] = field(default_factory=set)
 
