@@ -46,6 +46,18 @@ def _parse_time(value: str | None) -> datetime | None:
 
 
 
+# Reading options shared by `detect` and `ingest`.
+FormatOpt = Annotated[
+    str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
+]
+LayoutOpt = Annotated[str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")]
+StrictOpt = Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")]
+AssumeTimeOpt = Annotated[
+    str | None,
+    typer.Option("--assume-time", help="UTC time for NMEA files that carry no timestamps at all."),
+]
+
+
 @app.command()
 def detect(
     inputs: Annotated[
@@ -55,19 +67,10 @@ def detect(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     store: StoreOpt = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the store.")] = False,
-    fmt: Annotated[
-        str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
-    ] = None,
-    layout: Annotated[
-        str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
-    assume_time: Annotated[
-        str | None,
-        typer.Option(
-            "--assume-time", help="UTC time for NMEA files that carry no timestamps at all."
-        ),
-    ] = None,
+    fmt: FormatOpt = None,
+    layout: LayoutOpt = None,
+    strict: StrictOpt = False,
+    assume_time: AssumeTimeOpt = None,
     only: Annotated[
         list[str] | None,
         typer.Option("--detector", "-d", help="Run only this detector (repeatable)."),
@@ -225,17 +228,10 @@ def events(
 def ingest(
     inputs: Annotated[list[Path], typer.Argument(help="AIS files or directories.")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
-    fmt: Annotated[
-        str | None, typer.Option("--format", help=f"Force a format: {', '.join(FORMATS)}.")
-    ] = None,
-    layout: Annotated[
-        str | None, typer.Option("--layout", help="Force a CSV/Parquet layout.")
-    ] = None,
-    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first bad record.")] = False,
-    assume_time: Annotated[
-        str | None,
-        typer.Option("--assume-time", help="UTC time for NMEA files without timestamps."),
-    ] = None,
+    fmt: FormatOpt = None,
+    layout: LayoutOpt = None,
+    strict: StrictOpt = False,
+    assume_time: AssumeTimeOpt = None,
 ) -> None:
     """Read AIS files into the canonical tables (positions, vessel_reports, rejects) as Parquet."""
     import shutil
