@@ -17,6 +17,11 @@ SW := $(BIN)/sanctionwatch
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
+	@# PyICU (needed by followthemoney's normality) builds against the system ICU headers.
+	@pkg-config --exists icu-uc 2>/dev/null || { \
+	  echo "installing the Debian packages PyICU builds with: libicu-dev pkg-config g++"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config g++; \
+	  else sudo apt-get install -y -qq libicu-dev pkg-config g++; fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
