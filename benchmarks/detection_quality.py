@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from _common import git_commit
 
 from sanctionwatch.evaluate import EvaluationReport, evaluate
 from sanctionwatch.pipeline import INPUT_SUFFIXES, detect
@@ -45,27 +46,6 @@ TARGETS = {  # issue 3: recall >= 0.95 and precision >= 0.90 on every seed
     "identity_change": (0.95, 0.90),
     "spoofing": (0.95, 0.90),
 }
-
-
-def git_commit() -> str:
-    """The checked-out commit, read from ``.git`` (no git process is started)."""
-    git = ROOT / ".git"
-    try:
-        head = (git / "HEAD").read_text().strip()
-        if not head.startswith("ref: "):
-            return head[:12]
-        ref = head[5:]
-        loose = git / ref
-        if loose.is_file():
-            return loose.read_text().strip()[:12]
-        packed = git / "packed-refs"
-        if packed.is_file():
-            for line in packed.read_text().splitlines():
-                if line.endswith(" " + ref):
-                    return line.split()[0][:12]
-    except OSError:
-        pass
-    return "unknown"
 
 
 def simulate_to(scenario: str, seed: int, out: Path) -> tuple[list[Path], Path]:

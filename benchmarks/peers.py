@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+from _common import git_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 GAP_H = 6.0
@@ -63,22 +64,6 @@ def _anywhere() -> Any:
 
 
 ANYWHERE = _anywhere()
-
-
-def commit() -> str:
-    """The checked-out commit, read from .git (no git command)."""
-    git = ROOT / ".git"
-    head = (git / "HEAD").read_text().strip()
-    if not head.startswith("ref: "):
-        return head[:12]
-    ref = head[5:]
-    if (git / ref).exists():
-        return (git / ref).read_text().strip()[:12]
-    packed = git / "packed-refs"
-    for line in packed.read_text().splitlines() if packed.exists() else []:
-        if line.endswith(" " + ref):
-            return line.split()[0][:12]
-    return "unknown"
 
 
 def load(data_dir: Path, vessels: int, days: int, seed: int) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -221,7 +206,7 @@ def main() -> None:
         "Command: `.venv-bench/bin/python benchmarks/peers.py"
         + "".join(" " + a for a in sys.argv[1:]) + "`",
         "",
-        f"Date {started} UTC, commit `{commit()}`, Python {platform.python_version()}, "
+        f"Date {started} UTC, commit `{git_commit()}`, Python {platform.python_version()}, "
         f"movingpandas {mpd.__version__}, polars {pl.__version__}, `nproc` {os.cpu_count()}, "
         f"load average {' / '.join(f'{x:.2f}' for x in loads)} at start, "
         f"{' / '.join(f'{x:.2f}' for x in end_loads)} at end (1/5/15 min; shared machine).",

@@ -45,6 +45,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import psutil
+from _common import git_commit
 
 ROOT = Path(__file__).resolve().parents[1]
 POSITIONS_PER_VESSEL_DAY = 172.4
@@ -249,22 +250,6 @@ def exponent(runs: list[Run]) -> float | None:
             / sum((x - mx) ** 2 for x, _ in pts))
 
 
-def commit() -> str:
-    """The checked-out commit, read from .git (no git command)."""
-    git = ROOT / ".git"
-    head = (git / "HEAD").read_text().strip()
-    if not head.startswith("ref: "):
-        return head[:12]
-    ref = head[5:]
-    if (git / ref).exists():
-        return (git / ref).read_text().strip()[:12]
-    packed = git / "packed-refs"
-    for line in packed.read_text().splitlines() if packed.exists() else []:
-        if line.endswith(" " + ref):
-            return line.split()[0][:12]
-    return "unknown"
-
-
 def render(runs: list[Run], argv: list[str], days: int, started: str, loads: tuple[float, ...],
            notes: list[str]) -> str:
     cores = os.cpu_count()
@@ -274,7 +259,7 @@ def render(runs: list[Run], argv: list[str], days: int, started: str, loads: tup
         "",
         "Command: `.venv/bin/python benchmarks/scale.py" + "".join(" " + a for a in argv) + "`",
         "",
-        f"Date {started} UTC, commit `{commit()}`, Python {platform.python_version()}, "
+        f"Date {started} UTC, commit `{git_commit()}`, Python {platform.python_version()}, "
         f"`nproc` {cores}, {mem:.0f} GB RAM, load average at start "
         f"{' / '.join(f'{x:.2f}' for x in loads)} (1/5/15 min; shared machine).",
         "",

@@ -124,6 +124,30 @@ def with_event_ids(df: pl.DataFrame, key_cols: Iterable[str] = ()) -> pl.DataFra
     return df.with_columns(pl.Series("event_id", ids, dtype=pl.Utf8))
 
 
+def unique_event_ids(df: pl.DataFrame, key_cols: list[str], tie_key: pl.Expr) -> pl.DataFrame:
+    """:func:`with_event_ids` over ``key_cols``; rows that would still share an id (same
+    vessels and start: two ships broadcasting one MMSI) also hash ``tie_key``."""
+    out = with_event_ids(df, key_cols)
+    dup = out["event_id"].is_duplicated()
+    if not dup.any():
+        return out
+    tied = with_event_ids(df.with_columns(tie_key.alias("_tie")), [*key_cols, "_tie"])
+    return out.with_columns(
+        pl.when(dup).then(tied["event_id"]).otherwise(pl.col("event_id")).alias("event_id")
+    )
+
+
+def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
+    """Polars expression: a JSON object per row with sorted keys, like
+    :func:`~sanctionwatch.detectors.base.details_json` but vectorised."""
+    return pl.struct([fields[k].alias(k) for k in sorted(fields)]).struct.json_encode()
+
+
+def finite_or_null(col: str) -> pl.Expr:
+    """The column with infinities (no port loaded at all) as null, which JSON can carry."""
+    return pl.when(pl.col(col).is_infinite()).then(None).otherwise(pl.col(col)).alias(col)
+
+
 def details_json(values: Mapping[str, Any]) -> str:
     """Serialise type-specific details deterministically (sorted keys)."""
     return json.dumps(values, sort_keys=True, default=str)

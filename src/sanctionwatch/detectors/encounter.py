@@ -28,7 +28,14 @@ import numpy.typing as npt
 import polars as pl
 from scipy.spatial import cKDTree
 
-from sanctionwatch.detectors.base import DetectionInput, Params, register, with_event_ids
+from sanctionwatch.detectors.base import (
+    DetectionInput,
+    Params,
+    finite_or_null,
+    json_object,
+    register,
+    unique_event_ids,
+)
 from sanctionwatch.geo import EARTH_RADIUS_M, arc_m_to_chord, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks.resample import (
@@ -91,30 +98,6 @@ class EncounterParams(Params):
             raise ValueError("max_interpolation_gap_h must be at least resample_interval_min")
         if self.min_real_share > 1:
             raise ValueError("min_real_share must be <= 1")
-
-
-def unique_event_ids(df: pl.DataFrame, key_cols: list[str], tie_key: pl.Expr) -> pl.DataFrame:
-    """:func:`with_event_ids` over ``key_cols``; rows that would still share an id (same
-    vessels and start: two ships broadcasting one MMSI) also hash ``tie_key``."""
-    out = with_event_ids(df, key_cols)
-    dup = out["event_id"].is_duplicated()
-    if not dup.any():
-        return out
-    tied = with_event_ids(df.with_columns(tie_key.alias("_tie")), [*key_cols, "_tie"])
-    return out.with_columns(
-        pl.when(dup).then(tied["event_id"]).otherwise(pl.col("event_id")).alias("event_id")
-    )
-
-
-def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
-    """Polars expression: a JSON object per row with sorted keys, like
-    :func:`~sanctionwatch.detectors.base.details_json` but vectorised."""
-    return pl.struct([fields[k].alias(k) for k in sorted(fields)]).struct.json_encode()
-
-
-def finite_or_null(col: str) -> pl.Expr:
-    """The column with infinities (no port loaded at all) as null, which JSON can carry."""
-    return pl.when(pl.col(col).is_infinite()).then(None).otherwise(pl.col(col)).alias(col)
 
 
 def close_pairs(

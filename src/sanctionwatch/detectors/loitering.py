@@ -26,8 +26,14 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sanctionwatch.detectors.base import DetectionInput, Params, register
-from sanctionwatch.detectors.encounter import finite_or_null, json_object, unique_event_ids
+from sanctionwatch.detectors.base import (
+    DetectionInput,
+    Params,
+    finite_or_null,
+    json_object,
+    register,
+    unique_event_ids,
+)
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
 from sanctionwatch.tracks.resample import (
     grid_timestamp,

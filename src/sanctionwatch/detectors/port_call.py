@@ -28,8 +28,13 @@ import numpy.typing as npt
 import polars as pl
 from scipy.spatial import cKDTree
 
-from sanctionwatch.detectors.base import DetectionInput, Params, details_json, register
-from sanctionwatch.detectors.encounter import unique_event_ids
+from sanctionwatch.detectors.base import (
+    DetectionInput,
+    Params,
+    details_json,
+    register,
+    unique_event_ids,
+)
 from sanctionwatch.geo import KNOT_M_PER_S, chord_to_arc_m, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS

@@ -22,8 +22,13 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.detectors.base import DetectionInput, Params, details_json, register
-from sanctionwatch.detectors.encounter import unique_event_ids
+from sanctionwatch.detectors.base import (
+    DetectionInput,
+    Params,
+    details_json,
+    register,
+    unique_event_ids,
+)
 from sanctionwatch.reference import Zone
 from sanctionwatch.schema import EVENTS
 

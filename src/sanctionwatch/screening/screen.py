@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 from sanctionwatch.screening.features import Score
 from sanctionwatch.screening.index import ScreeningIndex
 from sanctionwatch.screening.matcher import DEFAULT_THRESHOLD, Query, score_pair
+from sanctionwatch.store.duck import default_store_path
 
 MIN_SCORE = 0.5  # below this a candidate is not reported (yente's cutoff)
 
@@ -129,11 +129,6 @@ class Screener:
                     explanation=m.explanation.explain(),
                 )
             yield out
-
-
-def default_store_path() -> Path:
-    """``$SANCTIONWATCH_STORE`` or ``./sanctionwatch.duckdb``."""
-    return Path(os.environ.get("SANCTIONWATCH_STORE", "sanctionwatch.duckdb"))
 
 
 def load_screener(store: Path | None = None, threshold: float = DEFAULT_THRESHOLD) -> Screener:
