@@ -65,8 +65,9 @@ class EncounterParams(Params):
         passes from being merged into an encounter.
     max_median_speed_knots: each vessel's median speed over the encounter must be below this.
         2 kn, GFW ``product_events_encounter``.
-    min_distance_to_port_km: the encounter's mean position must be at least this far from any
-        port or anchorage. 10 km, GFW.
+    min_distance_to_port_km: grid times where either vessel is nearer than this to a port or
+        anchorage are not close times, and the encounter's mean position must be at least this
+        far from any. 10 km, GFW (applied there to raw encounters' positions).
     merge_gap_h: runs of the same pair less than this apart are merged. 4 h, GFW
         (``min_hours_between_encounters``).
     resample_interval_min: the grid step. 10 min, GFW (``RESAMPLE_INCREMENT_MINUTES``).
@@ -147,6 +148,22 @@ def close_pairs(
     i, j = i[keep], j[keep]
     swap = mmsi[i] > mmsi[j]
     return np.where(swap, j, i), np.where(swap, i, j)
+
+
+def _outside_ports(grid: pl.DataFrame, ref: ReferenceData, min_km: float) -> pl.DataFrame:
+    """Grid points at least ``min_km`` from every port or anchorage.
+
+    GFW drops raw encounters whose position is within 10 km of a port (DETECTION.md §1.1,
+    ``merge_pipeline``); here the rule is applied per grid time, before pairing, so a vessel
+    in port is never a pairing candidate. Ships moored together in port are nearly all close
+    pairs in busy waters (98 % of 7 M pairs on a 1 M-position ``scale`` day), and they grow
+    with the square of the ships in a port: excluding them keeps the pair search linear in
+    positions. The event's mean position is still checked against the same distance.
+    """
+    if grid.height == 0 or min_km <= 0:
+        return grid
+    dist, _ = ref.nearest_port(grid["lat"].to_numpy(), grid["lon"].to_numpy(), within_km=min_km)
+    return grid.filter(pl.Series(dist >= min_km))
 
 
 def _pair_order(grid: pl.DataFrame, a: IntArray, b: IntArray) -> IntArray:
@@ -283,6 +300,7 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     grid = resample_tracks(
         data.tracks, interval_min=p.resample_interval_min, max_gap_h=p.max_interpolation_gap_h
     )
+    grid = _outside_ports(grid, data.reference, p.min_distance_to_port_km)
     unit = to_unit_xyz(grid["lat"].to_numpy(), grid["lon"].to_numpy())
     a, b = close_pairs(grid, p.max_distance_m, unit)
     if a.size == 0:
