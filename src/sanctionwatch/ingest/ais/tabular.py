@@ -12,9 +12,11 @@ import csv
 import gzip
 import io
 import weakref
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
+from typing import Any, TypeVar
 
 import numpy as np
 import polars as pl
@@ -26,8 +28,13 @@ import pyarrow.parquet as pq
 from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, IngestError
 from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS
 
+_T = TypeVar("_T")
+
 Parser = Callable[..., pl.Expr]
-"""Turns one cleaned text expression per source column into a typed canonical expression."""
+"""Turns one cleaned text expression per source column into a typed canonical expression.
+
+Parsers are elementwise (a row's value depends on that row alone): the typed path evaluates
+them once per distinct value of a text column (:meth:`RowConverter._parse_by_value`)."""
 
 CORE = ("mmsi", "timestamp", "lat", "lon")
 """Canonical columns every layout must provide; a row without them is a reject."""
@@ -83,9 +90,28 @@ def _float(e: pl.Expr) -> pl.Expr:
     return e.cast(pl.Float64, strict=False)
 
 
-def _int_series(f: pl.Series, lo: int | None = None, hi: int | None = None) -> pl.Series:
-    x = pl.select(pl.when(f == f.floor()).then(f).otherwise(None).cast(pl.Int64, strict=False)
-                  ).to_series()
+_EXACT_FLOAT_INT = 2**53
+"""Integers up to this magnitude are exact in a Float64."""
+
+
+def _exact_in_float(s: pl.Series) -> bool:
+    """Whether ``s`` is an integer column whose values all convert to Float64 exactly."""
+    if not s.dtype.is_integer():
+        return False
+    low, high = s.min(), s.max()
+    if not isinstance(low, int) or not isinstance(high, int):
+        return True  # no values
+    return low >= -_EXACT_FLOAT_INT and high <= _EXACT_FLOAT_INT
+
+
+def _int_series(s: pl.Series, lo: int | None = None, hi: int | None = None) -> pl.Series:
+    if _exact_in_float(s):
+        # The Float64 round trip below would give every value back: skip it.
+        x = s.cast(pl.Int64)
+    else:
+        f = s.cast(pl.Float64, strict=False)
+        x = pl.select(pl.when(f == f.floor()).then(f).otherwise(None)
+                      .cast(pl.Int64, strict=False)).to_series()
     if lo is None:
         return x
     inside = x >= lo if hi is None else x.is_between(lo, hi)
@@ -96,10 +122,10 @@ def _int(e: pl.Expr, lo: int | None = None, hi: int | None = None) -> pl.Expr:
     # Through Float64 so that "12.0" (exports that went through a float column) is 12; exact
     # for every integer field here (all far below 2**53). "12.5" is not an integer: null.
     # With ``lo`` (and ``hi``), values outside lo .. hi are null too. Evaluated on the
-    # materialised Float64 column: as one expression, the text parse under it would run once
-    # per use of the number (Polars does not share the common subexpressions).
-    return _float(e).map_batches(lambda f: _int_series(f, lo, hi), return_dtype=pl.Int64,
-                                 is_elementwise=True)
+    # materialised column: as one expression, the text parse under it would run once per use
+    # of the number (Polars does not share the common subexpressions).
+    return e.map_batches(lambda s: _int_series(s, lo, hi), return_dtype=pl.Int64,
+                         is_elementwise=True)
 
 
 def _int_in(lo: int, hi: int) -> Parser:
@@ -581,6 +607,51 @@ def resolve_layout(source: str, columns: Sequence[str], layout: str | None,
 _SRC = "__sw_src:"  # prefixes keep internal columns apart from any source column name
 _REC = "__sw_record"
 _GEOM = "__sw_geom_"
+_PRE = "__sw_pre:"
+_VALUE = "__sw_value"
+
+
+def _dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pl.Series]:
+    """Codes (null for null) and distinct values of a text column."""
+    if isinstance(arr, pa.ChunkedArray):
+        if pa.types.is_dictionary(arr.type):
+            arr = arr.cast(arr.type.value_type)  # chunks may have different dictionaries
+        arr = arr.combine_chunks()
+    if not pa.types.is_dictionary(arr.type):
+        arr = pc.dictionary_encode(arr)
+    codes = pl.Series(arr.indices)
+    values = pl.Series(arr.dictionary)
+    return codes, values
+
+
+_EXPRESSIONS: dict[Hashable, Any] = {}
+
+
+def _cached(key: Hashable, build: Callable[[], _T]) -> _T:
+    """``build()``, kept by ``key``: the configuration (layout, header, typed columns) that
+    the expressions depend on. Building them costs more than evaluating them on a batch,
+    and the files of one export share them."""
+    built: _T | None = _EXPRESSIONS.get(key)
+    if built is None:
+        if len(_EXPRESSIONS) >= 256:
+            _EXPRESSIONS.clear()
+        built = _EXPRESSIONS[key] = build()
+    return built
+
+
+def _by_vessel(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` with each MMSI's rows together, in their order (the MMSIs in any order)."""
+    # Grouping keeps the order within a group and costs less than a stable sort.
+    order = (df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "mmsi")
+             .group_by("mmsi").agg("_row").select(pl.col("_row").explode()).to_series())
+    return df[order]
+
+
+def _is_text(atype: pa.DataType) -> bool:
+    if pa.types.is_dictionary(atype):
+        atype = atype.value_type
+    return bool(pa.types.is_string(atype) or pa.types.is_large_string(atype)
+                or pa.types.is_string_view(atype))
 
 
 _EXACT_TIME_UNITS = ("s", "ms", "us")
@@ -643,28 +714,72 @@ class RowConverter:
         rschema = VESSEL_REPORTS.polars_schema()
         self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
         self._gpkg = "lat" in self.provided
-        self._stages = self._build_stages()
-        self._typed_cache: dict[frozenset[tuple[str, str]], list[list[pl.Expr]]] = {}
+        self._readers: dict[str, list[Field]] = {name: [] for name in self.used}
+        for f in self.fields:  # the fields reading each used column
+            for name in dict.fromkeys(by_norm[n] for n in map(_norm, f.sources) if n in by_norm):
+                self._readers[name].append(f)
+        core = {self._src(t) for t in CORE if t not in self.provided}
+        self._by_value = {name for name, fs in self._readers.items()
+                          if name not in core and all(len(f.sources) == 1 for f in fs)}
+        self._config = (layout, tuple(columns), self.provided)
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
+
+    @cached_property
+    def _stages(self) -> list[list[pl.Expr]]:
+        """The expressions of the text path (built when first needed: files read typed
+        need them only for rejected rows)."""
+        return _cached(("text", self._config), self._build_stages)
 
     def _src(self, target: str) -> str:
         return self._col[_norm(self.layout.core_source(target))]
 
-    def _build_stages(self, typed: Mapping[str, pl.DataType] | None = None
+    @staticmethod
+    def _value_stages(fields: Sequence[Field]) -> tuple[pl.Expr, list[pl.Expr]]:
+        """Cleaning and parsing of a text column's distinct values (column ``_VALUE``) into
+        the fields that read it (columns ``_PRE + target``), see :meth:`_parse_by_value`."""
+        clean = _nonempty(pl.col(_VALUE).cast(pl.String).str.strip_chars()).alias(_VALUE)
+        return clean, [f.parse(pl.col(_VALUE)).alias(_PRE + f.target) for f in fields]
+
+    def _parse_by_value(self, batch: pa.RecordBatch | pa.Table,
+                        names: Iterable[str]) -> list[pl.Series]:
+        """The fields read from the text columns ``names`` of ``batch`` (keys of
+        ``_by_value``), parsed once per distinct value and spread back to the rows.
+
+        Text columns repeat few values (names, call signs, classes over a vessel's many
+        positions); parsers are elementwise, so this gives what parsing every row gives.
+        """
+        out: list[pl.Series] = []
+        for name in names:
+            codes, values = _dictionary(batch.column(name))
+            fields = tuple(self._readers[name])
+            clean, parse = _cached(("value", fields), partial(self._value_stages, fields))
+            parsed = pl.DataFrame({_VALUE: values}).lazy().select(clean).select(parse).collect()
+            # one chunk: gathering from a chunked column is many times slower
+            out += [s.gather(codes) for s in parsed.rechunk().iter_columns()]
+        return out
+
+    def _build_stages(self, typed: Mapping[str, pl.DataType] | None = None,
+                      by_value: Iterable[str] = (), details: bool = True
                       ) -> list[list[pl.Expr]]:
         """The per-batch expressions, built once per file (building them costs more than
         evaluating them on a small batch).
 
         ``typed``: source columns read with their own (numeric or timestamp) type rather than
         as text, see :meth:`typed_columns`; their fields use the typed form of their parser.
+        ``by_value``: text columns whose fields come parsed (:meth:`_parse_by_value`).
+        ``details``: whether to build reject details (else null; the typed path takes them
+        from the text parse of the rejected rows).
         """
         typed = typed or {}
+        pre = set(by_value)
 
         def col(name: str) -> pl.Expr:
             n = _norm(name)
             return pl.col(_SRC + self._col[n]) if n in self._col else pl.lit(None, pl.String)
 
         def parse_field(f: Field) -> pl.Expr:
+            if len(f.sources) == 1 and self._col.get(_norm(f.sources[0])) in pre:
+                return pl.col(_PRE + f.target)
             if len(f.sources) == 1 and self._col.get(_norm(f.sources[0])) in typed:
                 return _typed_parser(f.parse)(col(f.sources[0]))
             return f.parse(*[col(s) for s in f.sources])
@@ -698,7 +813,7 @@ class RowConverter:
                       if self.static else pl.lit(False))
         flags = [has_static.alias("_has_static"),
                  (pl.col("_has_lat") | pl.col("_has_lon")).alias("_is_pos")]
-        return [parse, flags, self._reason_exprs(self._gpkg)]
+        return [parse, flags, self._reason_exprs(self._gpkg, details)]
 
     def _empty(self, columns: Sequence[str], typed: Iterable[str] = ()) -> pl.Expr:
         keep = frozenset(typed)
@@ -726,8 +841,7 @@ class RowConverter:
             if name not in schema.names:
                 continue
             atype = schema.field(name).type
-            readers = [f for f in self.fields if any(self._col.get(_norm(s)) == name
-                                                     for s in f.sources)]
+            readers = self._readers[name]
             ok = bool(readers) and all(
                 len(f.sources) == 1 and _typed_ok(f.parse, atype, targets.get(f.target))
                 for f in readers
@@ -735,6 +849,12 @@ class RowConverter:
             if ok:
                 out[name] = pl.Series(pa.array([], atype)).dtype
         return out
+
+    def text_columns(self, schema: pa.Schema) -> list[str]:
+        """Text columns of ``schema`` that the typed path parses once per distinct value
+        (:meth:`_parse_by_value`); the Parquet reader reads them dictionary-encoded."""
+        return [c for c in self.used if c in self._by_value
+                and c in schema.names and _is_text(schema.field(c).type)]
 
     def csv_typed_candidates(self) -> tuple[list[str], list[str]]:
         """Source columns a CSV batch may pass typed (see :func:`_csv_typed`): those whose
@@ -746,8 +866,7 @@ class RowConverter:
         if self._gpkg:
             return numeric, times
         for name in self.used:
-            readers = [f for f in self.fields if any(self._col.get(_norm(s)) == name
-                                                     for s in f.sources)]
+            readers = self._readers[name]
             if not readers or any(len(f.sources) != 1 for f in readers):
                 continue
             if all(_typed_ok(f.parse, pa.float64(), targets.get(f.target)) for f in readers):
@@ -767,26 +886,34 @@ class RowConverter:
 
         ``text``: the batch as read, all text (CSV) or with its own types (Parquet). Rows are
         converted independently, so with it the rejected rows alone are redone as text (for
-        their raw text and details); None only if their reasons were to differ."""
-        key = frozenset((k, str(v)) for k, v in typed.items())
-        stages = self._typed_cache.get(key)
-        if stages is None:
-            stages = self._typed_cache[key] = self._build_stages(typed)
+        their raw text and details); None only if their reasons were to differ.
+
+        Text columns read by single-source fields are parsed once per distinct value
+        (:meth:`_parse_by_value`); reject details are left to the text redo."""
+        names = batch.schema.names
+        by_value = frozenset(c for c in self.text_columns(batch.schema) if c not in typed)
+        key = ("typed", self._config, frozenset((k, str(v)) for k, v in typed.items()),
+               by_value)
+        stages = _cached(key, lambda: self._build_stages(typed, by_value, details=False))
         # A typed column without nulls (a number or time in every row): no row is empty.
-        no_empty = any(batch.column(c).null_count == 0 for c in typed
-                       if c in batch.schema.names)
-        if no_empty and text is not None:
-            # Only the columns the layout reads are needed (raw text comes from ``text``).
-            batch = batch.select([c for c in batch.schema.names if c in self.used])
-        df = _as_text(batch, keep=typed)
-        empty = pl.lit(False).alias("_empty") if no_empty else self._empty(df.columns, typed)
+        no_empty = any(batch.column(c).null_count == 0 for c in typed if c in names)
+        if no_empty:
+            # Only the columns parsed here are needed (every row is accepted, or the
+            # rejected ones are redone from ``text``, so no raw text comes from ``df``).
+            df = _as_text(batch.select([c for c in names if c in self.used
+                                        and c not in by_value]), keep=typed)
+            empty = pl.lit(False).alias("_empty")
+        else:
+            df = _as_text(batch, keep=typed)
+            empty = self._empty(df.columns, typed)
+        pre = self._parse_by_value(batch, sorted(by_value))
         lf = (
             df.lazy()
-            .with_columns(record.cast(pl.Int64).alias(_REC))
-            .select(pl.col(_REC),
+            .with_columns(record.cast(pl.Int64).alias(_REC), *pre)
+            .select(pl.col(_REC), *[pl.col(s.name) for s in pre],
                     *[(pl.col(c) if c in typed else
                        _nonempty(pl.col(c).cast(pl.String).str.strip_chars())).alias(_SRC + c)
-                      for c in self.used],
+                      for c in self.used if c not in by_value],
                     empty)
             .select(stages[0])
             .with_columns(stages[1])
@@ -852,19 +979,22 @@ class RowConverter:
               extra_rejects: pl.DataFrame | None, *, filtered: bool = False) -> Batch:
         """``filtered``: ``df`` holds only the rejected rows."""
         ok = pl.col("_reason").is_null()
+        # Lazy, so that only the selected columns are filtered.
         positions = POSITIONS.conform(
-            p.filter(ok & pl.col("_is_pos"))
+            p.lazy().filter(ok & pl.col("_is_pos"))
             .select([c for c in POSITIONS.names if c in self.targets] + ["record"])
             .with_columns(pl.lit(self.source).alias("source"))
+            .collect()
         )
         reports = self._dedup(
-            p.filter(ok & pl.col("_has_static"))
+            p.lazy().filter(ok & pl.col("_has_static"))
             .select(["mmsi", "timestamp", *self.report_cols, "record"])
+            .collect()
         )
         rejects = self._rejects(df, p, extra_rejects, filtered=filtered)
         return Batch(positions, reports, rejects)
 
-    def _reason_exprs(self, gpkg: bool) -> list[pl.Expr]:
+    def _reason_exprs(self, gpkg: bool, details: bool = True) -> list[pl.Expr]:
         def name(t: str) -> str:
             return "geometry" if t in self.provided else self._src(t)
 
@@ -896,7 +1026,8 @@ class RowConverter:
         idx = pl.coalesce([pl.when(c).then(pl.lit(i)) for i, (c, _, _) in enumerate(rules)])
         reason = idx.replace_strict({i: r[1] for i, r in enumerate(rules)}, default=None,
                                     return_dtype=pl.String)
-        detail = pl.coalesce([pl.when(idx == i).then(r[2]) for i, r in enumerate(rules)])
+        detail = (pl.coalesce([pl.when(idx == i).then(r[2]) for i, r in enumerate(rules)])
+                  if details else pl.lit(None, pl.String))
         return [reason.alias("_reason"), detail.alias("_detail")]
 
     def _dedup(self, rep: pl.DataFrame) -> pl.DataFrame:
@@ -904,37 +1035,58 @@ class RowConverter:
         if rep.height == 0:
             return rep
         keys = ["mmsi", *self.report_cols]
-        carried = self._last.join(rep.select("mmsi").unique(), on="mmsi", how="semi")
+        vessels = rep.select("mmsi").unique()
+        carried = self._last.join(vessels, on="mmsi", how="semi")
+        # A row is kept when its tuple differs from the vessel's row before it, the carried
+        # tuple before its first row.
+        mmsi = pl.col("mmsi")
+        differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1))
+                                     for c in self.report_cols])
+        start = (mmsi != mmsi.shift(1)).fill_null(True)
         both = pl.concat([carried, rep.select(keys)], how="vertical").with_row_index("_i")
-        # A stable sort by MMSI puts each vessel's rows together in file order, the carried
-        # tuple first; a row is kept when its tuple differs from the row before it.
-        both = both.sort("mmsi", maintain_order=True)
-        changed = (pl.col("mmsi") != pl.col("mmsi").shift(1)).fill_null(True) | pl.any_horizontal(
-            [pl.col(c).ne_missing(pl.col(c).shift(1)) for c in self.report_cols]
-        )
+        runs = both.select(start.sum()).item()
+        inner = None
+        if runs * 2 <= both.height:
+            # Long runs of one vessel's consecutive rows (files ordered by vessel): within a
+            # run the vessel's row before is the row above; only the runs' first and last
+            # rows need grouping by vessel.
+            both = both.with_columns(start.alias("_start"), differs.alias("_differs"),
+                                     (mmsi != mmsi.shift(-1)).fill_null(True).alias("_end"))
+            inner = both.filter(~pl.col("_start") & pl.col("_differs")).select("_i")
+            both = both.filter(pl.col("_start") | pl.col("_end")).drop("_differs", "_end")
+        grouped = _by_vessel(both)
+        changed = start | differs  # in ``grouped``: a vessel's first row, or a new tuple
+        if inner is not None:
+            changed = changed & pl.col("_start")  # the runs' other rows are in ``inner``
+        kept = grouped.filter(changed).select("_i")
         keep = (
-            both.filter(changed & (pl.col("_i") >= carried.height))
+            (kept if inner is None else pl.concat([inner, kept]))
+            .filter(pl.col("_i") >= carried.height)
             .select(pl.col("_i") - carried.height)
             .to_series()
         )
-        self._last = pl.concat([self._last, rep.select(keys)], how="vertical").unique(
-            subset="mmsi", keep="last", maintain_order=False
-        )
+        # A vessel's last row in ``grouped`` is its last row in the batch.
+        latest = grouped.filter((mmsi != mmsi.shift(-1)).fill_null(True)).select(keys)
+        self._last = pl.concat([self._last.join(vessels, on="mmsi", how="anti"), latest],
+                               how="vertical")
         return rep[keep.sort()]
 
     def _rejects(self, df: pl.DataFrame, p: pl.DataFrame,
                  extra: pl.DataFrame | None, *, filtered: bool = False) -> pl.DataFrame:
         mask = p["_reason"].is_not_null()
-        rows = df if filtered else df.filter(mask)
-        raw = rows.select(
-            pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in df.columns],
-                          separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
-        ).to_series() if df.width else pl.Series("raw", [None] * rows.height, dtype=pl.String)
-        rej = p.filter(mask).select(
-            pl.lit(self.source).alias("source"), pl.col("record"),
-            pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"),
-        ).with_columns(raw)
-        rej = REJECTS.conform(rej)
+        if filtered or mask.any():
+            rows = df if filtered else df.lazy().filter(mask).collect()
+            raw = rows.select(
+                pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in df.columns],
+                              separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
+            ).to_series() if df.width else pl.Series("raw", [None] * rows.height,
+                                                     dtype=pl.String)
+            rej = REJECTS.conform(p.lazy().filter(mask).select(
+                pl.lit(self.source).alias("source"), pl.col("record"),
+                pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"),
+            ).collect().with_columns(raw))
+        else:
+            rej = REJECTS.empty()
         if extra is not None and extra.height:
             rej = pl.concat([rej, REJECTS.conform(extra)], how="vertical").sort("record")
         if self.strict and rej.height:
@@ -1015,7 +1167,9 @@ def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
     null = pa.scalar(None, pa.string())
     for name in [*numeric, *times]:
         arr = table.column(name)
-        arr = pc.if_else(pc.equal(arr, ""), null, arr)
+        empty = pc.equal(arr, "")
+        if pc.any(empty).as_py():
+            arr = pc.if_else(empty, null, arr)
         try:
             if name in times:
                 if not pc.all(pc.match_substring_regex(arr, _ISO_SECONDS)).as_py():
@@ -1138,7 +1292,7 @@ def _as_text(batch: pa.RecordBatch | pa.Table, keep: Iterable[str] = ()) -> pl.D
     kept = set(keep)
     cols = {}
     for name, arr in zip(batch.schema.names, batch.columns, strict=True):
-        if name in kept:
+        if name in kept or pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
             cols[name] = arr
             continue
         try:
@@ -1154,8 +1308,10 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
                  batch_rows: int = 200_000) -> Iterator[Batch]:
     """Stream a Parquet export as canonical batches (same layouts as CSV).
 
-    ``record`` is the 1-based row index in the file. Typed columns are read as text first so
-    that all layouts parse the same way.
+    ``record`` is the 1-based row index in the file. Numeric and timestamp columns on which
+    a layout's parsers are exact are parsed in their own type, the others as text (text
+    columns read dictionary-encoded, and parsed once per distinct value), so that every
+    layout parses as it parses a CSV.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
@@ -1163,6 +1319,12 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
     names = list(pf.schema_arrow.names)
     lay = resolve_layout(str(path), names, layout)
     conv = RowConverter(lay, names, str(path), strict=strict)
+    text = conv.text_columns(pf.schema_arrow) if conv.typed_columns(pf.schema_arrow) else []
+    if text:
+        # The typed path parses text columns by distinct value: read them as dictionaries
+        # (cheaper than materialising every row's string).
+        pf.close()
+        pf = pq.ParquetFile(str(path), read_dictionary=text)
     return _iter_parquet(pf, conv, batch_rows)
 
 
