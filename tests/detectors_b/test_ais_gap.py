@@ -200,3 +200,49 @@ def test_silence_between_two_input_files_years_apart_is_not_a_gap():
     same = pl.concat([old, new.with_columns(pl.lit("2016.csv").alias("source"))])
     other = track(412000001, 35.0, 124.0, hours=24 * 401, interval_s=3600, source="2016.csv")
     assert detect(detection_input(same, other), Params()).height == 1
+
+
+@pytest.mark.parametrize("repeat_times", [False, True])
+def test_positions_before_bisection_equals_the_as_of_join(repeat_times: bool) -> None:
+    import numpy as np
+
+    from sanctionwatch.detectors.spoofing import tracks_in_record_order
+
+    rng = np.random.default_rng(3)
+    n = 3000
+    tid = np.sort(rng.integers(0, 40, n))
+    repeat = 0.05 if repeat_times else 0.0
+    step_s = rng.choice([0, 60, 600, 3600, 8 * 3600], n, p=[repeat, 0.5, 0.3, 0.1, 0.1 - repeat])
+    us = np.cumsum(step_s + (0 if repeat_times else 1)) * 1_000_000
+    t = pl.DataFrame({
+        "track_id": tid,
+        "timestamp": pl.Series(us).cast(pl.Datetime("us", "UTC")),
+        "source": "s.csv",
+        "record": np.arange(n),
+    })
+    t = tracks_in_record_order(t.sort("track_id", "timestamp"))
+    gaps = t.with_row_index("_row").with_columns(
+        pl.col("_row").cast(pl.Int64),
+        pl.int_range(pl.len()).over("track_id").alias("_i"),
+    ).filter(pl.col("record") % 7 == 0)
+    fast = ais_gap._positions_before(gaps, t, 12.0).sort("_row")
+    slow = ais_gap._positions_before_asof(gaps, t, 12 * 3_600_000_000).sort("_row")
+    assert fast["positions_before"].to_list() == slow["positions_before"].to_list()
+    assert (fast["positions_before"] >= 1).all()
+
+
+def test_tracks_in_record_order_equals_the_sort() -> None:
+    from sanctionwatch.detectors.spoofing import tracks_in_record_order
+
+    t = pl.DataFrame({
+        "track_id": [1, 1, 1, 2, 2],
+        "timestamp": pl.Series([1, 2, 3, 1, 5]).cast(pl.Datetime("us", "UTC")),
+        "source": ["b", "a", "a", "a", "a"],
+        "record": [5, 4, 3, 2, 1],
+    })
+    keys = ["track_id", "timestamp", "source", "record"]
+    assert tracks_in_record_order(t) is t  # already in order: no sort
+    tied = t.with_columns(pl.Series("timestamp", [1, 1, 3, 1, 5]).cast(pl.Datetime("us", "UTC")))
+    assert tracks_in_record_order(tied).equals(tied.sort(keys))
+    shuffled = t.reverse()
+    assert tracks_in_record_order(shuffled).equals(t.sort(keys))

@@ -222,3 +222,35 @@ def test_invalid_mmsi_shared_by_many_craft_is_reported_once() -> None:
     ev = _run(*craft)
     assert ev["subtype"].to_list() == ["invalid_mmsi"]
     assert json.loads(ev["details"][0])["n_tracks"] == 4
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_candidate_positions_give_the_same_nearest_positions(seed: int) -> None:
+    from sanctionwatch.detectors.identity_change import nearest_position
+
+    rng = np.random.default_rng(seed)
+    n = 4000
+    track_id = np.sort(rng.integers(0, 60, n))
+    mmsi = 200_000_000 + track_id // 2 * (track_id % 7 != 0)  # some MMSIs have two tracks
+    us = np.cumsum(rng.integers(1, 600, n)) * 1_000_000
+    if seed == 2:  # one MMSI heard at one instant on two tracks: the full frame is kept
+        k = min((track_id == 0).sum(), (track_id == 1).sum())
+        us[np.flatnonzero(track_id == 1)[:k]] = us[track_id == 0][:k]
+    t = pl.DataFrame({
+        "mmsi": mmsi,
+        "timestamp": pl.Series(us).cast(pl.Datetime("us", "UTC")),
+        "lat": rng.uniform(-60, 60, n),
+        "lon": rng.uniform(-180, 180, n),
+        "track_id": track_id,
+    }).sort("track_id", "timestamp")
+    picks = rng.integers(0, n, 300)
+    ev_us = np.r_[us[picks], us[picks] + rng.integers(-900, 900, 300) * 1_000_000, 0, us.max() * 2]
+    events = pl.DataFrame({
+        "mmsi": np.r_[mmsi[picks], mmsi[picks], mmsi[0], 999_999_999],
+        "start_time": pl.Series(ev_us).cast(pl.Datetime("us", "UTC")),
+    })
+    cand = spoofing._candidate_positions(t, events)
+    assert cand.height < t.height or seed == 2
+    got = nearest_position(events, cand, time_col="start_time", offset_col="_off")
+    want = nearest_position(events, t, time_col="start_time", offset_col="_off")
+    assert got.equals(want)

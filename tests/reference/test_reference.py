@@ -10,7 +10,8 @@ import pytest
 from shapely.geometry import Polygon
 
 from sanctionwatch.geo import METRES_PER_NM, haversine_m
-from sanctionwatch.reference import ReferenceData
+from sanctionwatch.reference import Port, ReferenceData
+from sanctionwatch.reference.core import ConstantShoreDistance
 from sanctionwatch.reference.shipped import (
     ReferenceDataError,
     load_default,
@@ -261,3 +262,92 @@ def test_nearest_port_tolerates_missing_coordinates():
     dist, idx = ref.nearest_port([38.70, np.nan], [125.38, 125.0])
     assert np.isfinite(dist[0]) and idx[0] >= 0
     assert np.isinf(dist[1]) and idx[1] == -1
+
+
+# --- bounded nearest-port queries (port-proximity cell mask) ---------------------------------
+
+def _ports_near_tricky_places() -> list[Port]:
+    rng = np.random.default_rng(7)
+    places = [(0.0, 179.99), (0.0, -179.99), (89.99, 0.0), (-89.95, 120.0), (78.2, 15.6),
+              (38.7167, 125.4), (0.05, 0.05), (-33.9, 18.4)]
+    lat = np.r_[[p[0] for p in places], rng.uniform(-80, 80, 200)]
+    lon = np.r_[[p[1] for p in places], rng.uniform(-180, 180, 200)]
+    return [Port(f"P{i}", "XXX", float(a), float(b))
+            for i, (a, b) in enumerate(zip(lat, lon, strict=True))]
+
+
+@pytest.mark.parametrize("within_km", [0.5, 3.0, 4.0, 10.0, 20.0])
+def test_masked_bounded_query_equals_plain_tree_query(within_km, monkeypatch):
+    import sanctionwatch.reference.core as core
+
+    ports = _ports_near_tricky_places()
+    rng = np.random.default_rng(int(within_km * 10))
+    k = rng.integers(0, len(ports), 20_000)
+    reach = within_km / 111.0 * 1.3  # degrees: about half the points fall inside the radius
+    lat = np.clip(np.array([ports[i].lat for i in k]) + rng.uniform(-reach, reach, k.size),
+                  -90, 90)
+    lon = np.array([ports[i].lon for i in k]) + rng.uniform(-reach, reach, k.size) / np.maximum(
+        np.cos(np.radians(lat)), 0.01)
+    lon = (lon + 180.0) % 360.0 - 180.0
+    lat = np.r_[lat, rng.uniform(-90, 90, 5000), np.nan, 10.0]
+    lon = np.r_[lon, rng.uniform(-180, 180, 5000), 10.0, np.inf]
+    shore = ConstantShoreDistance(100.0)
+    masked = ReferenceData(ports=ports, shore=shore)
+    assert lat.size > len(ports)  # the mask is used
+    d, i = masked.nearest_port(lat, lon, within_km=within_km)
+    monkeypatch.setattr(core, "MASK_MAX_RADIUS_KM", -1.0)  # the plain tree query
+    d0, i0 = ReferenceData(ports=ports, shore=shore).nearest_port(lat, lon, within_km=within_km)
+    assert 0.2 < np.isfinite(d0).mean() < 0.8
+    np.testing.assert_array_equal(d, d0)
+    np.testing.assert_array_equal(i, i0)
+    unbounded = masked.nearest_port(lat, lon)[0]
+    inside = np.isfinite(d0)
+    np.testing.assert_array_equal(d0[inside], unbounded[inside])
+    assert (unbounded[~inside & np.isfinite(unbounded)] > within_km).all()
+
+
+def test_mask_marks_every_cell_within_the_radius_of_a_port():
+    from sanctionwatch.reference.core import MASK_CELL_DEG, _mask_cell
+
+    ports = _ports_near_tricky_places()
+    ref = ReferenceData(ports=ports, shore=ConstantShoreDistance(100.0))
+    mask = ref._near_port_cells(4.0)
+    # points on a 4 km circle around every port all fall in marked cells
+    bearing = np.radians(np.arange(0, 360, 2.0))
+    for p in ports:
+        dlat = np.degrees(4.0 / 6371.0088) * np.cos(bearing)
+        lat = np.clip(p.lat + dlat, -90, 90)
+        dlon = np.degrees(4.0 / 6371.0088) * np.sin(bearing) / max(np.cos(np.radians(p.lat)), 1e-3)
+        near = haversine_m(p.lat, p.lon, lat, p.lon + dlon) <= 4000.0
+        assert mask[_mask_cell(lat[near], p.lon + dlon[near])].all(), p
+    assert mask.mean() < 0.01 and MASK_CELL_DEG > 0
+
+
+def test_reference_data_pickles_without_its_caches():
+    ports = _ports_near_tricky_places()
+    ref = ReferenceData(ports=ports, shore=ConstantShoreDistance(100.0))
+    ref.nearest_port(np.zeros(1000), np.zeros(1000), within_km=4.0)
+    ref.port_groups()
+    copy = pickle.loads(pickle.dumps(ref))
+    assert copy._near_cells == {} and copy._groups is None
+    np.testing.assert_array_equal(
+        copy.nearest_port([0.0, 1.0], [179.99, 2.0], within_km=4.0)[1],
+        ref.nearest_port([0.0, 1.0], [179.99, 2.0], within_km=4.0)[1],
+    )
+
+
+def test_port_groups_join_points_of_one_port_in_order_of_first_appearance():
+    ports = [Port("A", "X", 0, 0), Port("B", "X", 1, 1), Port("A", "X", 0, 0.01, "anchorage"),
+             Port("A", "Y", 2, 2)]
+    group, keys = ReferenceData(ports=ports, shore=ConstantShoreDistance(1.0)).port_groups()
+    assert group.tolist() == [0, 1, 0, 2]
+    assert keys == [("A", "X"), ("B", "X"), ("A", "Y")]
+
+
+def test_shore_distance_wraps_longitudes_like_modulo(ref):
+    lat = np.array([10.0, 10.0, 45.5, -60.1, 0.0, 0.0])
+    lon = np.array([180.0, -180.0, 190.0, -400.0, 359.99999999999994, -1e-300])
+    d = ref.distance_from_shore_km(lat, lon)
+    np.testing.assert_allclose(d, ref.distance_from_shore_km(lat, (lon + 180.0) % 360.0 - 180.0),
+                               atol=1e-9)
+    assert d[0] == d[1]

@@ -22,12 +22,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
 import polars as pl
 
 from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
 from sanctionwatch.detectors.base import Params as BaseParams
 from sanctionwatch.detectors.draught_change import MAX_PLAUSIBLE_DRAUGHT_M
 from sanctionwatch.detectors.identity_change import details_expr, evidence_expr, iso_expr
+from sanctionwatch.detectors.spoofing import tracks_in_record_order
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
 
 EVENT_TYPE = "ais_gap"
@@ -84,25 +86,47 @@ def _hours(a: str, b: str) -> pl.Expr:
 
 
 def _gap_rows(t: pl.DataFrame, p: Params, spans: pl.DataFrame | None = None) -> pl.DataFrame:
-    """OFF rows of closed gaps (and open ones if asked) with their ON message columns."""
-    nxt = {
-        "end_time": "timestamp",
-        "end_lat": "lat",
-        "end_lon": "lon",
-        "end_source": "source",
-        "end_record": "record",
-    }
-    t = t.with_columns(pl.col(v).shift(-1).over("track_id").alias(k) for k, v in nxt.items())
+    """OFF rows of closed gaps (and open ones if asked) with their ON message columns, ``_i``
+    (the row's index in its track) and ``_row`` (in ``t``: track, time, source, record order).
+    """
+    tid = t["track_id"].to_numpy()
+    ts = t["timestamp"].dt.epoch("us").to_numpy()
+    n = tid.size
+    has_next = np.r_[tid[1:] == tid[:-1], False]
+    track_start = np.flatnonzero(~np.r_[False, has_next[:-1]])
     # compared in whole microseconds (the timestamps' unit), so a gap of exactly min_gap_h counts
-    min_gap = pl.duration(microseconds=round(p.min_gap_h * 3_600_000_000))
-    closed = t.filter((pl.col("end_time") - pl.col("timestamp")) >= min_gap).with_columns(
+    min_gap_us = round(p.min_gap_h * 3_600_000_000)
+    gap = has_next & (np.r_[ts[1:] - ts[:-1], 0] >= min_gap_us)
+    rows = np.flatnonzero(gap | ~has_next) if p.open_gaps else np.flatnonzero(gap)
+    nxt = t.select(
+        pl.col("timestamp").alias("end_time"),
+        pl.col("lat").alias("end_lat"),
+        pl.col("lon").alias("end_lon"),
+        pl.col("source").alias("end_source"),
+        pl.col("record").alias("end_record"),
+    )
+    start_of_row = track_start[np.searchsorted(track_start, rows, side="right") - 1]
+    cand = pl.concat(
+        [
+            t[rows].with_columns(
+                pl.Series("_i", rows - start_of_row, dtype=pl.Int64),
+                pl.Series("_row", rows, dtype=pl.Int64),
+            ),
+            nxt[np.minimum(rows + 1, n - 1)].with_columns(
+                pl.when(pl.Series(has_next[rows])).then(pl.all())
+            ),
+        ],
+        how="horizontal",
+    )
+    min_gap = pl.duration(microseconds=min_gap_us)
+    closed = cand.filter((pl.col("end_time") - pl.col("timestamp")) >= min_gap).with_columns(
         pl.lit(None, dtype=pl.Utf8).alias("subtype")
     )
     closed = _within_input_coverage(closed, _spans(t, spans), p.coverage_join_h)
     if not p.open_gaps:
         return closed
     horizon = spans["end"].max() if spans is not None and spans.height else t["timestamp"].max()
-    still = t.filter(
+    still = cand.filter(
         pl.col("end_time").is_null() & ((pl.lit(horizon) - pl.col("timestamp")) >= min_gap)
     ).with_columns(
         pl.lit(horizon).cast(t.schema["timestamp"]).alias("end_time"),
@@ -144,16 +168,38 @@ def _within_input_coverage(gaps: pl.DataFrame, spans: pl.DataFrame, join_h: floa
 
 
 def _positions_before(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> pl.DataFrame:
-    """Count the track's positions in [start - window, start] (index arithmetic on an as-of
-    join: the first position at or after the window start, per track)."""
+    """Count the track's positions in [start - window, start] (``_i`` minus the index of the
+    track's first position at or after the window start, plus one)."""
     window_us = int(window_h * 3_600_000_000)
+    tid = t["track_id"].to_numpy()
+    ts = t["timestamp"].dt.epoch("us").to_numpy()
+    same = tid[1:] == tid[:-1]
+    repeated = tid[1:][same & (ts[1:] <= ts[:-1])]
+    if repeated.size and np.isin(gaps["track_id"].to_numpy(), repeated).any():
+        return _positions_before_asof(gaps, t, window_us)
+    # Times strictly increase within the gaps' tracks: bisect each for the window start.
+    track_start = np.flatnonzero(np.r_[True, ~same])
+    row = gaps["_row"].to_numpy()
+    lo = track_start[np.searchsorted(track_start, row, side="right") - 1]
+    hi = row.copy()
+    win = ts[hi] - window_us
+    while (open_ := lo < hi).any():
+        mid = (lo + hi) // 2
+        later = ts[mid] >= win
+        hi = np.where(open_ & later, mid, hi)
+        lo = np.where(open_ & ~later, mid + 1, lo)
+    return gaps.with_columns(pl.Series("positions_before", row - lo + 1))
+
+
+def _positions_before_asof(gaps: pl.DataFrame, t: pl.DataFrame, window_us: int) -> pl.DataFrame:
+    """:func:`_positions_before` by an as-of join, for tracks with repeated times."""
     left = gaps.with_columns(
         (pl.col("timestamp") - pl.duration(microseconds=window_us)).alias("_win")
     ).sort("_win")
     right = t.select(
         pl.col("track_id").alias("_tid"),
         pl.col("timestamp").alias("_wts"),
-        pl.col("_i").alias("_j"),
+        pl.int_range(pl.len()).over("track_id").alias("_j"),
     ).sort("_wts")
     out = left.join_asof(
         right, left_on="_win", right_on="_wts", by_left="track_id", by_right="_tid",
@@ -196,7 +242,7 @@ def _draughts(gaps: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@register(EVENT_TYPE, Params)
+@register(EVENT_TYPE, Params, reads=())
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """AIS gaps per track (DETECTION.md 1.3): GFW naive gaps plus Welch et al. 2022 flags.
 
@@ -210,9 +256,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     t = data.tracks
     if t.height == 0:
         return pl.DataFrame()
-    t = t.sort(["track_id", "timestamp", "source", "record"]).with_columns(
-        pl.int_range(pl.len()).over("track_id").alias("_i")
-    )
+    t = tracks_in_record_order(t)
     gaps = _gap_rows(t, params, data.input_spans)
     if gaps.height == 0:
         return pl.DataFrame()

@@ -20,8 +20,8 @@ input-file boundaries come out whole. See ``docs/detectors/port_call.md``.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -31,7 +31,6 @@ from scipy.spatial import cKDTree
 from sanctionwatch.detectors.base import (
     DetectionInput,
     Params,
-    details_json,
     register,
     unique_event_ids,
 )
@@ -95,12 +94,14 @@ def _hold(code: npt.NDArray[np.int8]) -> BoolArray:
 
 def _band_code(on: BoolArray, off: BoolArray, reset: BoolArray) -> npt.NDArray[np.int8]:
     """Codes for :func:`_hold`: 1 where ``on``, 0 where ``off`` or an undecided ``reset`` row."""
-    code = np.where(on, 1, np.where(off, 0, -1)).astype(np.int8)
+    code = np.full(on.size, -1, dtype=np.int8)
+    code[off] = 0
+    code[on] = 1
     code[reset & (code < 0)] = 0
     return code
 
 
-@register("port_call", PortCallParams)
+@register("port_call", PortCallParams, reads=())
 def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
     """Port calls: one event per visit to a port or anchorage (GFW, DETECTION.md 1.4).
 
@@ -123,62 +124,56 @@ def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
 
     # Beyond the exit radius only "out of port" matters, not the exact distance.
     d_near, p_near = ref.nearest_port(lat, lon, within_km=params.exit_radius_km)
-    group_of_port, group_keys = _port_groups(ref)
+    group_of_port, group_keys = ref.port_groups()
     in_port = _hold(
         _band_code(d_near <= params.entry_radius_km, d_near > params.exit_radius_km, new_track)
     )
     if not in_port.any():
         return EVENTS.empty()
 
-    label = np.where(in_port, group_of_port[np.maximum(p_near, 0)], -1)
-    dist = d_near.copy()
-    point = p_near.copy()
-    _resolve_shared_runs(lat, lon, in_port, new_track, last_of_track, label, dist, point, ref,
+    at_port = np.flatnonzero(in_port)
+    label = np.full(n, -1, dtype=np.int64)
+    label[at_port] = group_of_port[p_near[at_port]]
+    dist, point = d_near, p_near  # updated in place
+    _resolve_shared_runs(lat, lon, at_port, new_track, last_of_track, label, dist, point, ref,
                          group_of_port, params)
 
-    valid = label >= 0
-    prev_label = np.r_[-1, label[:-1]]
-    visit_start = valid & (new_track | (label != prev_label))
-    visit = np.cumsum(visit_start) - 1
-
-    speed = _speed_knots(tr, lat, lon, t, new_track)
+    # Only positions in a visit matter from here on. A visit is a run of them starting at a
+    # new track or port, where the stop hysteresis resets, so it never looks outside them.
+    idx = np.flatnonzero(label >= 0)
+    starts_v = new_track[idx] | (label[idx] != label[idx - 1])  # idx 0 starts a track
+    first_v = new_track[idx]
+    last_v = last_of_track[idx]
+    t_v = t[idx]
+    speed = _speed_knots(tr, lat, lon, t, new_track, last_of_track, idx)
     stop_code = _band_code(
-        speed < params.stop_speed_knots, speed > params.restart_speed_knots, visit_start
+        speed < params.stop_speed_knots, speed > params.restart_speed_knots, starts_v
     )
-    stopped = _hold(stop_code) & valid
-    stop_begins = stopped & (visit_start | ~np.r_[False, stopped[:-1]])
-    t_next = np.where(last_of_track, t, np.r_[t[1:], 0])
-    t_prev = np.where(new_track, t, np.r_[0, t[:-1]])
+    stopped = _hold(stop_code)
+    stop_begins = stopped & (starts_v | ~np.r_[False, stopped[:-1]])
+    t_next = np.where(last_v, t_v, t[np.minimum(idx + 1, n - 1)])
+    t_prev = np.where(first_v, t_v, t[idx - 1])
 
-    rows = tr.select(
-        "mmsi",
-        "track_id",
-        "lat",
-        "lon",
-        pl.concat_str([pl.col("source"), pl.col("record").cast(pl.Utf8)], separator=":")
-        .alias("ev"),
-    ).with_columns(
-        pl.Series("visit", visit),
-        pl.Series("group", label),
-        pl.Series("t", t),
-        pl.Series("t_next", t_next),
-        pl.Series("t_prev", t_prev),
-        pl.Series("dist_km", dist),
-        pl.Series("point", point),
-        pl.Series("speed", speed, nan_to_null=True),
-        pl.Series("stopped", stopped),
-        pl.Series("stop_begins", stop_begins),
-        pl.Series("new_track", new_track),
-        pl.Series("last_of_track", last_of_track),
-    ).with_columns(
-        pl.when(pl.col("last_of_track")).then(None).otherwise(pl.col("ev").shift(-1))
-        .alias("ev_next")
-    ).filter(pl.Series(valid))
+    rows = pl.DataFrame(
+        {
+            "i": idx,
+            "visit": np.cumsum(starts_v) - 1,
+            "group": label[idx],
+            "t": t_v,
+            "t_next": t_next,
+            "t_prev": t_prev,
+            "dist_km": dist[idx],
+            "point": point[idx],
+            "speed": pl.Series(speed, nan_to_null=True),
+            "stopped": stopped,
+            "stop_begins": stop_begins,
+            "new_track": first_v,
+            "last_of_track": last_v,
+        }
+    )
 
     stopped_col = pl.col("stopped")
     visits = rows.group_by("visit", maintain_order=True).agg(
-        pl.col("mmsi").first(),
-        pl.col("track_id").first(),
         pl.col("group").first(),
         pl.col("t_prev").first().alias("before_us"),
         pl.col("t").first().alias("start_us"),
@@ -196,34 +191,22 @@ def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
         pl.col("t_next").filter(stopped_col).max().alias("stop_end_us"),
         pl.col("stop_begins").sum().cast(pl.Int64).alias("n_stops"),
         (pl.col("t_next") - pl.col("t")).max().alias("gap_us"),
-        pl.col("lat").filter(stopped_col).first().alias("stop_lat"),
-        pl.col("lon").filter(stopped_col).first().alias("stop_lon"),
-        pl.col("ev").first().alias("ev_first"),
-        pl.col("ev").filter(stopped_col).first().alias("ev_stop"),
-        pl.col("ev").last().alias("ev_last"),
-        pl.col("ev_next").last().alias("ev_exit"),
+        pl.col("i").first().alias("i_first"),
+        pl.col("i").filter(stopped_col).first().alias("i_stop"),
+        pl.col("i").last().alias("i_last"),
     )
     visits = visits.with_columns(
         ((pl.col("end_us") - pl.col("start_us")) / US_PER_H).alias("duration_h")
     ).filter(pl.col("stopped_any") | (pl.col("duration_h") >= params.min_duration_h))
     if visits.height == 0:
         return EVENTS.empty()
-    return _events(visits, ref, group_keys, params)
-
-
-def _port_groups(ref: ReferenceData) -> tuple[IntArray, list[tuple[str, str]]]:
-    """Group id of every port point (same name and country = one port), and the group keys."""
-    keys: dict[tuple[str, str], int] = {}
-    group = np.empty(len(ref.ports), dtype=np.int64)
-    for i, p in enumerate(ref.ports):  # one pass over the reference list, not over positions
-        group[i] = keys.setdefault((p.name, p.country_iso3), len(keys))
-    return group, list(keys)
+    return _events(visits, tr, ref, group_keys, params)
 
 
 def _resolve_shared_runs(
     lat: FloatArray,
     lon: FloatArray,
-    in_port: BoolArray,
+    at_port: IntArray,
     new_track: BoolArray,
     last_of_track: BoolArray,
     label: IntArray,
@@ -243,26 +226,30 @@ def _resolve_shared_runs(
     of the first. Such runs are few; they are resolved together, one k-d tree query per
     candidate port.
     """
-    run_start = in_port & (new_track | ~np.r_[False, in_port[:-1]])
-    run_end = in_port & (last_of_track | ~np.r_[in_port[1:], False])
-    starts = np.flatnonzero(run_start)
-    ends = np.flatnonzero(run_end) + 1
-    changed = in_port & ~run_start & (label != np.r_[-1, label[:-1]])
-    run_of_change = np.searchsorted(starts, np.flatnonzero(changed), side="right") - 1
+    # at_port: the in-port positions; a run starts at a new track or after one out of port
+    n = label.size
+    before, after = np.maximum(at_port - 1, 0), np.minimum(at_port + 1, n - 1)
+    run_start = new_track[at_port] | (label[before] < 0)
+    run_end = last_of_track[at_port] | (label[after] < 0)
+    starts = at_port[run_start]
+    ends = at_port[run_end] + 1
+    changed = at_port[~run_start & (label[at_port] != label[before])]
+    run_of_change = np.searchsorted(starts, changed, side="right") - 1
     shared = np.unique(run_of_change)
     if shared.size == 0:
         return
     order = np.argsort(group_of_port, kind="stable")
     bounds = np.searchsorted(group_of_port[order], np.arange(group_of_port.max() + 2))
-    port_xyz = to_unit_xyz([p.lat for p in ref.ports], [p.lon for p in ref.ports])
+    port_xyz = to_unit_xyz(*ref.port_coordinates())
     # One column per (shared run, candidate port), each the run's positions in order; columns
     # of a run are in ascending group order, as np.unique gave them.
     s_run, e_run = starts[shared], ends[shared]
     length = e_run - s_run
     pos = np.repeat(s_run - np.cumsum(length) + length, length) + np.arange(length.sum())
     run_of_pos = np.repeat(np.arange(shared.size), length)
-    pair = np.unique(np.stack([run_of_pos, label[pos]], axis=1), axis=0)
-    col_run, col_group = pair[:, 0], pair[:, 1]
+    n_groups = int(group_of_port.max()) + 1
+    pair = np.unique(run_of_pos * n_groups + label[pos])
+    col_run, col_group = pair // n_groups, pair % n_groups
     col_len = length[col_run]
     col_start = np.cumsum(col_len) - col_len
     n_rows = int(col_len.sum())
@@ -302,94 +289,104 @@ def _resolve_shared_runs(
 
 
 def _speed_knots(
-    tr: pl.DataFrame, lat: FloatArray, lon: FloatArray, t: IntArray, new_track: BoolArray
+    tr: pl.DataFrame,
+    lat: FloatArray,
+    lon: FloatArray,
+    t: IntArray,
+    new_track: BoolArray,
+    last_of_track: BoolArray,
+    idx: IntArray,
 ) -> FloatArray:
-    """SOG where reported, else implied speed (from the previous position, or the next one)."""
-    sog = tr["sog_knots"].cast(pl.Float64).fill_null(np.nan).to_numpy()
-    seg_m = haversine_m(lat[:-1], lon[:-1], lat[1:], lon[1:])
-    seg_s = (t[1:] - t[:-1]) / 1e6
-    ok = ~new_track[1:] & (seg_s > 0)
-    seg_kn = np.full(seg_m.size, np.nan)
-    np.divide(seg_m, seg_s * KNOT_M_PER_S, out=seg_kn, where=ok)
-    before = np.r_[np.nan, seg_kn]
-    after = np.r_[seg_kn, np.nan]
-    implied = np.where(np.isnan(before), after, before)
-    return np.asarray(np.where(np.isnan(sog), implied, sog))
+    """Speed at positions ``idx``: SOG where reported, else implied speed (from the previous
+    position of the track, or else the next one)."""
+    speed = tr["sog_knots"].gather(idx).cast(pl.Float64).fill_null(np.nan).to_numpy(writable=True)
+    need = np.flatnonzero(np.isnan(speed))
+    if need.size == 0:
+        return speed
+    at = idx[need]
+    prev = np.maximum(at - 1, 0)
+    nxt = np.minimum(at + 1, t.size - 1)
+    before = _segment_knots(lat, lon, t, prev, at, ~new_track[at])
+    after = _segment_knots(lat, lon, t, at, nxt, ~last_of_track[at])
+    speed[need] = np.where(np.isnan(before), after, before)
+    return speed
+
+
+def _segment_knots(
+    lat: FloatArray, lon: FloatArray, t: IntArray, a: IntArray, b: IntArray, ok: BoolArray
+) -> FloatArray:
+    """Implied speed from position ``a`` to ``b`` (NaN where not ``ok`` or no time passes)."""
+    seg_m = haversine_m(lat[a], lon[a], lat[b], lon[b])
+    seg_s = (t[b] - t[a]) / 1e6
+    ok = ok & (seg_s > 0)
+    out = np.full(seg_m.size, np.nan)
+    np.divide(seg_m, seg_s * KNOT_M_PER_S, out=out, where=ok)
+    return out
 
 
 def _events(
     visits: pl.DataFrame,
+    tr: pl.DataFrame,
     ref: ReferenceData,
     group_keys: list[tuple[str, str]],
     params: PortCallParams,
 ) -> pl.DataFrame:
     """EVENTS rows (a subset of its columns) from the per-visit aggregates."""
     ports = ref.ports
-    groups = visits["group"].to_list()
-    points = visits["point"].to_list()
+    port_lat, port_lon = ref.port_coordinates()
+    groups = visits["group"].to_numpy()
+    points = visits["point"].to_numpy()
+    stopped = visits["stopped_any"].to_numpy()
+    exit_seen = visits["exit_seen"].to_numpy()
+    i_first = visits["i_first"].to_numpy()
+    i_stop = visits["i_stop"].fill_null(0).to_numpy()
+    i_last = visits["i_last"].to_numpy()
+    # evidence: the visit's first, first stopped and last positions, and the one after it
+    at = {"first": i_first, "stop": i_stop, "last": i_last,
+          "exit": np.where(exit_seen, i_last + 1, 0)}
+    evidence = pl.DataFrame(
+        {
+            k: tr.select("source", "record")[v].select(
+                pl.concat_str([pl.col("source"), pl.col("record").cast(pl.Utf8)], separator=":")
+            ).to_series()
+            for k, v in at.items()
+        }
+    ).select(
+        pl.concat_list(
+            "first",
+            pl.when(pl.Series(stopped)).then(pl.col("stop")),
+            "last",
+            pl.when(pl.Series(exit_seen)).then(pl.col("exit")),
+        ).list.drop_nulls().list.unique(maintain_order=True)
+    ).to_series()
+    stop_lat = np.where(stopped, tr["lat"].to_numpy()[i_stop], np.nan)
+    stop_lon = np.where(stopped, tr["lon"].to_numpy()[i_stop], np.nan)
     ts = {
         c: pl.from_epoch(visits[c], time_unit="us").dt.replace_time_zone("UTC")
         for c in ("start_us", "end_us", "last_us", "stop_start_us", "stop_end_us")
     }
-    iso = {c: s.dt.strftime("%Y-%m-%dT%H:%M:%SZ").to_list() for c, s in ts.items()}
-    details: list[str] = []
-    evidence: list[list[str]] = []
-    # one pass over events (not positions) to build their JSON details and evidence lists
-    for i, v in enumerate(visits.iter_rows(named=True)):
-        gap_h = v["gap_us"] / US_PER_H
-        has_gap = gap_h > params.port_gap_h
-        conf = _confidence(v["entry_seen"], v["exit_seen"], v["stopped_any"] or has_gap)
-        d: dict[str, Any] = {
-            "confidence": conf,
-            "entry_seen": v["entry_seen"],
-            "exit_seen": v["exit_seen"],
-            "last_position_in_port": iso["last_us"][i],
-            "unobserved_at_entry_h": (
-                round((v["start_us"] - v["before_us"]) / US_PER_H, 4) if v["entry_seen"] else None
-            ),
-            "unobserved_at_exit_h": (
-                round((v["end_us"] - v["last_us"]) / US_PER_H, 4) if v["exit_seen"] else None
-            ),
-            "stopped": v["stopped_any"],
-            "stop_start": iso["stop_start_us"][i],
-            "stop_end": iso["stop_end_us"][i],
-            "stop_duration_h": round(v["stopped_us"] / US_PER_H, 4),
-            "n_stops": v["n_stops"],
-            "stop_position": (
-                None
-                if v["stop_lat"] is None
-                else [round(v["stop_lat"], 6), round(v["stop_lon"], 6)]
-            ),
-            "port_gap_h": round(gap_h, 4),
-            "has_port_gap": has_gap,
-            "port_point_kind": ports[points[i]].kind,
-        }
-        if ports[points[i]].is_dprk:
-            d["dprk_port"] = True
-            d["dprk_note"] = DPRK_NOTE
-        details.append(details_json(d))
-        evidence.append(
-            list(dict.fromkeys(e for e in (v["ev_first"], v["ev_stop"], v["ev_last"], v["ev_exit"])
-                               if e is not None))
-        )
+    iso = {c: s.dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c, s in ts.items()}
+    is_dprk = [ports[p].is_dprk for p in points]
+    kinds = [ports[p].kind for p in points]
+    details = _details(visits, stop_lat, stop_lon, iso, kinds, is_dprk, params)
     out = pl.DataFrame(
         {
             "event_type": "port_call",
-            "mmsi": visits["mmsi"],
-            "track_id": visits["track_id"],
+            "mmsi": tr["mmsi"].gather(i_first),
+            "track_id": tr["track_id"].gather(i_first),
             "start_time": ts["start_us"],
             "end_time": ts["end_us"],
-            "lat": [ports[p].lat for p in points],
-            "lon": [ports[p].lon for p in points],
+            "lat": port_lat[points],
+            "lon": port_lon[points],
             "duration_h": visits["duration_h"],
-            "subtype": pl.Series(np.where(visits["stopped_any"].to_numpy(), "stop", "visit")),
+            "subtype": pl.Series(np.where(stopped, "stop", "visit")),
             "median_speed_knots": visits["median_speed_knots"],
             "distance_to_port_km": visits["distance_to_port_km"],
             "port_name": [group_keys[g][0] for g in groups],
             "port_country": [group_keys[g][1] for g in groups],
-            "is_dprk": [ports[p].is_dprk for p in points],
+            "is_dprk": pl.Series(is_dprk, dtype=pl.Boolean),
             "n_positions": visits["n_positions"],
-            "evidence": pl.Series(evidence, dtype=pl.List(pl.Utf8)),
+            "evidence": evidence,
             "details": details,
         }
     )
@@ -398,13 +395,94 @@ def _events(
     return unique_event_ids(out, keys, pl.col("track_id")).drop("track_id")
 
 
-def _confidence(entry_seen: bool, exit_seen: bool, stop_or_gap: bool) -> int:
-    """GFW visit confidence (pipe-anchorages ``compute_confidence``), extended to 1 for a visit
-    with neither entry, exit, stop nor gap (a track entirely inside port, always moving)."""
-    if stop_or_gap and entry_seen and exit_seen:
-        return 4
-    if stop_or_gap and (entry_seen or exit_seen):
-        return 3
-    if stop_or_gap:
-        return 2
-    return 1
+def _details(
+    visits: pl.DataFrame,
+    stop_lat: FloatArray,
+    stop_lon: FloatArray,
+    iso: dict[str, pl.Series],
+    kinds: list[str],
+    is_dprk: list[bool],
+    params: PortCallParams,
+) -> pl.Series:
+    """``details`` JSON of each visit, exactly as :func:`details_json` writes the same dict.
+
+    Built column-wise with its fixed, sorted keys instead of ``json.dumps`` per event (the
+    slow part of the detector otherwise); see :func:`_round_repr` for the numbers.
+    """
+    entry = visits["entry_seen"].to_numpy()
+    exit_ = visits["exit_seen"].to_numpy()
+    stopped = visits["stopped_any"].to_numpy()
+    gap_h = visits["gap_us"].to_numpy() / US_PER_H
+    has_gap = gap_h > params.port_gap_h
+    stop_or_gap = stopped | has_gap
+    # GFW visit confidence (pipe-anchorages ``compute_confidence``), extended to 1 for a visit
+    # with neither entry, exit, stop nor gap (a track entirely inside port, always moving)
+    conf = np.select(
+        [stop_or_gap & entry & exit_, stop_or_gap & (entry | exit_), stop_or_gap], [4, 3, 2], 1
+    )
+    start = visits["start_us"].to_numpy()
+    at_entry = _round_repr((start - visits["before_us"].to_numpy()) / US_PER_H, 4)
+    at_exit = _round_repr(
+        (visits["end_us"].to_numpy() - visits["last_us"].to_numpy()) / US_PER_H, 4
+    )
+    position = pl.concat_str(
+        [pl.lit("["), _round_repr(np.where(stopped, stop_lat, 0.0), 6), pl.lit(", "),
+         _round_repr(np.where(stopped, stop_lon, 0.0), 6), pl.lit("]")]
+    )
+    kind_json = {k: json.dumps(k) for k in set(kinds)}
+    dprk_json = f'"dprk_note": {json.dumps(DPRK_NOTE)}, "dprk_port": true, '
+
+    def flag(values: BoolArray) -> pl.Series:
+        return pl.Series(np.where(values, "true", "false"))
+
+    def text(times: pl.Series) -> pl.Expr:
+        return pl.concat_str([pl.lit('"'), pl.lit(times), pl.lit('"')]).fill_null("null")
+
+    def null_unless(cond: BoolArray, value: pl.Series | pl.Expr) -> pl.Expr:
+        return pl.when(pl.lit(pl.Series(cond))).then(value).otherwise(pl.lit("null"))
+
+    parts: list[pl.Expr | pl.Series | str] = [
+        '{"confidence": ', pl.Series(conf).cast(pl.Utf8), ", ",
+        pl.Series(np.where(is_dprk, dprk_json, "")),
+        '"entry_seen": ', flag(entry), ', "exit_seen": ', flag(exit_),
+        ', "has_port_gap": ', flag(has_gap),
+        ', "last_position_in_port": ', text(iso["last_us"]),
+        ', "n_stops": ', visits["n_stops"].cast(pl.Utf8),
+        ', "port_gap_h": ', _round_repr(gap_h, 4),
+        ', "port_point_kind": ', pl.Series([kind_json[k] for k in kinds], dtype=pl.Utf8),
+        ', "stop_duration_h": ', _round_repr(visits["stopped_us"].to_numpy() / US_PER_H, 4),
+        ', "stop_end": ', text(iso["stop_end_us"]),
+        ', "stop_position": ', null_unless(stopped, position),
+        ', "stop_start": ', text(iso["stop_start_us"]),
+        ', "stopped": ', flag(stopped),
+        ', "unobserved_at_entry_h": ', null_unless(entry, at_entry),
+        ', "unobserved_at_exit_h": ', null_unless(exit_, at_exit),
+        "}",
+    ]
+    return pl.select(
+        pl.concat_str([pl.lit(p) if isinstance(p, (str, pl.Series)) else p for p in parts])
+    ).to_series().alias("details")
+
+
+def _round_repr(values: FloatArray, ndigits: int) -> pl.Series:
+    """``repr(round(v, ndigits))`` of every finite value (the text ``json.dumps`` writes).
+
+    Vectorised as ``rint(v * 10**ndigits) / 10**ndigits``, which is Python's correctly rounded
+    result unless ``v * 10**ndigits`` lies within rounding error of a half; those values, and
+    those Polars would print differently from Python (exponent notation), go through Python
+    itself.
+    """
+    scale = 10.0**ndigits
+    scaled = values * scale
+    rounded = np.rint(scaled) / scale
+    magnitude = np.abs(rounded)
+    python = (
+        (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6 + np.abs(scaled) * 1e-15)
+        | ((magnitude < 1e-4) & (magnitude > 0))
+        | (magnitude >= 1e15)
+    )
+    out = pl.Series(rounded).cast(pl.Utf8)
+    if python.any():
+        at = np.flatnonzero(python)
+        out = out.scatter(at, [repr(round(float(v), ndigits)) for v in values[at]])
+    return out

@@ -144,18 +144,42 @@ def mmsi_problem(mmsi: npt.ArrayLike) -> npt.NDArray[np.str_]:
 
 
 def _track_summary(t: pl.DataFrame) -> pl.DataFrame:
-    return t.group_by("track_id", maintain_order=True).agg(
-        pl.col("mmsi").first(),
-        pl.len().alias("n"),
-        pl.col("timestamp").first().alias("first_ts"),
-        pl.col("timestamp").last().alias("last_ts"),
-        pl.col("lat").first().alias("first_lat"),
-        pl.col("lon").first().alias("first_lon"),
-        pl.col("lat").last().alias("last_lat"),
-        pl.col("lon").last().alias("last_lon"),
-        evidence_expr().first().alias("first_ev"),
-        evidence_expr().last().alias("last_ev"),
+    """One row per track of ``t`` (sorted by track): its first and last position."""
+    tid = t["track_id"].to_numpy()
+    first = np.flatnonzero(np.r_[True, tid[1:] != tid[:-1]])
+    last = np.r_[first[1:] - 1, tid.size - 1]
+    cols = t.select("timestamp", "lat", "lon", "source", "record")
+
+    def end(rows: npt.NDArray[np.int64], side: str) -> pl.DataFrame:
+        return cols[rows].select(
+            pl.col("timestamp").alias(f"{side}_ts"),
+            pl.col("lat").alias(f"{side}_lat"),
+            pl.col("lon").alias(f"{side}_lon"),
+            evidence_expr().alias(f"{side}_ev"),
+        )
+
+    head = t.select("track_id", "mmsi")[first].with_columns(
+        pl.Series("n", last - first + 1, dtype=pl.UInt32)
     )
+    return pl.concat([head, end(first, "first"), end(last, "last")], how="horizontal").select(
+        "track_id", "mmsi", "n", "first_ts", "last_ts", "first_lat", "first_lon", "last_lat",
+        "last_lon", "first_ev", "last_ev",
+    )
+
+
+def tracks_in_record_order(tracks: pl.DataFrame) -> pl.DataFrame:
+    """``tracks`` sorted by track, time, source and record.
+
+    Prepared tracks are already sorted by track and time; when no two positions of a track
+    share a time, that order is this one and the (costly) sort is skipped.
+    """
+    if tracks.height > 1:
+        tid = tracks["track_id"].to_numpy()
+        ts = tracks["timestamp"].to_numpy()
+        same_track = tid[1:] == tid[:-1]
+        if (tid[1:] >= tid[:-1]).all() and (ts[1:][same_track] > ts[:-1][same_track]).all():
+            return tracks
+    return tracks.sort(["track_id", "timestamp", "source", "record"])
 
 
 # --------------------------------------------------------------------------- subtypes
@@ -353,12 +377,17 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
         return pl.DataFrame()
     idx = np.flatnonzero(inland)
     # the port index is queried only for the (few) inland candidates
-    near_port = ref.distance_to_port_km(lat[idx], lon[idx]) <= p.port_radius_km
+    near_port = ref.nearest_port(lat[idx], lon[idx], within_km=p.port_radius_km)[0] <= (
+        p.port_radius_km
+    )
     inland[idx[near_port]] = False
     if not inland.any():
         return pl.DataFrame()
-    flagged = t.with_columns(
-        pl.Series("_inland", inland), pl.Series("_shore", shore)
+    # only the MMSIs with an inland position matter: all their rows (whole tracks) are kept
+    mmsi = t["mmsi"].to_numpy()
+    rows = np.isin(mmsi, np.unique(mmsi[inland]))
+    flagged = t.filter(rows).with_columns(
+        pl.Series("_inland", inland[rows]), pl.Series("_shore", shore[rows])
     ).with_columns(
         (pl.col("_inland") != pl.col("_inland").shift(1)).fill_null(True).cum_sum()
         .over("track_id").alias("_run"),
@@ -396,7 +425,11 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
     )
 
 
-def _invalid_mmsi(t: pl.DataFrame) -> pl.DataFrame:
+def _invalid_mmsi(t: pl.DataFrame, bad: pl.Series) -> pl.DataFrame:
+    """``invalid_mmsi`` events of the MMSIs ``bad`` (those :func:`mmsi_problem` rejects)."""
+    if bad.len() == 0:
+        return pl.DataFrame()
+    t = t.filter(pl.col("mmsi").is_in(bad.implode()))
     per = t.sort(["mmsi", "timestamp", "source", "record"]).group_by(
         "mmsi", maintain_order=True
     ).agg(
@@ -430,6 +463,46 @@ def _invalid_mmsi(t: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def _candidate_positions(t: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
+    """The rows of ``t`` (in record order) that :func:`nearest_position` can pick for the
+    ``mmsi``/``start_time`` of ``events``: same answer, much less to sort.
+
+    For an MMSI with one track those are the track's positions just before and just after
+    the time; an MMSI with several tracks keeps all its positions. When one MMSI has two
+    positions at one time the pick among them depends on the sort, so all of ``t`` is kept.
+    """
+    if t.height == 0 or events.schema["start_time"] != t.schema["timestamp"]:
+        return t
+    tid = t["track_id"].to_numpy()
+    mmsi = t["mmsi"].to_numpy()
+    ts = t["timestamp"].dt.epoch("us").to_numpy()
+    same = tid[1:] == tid[:-1]
+    if not (ts[1:][same] > ts[:-1][same]).all():
+        return t
+    start = np.flatnonzero(np.r_[True, ~same])
+    end = np.r_[start[1:], tid.size]
+    by_mmsi = np.argsort(mmsi[start], kind="stable")
+    track_mmsi = mmsi[start][by_mmsi]
+    q_mmsi = events["mmsi"].to_numpy()
+    first = np.searchsorted(track_mmsi, q_mmsi, side="left")
+    n_tracks = np.searchsorted(track_mmsi, q_mmsi, side="right") - first
+    rows = np.flatnonzero(np.isin(mmsi, q_mmsi[n_tracks > 1]))
+    in_time = rows[np.lexsort((ts[rows], mmsi[rows]))]
+    if ((np.diff(mmsi[in_time]) == 0) & (np.diff(ts[in_time]) == 0)).any():
+        return t
+    single = n_tracks == 1
+    track = by_mmsi[first[single]]
+    s, e = start[track], end[track]
+    at = events["start_time"].dt.epoch("us").to_numpy()[single]
+    lo, hi = s.copy(), e.copy()
+    while (open_ := lo < hi).any():  # first position at or after the time
+        mid = (lo + hi) // 2
+        later = ts[mid] >= at
+        hi = np.where(open_ & later, mid, hi)
+        lo = np.where(open_ & ~later, mid + 1, lo)
+    return t[np.unique(np.concatenate([rows, lo[lo < e], lo[lo > s] - 1]))]
+
+
 def _invalid_imo(reports: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
     rep = reports.filter(pl.col("imo").is_not_null() & (pl.col("imo") != 0))
     if rep.height == 0:
@@ -451,7 +524,9 @@ def _invalid_imo(reports: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
         pl.col("_reason").first(),
         evidence_expr().head(MAX_EVIDENCE).alias("evidence"),
     )
-    per = nearest_position(per, t, time_col="start_time", offset_col="_off")
+    per = nearest_position(
+        per, _candidate_positions(t, per), time_col="start_time", offset_col="_off"
+    )
     return per.select(
         "mmsi", "start_time", "end_time", "lat", "lon", "evidence",
         pl.lit("invalid_imo").alias("subtype"),
@@ -480,7 +555,9 @@ def _invalid_position(removed: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
         pl.col("lon").first().alias("reported_lon"),
         evidence_expr().head(MAX_EVIDENCE).alias("evidence"),
     )
-    per = nearest_position(per, t, time_col="start_time", offset_col="_off")
+    per = nearest_position(
+        per, _candidate_positions(t, per), time_col="start_time", offset_col="_off"
+    )
     return per.select(
         "mmsi", "start_time", "end_time", "lat", "lon",
         pl.col("n_positions").cast(pl.Int64), "evidence",
@@ -495,7 +572,7 @@ def _invalid_position(removed: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@register(EVENT_TYPE, Params)
+@register(EVENT_TYPE, Params, reads=())
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Spoofing events (DETECTION.md 1.6); see the module docstring for the subtypes.
 
@@ -503,13 +580,14 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     MMSI's position nearest in time (NaN when it has none). Every event lists its source
     records in ``evidence`` (at most ``MAX_EVIDENCE``; ``n_positions`` has the count).
     """
-    t = data.tracks.sort(["track_id", "timestamp", "source", "record"])
+    t = tracks_in_record_order(data.tracks)
     parts: list[pl.DataFrame] = []
     if t.height:
         summ = _track_summary(t)
         # MMSIs that are no valid identity (0, 123456789, ...) are typically shared by many
         # unrelated craft: they are reported once as invalid_mmsi, not as O(n^2) track pairs
         valid = pl.Series(mmsi_problem(summ["mmsi"].to_numpy()) == "")
+        bad_mmsis = summ.filter(~valid)["mmsi"].unique()
         multi = summ.filter(valid).filter(pl.len().over("mmsi") > 1)
         if multi.height:
             main = (
@@ -524,7 +602,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
                 _track_jumps(long, params),
                 _simultaneous(t, long, params),
             ]
-        parts += [_on_land(data, t, params), _invalid_mmsi(t)]
+        parts += [_on_land(data, t, params), _invalid_mmsi(t, bad_mmsis)]
     parts.append(_invalid_imo(data.reports, t))
     if params.removed_positions and data.removed is not None and data.removed.height:
         parts.append(_invalid_position(data.removed, t))

@@ -89,16 +89,18 @@ class RasterShoreDistance:
         y -= self._lat0
         y /= self._step
         x = lo - self._lon0
-        np.mod(x, 360.0, out=x)
+        wrap = (x < 0.0) | (x >= 360.0)
+        if wrap.any():  # rare: np.mod is slow and leaves [0, 360) unchanged
+            x[wrap] = np.mod(x[wrap], 360.0)
         x /= self._step
         i0 = np.minimum(y.astype(np.int64), n_lat - 2)  # y >= 0, so truncation is floor
-        xf = np.floor(x)
-        j0 = xf.astype(np.int64)
-        j0 %= n_lon  # x can round up to n_lon exactly
+        j0 = x.astype(np.int64)  # x >= 0, so truncation is floor
         fy = y - i0
-        fx = x - xf
+        fx = x - j0
+        j0[j0 >= n_lon] -= n_lon  # x can round up to n_lon exactly
         flat = grid.ravel()
-        k00 = i0 * n_lon + j0
+        k00 = i0 * n_lon
+        k00 += j0
         k01 = k00 + 1
         k01[j0 == n_lon - 1] -= n_lon  # wrap across the antimeridian
         top = flat[k00] * (1.0 - fx) + flat[k01] * fx
