@@ -197,3 +197,35 @@ def test_imo_on_many_mmsis_is_treated_as_a_default() -> None:
 
 def test_tuple_parameter_accepts_comma_separated_text() -> None:
     assert ic.Params(fields="name, imo").fields == ("name", "imo")  # type: ignore[arg-type]
+
+
+def test_nearest_position_only_sorts_the_frames_vessels_and_keeps_their_order() -> None:
+    from polars.testing import assert_frame_equal
+
+    # two tracks of one MMSI with positions at the same instants, and a vessel not asked for
+    a = track(412000001, 31.0, 123.0, hours=2)
+    b = track(412000001, 33.0, 123.0, hours=2, first_record=1000)
+    c = track(412000002, 35.0, 123.0, hours=2, first_record=2000)
+    tracks = detection_input(a, b, c).tracks
+    assert tracks["track_id"].n_unique() == 3
+    frame = pl.DataFrame({
+        "mmsi": [412000001, 412000003, 412000001, 412000002],
+        "start_time": [T0 + timedelta(minutes=m) for m in (30, 30, 0, 200)],
+    })
+
+    def former(time_col: str, **kw: str) -> pl.DataFrame:
+        lat, lon = kw.get("lat_col", "lat"), kw.get("lon_col", "lon")
+        pos = tracks.select(pl.col("mmsi").alias("__pos_mmsi"), pl.col("timestamp").alias(
+            "__pos_ts"), pl.col("lat").alias(lat), pl.col("lon").alias(lon)).sort("__pos_ts")
+        out = frame.with_row_index("__row").sort(time_col).join_asof(
+            pos, left_on=time_col, right_on="__pos_ts", by_left="mmsi", by_right="__pos_mmsi",
+            strategy="nearest", check_sortedness=False)
+        return out.with_columns(pl.col(lat).fill_null(float("nan")),
+                                pl.col(lon).fill_null(float("nan"))).sort("__row").drop(
+            "__row", "__pos_ts")
+
+    got = ic.nearest_position(frame, tracks, time_col="start_time")
+    assert_frame_equal(got, former("start_time"))
+    assert got["lat"][1] != got["lat"][1]  # NaN: no position for 412000003
+    empty = ic.nearest_position(frame.clear(), tracks, time_col="start_time")
+    assert empty.columns == got.columns and empty.height == 0

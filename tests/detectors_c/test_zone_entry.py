@@ -211,3 +211,29 @@ def test_input_order_and_file_split_do_not_change_events() -> None:
     shuffled = pos.sample(fraction=1.0, shuffle=True, seed=7)
     half = shuffled.height // 2
     assert run(shuffled.slice(half), shuffled.slice(0, half)).equals(ref)
+
+
+def test_bounding_box_prefilter_matches_the_full_membership_test() -> None:
+    import numpy as np
+    from shapely import Polygon
+    from shapely.geometry import Point
+
+    from sanctionwatch.detectors.zone_entry import _membership
+
+    ring = Point(LON0 + 1, LAT0).buffer(0.3).difference(Point(LON0 + 1, LAT0).buffer(0.1))
+    zones = (
+        SQUARE,
+        Zone("RING", "ring", ring, source="test"),
+        Zone("EMPTY", "empty", Polygon(), source="test"),
+    )
+    rng = np.random.default_rng(0)
+    lat = rng.uniform(LAT0 - 0.5, LAT0 + 0.5, 20_000)
+    lon = rng.uniform(LON0 - 0.5, LON0 + 1.5, 20_000)
+    lat[:3], lon[:3] = LAT0 + 0.1, LON0 + 0.2  # on a box corner
+    data = detection_input(track(MMSI, LAT0, LON0, hours=1), reference=reference(*zones))
+    full = data.reference.zone_membership(lat, lon)
+    idx, inside = _membership(data, lat, lon)
+    got = np.zeros_like(full)
+    got[idx] = inside
+    assert np.array_equal(got, full)
+    assert full[:, 0].any() and full[:, 1].any()

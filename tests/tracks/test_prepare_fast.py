@@ -110,3 +110,50 @@ def test_more_tracks_than_ids_keep_time_order() -> None:
     tracks, removed = _reference(pos, params)
     assert_frame_equal(got.tracks, tracks)
     assert_frame_equal(got.removed, removed)
+
+
+def _ingested_like(seed: int, n: int, *, by_vessel: bool) -> pl.DataFrame:
+    """Rows as ingest writes them: unique ``source, record``, in time order per file or vessel
+    by vessel, with positions heard twice (same MMSI and time) by two receivers."""
+    rng = np.random.default_rng(seed)
+    t0 = datetime(2019, 3, 1, tzinfo=UTC)
+    mmsi = rng.integers(1, 9, n)
+    secs = np.sort(rng.integers(0, 3000, n)) * 10
+    lat = np.round(rng.uniform(30, 30.5, n), 2)
+    lon = np.round(rng.uniform(120, 120.5, n), 2)
+    twice = rng.random(n) < 0.2  # heard again, sometimes with another position
+    moved = twice & (rng.random(n) < 0.3)
+    mmsi = np.r_[mmsi, mmsi[twice]]
+    secs = np.r_[secs, secs[twice]]
+    lat = np.r_[lat, np.where(moved, lat + 0.5, lat)[twice]]
+    lon = np.r_[lon, lon[twice]]
+    order = np.lexsort((secs, mmsi)) if by_vessel else np.argsort(secs, kind="stable")
+    source = np.where(rng.random(order.size) < 0.5, "a.csv", "b.csv")
+    return POSITIONS.conform(pl.DataFrame({
+        "source": source,
+        "record": np.arange(order.size),
+        "mmsi": mmsi[order],
+        "timestamp": [t0 + timedelta(seconds=int(s)) for s in secs[order]],
+        "lat": lat[order], "lon": lon[order],
+    }))
+
+
+@pytest.mark.parametrize("seed", range(8))
+@pytest.mark.parametrize("by_vessel", [False, True])
+@pytest.mark.parametrize("swapped", [False, True])
+def test_prepare_matches_reference_on_ingested_row_order(
+    seed: int, by_vessel: bool, swapped: bool
+) -> None:
+    # the shortcut for rows already in time order per MMSI, and its tie handling; with two
+    # rows swapped out of time order, the full sort
+    pos = _ingested_like(seed, 3000, by_vessel=by_vessel)
+    if swapped:
+        rows = np.arange(pos.height)
+        rows[[10, 2000]] = rows[[2000, 10]]
+        pos = pos[rows]
+    for params in (PrepareParams(), PrepareParams(max_speed_knots=0.001, noise_m=0)):
+        got = prepare_tracks(pos, params)
+        tracks, removed = _reference(pos, params)
+        assert_frame_equal(got.tracks, tracks)
+        assert_frame_equal(got.removed, removed)
+        assert removed.height > 0

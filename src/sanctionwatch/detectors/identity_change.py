@@ -152,12 +152,20 @@ def nearest_position(
     (``nan_when_unknown``, for the non-nullable EVENTS ``lat``/``lon``) or null.
     ``offset_col`` receives the absolute time offset in hours.
     """
-    pos = tracks.select(
-        pl.col("mmsi").alias("__pos_mmsi"),
-        pl.col("timestamp").alias("__pos_ts"),
-        pl.col("lat").alias(lat_col),
-        pl.col("lon").alias(lon_col),
-    ).sort("__pos_ts")
+    # Only the frame's MMSIs can match: filter before sorting (events concern few vessels,
+    # tracks hold them all). The stable sort keeps each MMSI's equal-time rows in track order.
+    pos = (
+        tracks.lazy()
+        .filter(pl.col("mmsi").is_in(frame.get_column(mmsi_col).unique().implode()))
+        .select(
+            pl.col("mmsi").alias("__pos_mmsi"),
+            pl.col("timestamp").alias("__pos_ts"),
+            pl.col("lat").alias(lat_col),
+            pl.col("lon").alias(lon_col),
+        )
+        .sort("__pos_ts", maintain_order=True)
+        .collect()
+    )
     left = frame.with_row_index("__row").sort(time_col)
     out = left.join_asof(
         pos,
@@ -229,7 +237,8 @@ def _value_and_key(field: str) -> tuple[pl.Expr, pl.Expr]:
     return v, pl.when(key != "").then(key).otherwise(None)
 
 
-def _field_changes(rep: pl.DataFrame, field: str) -> pl.DataFrame:
+def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
+    """Changes of one field; ``rep`` must be sorted by MMSI (then time)."""
     value, key = _value_and_key(field)
     f = rep.select(*_BASE_COLS, value.alias("new_value"), key.alias("key")).filter(
         pl.col("key").is_not_null()
@@ -240,7 +249,10 @@ def _field_changes(rep: pl.DataFrame, field: str) -> pl.DataFrame:
         "prev_ts": pl.col("timestamp"),
         "prev_ev": evidence_expr(),
     }
-    f = f.with_columns([e.shift(1).over("mmsi").alias(k) for k, e in prev.items()])
+    # the previous row of the same MMSI: rows are sorted by MMSI, so a plain shift within the
+    # MMSI's run (much cheaper than a window over thousands of MMSIs)
+    same = pl.col("mmsi").eq_missing(pl.col("mmsi").shift(1))
+    f = f.with_columns([pl.when(same).then(e.shift(1)).alias(k) for k, e in prev.items()])
     ch = f.filter(pl.col("prev_key").is_not_null() & (pl.col("key") != pl.col("prev_key")))
     return ch.select(
         "mmsi",
@@ -352,7 +364,7 @@ def _mid_flag_mismatch(rep: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@register(EVENT_TYPE, Params)
+@register(EVENT_TYPE, Params, reads=())
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Identity changes per MMSI from ``vessel_reports`` (DETECTION.md 1.6, 3).
 
@@ -369,9 +381,9 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     rep = rep.sort(["mmsi", "timestamp", "source", "record"])
     out: list[pl.DataFrame] = []
     # one small frame per field: a loop over (at most five) columns, not over rows
-    parts = [_field_changes(rep, f) for f in params.fields]
+    parts = [_field_changes(rep.lazy(), f) for f in params.fields]
     if parts:
-        changes = pl.concat(parts, how="vertical_relaxed")
+        changes = pl.concat(parts, how="vertical_relaxed").collect()
         out.append(nearest_position(changes, data.tracks, time_col="start_time"))
     if params.mid_flag_mismatch:
         mm = _mid_flag_mismatch(rep)

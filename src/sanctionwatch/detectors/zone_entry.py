@@ -52,7 +52,7 @@ class ZoneEntryParams(Params):
     min_stay_min: float = 30.0
 
 
-@register("zone_entry", ZoneEntryParams)
+@register("zone_entry", ZoneEntryParams, reads=())
 def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     """Zone stays: one event per stay of a track in an area of interest (subtype ``stay``).
 
@@ -66,14 +66,28 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     lat = tr["lat"].to_numpy()
     lon = tr["lon"].to_numpy()
     tid = tr["track_id"].to_numpy()
-    t = tr["timestamp"].dt.epoch("us").to_numpy()
     n = tid.size
     new_track = np.ones(n, dtype=bool)
     new_track[1:] = tid[1:] != tid[:-1]
     last_of_track = np.ones(n, dtype=bool)
     last_of_track[:-1] = new_track[1:]
     track_no = np.cumsum(new_track) - 1
-    inside = data.reference.zone_membership(lat, lon)
+    cand, cand_inside = _membership(data, lat, lon)
+    # Only whole tracks that touch a zone matter: everything below works on their rows.
+    touched = np.zeros(track_no[-1] + 1, dtype=bool)
+    touched[track_no[cand[cand_inside.any(axis=1)]]] = True
+    keep = np.flatnonzero(touched[track_no])
+    if keep.size == 0:
+        return EVENTS.empty()
+    inside = np.zeros((keep.size, len(zones)), dtype=bool)
+    kept_cand = touched[track_no[cand]]
+    inside[np.searchsorted(keep, cand[kept_cand])] = cand_inside[kept_cand]
+    tr = tr.select(
+        "mmsi", "track_id", "timestamp", "lat", "lon", "sog_knots", "source", "record"
+    )[keep]
+    new_track, last_of_track = new_track[keep], last_of_track[keep]
+    track_no = np.cumsum(new_track) - 1
+    t = tr["timestamp"].dt.epoch("us").to_numpy()
     min_stay_us = int(params.min_stay_min * 60_000_000)
 
     base_rows = tr.select(
@@ -100,7 +114,7 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     )
 
     frames: list[pl.DataFrame] = []
-    # Loop over zones: each pass is vectorised over all positions, and zones are few (tens),
+    # Loop over zones: each pass is vectorised over the positions, and zones are few (tens),
     # whereas a (positions x zones) working set of integer indices would not fit in memory.
     for j, zone in enumerate(zones):
         m = inside[:, j]
@@ -118,6 +132,30 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     # two ships sharing an MMSI (two tracks) in one zone from one instant: tie on the track
     events = pl.concat(frames, how="vertical")
     return unique_event_ids(events, ["zone_id"], pl.col("track_id")).drop("track_id")
+
+
+def _membership(
+    data: DetectionInput, lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64]
+) -> tuple[IntArray, BoolArray]:
+    """Positions that may lie in a zone (inside some zone's bounding box) and their
+    ``zone_membership`` rows: the polygon test dominates, and most traffic is outside every
+    zone, so only these are tested. Every other position is in no zone."""
+    bounds = np.array(
+        [z.geometry.bounds for z in data.reference.zones], dtype=np.float64
+    ).reshape(-1, 4)
+    bounds = bounds[np.isfinite(bounds).all(axis=1)]  # an empty geometry contains nothing
+    idx = np.arange(0, dtype=np.int64)
+    if bounds.size:
+        # the union box first, then each zone's box on what is left
+        x0, y0 = bounds[:, :2].min(axis=0)
+        x1, y1 = bounds[:, 2:].max(axis=0)
+        idx = np.flatnonzero((lon >= x0) & (lon <= x1) & (lat >= y0) & (lat <= y1))
+        la, lo = lat[idx], lon[idx]
+        cand = np.zeros(idx.size, dtype=bool)
+        for bx0, by0, bx1, by1 in bounds:
+            cand |= (lo >= bx0) & (lo <= bx1) & (la >= by0) & (la <= by1)
+        idx = idx[cand].astype(np.int64)
+    return idx, data.reference.zone_membership(lat[idx], lon[idx])
 
 
 def _debounced(
@@ -192,9 +230,10 @@ def _stays(
         .alias("duration_h")
     )
     details: list[str] = []
-    evidence: list[list[str]] = []
-    # one pass over stays (events, not positions) to build their JSON details and evidence
-    for v in s.iter_rows(named=True):
+    # one pass over stays (events, not positions) to build their JSON details
+    used = ["started_inside", "ended_inside", "last_seen_outside", "last_seen_inside",
+            "start_time", "exit_time", "max_gap_us", "n_outside_debounced"]
+    for v in s.select(used).iter_rows(named=True):
         d: dict[str, Any] = {
             "started_inside": v["started_inside"],
             "ended_inside": v["ended_inside"],
@@ -208,10 +247,6 @@ def _stays(
             "zone_source": zone.source,
         }
         details.append(details_json(d))
-        evidence.append(
-            list(dict.fromkeys(e for e in (v["ev_first"], v["ev_last"], v["ev_exit"])
-                               if e is not None))
-        )
     return s.select(
         pl.lit("zone_entry").alias("event_type"),
         "mmsi",
@@ -229,10 +264,12 @@ def _stays(
         pl.lit(zone.zone_id).alias("zone_id"),
         pl.lit(zone.name).alias("zone_name"),
         "n_positions",
-    ).with_columns(
-        pl.Series("evidence", evidence, dtype=pl.List(pl.Utf8)),
-        pl.Series("details", details, dtype=pl.Utf8),
-    )
+        # first, last and exit position, each once
+        pl.concat_list("ev_first", "ev_last", "ev_exit")
+        .list.drop_nulls()
+        .list.unique(maintain_order=True)
+        .alias("evidence"),
+    ).with_columns(pl.Series("details", details, dtype=pl.Utf8))
 
 
 def _iso(ts: Any) -> str | None:

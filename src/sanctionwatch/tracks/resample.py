@@ -27,9 +27,10 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.geo import KNOT_M_PER_S, haversine_m
+from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S
 
 IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
 
 GRID_SCHEMA: dict[str, pl.DataType] = {
     "track_id": pl.Int64(),
@@ -64,31 +65,66 @@ def _ceil_div(a: IntArray, b: int) -> IntArray:
     return np.asarray(-((-a) // b), dtype=np.int64)
 
 
-def _previous_real(
-    t: IntArray,
-    seg_of: IntArray,
-    seg_first: IntArray,
-    seg_last: IntArray,
-    g_t: IntArray,
-    g_seg: IntArray,
-    iv: int,
-) -> IntArray:
-    """Index of the last real position at or before each grid time, within its segment (the
-    segment's first position for grid times before it).
+def _wrap180(x: FloatArray) -> FloatArray:
+    """``(x + 180) % 360 - 180``, with the slow float modulo only where it changes anything
+    (it returns its argument unchanged in ``[0, 360)``, which is nearly every element)."""
+    y = x + 180.0
+    out = (y < 0.0) | (y >= 360.0)
+    if out.any():
+        y[out] %= 360.0
+    y -= 180.0
+    return y
 
-    Times are shifted so that segments follow one another on one increasing axis, each with a
-    margin of one interval on both sides (grid times reach half an interval beyond the
-    positions); one ``searchsorted`` then finds every bracket.
+
+def _sorted_arrays(
+    tracks: pl.DataFrame,
+) -> tuple[IntArray, IntArray, IntArray, FloatArray, FloatArray]:
+    """``track_id, mmsi, t`` (microseconds), ``lat, lon`` as arrays sorted by track and time.
+
+    Prepared tracks already are, so the sort runs only when a check finds them out of order.
     """
-    span = t[seg_last] - t[seg_first] + 2 * iv
-    total = int(span.sum(dtype=np.float64))
-    if total >= 2**62:  # cannot happen for in-memory data (10^5 tracks x 1 year is 3 x 10^18)
-        raise OverflowError("time span too large to resample in one call; split the input")
-    base = np.cumsum(span) - span + iv - t[seg_first]
-    key_real = base[seg_of] + t
-    key_grid = base[g_seg] + g_t
-    prev = np.searchsorted(key_real, key_grid, side="right").astype(np.int64) - 1
-    return np.asarray(np.clip(prev, seg_first[g_seg], seg_last[g_seg]), dtype=np.int64)
+    df = tracks.select(
+        pl.col("track_id").cast(pl.Int64),
+        pl.col("mmsi").cast(pl.Int64),
+        pl.col("timestamp").dt.epoch("us").alias("t"),
+        pl.col("lat").cast(pl.Float64),
+        pl.col("lon").cast(pl.Float64),
+    )
+    tid = df["track_id"].to_numpy()
+    t = df["t"].to_numpy()
+    in_order = (
+        df["track_id"].null_count() == 0
+        and df["t"].null_count() == 0
+        and bool(np.all((tid[1:] > tid[:-1]) | ((tid[1:] == tid[:-1]) & (t[1:] >= t[:-1]))))
+    )
+    if not in_order:
+        df = df.sort(["track_id", "t"], maintain_order=True)
+        tid, t = df["track_id"].to_numpy(), df["t"].to_numpy()
+    return (
+        tid,
+        df["mmsi"].to_numpy(),
+        t.astype(np.int64),
+        df["lat"].to_numpy(),
+        df["lon"].to_numpy(),
+    )
+
+
+def _steps_m(lat: FloatArray, lon: FloatArray) -> FloatArray:
+    """Haversine distance between consecutive points: ``geo.haversine_m`` operation for
+    operation (so bit-identical), with each point's cosine computed once and in place."""
+    p = np.radians(lat)
+    cos_p = np.cos(p)
+    a = p[1:] - p[:-1]
+    np.square(np.sin(np.divide(a, 2, out=a), out=a), out=a)
+    dl = np.radians(lon[1:] - lon[:-1])
+    np.square(np.sin(np.divide(dl, 2, out=dl), out=dl), out=dl)
+    cc = cos_p[:-1] * cos_p[1:]
+    cc *= dl
+    a += cc
+    np.sqrt(np.clip(a, 0.0, 1.0, out=a), out=a)
+    np.arcsin(a, out=a)
+    a *= 2 * EARTH_RADIUS_M
+    return a
 
 
 def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: float) -> pl.DataFrame:
@@ -113,31 +149,19 @@ def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: flo
     max_gap = round(max_gap_h * 3.6e9)
     if max_gap < iv:
         raise ValueError("max_gap_h must be at least one grid interval")
-    df = tracks.select(
-        pl.col("track_id").cast(pl.Int64),
-        pl.col("mmsi").cast(pl.Int64),
-        pl.col("timestamp").dt.epoch("us").alias("t"),
-        pl.col("lat").cast(pl.Float64),
-        pl.col("lon").cast(pl.Float64),
-    ).sort(["track_id", "t"], maintain_order=True)
-    tid = df["track_id"].to_numpy()
-    t = df["t"].to_numpy().astype(np.int64)
-    first_at_time = np.ones(df.height, dtype=bool)
+    tid, mmsi, t, lat, lon = _sorted_arrays(tracks)
+    first_at_time = np.ones(tid.size, dtype=bool)
     first_at_time[1:] = (tid[1:] != tid[:-1]) | (t[1:] != t[:-1])
     if not first_at_time.all():
-        df = df.filter(pl.Series(first_at_time))
-        tid, t = tid[first_at_time], t[first_at_time]
-    n = df.height
+        tid, mmsi, t = tid[first_at_time], mmsi[first_at_time], t[first_at_time]
+        lat, lon = lat[first_at_time], lon[first_at_time]
+    n = tid.size
     if n == 0:
         return pl.DataFrame(schema=GRID_SCHEMA)
-    mmsi = df["mmsi"].to_numpy()
-    lat = df["lat"].to_numpy()
-    lon = df["lon"].to_numpy()
 
     # Segments: contiguous positions of one track with no gap longer than max_gap.
     brk = np.ones(n, dtype=bool)
     brk[1:] = (tid[1:] != tid[:-1]) | (t[1:] - t[:-1] > max_gap)
-    seg_of = np.cumsum(brk) - 1
     seg_first = np.flatnonzero(brk).astype(np.int64)
     seg_last = np.append(seg_first[1:] - 1, n - 1).astype(np.int64)
     k_real = _floor_div(t + half, iv)  # nearest grid index of each real position
@@ -147,11 +171,21 @@ def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: flo
     offs = np.cumsum(counts) - counts
     m = int(counts.sum())
     g_seg = np.repeat(np.arange(seg_first.size, dtype=np.int64), counts)
-    g_k = kmin[g_seg] + (np.arange(m, dtype=np.int64) - offs[g_seg])
+    g_k = np.arange(m, dtype=np.int64) + np.repeat(kmin - offs, counts)
     g_t = g_k * iv
 
-    prev = _previous_real(t, seg_of, seg_first, seg_last, g_t, g_seg, iv)
-    nxt = np.minimum(prev + 1, seg_last[g_seg])
+    # The last real position at or before each grid time, within its segment (the segment's
+    # first position before it). Each real position counts from the first grid point at or
+    # after it: a cumulative count over the grid is then, at every grid point, the number of
+    # positions at or before it. Positions after their segment's last grid point count from
+    # the next segment's first one, so that segment's count starts at its first position.
+    seg_len = seg_last - seg_first + 1
+    to_grid = np.repeat(offs - kmin, seg_len)  # grid index k -> row in the result
+    at = np.minimum(_ceil_div(t, iv) + to_grid, np.repeat(offs + counts, seg_len))
+    seen = np.cumsum(np.bincount(at, minlength=m + 1)[:m])
+    g_first = np.repeat(seg_first, counts)
+    prev = np.maximum(seen - 1, g_first)
+    nxt = np.minimum(prev + 1, np.repeat(seg_last, counts))
     span = (t[nxt] - t[prev]).astype(np.float64)
     frac = np.clip(
         np.divide((g_t - t[prev]).astype(np.float64), span, out=np.zeros(m), where=span > 0),
@@ -159,26 +193,26 @@ def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: flo
         1.0,
     )
     g_lat = lat[prev] + frac * (lat[nxt] - lat[prev])
-    dlon = (lon[nxt] - lon[prev] + 180.0) % 360.0 - 180.0  # the short way round the dateline
-    g_lon = (lon[prev] + frac * dlon + 180.0) % 360.0 - 180.0
+    dlon = _wrap180(lon[nxt] - lon[prev])  # the short way round the dateline
+    g_lon = _wrap180(lon[prev] + frac * dlon)
 
     same = np.zeros(m, dtype=bool)
     same[1:] = g_seg[1:] == g_seg[:-1]
     step = np.zeros(m)
-    step[1:] = np.where(same[1:], haversine_m(g_lat[:-1], g_lon[:-1], g_lat[1:], g_lon[1:]), 0.0)
+    step[1:] = np.where(same[1:], _steps_m(g_lat, g_lon), 0.0)
     speed = step / (iv / 1e6) / KNOT_M_PER_S
-    first = ~same
-    has_next = np.zeros(m, dtype=bool)
-    has_next[:-1] = same[1:]
-    speed[first] = np.where(has_next[first], np.roll(speed, -1)[first], np.nan)
+    # the first point of a segment takes its first step's speed (NaN for one-point segments)
+    first = offs
+    has_next = counts > 1
+    speed[first] = np.where(has_next, speed[np.minimum(first + 1, m - 1)], np.nan)
 
     real = np.zeros(m, dtype=bool)
-    real[offs[seg_of] + (k_real - kmin[seg_of])] = True
+    real[k_real + to_grid] = True
 
     return pl.DataFrame(
         {
-            "track_id": tid[seg_first][g_seg],
-            "mmsi": mmsi[seg_first][g_seg],
+            "track_id": np.repeat(tid[seg_first], counts),
+            "mmsi": np.repeat(mmsi[seg_first], counts),
             "seg": g_seg,
             "k": g_k,
             "timestamp": pl.Series(g_t).cast(pl.Datetime("us")).dt.replace_time_zone("UTC"),
