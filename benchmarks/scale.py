@@ -47,6 +47,8 @@ from pathlib import Path
 import psutil
 from _common import git_commit
 
+from sanctionwatch.simulate.scale import GENERATION
+
 ROOT = Path(__file__).resolve().parents[1]
 POSITIONS_PER_VESSEL_DAY = 172.4
 VENV_BIN = Path(sys.executable).parent
@@ -83,7 +85,7 @@ def dataset(data_dir: Path, label: str, target: int, days: int,
     """The ``scale`` scenario at about ``target`` positions (generated once, in a subprocess)."""
     vessels = max(2, round(target / (POSITIONS_PER_VESSEL_DAY * days) / 100) * 100
                   if target >= 20_000 else round(target / (POSITIONS_PER_VESSEL_DAY * days)))
-    folder = data_dir / f"scale-{vessels}v-{days}d-s{seed}"
+    folder = data_dir / f"scale-g{GENERATION}-{vessels}v-{days}d-s{seed}"
     if not (folder / "simulation.json").exists():
         partial = folder.with_suffix(".partial")
         shutil.rmtree(partial, ignore_errors=True)

@@ -23,7 +23,9 @@ from typing import Any
 import polars as pl
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
+from sanctionwatch.detectors.schedule import run_scheduled
 from sanctionwatch.engines import ENGINES, EngineOptions, EngineResult, Lake, LakeWriter
+from sanctionwatch.engines.lake import SCRATCH_COMPRESSION
 from sanctionwatch.ingest.ais import read_ais
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, POSITIONS, REJECTS, VESSEL_REPORTS
@@ -163,7 +165,9 @@ def ingest(
                 ("rejects", batch.rejects),
             ):
                 if df is not None and df.height:
-                    df.write_parquet(spool / sub / f"part-{part:06d}.parquet")
+                    df.write_parquet(
+                        spool / sub / f"part-{part:06d}.parquet", compression=SCRATCH_COMPRESSION
+                    )
             part += 1
             n_pos += batch.positions.height
             n_rep += batch.reports.height
@@ -234,24 +238,32 @@ def run_detectors(
     params: Mapping[str, Params] | None = None,
     only: Sequence[str] | None = None,
     progress: Progress | None = None,
+    workers: int | None = None,
 ) -> pl.DataFrame:
-    """Run the detectors (all, or ``only`` these) in order; return all events sorted."""
+    """Run the detectors (all, or ``only`` these) and return all events sorted.
+
+    Detectors that do not read each other's events run concurrently on ``workers`` threads
+    (default :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`); the events are the
+    same whatever the number.
+    """
     regs = detectors()
     unknown = set(only or ()) - set(regs)
     if unknown:
         raise ValueError(f"unknown detector(s): {', '.join(sorted(unknown))}")
-    frames: list[pl.DataFrame] = []
-    for name, det in regs.items():
-        if only and name not in only:
-            continue
-        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
-        step = dataclasses.replace(data, prior_events=prior)
-        frames.append(det.run(step, (params or {}).get(name)))
-        if progress:
-            progress(name, 1)
-    if not frames:
+    names = [n for n in regs if not only or n in only]
+    if not names:
         return EVENTS.empty()
-    return pl.concat(frames, how="vertical").sort(["start_time", "event_type", "mmsi", "event_id"])
+    by_name = run_scheduled(
+        regs,
+        data,
+        dict(params or {}),
+        run=names,
+        workers=workers,
+        on_done=(lambda name: progress(name, 1)) if progress else None,
+    )
+    return pl.concat(list(by_name.values()), how="vertical").sort(
+        ["start_time", "event_type", "mmsi", "event_id"]
+    )
 
 
 def detect(

@@ -68,9 +68,11 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for engine, opts in (
         ("memory", None),
         ("local", OPTS),
+        # one partition, and every tile of a day in one encounter view
+        ("local-wide", EngineOptions(**{**OPTS.__dict__, "partition_rows": 10_000_000})),
         ("dask", EngineOptions(**{**OPTS.__dict__, "n_workers": 2, "processes": False})),
     ):
-        detect(inputs, root / engine, engine=engine, engine_options=opts)
+        detect(inputs, root / engine, engine=engine.split("-")[0], engine_options=opts)
         out[engine] = root / engine
     return out
 
@@ -79,7 +81,7 @@ def _events(folder: Path) -> pl.DataFrame:
     return pl.read_parquet(folder / "events.parquet").sort("event_id")
 
 
-@pytest.mark.parametrize("engine", ["local", "dask"])
+@pytest.mark.parametrize("engine", ["local", "local-wide", "dask"])
 def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
     expected = _events(runs["memory"])
     assert expected.height > 0
@@ -91,7 +93,7 @@ def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
         )
 
 
-@pytest.mark.parametrize("engine", ["memory", "local", "dask"])
+@pytest.mark.parametrize("engine", ["memory", "local", "local-wide", "dask"])
 def test_boundary_events_found_once(runs: dict[str, Path], engine: str) -> None:
     ev = _events(runs[engine])
     assert ev["event_id"].is_unique().all()

@@ -6,6 +6,7 @@ import polars as pl
 import pytest
 
 from sanctionwatch.geo import haversine_m
+from sanctionwatch.ids import imo_valid_array
 from sanctionwatch.ingest.ais import read_ais
 from sanctionwatch.simulate import generate, simulate
 
@@ -185,6 +186,11 @@ def test_scale_streams_parquet_blocks(tmp_path):
     assert sum(b.positions.height for b in batches) == pl.read_parquet(res.files[0]).height
     meta = json.loads((tmp_path / "simulation.json").read_text())
     assert meta["labels_complete"] is False and meta["positions"] == n
+    # Background ships broadcast real-looking identities: every IMO passes its check digit
+    # and each ship has its own, so the spoofing detector has nothing to report on them.
+    imo = pl.scan_parquet(res.files).select("mmsi", "imo").drop_nulls().unique().collect()
+    assert imo.height > 3_000 and imo_valid_array(imo["imo"].to_numpy()).all()
+    assert imo["imo"].n_unique() == imo["mmsi"].n_unique() == imo.height
     again = tmp_path / "again"
     simulate("scale", 2, again, vessels=2 * scale.BLOCK + 10, days=1, fmt="parquet")
     assert (again / "ais-00002.parquet").read_bytes() == res.files[2].read_bytes()

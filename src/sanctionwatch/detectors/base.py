@@ -83,6 +83,10 @@ class Detector:
     params_type: type[Params]
     detect: Callable[[DetectionInput, Any], pl.DataFrame]
     doc: str
+    reads: tuple[str, ...] | None = None
+    """Event types this detector reads in ``prior_events``: it runs after those detectors and
+    sees only their events. None (the default, and what plug-ins get unless they declare it):
+    it runs after every detector before it in the run order and sees all their events."""
 
     def run(self, data: DetectionInput, params: Params | None = None) -> pl.DataFrame:
         """Run with ``params`` (defaults when None) and conform the result to EVENTS."""
@@ -159,18 +163,29 @@ D = TypeVar("D", bound=Params)
 
 
 def register(
-    name: str, params_type: type[Params], doc: str = ""
+    name: str,
+    params_type: type[Params],
+    doc: str = "",
+    *,
+    reads: tuple[str, ...] | None = None,
 ) -> Callable[
     [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
 ]:
-    """Decorator registering a detect function under the event type ``name``."""
+    """Decorator registering a detect function under the event type ``name``.
+
+    ``reads``: the event types the function looks at in ``prior_events`` (``()`` for none),
+    which lets it run concurrently with the detectors it does not depend on; None: all
+    events of the detectors before it (sequential).
+    """
 
     def deco(
         fn: Callable[[DetectionInput, Any], pl.DataFrame],
     ) -> Callable[[DetectionInput, Any], pl.DataFrame]:
         if name in _REGISTRY:
             raise ValueError(f"detector {name!r} registered twice")
-        _REGISTRY[name] = Detector(name, params_type, fn, doc or (fn.__doc__ or "").strip())
+        _REGISTRY[name] = Detector(
+            name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads
+        )
         return fn
 
     return deco

@@ -286,7 +286,7 @@ def _vessel_stats(grid: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     return stats.pivot(on="side", index="event", values=["median_speed", "real_share"])
 
 
-@register(EVENT_TYPE, EncounterParams)
+@register(EVENT_TYPE, EncounterParams, reads=())
 def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     """Encounters between tracks of different MMSIs (GFW definition, DETECTION.md §1.1).
 

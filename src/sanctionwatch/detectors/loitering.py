@@ -132,7 +132,7 @@ def _related_encounters(events: pl.DataFrame, prior: pl.DataFrame | None) -> pl.
     )
 
 
-@register(EVENT_TYPE, LoiteringParams)
+@register(EVENT_TYPE, LoiteringParams, reads=("encounter",))
 def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     """Loitering events per track (GFW definition, DETECTION.md §1.2).
 

@@ -41,8 +41,9 @@ scheduled (Dask resolves futures among the ``kwargs``)."""
 class EngineOptions:
     """How the lake is partitioned.
 
-    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage;
-        the main memory knob (about 0.5 KB of peak memory per row, see docs/engines.md).
+    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage,
+        and at most the positions of one view of the encounter stage (unless a single tile
+        holds more); the main memory knob (see docs/engines.md).
     encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
         while one of its encounters reaches the edge, so it bounds cost, not event length.
     tile_deg: side of the encounter stage's spatial tiles.
@@ -102,6 +103,7 @@ def run_lake(
                 "lake": lake, "params": params["encounter"], "reference": reference,
                 "prepare": prepare, "horizon_h": opts.encounter_horizon_h,
                 "tile_deg": opts.tile_deg, "data_end": data_end,
+                "view_rows": opts.partition_rows,
             },
         )
         global_events["encounter"] = combine(enc)

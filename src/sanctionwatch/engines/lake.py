@@ -5,7 +5,8 @@ Layout (hive style, under one root)::
     positions/day=2019-03-01/part-000000.parquet   raw positions, each file sorted by mmsi
     reports/part-000000.parquet                     vessel reports, each file sorted by mmsi
     mmsi_counts.parquet                             rows per MMSI (partition planning)
-    tracks/day=2019-03-01/part-0003.parquet         prepared tracks of MMSI partition 3, + tile
+    tracks/day=2019-03-01/tile=412/part-0003.parquet  prepared tracks of MMSI partition 3 in
+                                                    spatial tile 412 (column ``tile`` too)
     removed/part-0003.parquet                       positions removed in cleaning, partition 3
 
 Two keys serve the two kinds of detector. Per-vessel detectors want all of one vessel's
@@ -13,22 +14,28 @@ positions over the whole time range: partitions are *MMSI ranges* balanced on
 ``mmsi_counts`` and read back through Parquet row-group statistics (files are sorted by mmsi,
 so a range touches few row groups). Ranges rather than hashes keep every output in global
 ``mmsi`` order by plain concatenation. The encounter detector wants every vessel near each other
-at one time: prepared tracks are written per ``day`` with a spatial ``tile`` column.
+at one time: prepared tracks are written per ``day`` and spatial ``tile``, so the encounter
+stage reads one tile's neighbourhood at a time.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Final
 
 import numpy as np
 import polars as pl
 
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
 from sanctionwatch.tracks import prepare_tracks
+
+SCRATCH_COMPRESSION: Final = "lz4"
+"""Compression of the lake's (temporary) files: several times faster to write than zstd at
+a slightly larger size, and they are deleted with the run's work folder."""
 
 ROW_GROUP_ROWS = 65_536
 """Row-group size of lake files: small enough for MMSI-range pruning, large enough to scan."""
@@ -103,12 +110,13 @@ class LakeWriter:
                 folder = self.root / "positions" / f"day={_day_str(day)}"
                 folder.mkdir(exist_ok=True)
                 part.drop("_day").sort("mmsi", maintain_order=True).write_parquet(
-                    folder / f"part-{self._part:06d}.parquet", row_group_size=ROW_GROUP_ROWS
+                    folder / f"part-{self._part:06d}.parquet", row_group_size=ROW_GROUP_ROWS,
+                    compression=SCRATCH_COMPRESSION,
                 )
         if self._rep:
             pl.concat(self._rep, how="vertical").sort("mmsi", maintain_order=True).write_parquet(
                 self.root / "reports" / f"part-{self._part:06d}.parquet",
-                row_group_size=ROW_GROUP_ROWS,
+                row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION,
             )
         self._pos, self._rep = [], []
         self._n_pos = self._n_rep = 0
@@ -180,18 +188,22 @@ class Lake:
                 pl.col("timestamp").dt.date().alias("_day"),
                 tile_of(pl.col("lat"), pl.col("lon"), tile_deg).alias("tile"),
             )
-            for (day,), sub in df.partition_by("_day", as_dict=True).items():
-                folder = self.root / "tracks" / f"day={_day_str(day)}"
+            for (day, tile), sub in df.partition_by("_day", "tile", as_dict=True).items():
+                folder = self.root / "tracks" / f"day={_day_str(day)}" / f"tile={tile}"
                 folder.mkdir(parents=True, exist_ok=True)
                 sub.drop("_day").write_parquet(
-                    folder / f"part-{part.index:04d}.parquet", row_group_size=ROW_GROUP_ROWS
+                    folder / f"part-{part.index:04d}.parquet", row_group_size=ROW_GROUP_ROWS,
+                    compression=SCRATCH_COMPRESSION,
                 )
         (self.root / "removed").mkdir(exist_ok=True)
-        removed.write_parquet(self.root / "removed" / f"part-{part.index:04d}.parquet")
+        removed.write_parquet(
+            self.root / "removed" / f"part-{part.index:04d}.parquet",
+            compression=SCRATCH_COMPRESSION,
+        )
 
     def tracks(self, part: MmsiRange) -> pl.DataFrame:
         """Prepared tracks of one partition over all days, sorted like ``prepare_tracks``."""
-        files = sorted((self.root / "tracks").glob(f"day=*/part-{part.index:04d}.parquet"))
+        files = sorted((self.root / "tracks").glob(f"day=*/tile=*/part-{part.index:04d}.parquet"))
         if not files:
             return prepare_tracks(POSITIONS.empty()).tracks
         return (
@@ -215,18 +227,29 @@ class Lake:
             for p in (self.root / "tracks").glob("day=*")
         )
 
+    def track_files_between(
+        self, t0: datetime, t1: datetime, tiles: Iterable[int] | None = None
+    ) -> list[Path]:
+        """Prepared-track files of the days that can hold ``t0 <= timestamp < t1`` (of
+        ``tiles`` only, when given)."""
+        d0, d1 = t0.astimezone(UTC).date(), t1.astimezone(UTC).date()
+        wanted = None if tiles is None else {f"tile={t}" for t in tiles}
+        files: list[Path] = []
+        d = d0
+        while d <= d1:
+            for folder in sorted((self.root / "tracks" / f"day={_day_str(d)}").glob("tile=*")):
+                if wanted is None or folder.name in wanted:
+                    files += sorted(folder.glob("*.parquet"))
+            d += timedelta(days=1)
+        return files
+
     def tracks_between(
         self, t0: datetime, t1: datetime, columns: Sequence[str] | None = None,
         mmsis: Sequence[int] | None = None,
     ) -> pl.DataFrame:
         """Prepared tracks with ``t0 <= timestamp < t1`` (all partitions), reading only the day
         folders that can hold them."""
-        d0, d1 = t0.astimezone(UTC).date(), t1.astimezone(UTC).date()
-        files: list[Path] = []
-        d = d0
-        while d <= d1:
-            files += sorted((self.root / "tracks" / f"day={_day_str(d)}").glob("*.parquet"))
-            d += timedelta(days=1)
+        files = self.track_files_between(t0, t1)
         if not files:
             return pl.DataFrame()
         lf = pl.scan_parquet(files).filter(
@@ -240,7 +263,7 @@ class Lake:
 
     def all_tracks(self, mmsis: Sequence[int]) -> pl.DataFrame:
         """Prepared tracks of some MMSIs over all days, sorted like ``prepare_tracks``."""
-        files = sorted((self.root / "tracks").glob("day=*/*.parquet"))
+        files = sorted((self.root / "tracks").glob("day=*/tile=*/*.parquet"))
         if not files or not mmsis:
             return pl.DataFrame()
         return (
@@ -261,4 +284,6 @@ def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.
     return lf.collect()
 
 
-__all__ = ["DEFAULT_TILE_DEG", "Lake", "LakeWriter", "MmsiRange", "tile_of"]
+__all__ = [
+    "DEFAULT_TILE_DEG", "SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange", "tile_of",
+]

@@ -25,6 +25,7 @@ from typing import Any, cast
 import polars as pl
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
+from sanctionwatch.detectors.schedule import run_scheduled
 from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, MmsiRange
 from sanctionwatch.geo import KNOT_M_PER_S
 from sanctionwatch.reference import ReferenceData
@@ -122,40 +123,91 @@ class EncounterHalo:
         )
 
 
-def _tile_memberships(view: pl.DataFrame, space_km: float, tile_deg: float) -> pl.DataFrame:
-    """``track_id, tile`` for every tile whose box, grown by ``space_km``, holds a position of
-    the track (dateline-aware; near the poles a position reaches every tile of its band)."""
+def _tile_index(
+    scan: pl.LazyFrame, space_km: float, tile_deg: float, own0: datetime, own1: datetime
+) -> tuple[pl.DataFrame, pl.DataFrame, list[int], dict[int, int]]:
+    """What the encounter stage needs to know of a view before reading any of it whole.
+
+    Returns ``members`` (``track_id, tile``: every tile whose box, grown by ``space_km``,
+    holds a position of the track; dateline-aware, and near the poles a position reaches every
+    tile of its band), ``located`` (``track_id, tile``: the tiles the track's positions are in,
+    i.e. the lake folders that hold it), the tiles with a position in ``[own0, own1)`` and
+    the rows of each track.
+    Only a few columns are scanned and every result is per track, not per position, so this
+    takes little memory whatever the size of the day.
+    """
     h_lat = space_km / KM_PER_DEG
     n_lat = math.ceil(180 / tile_deg)
     n_lon = math.ceil(360 / tile_deg)
     # longitude degrees shrink with latitude; 1 % covers the chord-versus-parallel difference
     phi = (pl.col("lat").abs() + h_lat).clip(upper_bound=89.9).radians()
     h_lon = (1.01 * space_km / (KM_PER_DEG * phi.cos())).clip(upper_bound=180.0)
-    pts = view.select("track_id", "lat", "lon").unique()
-    pts = pts.with_columns(
+    boxes = scan.select(
+        "track_id",
         ((pl.col("lat") - h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
         .alias("i0"),
         ((pl.col("lat") + h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
         .alias("i1"),
         ((pl.col("lon") - h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j0"),
         ((pl.col("lon") + h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j1"),
-    ).with_columns(
-        pl.when(pl.col("j1") - pl.col("j0") >= n_lon - 1).then(0).otherwise(pl.col("j0"))
-        .alias("j0"),
-        pl.when(pl.col("j1") - pl.col("j0") >= n_lon - 1).then(n_lon - 1).otherwise(pl.col("j1"))
-        .alias("j1"),
+    ).unique()
+    located = scan.select("track_id", "tile").unique()
+    owned = (
+        scan.filter((pl.col("timestamp") >= own0) & (pl.col("timestamp") < own1))
+        .select("tile").unique()
     )
+    rows = scan.group_by("track_id").len()
+    boxes_df, located_df, owned_df, rows_df = pl.collect_all([boxes, located, owned, rows])
+    wide = pl.col("j1") - pl.col("j0") >= n_lon - 1
     cells = (
-        pts.select("track_id", "i0", "i1", "j0", "j1")
+        boxes_df.with_columns(
+            pl.when(wide).then(0).otherwise(pl.col("j0")).alias("j0"),
+            pl.when(wide).then(n_lon - 1).otherwise(pl.col("j1")).alias("j1"),
+        )
         .unique()
         .with_columns(pl.int_ranges("i0", pl.col("i1") + 1).alias("i"))
         .explode("i")
         .with_columns(pl.int_ranges("j0", pl.col("j1") + 1).alias("j"))
         .explode("j")
     )
-    return cells.select(
+    members = cells.select(
         "track_id", (pl.col("i") * n_lon + pl.col("j") % n_lon).cast(pl.Int32).alias("tile")
     ).unique()
+    track_rows = dict(zip(rows_df["track_id"].to_list(), rows_df["len"].to_list(), strict=True))
+    return members, located_df, sorted(owned_df["tile"].to_list()), track_rows
+
+
+def _tile_groups(
+    owned: Sequence[int], members: pl.DataFrame, track_rows: Mapping[int, int], max_rows: int
+) -> list[tuple[list[int], list[int]]]:
+    """Owned tiles gathered, in tile order, into groups whose views together hold at most
+    ``max_rows`` positions (a tile larger than that is a group of its own): ``(tiles, member
+    tracks)`` per group. The encounters of two tracks do not depend on the other tracks in a
+    view, so one run over a group's view finds every tile's events; a day that fits is one
+    run, as in the memory engine."""
+    agg = members.group_by("tile").agg(pl.col("track_id"))
+    by_tile: dict[int, set[int]] = {
+        int(t): set(ids) for t, ids in zip(agg["tile"].to_list(), agg["track_id"].to_list(),
+                                           strict=True)
+    }
+    groups: list[tuple[list[int], list[int]]] = []
+    tiles: list[int] = []
+    tracks: set[int] = set()
+    n = 0
+    for tile in owned:
+        new = by_tile.get(tile, set()) - tracks
+        extra = sum(track_rows.get(t, 0) for t in new)
+        if tiles and n + extra > max_rows:
+            groups.append((tiles, sorted(tracks)))
+            tiles, tracks, n = [], set(), 0
+            new = by_tile.get(tile, set())
+            extra = sum(track_rows.get(t, 0) for t in new)
+        tiles.append(tile)
+        tracks |= new
+        n += extra
+    if tiles:
+        groups.append((tiles, sorted(tracks)))
+    return groups
 
 
 def _owner_tiles(events: pl.DataFrame, view: pl.DataFrame) -> pl.Series:
@@ -183,8 +235,10 @@ def encounter_window(
     horizon_h: float = 24.0,
     tile_deg: float = DEFAULT_TILE_DEG,
     data_end: datetime | None = None,
+    view_rows: int = 5_000_000,
 ) -> pl.DataFrame:
-    """Stage 2: encounters starting on ``day``, each from the one tile that owns it."""
+    """Stage 2: encounters starting on ``day``, each from the one tile that owns it; tiles are
+    run in groups whose views hold at most ``view_rows`` positions (see :func:`_tile_groups`)."""
     det = detectors()["encounter"]
     halo = EncounterHalo.of(params, prepare, horizon_h)
     w0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
@@ -192,27 +246,35 @@ def encounter_window(
     right = halo.right_h
     while True:
         v0, v1 = w0 - timedelta(hours=halo.left_h), w1 + timedelta(hours=right)
-        view = lake.tracks_between(v0, v1, ENCOUNTER_COLUMNS)
-        if view.height == 0:
+        in_view = (pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)
+        files = lake.track_files_between(v0, v1)
+        if not files:
             return EVENTS.empty()
-        view = view.sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
-        members = _tile_memberships(view, halo.space_km, tile_deg)
-        owned_tiles = (
-            view.filter((pl.col("timestamp") >= w0 - timedelta(hours=halo.edge_h))
-                        & (pl.col("timestamp") < w1 + timedelta(hours=halo.edge_h)))
-            ["tile"].unique().sort().to_list()
+        members, located, owned_tiles, track_rows = _tile_index(
+            pl.scan_parquet(files).filter(in_view), halo.space_km, tile_deg,
+            w0 - timedelta(hours=halo.edge_h), w1 + timedelta(hours=halo.edge_h),
         )
         found: list[pl.DataFrame] = []
-        for tile in owned_tiles:
-            tids = members.filter(pl.col("tile") == tile)["track_id"]
-            sub = view.filter(pl.col("track_id").is_in(tids.implode()))
+        for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows):
+            tids = pl.Series("track_id", tracks, dtype=pl.Int64).implode()
+            # Member tracks are read whole from the tiles they are in: memory is that of the
+            # group's view, not of the day.
+            where = located.filter(pl.col("track_id").is_in(tids))["tile"].unique().to_list()
+            sub = (
+                pl.scan_parquet(lake.track_files_between(v0, v1, where))
+                .filter(in_view & pl.col("track_id").is_in(tids))
+                .select(ENCOUNTER_COLUMNS)
+                .collect()
+                .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
+            )
             if sub["mmsi"].n_unique() < 2:
                 continue
             ev = det.run(DetectionInput(tracks=sub.drop("tile"), reports=pl.DataFrame(),
                                         reference=reference), params)
             ev = ev.filter((pl.col("start_time") >= w0) & (pl.col("start_time") < w1))
             if ev.height:
-                found.append(ev.filter(_owner_tiles(ev, sub) == tile))
+                found.append(ev.filter(_owner_tiles(ev, sub).is_in(tiles)))
+            del sub
         events = pl.concat(found, how="vertical") if found else EVENTS.empty()
         cut = v1 - timedelta(hours=halo.edge_h)
         if (data_end is not None and v1 > data_end) or events.filter(
@@ -280,8 +342,10 @@ def vessel_partition(
     only: Sequence[str] | None,
     global_events: Mapping[str, pl.DataFrame],
     spans: Mapping[str, tuple[datetime, datetime]],
+    workers: int | None = None,
 ) -> pl.DataFrame:
-    """Stage 3: every per-vessel detector over one MMSI range, in registry order.
+    """Stage 3: every per-vessel detector over one MMSI range (independent ones concurrently
+    on ``workers`` threads, see :func:`~sanctionwatch.detectors.schedule.run_scheduled`).
 
     ``global_events``: stage-2 events by detector name (cross-vessel, all partitions); each
     detector gets, as ``prior_events``, the events of the detectors before it — global ones
@@ -296,24 +360,15 @@ def vessel_partition(
     )
     data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
                           removed=lake.removed(part), input_spans=_spans_frame(spans))
-    frames: list[pl.DataFrame] = []
-    own: list[pl.DataFrame] = []
-    for name, det in detectors().items():
-        if only and name not in only:
-            continue
-        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
-        p = params.get(name)
-        if name in global_events:
-            frames.append(global_events[name])
-        if name in CROSS_VESSEL:
-            continue
-        step = dataclasses.replace(data, prior_events=prior)
-        if name == "identity_change" and p is not None and hasattr(p, "shared_imo"):
-            p = dataclasses.replace(cast(Any, p), shared_imo=False)
-        ev = det.run(step, p)
-        frames.append(ev)
-        own.append(ev)
-    return pl.concat(own, how="vertical") if own else EVENTS.empty()
+    regs = detectors()
+    run = [n for n in regs if (not only or n in only) and n not in CROSS_VESSEL]
+    given = {n: ev for n, ev in global_events.items() if n in regs}
+    ps: dict[str, Params | None] = {n: params.get(n) for n in run}
+    p = ps.get("identity_change")
+    if p is not None and hasattr(p, "shared_imo"):
+        ps["identity_change"] = dataclasses.replace(cast(Any, p), shared_imo=False)
+    own = run_scheduled(regs, data, ps, run=run, given=given, workers=workers)
+    return pl.concat(list(own.values()), how="vertical") if own else EVENTS.empty()
 
 
 def _empty_reports() -> pl.DataFrame:

@@ -81,7 +81,7 @@ def simulate(scenario: str, seed: int, out_dir: str | Path, vessels: int | None 
 def _simulate_scale(seed: int, out: Path, vessels: int | None, days: int | None, fmt: str,
                     t0: float) -> SimulationResult:
     """The ``scale`` scenario: Parquet only, streamed in blocks of vessels."""
-    from sanctionwatch.simulate.scale import write_scale
+    from sanctionwatch.simulate.scale import GENERATION, write_scale
 
     if fmt != "parquet":
         raise ValueError("the scale scenario writes Parquet only (--format parquet)")
@@ -92,7 +92,8 @@ def _simulate_scale(seed: int, out: Path, vessels: int | None, days: int | None,
     counts = dict(lab.group_by("event_type").len().sort("event_type").iter_rows())
     secs = time.perf_counter() - t0
     (out / "simulation.json").write_text(json.dumps(
-        {"scenario": "scale", "seed": seed, "vessels": n, "days": d, "format": fmt,
+        {"scenario": "scale", "generation": GENERATION, "seed": seed, "vessels": n, "days": d,
+         "format": fmt,
          "positions": res["positions"], "reports": 0, "corrupt_records": 0, "labels": counts,
          "files": [p.name for p in res["files"]],
          "labels_complete": False,

@@ -1,15 +1,16 @@
 """``scale``: millions of positions for benchmarks, fully vectorised, streamed to Parquet.
 
-Each vessel shuttles on one of a few dozen precomputed sea lanes (searoute, between ports of
-the region): sail out at its own speed, moor, sail back, moor, and so on. Its position at any
-time is a closed-form function of the time (cycle phase -> distance along the lane), so a
-block of vessels is computed with a handful of NumPy operations and written as one Parquet
-file (memory bounded by ``BLOCK``). Reporting intervals follow ITU-R M.1371 ratios (class A
-10 s / 6 s above 14 kn / 3 min moored, class B 30 s) decimated ``DECIMATION`` times as
-archives deliver them. Planted: encounter pairs (two ships in convoy stop together 4-8 h on
-the lane, >= 20 nm offshore when the lane allows), dark gaps (8-20 h) and the port calls of
-every cycle. Labels: encounters and loitering from the plan windows, ``ais_gap`` exact from
-the data; port calls, zone stays and static edits are NOT labelled (see ``docs/simulate.md``).
+Each vessel shuttles on a sea lane (searoute, between World Port Index ports anywhere, shared
+by ``VESSELS_PER_LANE`` vessels): sail out at its own speed, moor, sail back, moor, and so
+on. Its position at any time is a closed-form function of the time (cycle phase -> distance
+along the lane), so a block of vessels is computed with a handful of NumPy operations and
+written as one Parquet file (memory bounded by ``BLOCK``). Reporting intervals follow ITU-R
+M.1371 ratios (class A 10 s / 6 s above 14 kn / 3 min moored, class B 30 s) decimated
+``DECIMATION`` times as archives deliver them. Planted: encounter pairs (two ships in convoy
+stop together 4-8 h on the lane, >= 20 nm offshore when the lane allows), dark gaps (8-20 h)
+and the port calls of every cycle. Labels: encounters and loitering from the plan windows,
+``ais_gap`` exact from the data; port calls, zone stays and static edits are NOT labelled
+(see ``docs/simulate.md``).
 """
 
 from __future__ import annotations
@@ -24,25 +25,45 @@ import polars as pl
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.simulate.labels import frame, label
 from sanctionwatch.simulate.traffic import Route, offset
-from sanctionwatch.simulate.world import MID_ISO2, port_catalogue
+from sanctionwatch.simulate.world import MID_ISO2, imo_with_check, port_catalogue
 
 START = datetime(2019, 6, 1, tzinfo=UTC)
 BLOCK = 2000  # vessels per Parquet file
+GENERATION = 3
+"""Bumped whenever the generated data changes (2: valid IMO check digits; 3: lanes all over
+the world, their number growing with the fleet), so cached benchmark inputs are regenerated."""
 DECIMATION = 40
-N_LANES = 40
+VESSELS_PER_LANE = 150
+"""Lanes grow with the fleet (at least 40), so a bigger input is more sea covered, not denser
+traffic on the same lanes: a global AIS day (100 M+ positions) spreads over every ocean, while
+even the busiest straits see ~1-2 thousand ships a day."""
+MIN_LANES = 40
+LANE_MAX_GREAT_CIRCLE_KM = 1200.0
 KN = 1852.0 / 3600.0
 _WORDS = np.array(["OCEAN", "PACIFIC", "GOLDEN", "STAR", "GRACE", "HAPPY", "FORTUNE", "EAST",
                    "BRIGHT", "NEW", "GLORY", "RICH", "JIN", "HAI", "XIN", "HUA", "DONG", "YU"])
 
 
-def _lanes(ref: ReferenceData, rng: np.random.Generator) -> list[Route]:
+def _lanes(ref: ReferenceData, rng: np.random.Generator, n_lanes: int) -> list[Route]:
+    """``n_lanes`` sea lanes of 100-1,500 km between World Port Index ports anywhere."""
+    from scipy.spatial import cKDTree
+
+    from sanctionwatch.geo import arc_m_to_chord, to_unit_xyz
     from sanctionwatch.simulate.world import World
 
-    cat = port_catalogue(ref)
+    cat = port_catalogue(ref, region=None)
+    tree = cKDTree(to_unit_xyz([p.lat for p in cat], [p.lon for p in cat]))
+    reach = arc_m_to_chord(LANE_MAX_GREAT_CIRCLE_KM * 1000.0)
     w = World(rng, ref, START, 1)
     lanes: list[Route] = []
-    while len(lanes) < N_LANES:
-        a, b = (cat[int(i)] for i in rng.choice(len(cat), 2, replace=False))
+    while len(lanes) < n_lanes:
+        a = cat[int(rng.integers(len(cat)))]
+        near = tree.query_ball_point(to_unit_xyz([a.lat], [a.lon])[0], reach)
+        if len(near) < 2:
+            continue
+        b = cat[int(rng.choice(sorted(near)))]
+        if b is a:
+            continue
         r = w.route((a.lat, a.lon), (b.lat, b.lon))
         if r is not None and 100_000 < r.length_m < 1_500_000:
             lanes.append(r)
@@ -117,7 +138,7 @@ def write_scale(seed: int, out: Path, vessels: int, days: int) -> dict[str, Any]
     """Write ``ais-NNNNN.parquet`` files (one per ``BLOCK`` vessels) and ``labels.parquet``."""
     ref = ReferenceData.default()
     rng = np.random.default_rng([seed, 11])
-    lanes = _lanes(ref, rng)
+    lanes = _lanes(ref, rng, max(MIN_LANES, -(-vessels // VESSELS_PER_LANE)))
     p = _plan(vessels, days, lanes, ref, rng)
     end_s = days * 86400
     mmsi = np.array(sorted(rng.choice(np.arange(100_000, 999_999), vessels, replace=False)))
@@ -126,6 +147,7 @@ def write_scale(seed: int, out: Path, vessels: int, days: int) -> dict[str, Any]
     names = np.char.add(np.char.add(_WORDS[rng.integers(len(_WORDS), size=vessels)], " "),
                         _WORDS[rng.integers(len(_WORDS), size=vessels)])
     flags = np.array([MID_ISO2[int(m)] for m in mids])
+    imo = np.array([imo_with_check(100_000 + i) for i in range(vessels)], dtype=np.int64)
     files: list[Path] = []
     n_pos = 0
     labels: list[dict[str, Any]] = []
@@ -173,7 +195,7 @@ def write_scale(seed: int, out: Path, vessels: int, days: int) -> dict[str, Any]
             "heading_deg": np.where(p["is_b"][v], 511.0, np.round(cog) % 360).astype(np.float32),
             "nav_status": status, "msg_type": np.where(p["is_b"][v], 18, 1).astype(np.int8),
             "ais_class": np.where(p["is_b"][v], "B", "A"), "receiver": "sim",
-            "imo": np.where(p["is_b"][v], 0, 9_000_000 + v), "name": names[v],
+            "imo": np.where(p["is_b"][v], 0, imo[v]), "name": names[v],
             "callsign": np.char.add("SC", (v % 100_000).astype(str)),
             "ship_type": np.where(p["is_b"][v], 30, 70).astype(np.int16),
             "draught_m": np.where(p["is_b"][v], 0.0, 8.0).astype(np.float32),

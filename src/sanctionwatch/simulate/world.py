@@ -38,25 +38,28 @@ def imo_with_check(base6: int) -> int:
     return base6 * 10 + check
 
 
-_CATALOGUE: dict[int, tuple[Port, ...]] = {}
+_CATALOGUE: dict[tuple[int, tuple[float, float, float, float] | None], tuple[Port, ...]] = {}
 
 
-def port_catalogue(ref: ReferenceData) -> tuple[Port, ...]:
-    """World Port Index ports in the region whose neighbours within 6 km share their name
-    (so the port a detector names is the one the ship called at)."""
-    if id(ref) in _CATALOGUE:
-        return _CATALOGUE[id(ref)]
+def port_catalogue(
+    ref: ReferenceData, region: tuple[float, float, float, float] | None = REGION
+) -> tuple[Port, ...]:
+    """World Port Index ports in ``region`` (lon/lat box; None: the world) whose neighbours
+    within 6 km share their name (so the port a detector names is the one the ship called at)."""
+    key = (id(ref), region)
+    if key in _CATALOGUE:
+        return _CATALOGUE[key]
     out = []
     for p in ref.ports:
-        if p.kind != "port" or not (REGION[0] <= p.lon <= REGION[2]
-                                    and REGION[1] <= p.lat <= REGION[3]):
+        if p.kind != "port" or (region is not None and not (
+                region[0] <= p.lon <= region[2] and region[1] <= p.lat <= region[3])):
             continue
         near = ref.ports_within(p.lat, p.lon, 6.0)
         if all((ref.ports[i].name, ref.ports[i].country_iso3) == (p.name, p.country_iso3)
                for i in near):
             out.append(p)
-    _CATALOGUE[id(ref)] = tuple(sorted(out, key=lambda q: (q.name, q.country_iso3, q.lat, q.lon)))
-    return _CATALOGUE[id(ref)]
+    _CATALOGUE[key] = tuple(sorted(out, key=lambda q: (q.name, q.country_iso3, q.lat, q.lon)))
+    return _CATALOGUE[key]
 
 
 def find_port(ref: ReferenceData, name: str, country: str) -> Port:
