@@ -145,7 +145,8 @@ def test_overlapping_encounter_is_linked():
             ).with_columns(pl.col("start_time", "end_time").dt.replace_time_zone("UTC"))
         )
     )
-    out = detect(replace(data, prior_events=prior), LoiteringParams())
+    # linking is the detector's ``link`` step, run by Detector.run and the scheduler
+    out = registry()["loitering"].run(replace(data, prior_events=prior), LoiteringParams())
     assert out["related_event_ids"].to_list() == [["e1"]]
 
 

@@ -55,6 +55,12 @@ def _toy(seen: dict[str, list[str]], started: dict[str, float]) -> dict[str, Det
     return {"a": make("a", 0.3), "b": make("b", 0.3), "c": make("c", 0.0), "d": make("d", 0.0)}
 
 
+def _with_prior(data: DetectionInput, prior: pl.DataFrame) -> DetectionInput:
+    import dataclasses
+
+    return dataclasses.replace(data, prior_events=prior)
+
+
 def _data() -> DetectionInput:
     ref = ReferenceData(ports=[], shore=ConstantShoreDistance(100.0))
     return DetectionInput(tracks=pl.DataFrame(), reports=pl.DataFrame(), reference=ref)
@@ -103,6 +109,31 @@ def test_given_and_run_adds_its_events_for_later_readers():
                         given={"a": _event("a", 99)}, workers=2)
     assert out["a"]["mmsi"].to_list() == [0]  # only what it found itself
     assert seen["c"] == ["a", "a"]  # the given event and the run's
+
+
+def test_a_linking_detector_detects_at_once_and_links_when_its_inputs_are_done():
+    seen: dict[str, list[str]] = {}
+    started: dict[str, float] = {}
+    dets = _toy(seen, started)
+    linked: dict[str, list[str]] = {}
+
+    def detect_e(data: DetectionInput, p: NoParams) -> pl.DataFrame:
+        started["e"] = time.perf_counter()
+        return _event("e", 1)
+
+    def link_e(found: pl.DataFrame, prior: pl.DataFrame, p: NoParams) -> pl.DataFrame:
+        linked["e"] = sorted(prior["event_type"].to_list())
+        return found.with_columns(pl.lit("linked").alias("details"))
+
+    dets["e"] = Detector("e", NoParams, detect_e, "e", reads=("a",), link=link_e)
+    out = run_scheduled(dets, _data(), {}, run=["a", "e"], workers=2)
+    assert started["e"] - started["a"] < 0.25  # did not wait for a's 0.3 s
+    assert linked["e"] == ["a"]
+    assert out["e"]["details"].to_list() == ["linked"]
+    sequential = run_scheduled(dets, _data(), {}, run=["a", "e"], workers=1)
+    assert sequential["e"].equals(out["e"])
+    # Detector.run (the engines' and tests' entry point) links too
+    assert dets["e"].run(_with_prior(_data(), out["a"]))["details"].to_list() == ["linked"]
 
 
 def test_a_failure_propagates():

@@ -87,14 +87,33 @@ class Detector:
     """Event types this detector reads in ``prior_events``: it runs after those detectors and
     sees only their events. None (the default, and what plug-ins get unless they declare it):
     it runs after every detector before it in the run order and sees all their events."""
+    link: Callable[[pl.DataFrame, pl.DataFrame, Any], pl.DataFrame] | None = None
+    """``link(events, prior_events, params)``: when set, ``detect`` does not read
+    ``prior_events`` and runs at once; only this (cheap) step waits for the ``reads`` events,
+    e.g. to fill ``related_event_ids``."""
 
-    def run(self, data: DetectionInput, params: Params | None = None) -> pl.DataFrame:
-        """Run with ``params`` (defaults when None) and conform the result to EVENTS."""
+    def params_or_default(self, params: Params | None) -> Params:
+        """``params``, or the defaults when None (type-checked)."""
         p = params if params is not None else self.params_type()
         if not isinstance(p, self.params_type):
             raise TypeError(f"{self.name}: expected {self.params_type.__name__}, got {type(p)}")
-        out = self.detect(data, p)
-        return EVENTS.conform(out) if out.height else EVENTS.empty()
+        return p
+
+    def run(self, data: DetectionInput, params: Params | None = None) -> pl.DataFrame:
+        """Run with ``params`` (defaults when None) and conform the result to EVENTS."""
+        p = self.params_or_default(params)
+        return self.finish(self.detect(data, p), data.prior_events, p)
+
+    def finish(
+        self, found: pl.DataFrame, prior: pl.DataFrame | None, params: Params | None = None
+    ) -> pl.DataFrame:
+        """``link`` (if any) the events ``detect`` found to ``prior``; conform to EVENTS."""
+        if not found.height:
+            return EVENTS.empty()
+        if self.link is not None:
+            found = self.link(found, prior if prior is not None else EVENTS.empty(),
+                              self.params_or_default(params))
+        return EVENTS.conform(found)
 
 
 def event_id(
@@ -168,6 +187,7 @@ def register(
     doc: str = "",
     *,
     reads: tuple[str, ...] | None = None,
+    link: Callable[[pl.DataFrame, pl.DataFrame, Any], pl.DataFrame] | None = None,
 ) -> Callable[
     [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
 ]:
@@ -175,7 +195,7 @@ def register(
 
     ``reads``: the event types the function looks at in ``prior_events`` (``()`` for none),
     which lets it run concurrently with the detectors it does not depend on; None: all
-    events of the detectors before it (sequential).
+    events of the detectors before it (sequential). ``link``: see :attr:`Detector.link`.
     """
 
     def deco(
@@ -184,7 +204,7 @@ def register(
         if name in _REGISTRY:
             raise ValueError(f"detector {name!r} registered twice")
         _REGISTRY[name] = Detector(
-            name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads
+            name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads, link
         )
         return fn
 

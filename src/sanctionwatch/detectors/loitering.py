@@ -108,31 +108,33 @@ def hourly_speed_knots(grid: pl.DataFrame, window_h: float, interval_min: float)
     )
 
 
-def _related_encounters(events: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
+def link_encounters(events: pl.DataFrame, prior: pl.DataFrame, params: Params) -> pl.DataFrame:
     """``related_event_ids``: encounters of the same MMSI overlapping each event in time."""
-    empty = pl.DataFrame(schema={"run": pl.Int64, "related_event_ids": pl.List(pl.Utf8)})
-    if prior is None or prior.height == 0 or "event_type" not in prior.columns:
-        return empty
+    if prior.height == 0 or "event_type" not in prior.columns:
+        return events
     enc = prior.filter(pl.col("event_type") == "encounter")
     if enc.height == 0:
-        return empty
+        return events
     by_vessel = pl.concat(
         [
-            enc.select(pl.col(c).cast(pl.Int64).alias("mmsi"), "event_id",
+            enc.select(pl.col(c).cast(pl.Int64).alias("mmsi"), pl.col("event_id").alias("_enc"),
                        pl.col("start_time").alias("e0"), pl.col("end_time").alias("e1"))
             for c in ("mmsi", "other_mmsi")
         ]
     ).drop_nulls("mmsi")
-    return (
-        events.select("run", "mmsi", "start_time", "end_time")
+    related = (
+        events.select("event_id", "mmsi", "start_time", "end_time")
         .join(by_vessel, on="mmsi", how="inner")
         .filter((pl.col("e0") <= pl.col("end_time")) & (pl.col("e1") >= pl.col("start_time")))
-        .group_by("run")
-        .agg(pl.col("event_id").unique().sort().alias("related_event_ids"))
+        .group_by("event_id")
+        .agg(pl.col("_enc").unique().sort().alias("related_event_ids"))
     )
+    if related.height == 0:
+        return events
+    return events.join(related, on="event_id", how="left", maintain_order="left")
 
 
-@register(EVENT_TYPE, LoiteringParams, reads=("encounter",))
+@register(EVENT_TYPE, LoiteringParams, reads=("encounter",), link=link_encounters)
 def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     """Loitering events per track (GFW definition, DETECTION.md §1.2).
 
@@ -239,8 +241,5 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
         details.alias("details"),
         "track_id",
     )
-    related = _related_encounters(out, data.prior_events)
-    if related.height:
-        out = out.join(related, on="run", how="left")
     out = out.sort("mmsi", "start_time", "track_id").drop("run")
     return unique_event_ids(out, [], pl.col("track_id").cast(pl.Utf8)).drop("track_id")

@@ -61,18 +61,28 @@ def run_scheduled(
     results: dict[str, pl.DataFrame] = {}
     n_workers = max(1, workers if workers is not None else DEFAULT_WORKERS)
 
-    def step(name: str) -> pl.DataFrame:
+    def prior(name: str) -> pl.DataFrame:
         frames = [done[d] for d in needs[name]]
-        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
-        return dets[name].run(_with_prior(data, prior), params.get(name))
+        return pl.concat(frames, how="vertical") if frames else EVENTS.empty()
+
+    def step(name: str) -> pl.DataFrame:
+        det = dets[name]
+        if det.link is not None:  # detect now, link once the events it reads are done
+            return det.detect(data, det.params_or_default(params.get(name)))
+        return det.run(_with_prior(data, prior(name)), params.get(name))
 
     def finish(name: str, events: pl.DataFrame) -> None:
+        if dets[name].link is not None:
+            events = dets[name].finish(events, prior(name), params.get(name))
         results[name] = events
         done[name] = (
             pl.concat([given[name], events], how="vertical") if name in given else events
         )
         if on_done:
             on_done(name)
+
+    def ready(name: str) -> bool:
+        return all(d in done for d in needs[name])
 
     if n_workers == 1:
         for name in todo:
@@ -81,14 +91,23 @@ def run_scheduled(
     with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="detector") as pool:
         running: dict[Future[pl.DataFrame], str] = {}
         waiting = list(todo)
+        found: dict[str, pl.DataFrame] = {}  # detected, waiting to be linked
         try:
-            while waiting or running:
-                for name in [n for n in waiting if all(d in done for d in needs[n])]:
+            while waiting or running or found:
+                for name in [n for n in found if ready(n)]:
+                    finish(name, found.pop(name))
+                for name in [n for n in waiting if dets[n].link is not None or ready(n)]:
                     waiting.remove(name)
                     running[pool.submit(step, name)] = name
+                if not running:
+                    continue
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
-                    finish(running.pop(fut), fut.result())
+                    name = running.pop(fut)
+                    if dets[name].link is not None and not ready(name):
+                        found[name] = fut.result()
+                    else:
+                        finish(name, fut.result())
         finally:
             for fut in running:
                 fut.cancel()
