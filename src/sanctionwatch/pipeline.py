@@ -13,8 +13,10 @@ import dataclasses
 import json
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,7 +25,7 @@ from typing import Any
 import polars as pl
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
-from sanctionwatch.detectors.schedule import run_scheduled
+from sanctionwatch.detectors.schedule import DEFAULT_WORKERS, run_scheduled
 from sanctionwatch.engines import ENGINES, EngineOptions, EngineResult, Lake, LakeWriter
 from sanctionwatch.engines.lake import SCRATCH_COMPRESSION
 from sanctionwatch.ingest.ais import read_ais
@@ -135,30 +137,38 @@ def ingest(
     options: IngestOptions | None = None,
     progress: Progress | None = None,
     lake: LakeWriter | None = None,
+    workers: int | None = None,
 ) -> IngestResult:
     """Stream every input into canonical Parquet parts under ``spool``.
 
     With ``lake``, positions and vessel reports go to the partitioned lake instead (see
-    :mod:`sanctionwatch.engines.lake`); rejects stay in the spool.
+    :mod:`sanctionwatch.engines.lake`); rejects stay in the spool. Files are read ``workers``
+    at a time (default: the machine's cores, at most 4; the readers spend their time in
+    Polars and Arrow, which release the GIL); parts are named by file and batch, so what is
+    read does not depend on the order the threads finish in.
     """
     opts = options or IngestOptions()
     result = IngestResult(spool=spool, lake=lake.root if lake is not None else None)
     for sub in ("positions", "vessel_reports", "rejects"):
         (spool / sub).mkdir(parents=True, exist_ok=True)
-    part = 0
-    for path in expand_inputs(inputs):
+    paths = expand_inputs(inputs)
+    lock = threading.Lock()
+
+    def read_one(index: int, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         stat = path.stat()
         n_pos = n_rep = n_rej = 0
-        for batch in read_ais(
+        reasons: dict[str, int] = {}
+        for part, batch in enumerate(read_ais(
             path,
             fmt=opts.fmt,
             layout=opts.layout,
             strict=opts.strict,
             batch_rows=opts.batch_rows,
             assume_time=opts.assume_time,
-        ):
+        )):
             if lake is not None:
-                lake.add(batch.positions, batch.reports)
+                with lock:
+                    lake.add(batch.positions, batch.reports)
             for sub, df in (
                 ("positions", batch.positions if lake is None else None),
                 ("vessel_reports", batch.reports if lake is None else None),
@@ -166,28 +176,38 @@ def ingest(
             ):
                 if df is not None and df.height:
                     df.write_parquet(
-                        spool / sub / f"part-{part:06d}.parquet", compression=SCRATCH_COMPRESSION
+                        spool / sub / f"part-{index:06d}-{part:06d}.parquet",
+                        compression=SCRATCH_COMPRESSION,
                     )
-            part += 1
             n_pos += batch.positions.height
             n_rep += batch.reports.height
             n_rej += batch.rejects.height
             for reason, n in batch.rejects.group_by("reason").len().iter_rows():
-                result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
+                reasons[reason] = reasons.get(reason, 0) + n
             if progress:
                 progress(str(path), batch.positions.height + batch.reports.height)
-        result.n_positions += n_pos
-        result.n_reports += n_rep
-        result.inputs.append(
-            {
-                "path": str(path),
-                "bytes": stat.st_size,
-                "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
-                "positions": n_pos,
-                "vessel_reports": n_rep,
-                "rejects": n_rej,
-            }
-        )
+        record = {
+            "path": str(path),
+            "bytes": stat.st_size,
+            "mtime": datetime.fromtimestamp(stat.st_mtime, UTC).isoformat(),
+            "positions": n_pos,
+            "vessel_reports": n_rep,
+            "rejects": n_rej,
+        }
+        return record, reasons
+
+    n_workers = max(1, min(len(paths), workers if workers is not None else DEFAULT_WORKERS))
+    if n_workers == 1:
+        done = [read_one(i, p) for i, p in enumerate(paths)]
+    else:
+        with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="ingest") as pool:
+            done = list(pool.map(read_one, range(len(paths)), paths))
+    for record, reasons in done:  # in input order
+        result.inputs.append(record)
+        result.n_positions += record["positions"]
+        result.n_reports += record["vessel_reports"]
+        for reason, n in reasons.items():
+            result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
     if lake is not None:
         lake.close()
     return result
@@ -304,6 +324,8 @@ def detect(
     work = work_parent / f".sanctionwatch-work-{run_id}"
     all_params = dict(params) if params else build_params()
     ref = reference or ReferenceData.default()
+    staged = work / "out"
+    tables_written: Future[None] | None = None
     try:
         if engine == "memory":
             ing = ingest(inputs, work / "spool", options, progress)
@@ -312,6 +334,14 @@ def detect(
             data = DetectionInput(
                 tracks=prepared.tracks, reports=reports, reference=ref, removed=prepared.removed
             )
+            if out is not None:
+                # The cleaned tables do not depend on the events: write them while detecting.
+                staged.mkdir()
+                writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs")
+                tables_written = writer.submit(
+                    _write_tables, staged, prepared.tracks, reports, prepared.removed
+                )
+                writer.shutdown(wait=False)
             events = run_detectors(data, all_params, only, progress)
             n_tracks = prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0
             removed_counts = prepared.removed_counts()
@@ -334,16 +364,13 @@ def detect(
             out_dir=out,
         )
         if out is not None:
-            staged = work / "out"
-            staged.mkdir()
+            staged.mkdir(exist_ok=True)
             events.write_parquet(staged / "events.parquet")
             write_geojson(events, staged / "events.geojson")
             if matches is not None:
                 matches.write_parquet(staged / "vessel_matches.parquet")
-            if engine == "memory":
-                prepared.tracks.write_parquet(staged / "positions.parquet")
-                reports.write_parquet(staged / "vessel_reports.parquet")
-                prepared.removed.write_parquet(staged / "removed.parquet")
+            if tables_written is not None:
+                tables_written.result()
             else:
                 _write_lake_outputs(lake, eng, staged)
             _copy_parts(work / "spool" / "rejects", REJECTS.empty(), staged / "rejects.parquet")
@@ -376,7 +403,17 @@ def detect(
                 )
         return result
     finally:
+        if tables_written is not None:
+            wait([tables_written])  # never remove the work folder under a running writer
         shutil.rmtree(work, ignore_errors=True)
+
+
+def _write_tables(
+    staged: Path, tracks: pl.DataFrame, reports: pl.DataFrame, removed: pl.DataFrame
+) -> None:
+    tracks.write_parquet(staged / "positions.parquet")
+    reports.write_parquet(staged / "vessel_reports.parquet")
+    removed.write_parquet(staged / "removed.parquet")
 
 
 def _check_only(only: Sequence[str] | None) -> None:
