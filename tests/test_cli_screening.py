@@ -83,3 +83,12 @@ def test_screen_without_lists_says_what_to_do(tmp_path):
     res = runner.invoke(app, ["screen", "Kim Jong Un", "--store", str(tmp_path / "none.duckdb")])
     assert res.exit_code != 0
     assert "lists load" in res.output
+
+
+def test_cli_keeps_freed_memory_for_reuse_on_glibc():
+    import platform
+
+    from sanctionwatch.cli.app import keep_freed_memory
+
+    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
+        assert keep_freed_memory() is True

@@ -389,6 +389,30 @@ def _num(v: object) -> str:
     return f"{v:.1f}" if isinstance(v, (int, float)) else "?"
 
 
+def keep_freed_memory() -> bool:
+    """Let glibc keep freed memory for reuse instead of returning it to the system.
+
+    Large NumPy arrays are otherwise mmap'ed and unmapped one by one, and every fresh page is
+    a page fault: on a 10 M-position run a third of the CPU time was the kernel's
+    (`sys` 12-14 s of 34 s), halved with this (8.4 s; 4.1 M -> 1.8 M faults, same peak
+    memory). Process-wide, so it is the application's choice (the CLI), not the library's.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        libc = ctypes.CDLL(name or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
+        return False
+    m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
+    return bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
+
+
 def main() -> None:
     """Console entry point."""
+    keep_freed_memory()
     app()
