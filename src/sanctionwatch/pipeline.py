@@ -91,6 +91,8 @@ class DetectResult:
     removed_by_reason: dict[str, int]
     out_dir: Path | None
     events_new_in_store: int | None = None
+    engine: str = "memory"
+    """The engine that ran (``auto`` resolved)."""
 
     def counts(self) -> dict[str, Any]:
         """Summary counts (positions, reports, rejects, removed, events by type)."""
@@ -129,6 +131,28 @@ def expand_inputs(paths: Iterable[str | Path]) -> list[Path]:
         else:
             raise FileNotFoundError(f"{p}: no such file or directory")
     return out
+
+
+BYTES_PER_POSITION = {".csv": 80, ".gz": 20, ".gpkg": 120}
+"""Rough bytes per record of text inputs, for :func:`estimate_positions` (MarineCadastre CSV
+rows are ~90 bytes, NMEA sentences ~60-80, gzip compresses them ~4x); other suffixes: 64."""
+
+
+def estimate_positions(paths: Sequence[Path]) -> int:
+    """Rough number of records in ``paths`` before reading them: exact for Parquet (its
+    metadata), file size over :data:`BYTES_PER_POSITION` otherwise. Used to pick an engine."""
+    import pyarrow.parquet as pq
+
+    total = 0
+    for p in paths:
+        if p.suffix.lower() == ".parquet":
+            try:
+                total += pq.ParquetFile(p).metadata.num_rows
+                continue
+            except Exception:  # unreadable here: the reader reports it with the file name
+                pass
+        total += p.stat().st_size // BYTES_PER_POSITION.get(p.suffix.lower(), 64)
+    return total
 
 
 def ingest(
@@ -298,7 +322,7 @@ def detect(
     prepare: PrepareParams | None = None,
     progress: Progress | None = None,
     command: str = "detect",
-    engine: str = "memory",
+    engine: str = "auto",
     engine_options: EngineOptions | None = None,
 ) -> DetectResult:
     """Ingest ``inputs``, detect events, write ``out_dir`` and the store (both optional).
@@ -309,13 +333,18 @@ def detect(
     :func:`link_sanctions`), ``rejects.parquet``,
     ``removed.parquet`` (positions taken out in cleaning) and ``summary.json``.
 
-    ``engine``: ``memory`` (default: everything in one frame, the reference the others are
-    tested against and the fastest as measured), ``local`` (the partitioned lake, one partition
-    at a time, ``engine_options.partition_rows``) or ``dask`` (the same partitions on Dask,
-    ``engine_options.scheduler`` or a LocalCluster). All three give the same events and outputs.
+    ``engine``: ``memory`` (everything in one frame, the reference the others are tested
+    against and the fastest as measured), ``local`` (the partitioned lake, one partition at a
+    time, ``engine_options.partition_rows``: memory bounded whatever the input size), ``dask``
+    (the same partitions on Dask, ``engine_options.scheduler`` or a LocalCluster) or ``auto``
+    (default: ``memory`` up to ``engine_options.memory_max_positions`` estimated positions,
+    else ``local``). All give the same events and outputs.
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
+    if engine == "auto":
+        limit = (engine_options or EngineOptions()).memory_max_positions
+        engine = "memory" if estimate_positions(expand_inputs(inputs)) <= limit else "local"
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     out = Path(out_dir) if out_dir is not None else None
@@ -362,6 +391,7 @@ def detect(
             n_tracks=n_tracks,
             removed_by_reason=removed_counts,
             out_dir=out,
+            engine=engine,
         )
         if out is not None:
             staged.mkdir(exist_ok=True)
@@ -377,6 +407,7 @@ def detect(
             summary = {
                 "run_id": run_id,
                 "started_at": started.isoformat(),
+                "engine": engine,
                 "inputs": ing.inputs,
                 "counts": result.counts(),
                 "params": {k: v.to_dict() for k, v in all_params.items()},

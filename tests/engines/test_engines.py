@@ -3,6 +3,7 @@ that cross day partitions, spatial tiles and MMSI partitions found once."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -119,3 +120,19 @@ def test_boundary_events_found_once(runs: dict[str, Path], engine: str) -> None:
 def test_unknown_engine(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="unknown engine"):
         detect([], tmp_path, engine="spark")
+
+
+def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
+    from sanctionwatch.pipeline import estimate_positions
+
+    inputs = _scenario(tmp_path)
+    n = sum(pl.read_parquet(p).height for p in inputs)
+    assert estimate_positions(inputs) == n  # Parquet: exact, from the metadata
+    small = detect(inputs, tmp_path / "a", engine="auto",
+                   engine_options=EngineOptions(**{**OPTS.__dict__, "memory_max_positions": n}))
+    large = detect(inputs, tmp_path / "b", engine="auto",
+                   engine_options=EngineOptions(**{**OPTS.__dict__,
+                                                   "memory_max_positions": n - 1}))
+    assert (small.engine, large.engine) == ("memory", "local")
+    assert_frame_equal(_events(tmp_path / "a"), _events(tmp_path / "b"))
+    assert json.loads((tmp_path / "b" / "summary.json").read_text())["engine"] == "local"

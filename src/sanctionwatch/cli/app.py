@@ -90,11 +90,12 @@ def detect(
         str,
         typer.Option(
             "--engine",
-            help="memory (one frame; fastest as measured), local (partitioned lake, one "
-            "partition at a time) or dask (the same partitions on a Dask cluster); all give "
-            "the same events. See docs/engines.md.",
+            help="auto (memory up to 8 M input positions, else local), memory (one frame; "
+            "fastest), local (partitioned lake, one partition at a time: bounded memory) or "
+            "dask (the same partitions on a Dask cluster); all give the same events. See "
+            "docs/engines.md.",
         ),
-    ] = "memory",
+    ] = "auto",
     scheduler: Annotated[
         str | None,
         typer.Option(

@@ -28,8 +28,10 @@ from sanctionwatch.engines.tasks import (
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks import PrepareParams
 
-ENGINES = ("local", "dask", "memory")
-"""Engine names: ``memory`` is the single-frame reference path of ``pipeline.detect``."""
+ENGINES = ("auto", "local", "dask", "memory")
+"""Engine names: ``memory`` is the single-frame reference path of ``pipeline.detect``;
+``auto`` is ``memory`` for inputs of up to ``EngineOptions.memory_max_positions`` positions
+(estimated before reading), else ``local``."""
 
 T = TypeVar("T")
 Mapper = Callable[[Callable[..., T], Sequence[Any], dict[str, Any]], list[T]]
@@ -47,11 +49,15 @@ class EngineOptions:
     encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
         while one of its encounters reaches the edge, so it bounds cost, not event length.
     tile_deg: side of the encounter stage's spatial tiles.
+    memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
+        input positions and ``local`` above. 8 M: the memory engine peaked at 5.0 GB on
+        10 M positions (benchmarks/results/scale.md), so this keeps it well under 8 GB.
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
     """
 
     partition_rows: int = 5_000_000
+    memory_max_positions: int = 8_000_000
     encounter_horizon_h: float = 24.0
     tile_deg: float = DEFAULT_TILE_DEG
     scheduler: str | None = None
