@@ -17,7 +17,8 @@ from tests.factory import track
 
 DAY1 = datetime(2019, 3, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
-OPTS = EngineOptions(partition_rows=400, tile_deg=10.0, encounter_horizon_h=6.0)
+OPTS = EngineOptions(partition_rows=400, encounter_view_rows=400, tile_deg=10.0,
+                     encounter_horizon_h=6.0)
 """Small partitions (a vessel or two each), 10 degree tiles, a short first encounter halo."""
 
 
@@ -70,7 +71,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("memory", None),
         ("local", OPTS),
         # one partition, and every tile of a day in one encounter view
-        ("local-wide", EngineOptions(**{**OPTS.__dict__, "partition_rows": 10_000_000})),
+        ("local-wide", EngineOptions(**{**OPTS.__dict__, "partition_rows": 10_000_000,
+                                         "encounter_view_rows": 10_000_000})),
         ("dask", EngineOptions(**{**OPTS.__dict__, "n_workers": 2, "processes": False})),
     ):
         detect(inputs, root / engine, engine=engine.split("-")[0], engine_options=opts)
@@ -136,3 +138,24 @@ def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
     assert (small.engine, large.engine) == ("memory", "local")
     assert_frame_equal(_events(tmp_path / "a"), _events(tmp_path / "b"))
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["engine"] == "local"
+
+
+def test_tile_groups_cover_each_owned_tile_once_within_the_budget() -> None:
+    from sanctionwatch.engines.tasks import _morton, _tile_groups
+
+    assert [_morton(i, j) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2))] == [0, 1, 2, 3, 4]
+    # tiles 0..9 of one row, each with two tracks of its own and one shared with the next
+    members = pl.DataFrame(
+        {"track_id": [t for k in range(10) for t in (100 + k, 200 + k, 300 + k, 300 + k + 1)],
+         "tile": [k for k in range(10) for _ in range(4)]},
+        schema={"track_id": pl.Int64, "tile": pl.Int32},
+    ).unique()
+    rows = {t: 10 for t in members["track_id"].to_list()}
+    groups = _tile_groups(list(range(10)), members, rows, 75, 10.0)
+    tiles = [t for g, _ in groups for t in g]
+    assert sorted(tiles) == list(range(10)) and len(set(tiles)) == 10
+    for g, tracks in groups:
+        want = set(members.filter(pl.col("tile").is_in(g))["track_id"].to_list())
+        assert set(tracks) == want
+        assert len(g) == 1 or sum(rows[t] for t in tracks) <= 75
+    assert len(groups) > 1

@@ -43,9 +43,13 @@ scheduled (Dask resolves futures among the ``kwargs``)."""
 class EngineOptions:
     """How the lake is partitioned.
 
-    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage,
-        and at most the positions of one view of the encounter stage (unless a single tile
-        holds more); the main memory knob (see docs/engines.md).
+    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage;
+        with ``encounter_view_rows``, the memory knob (see docs/engines.md).
+    encounter_view_rows: at most the positions of one view of the encounter stage (unless a
+        single tile holds more). 10 M: views of whole tracks overlap (a track is in every tile
+        its positions come near), so fewer, larger views read less: on a 49 M-position day,
+        5 M-position views read 2.3x the day and 10 M ones 1.6x; peak memory stays under the
+        per-vessel stage's at 5 M partition rows (benchmarks/results/scale.md).
     encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
         while one of its encounters reaches the edge, so it bounds cost, not event length.
     tile_deg: side of the encounter stage's spatial tiles.
@@ -57,6 +61,7 @@ class EngineOptions:
     """
 
     partition_rows: int = 5_000_000
+    encounter_view_rows: int = 10_000_000
     memory_max_positions: int = 8_000_000
     encounter_horizon_h: float = 24.0
     tile_deg: float = DEFAULT_TILE_DEG
@@ -89,8 +94,15 @@ def run_lake(
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
     mapper: Mapper[Any] = local_map,
+    task_threads: int | None = None,
 ) -> EngineResult:
-    """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks."""
+    """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks.
+
+    ``task_threads``: threads a per-vessel task runs its detectors on (None: the machine's
+    cores, :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`). The Dask engine passes
+    1: there, Dask's own workers and threads are the parallelism, and tasks that started
+    threads of their own would oversubscribe the cores Dask hands out.
+    """
     opts = options or EngineOptions()
     parts = lake.partitions(opts.partition_rows)
     stats: list[PartitionStats] = mapper(
@@ -109,7 +121,7 @@ def run_lake(
                 "lake": lake, "params": params["encounter"], "reference": reference,
                 "prepare": prepare, "horizon_h": opts.encounter_horizon_h,
                 "tile_deg": opts.tile_deg, "data_end": data_end,
-                "view_rows": opts.partition_rows,
+                "view_rows": opts.encounter_view_rows,
             },
         )
         global_events["encounter"] = combine(enc)
@@ -123,7 +135,7 @@ def run_lake(
         parts,
         {
             "lake": lake, "params": params, "reference": reference, "only": only,
-            "global_events": global_events, "spans": spans,
+            "global_events": global_events, "spans": spans, "workers": task_threads,
         },
     )
     removed: dict[str, int] = {}

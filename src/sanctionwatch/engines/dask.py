@@ -72,7 +72,8 @@ def run_dask(
     # sent once; every task gets the future as a keyword and Dask hands it the object
     ref = client.scatter(reference, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     return run_lake(
-        lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client)
+        lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client),
+        task_threads=1,
     )
 
 

@@ -177,10 +177,20 @@ def _tile_index(
     return members, located_df, sorted(owned_df["tile"].to_list()), track_rows
 
 
+def _morton(i: int, j: int) -> int:
+    """Z-order key of tile row ``i`` and column ``j`` (bits interleaved)."""
+    z = 0
+    for b in range(max(i.bit_length(), j.bit_length())):
+        z |= ((i >> b) & 1) << (2 * b + 1) | ((j >> b) & 1) << (2 * b)
+    return z
+
+
 def _tile_groups(
-    owned: Sequence[int], members: pl.DataFrame, track_rows: Mapping[int, int], max_rows: int
+    owned: Sequence[int], members: pl.DataFrame, track_rows: Mapping[int, int], max_rows: int,
+    tile_deg: float,
 ) -> list[tuple[list[int], list[int]]]:
-    """Owned tiles gathered, in tile order, into groups whose views together hold at most
+    """Owned tiles gathered, in Z (Morton) order so that a group is a compact patch of
+    neighbours sharing many halo tracks, into groups whose views together hold at most
     ``max_rows`` positions (a tile larger than that is a group of its own): ``(tiles, member
     tracks)`` per group. The encounters of two tracks do not depend on the other tracks in a
     view, so one run over a group's view finds every tile's events; a day that fits is one
@@ -194,7 +204,8 @@ def _tile_groups(
     tiles: list[int] = []
     tracks: set[int] = set()
     n = 0
-    for tile in owned:
+    n_lon = math.ceil(360 / tile_deg)
+    for tile in sorted(owned, key=lambda t: _morton(*divmod(t, n_lon))):
         new = by_tile.get(tile, set()) - tracks
         extra = sum(track_rows.get(t, 0) for t in new)
         if tiles and n + extra > max_rows:
@@ -235,7 +246,7 @@ def encounter_window(
     horizon_h: float = 24.0,
     tile_deg: float = DEFAULT_TILE_DEG,
     data_end: datetime | None = None,
-    view_rows: int = 5_000_000,
+    view_rows: int = 10_000_000,
 ) -> pl.DataFrame:
     """Stage 2: encounters starting on ``day``, each from the one tile that owns it; tiles are
     run in groups whose views hold at most ``view_rows`` positions (see :func:`_tile_groups`)."""
@@ -255,7 +266,8 @@ def encounter_window(
             w0 - timedelta(hours=halo.edge_h), w1 + timedelta(hours=halo.edge_h),
         )
         found: list[pl.DataFrame] = []
-        for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows):
+        for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows,
+                                          tile_deg):
             tids = pl.Series("track_id", tracks, dtype=pl.Int64).implode()
             # Member tracks are read whole from the tiles they are in: memory is that of the
             # group's view, not of the day.
