@@ -46,10 +46,11 @@ class EngineOptions:
     partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage;
         with ``encounter_view_rows``, the memory knob (see docs/engines.md).
     encounter_view_rows: at most the positions of one view of the encounter stage (unless a
-        single tile holds more). 10 M: views of whole tracks overlap (a track is in every tile
-        its positions come near), so fewer, larger views read less: on a 49 M-position day,
-        5 M-position views read 2.3x the day and 10 M ones 1.6x; peak memory stays under the
-        per-vessel stage's at 5 M partition rows (benchmarks/results/scale.md).
+        single tile holds more). 7 M: views of whole tracks overlap (a track is in every tile
+        its positions come near), so fewer, larger views read less (on a 49 M-position day,
+        5 M-row views add up to 2.3x the day, 10 M-row ones 1.6x), but each costs memory:
+        that day took 200 s / 6.5 GB at 5 M, 190 s / 6.5 GB at 7 M, 178 s / 7.2 GB at 10 M
+        (`sanctionwatch detect --engine local`, docs/engines.md).
     encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
         while one of its encounters reaches the edge, so it bounds cost, not event length.
     tile_deg: side of the encounter stage's spatial tiles.
@@ -61,7 +62,7 @@ class EngineOptions:
     """
 
     partition_rows: int = 5_000_000
-    encounter_view_rows: int = 10_000_000
+    encounter_view_rows: int = 7_000_000
     memory_max_positions: int = 8_000_000
     encounter_horizon_h: float = 24.0
     tile_deg: float = DEFAULT_TILE_DEG

@@ -246,7 +246,7 @@ def encounter_window(
     horizon_h: float = 24.0,
     tile_deg: float = DEFAULT_TILE_DEG,
     data_end: datetime | None = None,
-    view_rows: int = 10_000_000,
+    view_rows: int = 7_000_000,
 ) -> pl.DataFrame:
     """Stage 2: encounters starting on ``day``, each from the one tile that owns it; tiles are
     run in groups whose views hold at most ``view_rows`` positions (see :func:`_tile_groups`)."""
