@@ -354,7 +354,8 @@ def main() -> None:
         for label in args.sizes.split(","):
             target = parse_size(label)
             files, n_pos = dataset(args.data_dir, label, target, args.days, args.seed)
-            engines = [e for e in args.engines.split(",") if e != "memory" or target <= mem_max]
+            engines = [e for e in args.engines.split(",")
+                       if e and (e != "memory" or target <= mem_max)]
             if target in dask_sizes:
                 engines += [f"dask-{w}" for w in args.dask_workers.split(",") if w]
             for engine in engines:

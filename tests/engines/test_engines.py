@@ -159,3 +159,19 @@ def test_tile_groups_cover_each_owned_tile_once_within_the_budget() -> None:
         assert set(tracks) == want
         assert len(g) == 1 or sum(rows[t] for t in tracks) <= 75
     assert len(groups) > 1
+
+
+def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
+    """Client.map takes ``workers=``, ``resources=``… as scheduling options: a task keyword of
+    that name would be swallowed (``workers=1`` pinned every task to the worker named 1)."""
+    import inspect
+
+    from distributed import Client
+
+    from sanctionwatch.engines import tasks
+
+    reserved = set(inspect.signature(Client.map).parameters) - {"self", "func", "iterables",
+                                                                 "kwargs"}
+    for fn in (tasks.prepare_partition, tasks.encounter_window, tasks.shared_imo_events,
+               tasks.vessel_partition):
+        assert not reserved & set(inspect.signature(fn).parameters), fn.__name__

@@ -136,7 +136,7 @@ def run_lake(
         parts,
         {
             "lake": lake, "params": params, "reference": reference, "only": only,
-            "global_events": global_events, "spans": spans, "workers": task_threads,
+            "global_events": global_events, "spans": spans, "threads": task_threads,
         },
     )
     removed: dict[str, int] = {}

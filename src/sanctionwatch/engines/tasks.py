@@ -354,10 +354,11 @@ def vessel_partition(
     only: Sequence[str] | None,
     global_events: Mapping[str, pl.DataFrame],
     spans: Mapping[str, tuple[datetime, datetime]],
-    workers: int | None = None,
+    threads: int | None = None,
 ) -> pl.DataFrame:
     """Stage 3: every per-vessel detector over one MMSI range (independent ones concurrently
-    on ``workers`` threads, see :func:`~sanctionwatch.detectors.schedule.run_scheduled`).
+    on ``threads`` threads, see :func:`~sanctionwatch.detectors.schedule.run_scheduled`; not
+    ``workers``, which Dask's ``Client.map`` takes as worker restrictions).
 
     ``global_events``: stage-2 events by detector name (cross-vessel, all partitions); each
     detector gets, as ``prior_events``, the events of the detectors before it — global ones
@@ -379,7 +380,7 @@ def vessel_partition(
     p = ps.get("identity_change")
     if p is not None and hasattr(p, "shared_imo"):
         ps["identity_change"] = dataclasses.replace(cast(Any, p), shared_imo=False)
-    own = run_scheduled(regs, data, ps, run=run, given=given, workers=workers)
+    own = run_scheduled(regs, data, ps, run=run, given=given, workers=threads)
     return pl.concat(list(own.values()), how="vertical") if own else EVENTS.empty()
 
 
