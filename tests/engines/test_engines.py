@@ -172,6 +172,7 @@ def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
 
     reserved = set(inspect.signature(Client.map).parameters) - {"self", "func", "iterables",
                                                                  "kwargs"}
-    for fn in (tasks.prepare_partition, tasks.encounter_window, tasks.shared_imo_events,
+    for fn in (tasks.prepare_partition, tasks.encounter_plan, tasks.encounter_group,
+               tasks.encounter_window, tasks.shared_imo_events,
                tasks.vessel_partition):
         assert not reserved & set(inspect.signature(fn).parameters), fn.__name__

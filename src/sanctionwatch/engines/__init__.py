@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, TypeVar
 
 import polars as pl
@@ -17,10 +18,13 @@ import polars as pl
 from sanctionwatch.detectors import Params, detectors
 from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, LakeWriter, MmsiRange
 from sanctionwatch.engines.tasks import (
+    EncounterJob,
     PartitionStats,
     combine,
-    encounter_window,
+    encounter_group,
+    encounter_plan,
     merge_spans,
+    needs_wider_view,
     prepare_partition,
     shared_imo_events,
     vessel_partition,
@@ -114,18 +118,10 @@ def run_lake(
     global_events: dict[str, pl.DataFrame] = {}
     days = lake.track_days()
     if "encounter" in names and days:
-        data_end = max(b for _, b in spans.values()) if spans else None
-        enc = mapper(
-            encounter_window,
-            days,
-            {
-                "lake": lake, "params": params["encounter"], "reference": reference,
-                "prepare": prepare, "horizon_h": opts.encounter_horizon_h,
-                "tile_deg": opts.tile_deg, "data_end": data_end,
-                "view_rows": opts.encounter_view_rows,
-            },
+        global_events["encounter"] = _encounters(
+            days, lake, params["encounter"], reference, prepare, opts,
+            max(b for _, b in spans.values()) if spans else None, mapper,
         )
-        global_events["encounter"] = combine(enc)
     if "identity_change" in names:
         (shared,) = mapper(
             shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
@@ -149,6 +145,54 @@ def run_lake(
         n_tracks=sum(s.n_tracks for s in stats),
         removed_by_reason=dict(sorted(removed.items())),
     )
+
+
+def _encounters(
+    days: Sequence[date], lake: Lake, params: Params, reference: Any,
+    prepare: PrepareParams | None, opts: EngineOptions, data_end: datetime | None,
+    mapper: Mapper[Any],
+) -> pl.DataFrame:
+    """Stage 2 as two rounds of tasks: plan every day (a cheap scan), then one task per group
+    of tiles of every day, so the heavy work spreads over workers; a day whose owned events
+    reach the edge of its view is planned again with a doubled right halo."""
+    plan_kw: dict[str, Any] = {
+        "lake": lake, "params": params, "prepare": prepare,
+        "horizon_h": opts.encounter_horizon_h, "tile_deg": opts.tile_deg,
+        "view_rows": opts.encounter_view_rows,
+    }
+    group_kw: dict[str, Any] = {
+        "lake": lake, "params": params, "reference": reference, "prepare": prepare,
+        "horizon_h": opts.encounter_horizon_h,
+    }
+    found: list[pl.DataFrame] = []
+    todo: list[tuple[date, float | None]] = [(d, None) for d in days]
+    while todo:
+        plans: list[list[EncounterJob]] = []
+        for right, batch in _by_right(todo):
+            plans += mapper(encounter_plan, batch, {**plan_kw, "right_h": right})
+        jobs = [j for p in plans for j in p]
+        results = mapper(encounter_group, jobs, group_kw)
+        todo = []
+        for day_jobs in plans:
+            if not day_jobs:
+                continue
+            day, right_h = day_jobs[0].day, day_jobs[0].right_h
+            events = pl.concat([r for j, r in zip(jobs, results, strict=True)
+                                if j.day == day], how="vertical")
+            if needs_wider_view(day, events, params, prepare, opts.encounter_horizon_h,
+                                right_h, data_end):
+                todo.append((day, right_h * 2))
+            else:
+                found.append(events)
+    return combine(found)
+
+
+def _by_right(todo: list[tuple[date, float | None]]) -> list[tuple[float | None, list[date]]]:
+    """Days grouped by the right halo they are to be planned with (in first-seen order)."""
+    out: dict[float | None, list[date]] = {}
+    for day, right in todo:
+        out.setdefault(right, []).append(day)
+    return list(out.items())
 
 
 __all__ = [

@@ -236,6 +236,106 @@ def _owner_tiles(events: pl.DataFrame, view: pl.DataFrame) -> pl.Series:
     return joined["tile"]
 
 
+@dataclass(frozen=True)
+class EncounterJob:
+    """One encounter task: a group of owned tiles of one day window and the view it reads."""
+
+    day: date
+    right_h: float
+    """The right time halo this view was planned with (doubled on a redo)."""
+    tiles: tuple[int, ...]
+    tracks: tuple[int, ...]
+    """Member tracks of the group's tiles, read whole over the view's time span."""
+    located: tuple[int, ...]
+    """The tile folders those tracks are in."""
+
+
+def _window(day: date, halo: EncounterHalo, right_h: float) -> tuple[datetime, ...]:
+    """``w0, w1`` (the owned day) and ``v0, v1`` (the view with its halos)."""
+    w0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
+    w1 = w0 + timedelta(days=1)
+    return w0, w1, w0 - timedelta(hours=halo.left_h), w1 + timedelta(hours=right_h)
+
+
+def encounter_plan(
+    day: date,
+    *,
+    lake: Lake,
+    params: Params,
+    prepare: PrepareParams | None = None,
+    horizon_h: float = 24.0,
+    tile_deg: float = DEFAULT_TILE_DEG,
+    view_rows: int = 7_000_000,
+    right_h: float | None = None,
+) -> list[EncounterJob]:
+    """Stage 2a: the encounter tasks of ``day``: owned tiles in groups whose views hold at
+    most ``view_rows`` positions (see :func:`_tile_groups`); ``right_h`` overrides the first
+    right halo (a redo)."""
+    halo = EncounterHalo.of(params, prepare, horizon_h)
+    right = halo.right_h if right_h is None else right_h
+    w0, w1, v0, v1 = _window(day, halo, right)
+    files = lake.track_files_between(v0, v1)
+    if not files:
+        return []
+    members, located, owned_tiles, track_rows = _tile_index(
+        pl.scan_parquet(files).filter((pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)),
+        halo.space_km, tile_deg,
+        w0 - timedelta(hours=halo.edge_h), w1 + timedelta(hours=halo.edge_h),
+    )
+    jobs: list[EncounterJob] = []
+    for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows, tile_deg):
+        tids = pl.Series("track_id", tracks, dtype=pl.Int64).implode()
+        where = located.filter(pl.col("track_id").is_in(tids))["tile"].unique().sort()
+        jobs.append(EncounterJob(day, right, tuple(tiles), tuple(tracks), tuple(where.to_list())))
+    return jobs
+
+
+def encounter_group(
+    job: EncounterJob,
+    *,
+    lake: Lake,
+    params: Params,
+    reference: ReferenceData,
+    prepare: PrepareParams | None = None,
+    horizon_h: float = 24.0,
+) -> pl.DataFrame:
+    """Stage 2b: the encounters a group of tiles owns: read the group's view (member tracks
+    whole, from the tiles they are in: memory is that of the view, not of the day), run the
+    detector once, keep the events starting in the day whose owner tile is in the group."""
+    halo = EncounterHalo.of(params, prepare, horizon_h)
+    w0, w1, v0, v1 = _window(job.day, halo, job.right_h)
+    tids = pl.Series("track_id", job.tracks, dtype=pl.Int64).implode()
+    sub = (
+        pl.scan_parquet(lake.track_files_between(v0, v1, job.located))
+        .filter((pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)
+                & pl.col("track_id").is_in(tids))
+        .select(ENCOUNTER_COLUMNS)
+        .collect()
+        .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
+    )
+    if sub["mmsi"].n_unique() < 2:
+        return EVENTS.empty()
+    ev = detectors()["encounter"].run(
+        DetectionInput(tracks=sub.drop("tile"), reports=pl.DataFrame(), reference=reference),
+        params,
+    )
+    ev = ev.filter((pl.col("start_time") >= w0) & (pl.col("start_time") < w1))
+    return ev.filter(_owner_tiles(ev, sub).is_in(list(job.tiles))) if ev.height else ev
+
+
+def needs_wider_view(
+    job_day: date, events: pl.DataFrame, params: Params, prepare: PrepareParams | None,
+    horizon_h: float, right_h: float, data_end: datetime | None,
+) -> bool:
+    """True when an event the day owns ends near the view's right edge (it may be cut short)
+    and there is data beyond: the day is then planned again with ``right_h`` doubled."""
+    halo = EncounterHalo.of(params, prepare, horizon_h)
+    *_, v1 = _window(job_day, halo, right_h)
+    if data_end is not None and v1 > data_end:
+        return False
+    return events.filter(pl.col("end_time") >= v1 - timedelta(hours=halo.edge_h)).height > 0
+
+
 def encounter_window(
     day: date,
     *,
@@ -248,52 +348,23 @@ def encounter_window(
     data_end: datetime | None = None,
     view_rows: int = 7_000_000,
 ) -> pl.DataFrame:
-    """Stage 2: encounters starting on ``day``, each from the one tile that owns it; tiles are
-    run in groups whose views hold at most ``view_rows`` positions (see :func:`_tile_groups`)."""
-    det = detectors()["encounter"]
-    halo = EncounterHalo.of(params, prepare, horizon_h)
-    w0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    w1 = w0 + timedelta(days=1)
-    right = halo.right_h
+    """Stage 2 for one day in this process: :func:`encounter_plan`, every
+    :func:`encounter_group`, redone wider while :func:`needs_wider_view` (the engines run
+    the same steps as separate tasks)."""
+    right: float | None = None
     while True:
-        v0, v1 = w0 - timedelta(hours=halo.left_h), w1 + timedelta(hours=right)
-        in_view = (pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)
-        files = lake.track_files_between(v0, v1)
-        if not files:
+        jobs = encounter_plan(day, lake=lake, params=params, prepare=prepare,
+                              horizon_h=horizon_h, tile_deg=tile_deg, view_rows=view_rows,
+                              right_h=right)
+        if not jobs:
             return EVENTS.empty()
-        members, located, owned_tiles, track_rows = _tile_index(
-            pl.scan_parquet(files).filter(in_view), halo.space_km, tile_deg,
-            w0 - timedelta(hours=halo.edge_h), w1 + timedelta(hours=halo.edge_h),
-        )
-        found: list[pl.DataFrame] = []
-        for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows,
-                                          tile_deg):
-            tids = pl.Series("track_id", tracks, dtype=pl.Int64).implode()
-            # Member tracks are read whole from the tiles they are in: memory is that of the
-            # group's view, not of the day.
-            where = located.filter(pl.col("track_id").is_in(tids))["tile"].unique().to_list()
-            sub = (
-                pl.scan_parquet(lake.track_files_between(v0, v1, where))
-                .filter(in_view & pl.col("track_id").is_in(tids))
-                .select(ENCOUNTER_COLUMNS)
-                .collect()
-                .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
-            )
-            if sub["mmsi"].n_unique() < 2:
-                continue
-            ev = det.run(DetectionInput(tracks=sub.drop("tile"), reports=pl.DataFrame(),
-                                        reference=reference), params)
-            ev = ev.filter((pl.col("start_time") >= w0) & (pl.col("start_time") < w1))
-            if ev.height:
-                found.append(ev.filter(_owner_tiles(ev, sub).is_in(tiles)))
-            del sub
-        events = pl.concat(found, how="vertical") if found else EVENTS.empty()
-        cut = v1 - timedelta(hours=halo.edge_h)
-        if (data_end is not None and v1 > data_end) or events.filter(
-            pl.col("end_time") >= cut
-        ).height == 0:
+        found = [encounter_group(j, lake=lake, params=params, reference=reference,
+                                 prepare=prepare, horizon_h=horizon_h) for j in jobs]
+        events = pl.concat(found, how="vertical")
+        right = jobs[0].right_h
+        if not needs_wider_view(day, events, params, prepare, horizon_h, right, data_end):
             return events
-        right *= 2  # an owned event reaches the edge of the view: look further and redo
+        right *= 2
 
 
 def shared_imo_events(params: Params, *, lake: Lake, reference: ReferenceData) -> pl.DataFrame:
@@ -402,10 +473,14 @@ def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
 __all__ = [
     "CROSS_VESSEL",
     "EncounterHalo",
+    "EncounterJob",
     "PartitionStats",
     "combine",
+    "encounter_group",
+    "encounter_plan",
     "encounter_window",
     "merge_spans",
+    "needs_wider_view",
     "prepare_partition",
     "shared_imo_events",
     "vessel_partition",
