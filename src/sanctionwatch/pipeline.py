@@ -155,6 +155,17 @@ def estimate_positions(paths: Sequence[Path]) -> int:
     return total
 
 
+def resolve_engine(
+    engine: str, inputs: Sequence[str | Path], options: EngineOptions | None = None
+) -> str:
+    """The engine ``engine`` stands for: ``auto`` becomes ``memory`` up to
+    ``options.memory_max_positions`` :func:`estimate_positions`, else ``local``."""
+    if engine != "auto":
+        return engine
+    limit = (options or EngineOptions()).memory_max_positions
+    return "memory" if estimate_positions(expand_inputs(inputs)) <= limit else "local"
+
+
 def ingest(
     inputs: Sequence[str | Path],
     spool: Path,
@@ -342,9 +353,7 @@ def detect(
     """
     if engine not in ENGINES:
         raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    if engine == "auto":
-        limit = (engine_options or EngineOptions()).memory_max_positions
-        engine = "memory" if estimate_positions(expand_inputs(inputs)) <= limit else "local"
+    engine = resolve_engine(engine, inputs, engine_options)
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     out = Path(out_dir) if out_dir is not None else None
