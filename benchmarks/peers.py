@@ -70,8 +70,9 @@ def load(data_dir: Path, vessels: int, days: int, seed: int) -> tuple[pl.DataFra
     """Positions and vessel reports of the ``scale`` scenario (generated once)."""
     from sanctionwatch.ingest.ais import read_ais
     from sanctionwatch.simulate import simulate
+    from sanctionwatch.simulate.scale import GENERATION
 
-    folder = data_dir / f"scale-{vessels}v-{days}d-s{seed}"
+    folder = data_dir / f"scale-g{GENERATION}-{vessels}v-{days}d-s{seed}"
     if not (folder / "simulation.json").exists():
         simulate("scale", seed, folder, vessels=vessels, days=days, fmt="parquet")
     pos: list[pl.DataFrame] = []
