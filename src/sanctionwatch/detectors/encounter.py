@@ -224,7 +224,8 @@ def _runs(
     e_last = np.append(e_first[1:], r0.size) - 1
     long_event = (kk[r1[e_last]] - kk[r0[e_first]]) * iv >= round(p.min_duration_h * 3.6e9)
     lengths = r1 - r0 + 1
-    # Most close pairs are ships moored together in port. The exact port filter runs on the
+    # Grid points in the port exclusion were dropped before pairing, but an event's mean can
+    # still fall inside it (a pair skirting a port). The exact port filter runs on the
     # event's mean position after aggregation; this estimate of the same mean (float sums in
     # another order, ~1e-13 relative) only drops events a metre or more inside the exclusion,
     # so it removes nothing the exact filter would keep.
