@@ -38,9 +38,6 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 DEFAULT_TIME_TOLERANCE_MIN = 30.0
 """Half-width of the window around instant events and labels, minutes.
@@ -270,6 +267,11 @@ def _assign(cand: pl.DataFrame) -> pl.DataFrame:
     """Maximum-cardinality, then maximum-quality, one-to-one subset of ``cand`` (Hungarian)."""
     if cand.height == 0:
         return cand
+    # imported here: scipy.optimize takes half a second, which every CLI command would pay
+    from scipy.optimize import linear_sum_assignment
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     li = cand["label_index"].to_numpy()
     ei = cand["event_index"].to_numpy()
     lu, lpos = np.unique(li, return_inverse=True)

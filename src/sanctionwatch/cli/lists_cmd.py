@@ -9,14 +9,20 @@ import json
 import re
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from followthemoney.proxy import EntityProxy
 from rich.table import Table
 
 from sanctionwatch.cli.consoles import StoreOpt, err_console, fail, out_console
-from sanctionwatch.sanctions import ListDiff, ListFormatError, ListStore, diff_entities, read_list
+
+if TYPE_CHECKING:
+    from followthemoney.proxy import EntityProxy
+
+    from sanctionwatch.sanctions import ListDiff
+
+# sanctionwatch.sanctions (and followthemoney under it) is imported inside the commands: it
+# takes over a second, which every other command would pay.
 
 lists_app = typer.Typer(
     name="lists",
@@ -60,6 +66,8 @@ def load(
     as_json: JsonOpt = False,
 ) -> None:
     """Load list files into the store, all in one transaction (all or nothing)."""
+    from sanctionwatch.sanctions import ListFormatError, ListStore
+
     day = _date(list_date)
     try:
         with ListStore(store) as s:
@@ -100,6 +108,8 @@ def show(
     as_json: JsonOpt = False,
 ) -> None:
     """Show one entity with the provenance of each fact, or the loaded lists and their entities."""
+    from sanctionwatch.sanctions import ListStore
+
     try:
         s = ListStore(store, read_only=True)
     except FileNotFoundError as exc:
@@ -170,6 +180,8 @@ def diff(
     as_json: JsonOpt = False,
 ) -> None:
     """Entities added, removed and changed between two versions of the same list."""
+    from sanctionwatch.sanctions import ListFormatError, ListStore, diff_entities, read_list
+
     try:
         if _DATE_RE.match(old) and _DATE_RE.match(new) and not Path(old).exists():
             if dataset is None:

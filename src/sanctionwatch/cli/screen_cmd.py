@@ -12,8 +12,10 @@ import typer
 from rich.table import Table
 
 from sanctionwatch.cli.consoles import err_console, out_console
-from sanctionwatch.screening import DEFAULT_THRESHOLD, NoListsLoaded, load_screener
-from sanctionwatch.screening.screen import score_pairs_file
+from sanctionwatch.screening.features import DEFAULT_THRESHOLD
+
+# The matcher is imported inside the commands: its tables take a while to build, which every
+# other command would pay.
 
 _err = err_console
 _out = out_console
@@ -56,6 +58,8 @@ def screen(
     ] = None,
 ) -> None:
     """Screen a name (or a CSV of names) against the loaded sanctions lists."""
+    from sanctionwatch.screening import NoListsLoaded, load_screener
+
     if (name is None) == (input_csv is None):
         _err.print("[bold red]error:[/] give a NAME or --input FILE.csv")
         raise typer.Exit(code=2)
@@ -108,5 +112,7 @@ def score_pairs(
     threshold: Annotated[float, typer.Option(help="is_match threshold.")] = DEFAULT_THRESHOLD,
 ) -> None:
     """Score name pairs; writes the rows back with score, is_match and explanation."""
+    from sanctionwatch.screening.screen import score_pairs_file
+
     n = score_pairs_file(pairs, out, threshold)
     _err.print(f"scored {n} pairs → {out}")

@@ -8,16 +8,40 @@
 
 from __future__ import annotations
 
-from sanctionwatch.sanctions.diff import EntityChange, ListDiff, diff_entities
-from sanctionwatch.sanctions.loaders import READERS, detect_format, read_list
-from sanctionwatch.sanctions.model import (
-    ListFormatError,
-    ListMeta,
-    ParsedList,
-    Statement,
-    entities_from_statements,
-)
-from sanctionwatch.sanctions.store import ListStore, LoadResult
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanctionwatch.sanctions.diff import EntityChange, ListDiff, diff_entities
+    from sanctionwatch.sanctions.loaders import READERS, detect_format, read_list
+    from sanctionwatch.sanctions.model import (
+        ListFormatError,
+        ListMeta,
+        ParsedList,
+        Statement,
+        entities_from_statements,
+    )
+    from sanctionwatch.sanctions.store import ListStore, LoadResult
+
+# Loaded on first use (PEP 562): followthemoney takes over a second to import, which every
+# ``sanctionwatch`` command would otherwise pay.
+_WHERE = {
+    "EntityChange": "diff", "ListDiff": "diff", "diff_entities": "diff",
+    "READERS": "loaders", "detect_format": "loaders", "read_list": "loaders",
+    "ListFormatError": "model", "ListMeta": "model", "ParsedList": "model",
+    "Statement": "model", "entities_from_statements": "model",
+    "ListStore": "store", "LoadResult": "store",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "READERS",

@@ -5,24 +5,55 @@ entities)).screen(name, schema=..., imo=...)`` ranks listed entities; ``screen(.
 same against the list store. Every score carries its explanation (``Score.features``).
 """
 
-from sanctionwatch.screening.ais_link import enrich_events, screen_vessels, vessel_identities
-from sanctionwatch.screening.features import FeatureResult, Score
-from sanctionwatch.screening.index import ScreeningIndex, record_from_entity
-from sanctionwatch.screening.matcher import (
-    DEFAULT_THRESHOLD,
-    Query,
-    Record,
-    compare_names,
-    score_pair,
-)
-from sanctionwatch.screening.screen import (
-    Match,
-    NoListsLoaded,
-    Screener,
-    load_screener,
-    score_pairs_file,
-    screen,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sanctionwatch.screening.ais_link import (
+        enrich_events,
+        screen_vessels,
+        vessel_identities,
+    )
+    from sanctionwatch.screening.features import DEFAULT_THRESHOLD, FeatureResult, Score
+    from sanctionwatch.screening.index import ScreeningIndex, record_from_entity
+    from sanctionwatch.screening.matcher import (
+        Query,
+        Record,
+        compare_names,
+        score_pair,
+    )
+    from sanctionwatch.screening.screen import (
+        Match,
+        NoListsLoaded,
+        Screener,
+        load_screener,
+        score_pairs_file,
+        screen,
+    )
+
+# The names are loaded on first use (PEP 562): the matcher's tables and followthemoney take
+# over a second to import, which every ``sanctionwatch`` command would otherwise pay.
+_WHERE = {
+    "enrich_events": "ais_link", "screen_vessels": "ais_link", "vessel_identities": "ais_link",
+    "FeatureResult": "features", "Score": "features",
+    "ScreeningIndex": "index", "record_from_entity": "index",
+    "DEFAULT_THRESHOLD": "features", "Query": "matcher", "Record": "matcher",
+    "compare_names": "matcher", "score_pair": "matcher",
+    "Match": "screen", "NoListsLoaded": "screen", "Screener": "screen",
+    "load_screener": "screen", "score_pairs_file": "screen", "screen": "screen",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"{__name__}.{module}"), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "DEFAULT_THRESHOLD",

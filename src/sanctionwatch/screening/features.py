@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# Default decision threshold: yente's 0.7 (held-out choice is 0.65; docs/screening.md).
+DEFAULT_THRESHOLD = 0.7
+
 # Main features (score = max of weight·value) and qualifiers (added), with their weights.
 MAIN_WEIGHTS: dict[str, float] = {
     "name_literal": 1.0,  # same letters and digits after transliteration

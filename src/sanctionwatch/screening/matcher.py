@@ -14,8 +14,6 @@ from sanctionwatch.screening import features as ft
 from sanctionwatch.screening.korean import korean_key
 from sanctionwatch.screening.normalize import NameForm, name_forms
 
-# Default decision threshold: yente's 0.7 (held-out choice is 0.65; docs/screening.md).
-DEFAULT_THRESHOLD = 0.7
 # Unmatched-token penalty factors: a query token missing from the listed name costs more
 # than a listed token missing from the query (lists carry full names and patronymics).
 EXTRA_QUERY = 1.0

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sanctionwatch.screening.features import Score
+from sanctionwatch.screening.features import DEFAULT_THRESHOLD, Score
 from sanctionwatch.screening.index import ScreeningIndex
-from sanctionwatch.screening.matcher import DEFAULT_THRESHOLD, Query, score_pair
+from sanctionwatch.screening.matcher import Query, score_pair
 from sanctionwatch.store.duck import default_store_path
 
 MIN_SCORE = 0.5  # below this a candidate is not reported (yente's cutoff)
