@@ -11,10 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields
-from typing import Any, Protocol, TypeVar
+import threading
+from collections.abc import Callable, Hashable, Iterable, Mapping
+from concurrent.futures import Future
+from dataclasses import dataclass, field, fields
+from typing import Any, Protocol, TypeVar, cast
 
+import numpy as np
 import polars as pl
 
 from sanctionwatch.reference import ReferenceData
@@ -40,6 +43,43 @@ class Params:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+T = TypeVar("T")
+
+
+class DerivedCache:
+    """Views derived from one input (e.g. the resampled grid), built once and shared by the
+    detectors that ask for them, also when they run at the same time on threads: the first
+    asker builds, the others wait for its result. Not sent to other processes (a pickled
+    cache arrives empty)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items: dict[Hashable, Future[Any]] = {}
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        """The value under ``key``, from ``build()`` if nobody has built it yet."""
+        with self._lock:
+            fut = self._items.get(key)
+            owner = fut is None
+            if fut is None:
+                fut = self._items[key] = Future()
+        if owner:
+            try:
+                fut.set_result(build())
+            except BaseException as exc:
+                with self._lock:  # a later asker tries again
+                    del self._items[key]
+                fut.set_exception(exc)
+                raise
+        return cast(T, fut.result())
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+
 @dataclass(frozen=True)
 class DetectionInput:
     """What a detector sees.
@@ -56,6 +96,8 @@ class DetectionInput:
     ``input_spans``: the time each input file covers over the whole run (columns ``source``,
     ``start``, ``end``), for detectors that reason about coverage (``ais_gap``) when they see
     only part of the data (an engine partition); None means "derive it from ``tracks``".
+    ``derived``: views of ``tracks`` several detectors use, built once (:meth:`grid`); kept by
+    :func:`dataclasses.replace`, so the copies the scheduler makes share it.
     """
 
     tracks: pl.DataFrame
@@ -64,6 +106,18 @@ class DetectionInput:
     removed: pl.DataFrame | None = None
     prior_events: pl.DataFrame | None = None
     input_spans: pl.DataFrame | None = None
+    derived: DerivedCache = field(default_factory=DerivedCache, repr=False, compare=False)
+
+    def grid(self, interval_min: float, max_gap_h: float) -> pl.DataFrame:
+        """``tracks`` resampled onto the absolute time grid
+        (:func:`sanctionwatch.tracks.resample.resample_tracks`), built once per
+        ``(interval_min, max_gap_h)``: the encounter and loitering detectors share it."""
+        from sanctionwatch.tracks.resample import resample_tracks
+
+        return self.derived.get(
+            ("grid", float(interval_min), float(max_gap_h)),
+            lambda: resample_tracks(self.tracks, interval_min=interval_min, max_gap_h=max_gap_h),
+        )
 
 
 P = TypeVar("P", bound=Params, contravariant=True)
@@ -158,6 +212,30 @@ def unique_event_ids(df: pl.DataFrame, key_cols: list[str], tie_key: pl.Expr) ->
     return out.with_columns(
         pl.when(dup).then(tied["event_id"]).otherwise(pl.col("event_id")).alias("event_id")
     )
+
+
+def ordered_sums(frame: pl.DataFrame, key: str, columns: Mapping[str, pl.Expr]) -> pl.DataFrame:
+    """Per value of ``key`` (each value's rows consecutive, e.g. a run or event number): the
+    number of rows (``n``) and the sum of each expression in ``columns``, in row order.
+
+    Polars' group-by sums floats in partitions whose order can change from one call to the
+    next, so the same input could give sums or means differing in the last bit from run to
+    run; these always give the same bits. Returns ``key``, ``n`` and one Float64 column per
+    name, in key order.
+    """
+    if frame.height == 0:
+        return pl.DataFrame(schema={key: frame.schema[key], "n": pl.Int64,
+                                    **{c: pl.Float64 for c in columns}})
+    k = frame[key].to_numpy()
+    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
+    if np.unique(k[starts]).size != starts.size:
+        raise ValueError(f"ordered_sums: the rows of each {key!r} must be consecutive")
+    values = frame.select(**columns)
+    out: dict[str, Any] = {key: frame[key].gather(starts),
+                           "n": np.diff(np.r_[starts, k.size]).astype(np.int64)}
+    for name in columns:
+        out[name] = np.add.reduceat(values[name].cast(pl.Float64).to_numpy(), starts)
+    return pl.DataFrame(out)
 
 
 def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:

@@ -33,6 +33,7 @@ from sanctionwatch.detectors.base import (
     Params,
     finite_or_null,
     json_object,
+    ordered_sums,
     register,
     unique_event_ids,
 )
@@ -42,7 +43,6 @@ from sanctionwatch.tracks.resample import (
     grid_timestamp,
     interval_us,
     positions_in_windows,
-    resample_tracks,
     unit_to_lat_lon,
     xyz_exprs,
 )
@@ -107,14 +107,15 @@ def close_pairs(
     """Pairs of grid points at the same grid time, of different MMSIs, within the distance.
 
     One k-d tree over all grid points at once: each point is placed at its (x, y, z) on the
-    Earth sphere in metres, with x shifted by the grid index times more than an Earth diameter
-    plus the search radius, so the copies of the globe for different grid times lie side by
-    side and points at different times are never neighbours. All time slices are searched in
-    one vectorised call, with no all-pairs comparison (a fourth, time, axis works too but was
-    about twice as slow on 2.7 M grid points). The chord search is exact for the great-circle
-    threshold (chord <= arc), and the haversine distance then decides. ``unit``: the grid
-    points' unit vectors when already computed. Returns row indices ``a, b`` into ``grid``,
-    ``a`` the lower MMSI.
+    Earth sphere in metres, with x shifted by its time slice (dense rank of the grid index)
+    times more than an Earth diameter plus the search radius, so the copies of the globe for
+    different grid times lie side by side and points at different times are never
+    neighbours. All time slices are searched in one vectorised call, with no all-pairs
+    comparison (a fourth, time, axis works too but was about twice as slow on 2.7 M grid
+    points). The chord search is exact for the great-circle threshold (chord <= arc), and
+    :func:`_close` then decides as the haversine distance does. ``unit``: the grid points'
+    unit vectors when already computed. Returns row indices ``a, b`` into ``grid``, ``a``
+    the lower MMSI.
     """
     none = np.empty(0, dtype=np.int64)
     if grid.height < 2:
@@ -125,9 +126,14 @@ def close_pairs(
     mmsi = grid["mmsi"].to_numpy()
     if unit is None:
         unit = to_unit_xyz(lat, lon)
+    slices, slice_of = np.unique(k, return_inverse=True)
     radius = arc_m_to_chord(max_distance_m) * EARTH_RADIUS_M * (1 + 1e-9) + 1e-6
+    width = 2 * EARTH_RADIUS_M + 4 * radius
+    # Shifted coordinates lose precision with their size: widen the search by more than the
+    # rounding (the exact test below decides, so a wider search changes nothing else).
+    radius += 8 * np.finfo(np.float64).eps * width * slices.size
     pts = unit * EARTH_RADIUS_M
-    pts[:, 0] += (k - k.min()).astype(np.float64) * (2 * EARTH_RADIUS_M + 4 * radius)
+    pts[:, 0] += slice_of.astype(np.float64) * width
     tree = cKDTree(pts, balanced_tree=False, compact_nodes=False)  # fastest build, same answer
     ij = tree.query_pairs(radius, output_type="ndarray")
     if ij.shape[0] == 0:
@@ -135,8 +141,21 @@ def close_pairs(
     i, j = ij[:, 0].astype(np.int64), ij[:, 1].astype(np.int64)
     keep = mmsi[i] != mmsi[j]
     i, j = i[keep], j[keep]
-    # The unit-sphere chord agrees with the haversine arc to ~1e-14; only pairs within a
-    # (much wider) margin of the threshold need the haversine itself to decide exactly as it.
+    keep = _close(unit, lat, lon, i, j, max_distance_m)
+    i, j = i[keep], j[keep]
+    swap = mmsi[i] > mmsi[j]
+    return np.where(swap, j, i), np.where(swap, i, j)
+
+
+def _close(
+    unit: FloatArray, lat: FloatArray, lon: FloatArray, i: IntArray, j: IntArray,
+    max_distance_m: float,
+) -> npt.NDArray[np.bool_]:
+    """Whether points ``i`` and ``j`` are within ``max_distance_m`` (haversine) of each other.
+
+    The unit-sphere chord agrees with the haversine arc to ~1e-14; only pairs within a (much
+    wider) margin of the threshold need the haversine itself to decide exactly as it.
+    """
     chord = np.sqrt(((unit[i] - unit[j]) ** 2).sum(axis=1))
     limit = arc_m_to_chord(max_distance_m)
     margin = limit * 1e-7 + 1e-12
@@ -145,13 +164,20 @@ def close_pairs(
     if near.any():
         ni, nj = i[near], j[near]
         keep[near] = haversine_m(lat[ni], lon[ni], lat[nj], lon[nj]) <= max_distance_m
-    i, j = i[keep], j[keep]
-    swap = mmsi[i] > mmsi[j]
-    return np.where(swap, j, i), np.where(swap, i, j)
+    return np.asarray(keep)
 
 
 def _outside_ports(grid: pl.DataFrame, ref: ReferenceData, min_km: float) -> pl.DataFrame:
-    """Grid points at least ``min_km`` from every port or anchorage.
+    """Grid points at least ``min_km`` from every port or anchorage (see :func:`_at_sea`)."""
+    if grid.height == 0 or min_km <= 0:
+        return grid
+    return grid.filter(pl.Series(_at_sea(grid["lat"].to_numpy(), grid["lon"].to_numpy(),
+                                         ref, min_km)))
+
+
+def _at_sea(lat: FloatArray, lon: FloatArray, ref: ReferenceData, min_km: float
+            ) -> npt.NDArray[np.bool_]:
+    """Whether each point is at least ``min_km`` from every port or anchorage.
 
     GFW drops raw encounters whose position is within 10 km of a port (DETECTION.md §1.1,
     ``merge_pipeline``); here the rule is applied per grid time, before pairing, so a vessel
@@ -160,10 +186,125 @@ def _outside_ports(grid: pl.DataFrame, ref: ReferenceData, min_km: float) -> pl.
     with the square of the ships in a port: excluding them keeps the pair search linear in
     positions. The event's mean position is still checked against the same distance.
     """
-    if grid.height == 0 or min_km <= 0:
-        return grid
-    dist, _ = ref.nearest_port(grid["lat"].to_numpy(), grid["lon"].to_numpy(), within_km=min_km)
-    return grid.filter(pl.Series(dist >= min_km))
+    if lat.size == 0 or min_km <= 0:
+        return np.ones(lat.size, dtype=bool)
+    dist, _ = ref.nearest_port(lat, lon, within_km=min_km)
+    return np.asarray(dist >= min_km)
+
+
+def sample_stride(p: EncounterParams) -> int:
+    """Grid indices ``k`` that are multiples of this are the first pass's sample.
+
+    A run of close grid times is kept only when it spans at least ``min_run_duration_h``,
+    that is ``m = ceil(min_run / interval)`` steps, so ``m + 1`` consecutive grid times; any
+    ``m + 1`` consecutive integers hold a multiple of ``m + 1``. So every kept run is close at
+    a sampled time.
+    """
+    iv = interval_us(p.resample_interval_min)
+    m = -(-round(p.min_run_duration_h * 3.6e9) // iv)
+    return max(1, int(m) + 1)
+
+
+def _grid_keys(grid: pl.DataFrame) -> tuple[IntArray, int, int] | None:
+    """One sorted, unique int64 key per grid row, ``rank(track) * span + (k - k0)``, with
+    ``k0`` and ``span``; None when the key would not fit or the rows are not one per
+    (track, k) in order (never for :func:`resample_tracks` output)."""
+    tid = grid["track_id"].to_numpy()
+    k = grid["k"].to_numpy()
+    rank = np.zeros(tid.size, dtype=np.int64)
+    rank[1:] = np.cumsum(tid[1:] != tid[:-1])
+    k0 = int(k.min())
+    span = int(k.max()) - k0 + 1
+    if (int(rank[-1]) + 1) * span >= 2**62:
+        return None
+    key = rank * span + (k - k0)
+    if not bool(np.all(key[1:] > key[:-1])):
+        return None
+    return key, k0, span
+
+
+def _candidate_pairs(
+    grid: pl.DataFrame, ref: ReferenceData, p: EncounterParams
+) -> tuple[pl.DataFrame, FloatArray, IntArray, IntArray]:
+    """Every close pair of grid points that can belong to a run of ``min_run_duration_h``.
+
+    Two passes, so that the k-d tree sees a fraction of the grid:
+
+    1. close pairs among the grid times that are multiples of :func:`sample_stride` ``s``
+       (points in the port exclusion dropped first, as everywhere): every kept run is close
+       at one of them, so this finds every pair of tracks with a kept run, at each sampled
+       time of it;
+    2. around each such hit, the same two tracks at the ``s - 1`` grid times either side,
+       with the same tests (both at sea, within ``max_distance_m``).
+
+    Every point of a kept run lies within ``s - 1`` steps of a sampled time of that run, so
+    pass 2 finds all of it. What else it finds are runs with no sampled time, which lie
+    between two consecutive sampled times and, when touched, are found whole too; they are
+    shorter than ``min_run_duration_h`` and dropped. So the runs kept downstream are exactly
+    those of the one-pass search over the whole grid.
+
+    Returns the rows of ``grid`` the pairs use (still sorted), their unit vectors, and the
+    pairs as row indices into them (``a`` the lower MMSI).
+    """
+    none = np.empty(0, dtype=np.int64)
+    stride = sample_stride(p)
+    keys = _grid_keys(grid) if grid.height else None
+    if stride == 1 or keys is None:
+        outside = _outside_ports(grid, ref, p.min_distance_to_port_km)
+        unit = to_unit_xyz(outside["lat"].to_numpy(), outside["lon"].to_numpy())
+        a, b = close_pairs(outside, p.max_distance_m, unit)
+        return outside, unit, a, b
+    key, k0, span = keys
+    k = grid["k"].to_numpy()
+    lat = grid["lat"].to_numpy()
+    lon = grid["lon"].to_numpy()
+    rows = np.flatnonzero(k % stride == 0)
+    rows = rows[_at_sea(lat[rows], lon[rows], ref, p.min_distance_to_port_km)]
+    sample = grid.select("k", "lat", "lon", "mmsi")[rows]
+    ha, hb = close_pairs(sample, p.max_distance_m)
+    if ha.size == 0:
+        return grid.clear(), np.empty((0, 3)), none, none
+    ha, hb = rows[ha], rows[hb]
+
+    def lookup(hit: IntArray, d: IntArray) -> IntArray:
+        """Rows of the hits' track at the hits' grid time + each ``d`` (-1: none)."""
+        kq = k[hit][:, None] + d[None, :]
+        q = (key[hit][:, None] + d[None, :]).ravel()
+        pos = np.minimum(np.searchsorted(key, q), key.size - 1)
+        return np.where(((kq >= k0) & (kq < k0 + span)).ravel() & (key[pos] == q), pos, -1)
+
+    # A kept run through a sampled time is close at the time before or after it too: most
+    # hits (vessels crossing) are not, and need no window.
+    d = np.array([-1, 1], dtype=np.int64)
+    na, nb = lookup(ha, d), lookup(hb, d)
+    ok = (na >= 0) & (nb >= 0)
+    near = np.zeros(na.size, dtype=bool)
+    if ok.any():
+        ia, ib = na[ok], nb[ok]
+        u = to_unit_xyz(np.concatenate([lat[ia], lat[ib]]), np.concatenate([lon[ia], lon[ib]]))
+        idx = np.arange(ia.size)
+        near[ok] = _close(u, np.concatenate([lat[ia], lat[ib]]),
+                          np.concatenate([lon[ia], lon[ib]]), idx, idx + ia.size,
+                          p.max_distance_m)
+    keep = near.reshape(-1, 2).any(axis=1)
+    ha, hb = ha[keep], hb[keep]
+    if ha.size == 0:
+        return grid.clear(), np.empty((0, 3)), none, none
+    # The two tracks at the grid times around each remaining hit (the hit itself included).
+    d = np.arange(-(stride - 1), stride, dtype=np.int64)
+    ca, cb = lookup(ha, d), lookup(hb, d)
+    both = (ca >= 0) & (cb >= 0)
+    pair = np.unique(ca[both] * grid.height + cb[both])  # windows of nearby hits overlap
+    ca, cb = pair // grid.height, pair % grid.height
+    used, inverse = np.unique(np.concatenate([ca, cb]), return_inverse=True)
+    ua, ub = inverse[: ca.size], inverse[ca.size:]
+    u_lat, u_lon = lat[used], lon[used]
+    sea = _at_sea(u_lat, u_lon, ref, p.min_distance_to_port_km)
+    unit = to_unit_xyz(u_lat, u_lon)
+    keep = sea[ua] & sea[ub]
+    ua, ub = ua[keep], ub[keep]
+    keep = _close(unit, u_lat, u_lon, ua, ub, p.max_distance_m)
+    return grid[used], unit, ua[keep], ub[keep]
 
 
 def _pair_order(grid: pl.DataFrame, a: IntArray, b: IntArray) -> IntArray:
@@ -298,15 +439,11 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     """
     p = params
     iv = interval_us(p.resample_interval_min)
-    grid = resample_tracks(
-        data.tracks, interval_min=p.resample_interval_min, max_gap_h=p.max_interpolation_gap_h
-    )
-    grid = _outside_ports(grid, data.reference, p.min_distance_to_port_km)
-    unit = to_unit_xyz(grid["lat"].to_numpy(), grid["lon"].to_numpy())
-    a, b = close_pairs(grid, p.max_distance_m, unit)
+    grid = data.grid(p.resample_interval_min, p.max_interpolation_gap_h)
+    pairs_grid, unit, a, b = _candidate_pairs(grid, data.reference, p)
     if a.size == 0:
         return pl.DataFrame()
-    close = _runs(grid, unit, a, b, p, iv, data.reference)
+    close = _runs(pairs_grid, unit, a, b, p, iv, data.reference)
     if close.height == 0:
         return pl.DataFrame()
     events = (
@@ -319,14 +456,16 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
             pl.col("distance_m").min().alias("min_distance_m"),
             pl.len().alias("close_steps"),
             pl.col("run").n_unique().alias("runs"),
-            # midpoint of the pair in 3-D, averaged: a dateline- and pole-safe mean position
-            ((pl.col("x_a") + pl.col("x_b")) / 2).mean().alias("x"),
-            ((pl.col("y_a") + pl.col("y_b")) / 2).mean().alias("y"),
-            ((pl.col("z_a") + pl.col("z_b")) / 2).mean().alias("z"),
         )
         .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * 3.6e9))
         .sort("event")
     )
+    # midpoint of the pair in 3-D, averaged: a dateline- and pole-safe mean position
+    mid = ordered_sums(close, "event",
+                       {c: (pl.col(f"{c}_a") + pl.col(f"{c}_b")) / 2 for c in ("x", "y", "z")})
+    events = events.join(mid, on="event", how="left", maintain_order="left").with_columns(
+        *[pl.col(c) / pl.col("n") for c in ("x", "y", "z")]
+    ).drop("n")
     if events.height == 0:
         return pl.DataFrame()
     lat, lon = unit_to_lat_lon(events["x"].to_numpy(), events["y"].to_numpy(),
@@ -344,7 +483,11 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     if events.height == 0:
         return pl.DataFrame()
     unknown_is_fast = [pl.col(c).fill_null(np.inf) for c in ("median_speed_a", "median_speed_b")]
-    events = events.join(_vessel_stats(grid, events), on="event", how="left").filter(
+    # Speeds and real support over the event's grid times at sea, as the pairs were found.
+    tracks_in = pl.concat([events["track_a"], events["track_b"]]).unique().implode()
+    at_sea = _outside_ports(grid.filter(pl.col("track_id").is_in(tracks_in)), ref,
+                            p.min_distance_to_port_km)
+    events = events.join(_vessel_stats(at_sea, events), on="event", how="left").filter(
         (pl.max_horizontal(unknown_is_fast) < p.max_median_speed_knots)
         & (pl.min_horizontal("real_share_a", "real_share_b") >= p.min_real_share)
     )

@@ -31,6 +31,7 @@ from sanctionwatch.detectors.base import (
     Params,
     finite_or_null,
     json_object,
+    ordered_sums,
     register,
     unique_event_ids,
 )
@@ -39,7 +40,6 @@ from sanctionwatch.tracks.resample import (
     grid_timestamp,
     interval_us,
     positions_in_windows,
-    resample_tracks,
     unit_to_lat_lon,
     xyz_exprs,
 )
@@ -144,7 +144,7 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     """
     p = params
     iv = interval_us(p.resample_interval_min)
-    grid = resample_tracks(data.tracks, interval_min=p.resample_interval_min, max_gap_h=p.max_gap_h)
+    grid = data.grid(p.resample_interval_min, p.max_gap_h)
     if grid.height == 0:
         return pl.DataFrame()
     hourly = hourly_speed_knots(grid, p.speed_window_h, p.resample_interval_min)
@@ -164,15 +164,19 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
             pl.col("track_id", "mmsi").first(),
             pl.col("k").min().alias("k0"),
             pl.col("k").max().alias("k1"),
-            pl.col("x_p", "y_p", "z_p").mean(),
+            pl.col("step_m").first().alias("first_step_m"),
             pl.col("speed_knots").median().alias("median_speed_knots"),
             pl.col("hourly_speed").max().alias("max_hourly_speed_knots"),
-            # the first point's step leads into the run, not along it
-            (pl.col("step_m").sum() - pl.col("step_m").first()).alias("path_m"),
             pl.col("real").mean().alias("real_share"),
         )
         .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * 3.6e9))
         .sort("run")
+    )
+    sums = ordered_sums(points, "run", {c: pl.col(c) for c in ("x_p", "y_p", "z_p", "step_m")})
+    runs = runs.join(sums, on="run", how="left", maintain_order="left").with_columns(
+        *[(pl.col(c) / pl.col("n")) for c in ("x_p", "y_p", "z_p")],
+        # the first point's step leads into the run, not along it
+        (pl.col("step_m") - pl.col("first_step_m")).alias("path_m"),
     )
     if runs.height == 0:
         return pl.DataFrame()
@@ -186,7 +190,7 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     if runs.height == 0:
         return pl.DataFrame()
     centres = runs.select("run", pl.col("lat").alias("c_lat"), pl.col("lon").alias("c_lon"))
-    pts = points.join(centres, on="run", how="inner")
+    pts = points.join(centres, on="run", how="inner", maintain_order="left")
     pts = pts.with_columns(
         pl.Series(
             "shore_km",
@@ -196,9 +200,13 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
         .alias("from_centre_m"),
     )
     per_run = pts.group_by("run").agg(
-        pl.col("shore_km").mean().alias("distance_from_shore_km"),
         pl.col("shore_km").min().alias("min_distance_from_shore_km"),
         pl.col("from_centre_m").max().alias("radius_m"),
+    ).join(
+        ordered_sums(pts, "run", {"shore_km": pl.col("shore_km")}).select(
+            "run", (pl.col("shore_km") / pl.col("n")).alias("distance_from_shore_km")
+        ),
+        on="run",
     )
     runs = runs.join(per_run, on="run", how="inner").filter(
         pl.col("distance_from_shore_km") >= p.min_distance_from_shore_nm * METRES_PER_NM / 1000
