@@ -62,22 +62,32 @@ class IngestResult:
     n_positions: int = 0
     n_reports: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    frames: dict[str, list[pl.DataFrame]] | None = None
+    """With ``ingest(..., in_memory=True)``: the tables' batches in input order, instead of
+    parts in ``spool``."""
 
     def positions(self) -> pl.DataFrame:
         """All positions read."""
         if self.lake is not None:
             return _read_parts(self.lake / "positions", POSITIONS.empty(), "day=*/*.parquet")
-        return _read_parts(self.spool / "positions", POSITIONS.empty())
+        return self._table("positions", POSITIONS.empty())
 
     def reports(self) -> pl.DataFrame:
         """All vessel reports read."""
         if self.lake is not None:
             return _read_parts(self.lake / "reports", VESSEL_REPORTS.empty())
-        return _read_parts(self.spool / "vessel_reports", VESSEL_REPORTS.empty())
+        return self._table("vessel_reports", VESSEL_REPORTS.empty())
 
     def rejects(self) -> pl.DataFrame:
         """All rejected records with reasons."""
-        return _read_parts(self.spool / "rejects", REJECTS.empty())
+        return self._table("rejects", REJECTS.empty())
+
+    def _table(self, name: str, empty: pl.DataFrame) -> pl.DataFrame:
+        if self.frames is None:
+            return _read_parts(self.spool / name, empty)
+        parts = [df for df in self.frames[name] if df.height]
+        # no rechunk: the consumers sort or filter, which copies anyway
+        return pl.concat(parts, how="vertical", rechunk=False) if parts else empty
 
 
 @dataclass
@@ -173,21 +183,30 @@ def ingest(
     progress: Progress | None = None,
     lake: LakeWriter | None = None,
     workers: int | None = None,
+    in_memory: bool = False,
 ) -> IngestResult:
     """Stream every input into canonical Parquet parts under ``spool``.
 
     With ``lake``, positions and vessel reports go to the partitioned lake instead (see
-    :mod:`sanctionwatch.engines.lake`); rejects stay in the spool. Files are read ``workers``
+    :mod:`sanctionwatch.engines.lake`); rejects stay in the spool. With ``in_memory`` (for
+    the memory engine, which holds every position anyway), the batches stay in memory
+    (:attr:`IngestResult.frames`) and nothing is written. Files are read ``workers``
     at a time (default: the machine's cores, at most 4; the readers spend their time in
     Polars and Arrow, which release the GIL); parts are named by file and batch, so what is
     read does not depend on the order the threads finish in.
     """
     opts = options or IngestOptions()
+    if in_memory and lake is not None:
+        raise ValueError("ingest: in_memory and lake are exclusive")
     result = IngestResult(spool=spool, lake=lake.root if lake is not None else None)
-    for sub in ("positions", "vessel_reports", "rejects"):
-        (spool / sub).mkdir(parents=True, exist_ok=True)
+    if not in_memory:
+        for sub in ("positions", "vessel_reports", "rejects"):
+            (spool / sub).mkdir(parents=True, exist_ok=True)
     paths = expand_inputs(inputs)
     lock = threading.Lock()
+    kept: list[dict[str, list[pl.DataFrame]]] = [
+        {"positions": [], "vessel_reports": [], "rejects": []} for _ in paths
+    ]
 
     def read_one(index: int, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         stat = path.stat()
@@ -209,7 +228,11 @@ def ingest(
                 ("vessel_reports", batch.reports if lake is None else None),
                 ("rejects", batch.rejects),
             ):
-                if df is not None and df.height:
+                if df is None or not df.height:
+                    continue
+                if in_memory:
+                    kept[index][sub].append(df)
+                else:
                     df.write_parquet(
                         spool / sub / f"part-{index:06d}-{part:06d}.parquet",
                         compression=SCRATCH_COMPRESSION,
@@ -237,6 +260,11 @@ def ingest(
     else:
         with ThreadPoolExecutor(max_workers=n_workers, thread_name_prefix="ingest") as pool:
             done = list(pool.map(read_one, range(len(paths)), paths))
+    if in_memory:
+        result.frames = {
+            sub: [df for per_file in kept for df in per_file[sub]]
+            for sub in ("positions", "vessel_reports", "rejects")
+        }
     for record, reasons in done:  # in input order
         result.inputs.append(record)
         result.n_positions += record["positions"]
@@ -366,7 +394,7 @@ def detect(
     tables_written: Future[None] | None = None
     try:
         if engine == "memory":
-            ing = ingest(inputs, work / "spool", options, progress)
+            ing = ingest(inputs, work / "spool", options, progress, in_memory=True)
             prepared = prepare_tracks(ing.positions(), prepare)
             reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
             data = DetectionInput(
@@ -412,7 +440,11 @@ def detect(
                 tables_written.result()
             else:
                 _write_lake_outputs(lake, eng, staged)
-            _copy_parts(work / "spool" / "rejects", REJECTS.empty(), staged / "rejects.parquet")
+            if ing.frames is not None:
+                ing.rejects().write_parquet(staged / "rejects.parquet")
+            else:
+                _copy_parts(work / "spool" / "rejects", REJECTS.empty(),
+                            staged / "rejects.parquet")
             summary = {
                 "run_id": run_id,
                 "started_at": started.isoformat(),
