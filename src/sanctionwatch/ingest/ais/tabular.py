@@ -659,9 +659,27 @@ def _differs(cols: Sequence[str], suffix: str = "") -> pl.Expr:
         pl.lit(False))
 
 
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """The stable sort order of integer ``keys``."""
+    shift = max(len(keys) - 1, 1).bit_length()
+    if len(keys) and keys.min() >= 0 and keys.max() < 1 << (62 - shift):
+        # Keys made unique by their position sort in the same order with any sort, and the
+        # default one is several times faster than the stable one.
+        return np.argsort((keys.astype(np.int64) << shift) | np.arange(len(keys)))
+    return np.argsort(keys, kind="stable")
+
+
 @cache
-def _schema(table: Table) -> dict[str, pl.DataType]:
+def _schema(table: Table) -> Mapping[str, pl.DataType]:
+    """``table.polars_schema()``, built once (it costs a conversion from Arrow)."""
     return table.polars_schema()
+
+
+def _spell(values: pl.Series, codes: pl.Series) -> pl.Series:
+    """The texts of ``codes`` (null for null) in their distinct ``values``."""
+    if values.len() == 1 and not codes.has_nulls():
+        return values.new_from_index(0, codes.len())  # one text: no gather
+    return values.gather(codes)
 
 
 def _is_text(atype: pa.DataType) -> bool:
@@ -728,7 +746,7 @@ class RowConverter:
         self.static = [t for t in STATIC if t in self.targets]
         report_cols = [*self.static, *(["ais_class"] if "ais_class" in self.targets else [])]
         self.report_cols = report_cols
-        rschema = VESSEL_REPORTS.polars_schema()
+        rschema = _schema(VESSEL_REPORTS)
         self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
         self._gpkg = "lat" in self.provided
         self._readers: dict[str, list[Field]] = {name: [] for name in self.used}
@@ -814,7 +832,7 @@ class RowConverter:
     @staticmethod
     def _decode(df: pl.DataFrame, coded: Mapping[str, pl.Series]) -> pl.DataFrame:
         """``df`` with its coded text columns (:meth:`_parse_by_value`) spelled out."""
-        cols = [coded[c].gather(df[c]).alias(c) for c in df.columns if c in coded]
+        cols = [_spell(coded[c], df[c]).alias(c) for c in df.columns if c in coded]
         return df.with_columns(cols) if cols else df
 
     def _same(self, df: pl.DataFrame, typed: Mapping[str, pl.DataType]) -> frozenset[str]:
@@ -923,7 +941,7 @@ class RowConverter:
 
         Used by the Parquet reader to skip the number -> text -> number round trip.
         """
-        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        targets = {**_schema(POSITIONS), **_schema(VESSEL_REPORTS)}
         out: dict[str, pl.DataType] = {}
         if self._gpkg:
             return out
@@ -950,7 +968,7 @@ class RowConverter:
         """Source columns a CSV batch may pass typed (see :func:`_csv_typed`): those whose
         every reader is exact on a Float64 column, and those read only by the ISO 8601 time
         parser."""
-        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        targets = {**_schema(POSITIONS), **_schema(VESSEL_REPORTS)}
         numeric: list[str] = []
         times: list[str] = []
         if self._gpkg:
@@ -1097,7 +1115,7 @@ class RowConverter:
         have = [c for c in table.names if c in self.targets or c == "record"]
         if keep is not None:
             p = p.lazy().filter(keep).select(have).collect(engine=_ENGINE)
-        cols = [(coded[c].gather(p[c]) if c in coded else p[c]).cast(schema[c]).alias(c)
+        cols = [(_spell(coded[c], p[c]) if c in coded else p[c]).cast(schema[c]).alias(c)
                 for c in have]
         return pl.DataFrame(cols).select(
             pl.col(c) if c in have else
@@ -1167,7 +1185,7 @@ class RowConverter:
         start[1:] = mmsi[1:] != mmsi[:-1]
         first = np.flatnonzero(start)
         last = np.append(first[1:], len(mmsi)) - 1
-        order = np.argsort(mmsi[first], kind="stable")  # runs by vessel, in file order
+        order = _stable_order(mmsi[first])  # runs by vessel, in file order
         by_vessel = mmsi[first][order]
         again = by_vessel[1:] == by_vessel[:-1]  # run order[k + 1] follows run order[k]
         later = first[order[1:][again]]
@@ -1312,6 +1330,30 @@ def _rebatch(batches: Iterable[pa.RecordBatch], n: int) -> Iterator[pa.Table]:
 
 
 _ISO_SECONDS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_ISO_DIGITS = [i for i, c in enumerate("dddd-dd-dd dd:dd:dd") if c == "d"]
+
+
+def _all_iso_seconds(arr: pa.ChunkedArray) -> bool:
+    """Whether every value of a text column matches ``_ISO_SECONDS`` (nulls aside)."""
+    for chunk in arr.chunks:
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            if not pc.all(pc.match_substring_regex(chunk, _ISO_SECONDS)).as_py():
+                return False
+            continue
+        # Without nulls, the values of 19 bytes each are the rows of a byte matrix: checked
+        # at a fraction of the regular expression's cost.
+        _, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset:][:len(chunk) + 1]
+        if len(chunk) == 0:
+            continue
+        if not (np.diff(bounds) == 19).all():
+            return False
+        text = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]].reshape(-1, 19)
+        if not (((text[:, _ISO_DIGITS] - ord("0")) < 10).all()
+                and (text[:, [4, 7]] == ord("-")).all() and (text[:, [13, 16]] == ord(":")).all()
+                and np.isin(text[:, 10], [ord("T"), ord(" ")]).all()):
+            return False
+    return True
 
 
 def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
@@ -1337,7 +1379,7 @@ def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
             arr = pc.if_else(empty, null, arr)
         try:
             if name in times:
-                if not pc.all(pc.match_substring_regex(arr, _ISO_SECONDS)).as_py():
+                if not _all_iso_seconds(arr):
                     continue
                 out = pc.cast(arr, pa.timestamp("s"))
                 dtype: pl.DataType = pl.Datetime("ms")
@@ -1424,7 +1466,7 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
             {"source": [source] * len(rows), "record": [r[0] for r in rows],
              "reason": ["bad_row"] * len(rows), "detail": [r[1] for r in rows],
              "raw": [r[2][:RAW_MAX_CHARS] for r in rows]},
-            schema=REJECTS.polars_schema(),
+            schema=_schema(REJECTS),
         )
 
     numeric, times = conv.csv_typed_candidates()
