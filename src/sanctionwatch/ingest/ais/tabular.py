@@ -614,8 +614,9 @@ _GEOM = "__sw_geom_"
 _PRE = "__sw_pre:"
 _VALUE = "__sw_value"
 _ENGINE: Final = "in-memory"
-"""Polars engine of the per-batch queries: it starts them at a fraction of the streaming
-engine's cost, which is most of theirs on a batch."""
+"""Polars engine of the typed path's queries and of those on a few rows: it starts a query
+at a fraction of the streaming engine's cost, which is most of theirs. (The text path's
+string parsing keeps the default engine, which costs less there.)"""
 
 
 def _dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pa.Array]:
@@ -760,7 +761,7 @@ class RowConverter:
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
         self._values: dict[str, tuple[pa.Array, list[tuple[str, pl.Series, pl.Series | None]]]]
         self._values = {}
-        self._pending: tuple[pl.DataFrame, np.ndarray, Mapping[str, pl.Series]] | None = None
+        self._pending: tuple[pl.DataFrame, Mapping[str, pl.Series]] | None = None
 
     @cached_property
     def _stages(self) -> list[list[pl.Expr]]:
@@ -1083,7 +1084,7 @@ class RowConverter:
             .select(self._stages[0])
             .with_columns(self._stages[1])
             .with_columns(self._stages[2])
-            .collect()
+            .collect(engine=_ENGINE)
         )
 
     def _emit(self, p: pl.DataFrame, rows: pl.DataFrame | None, rejected: pl.DataFrame | None,
@@ -1195,7 +1196,7 @@ class RowConverter:
         keep[firsts] = self._differ(self._decode(rep[firsts], coded), self._last) if (
             self._last.height) else True
         # Each vessel's last row, carried to the next batch (spelled out when needed).
-        self._pending = (rep, last[order[np.append(~again, True)]], coded)
+        self._pending = (rep[last[order[np.append(~again, True)]]], coded)
         return self._conform(rep[np.flatnonzero(keep)], VESSEL_REPORTS, None, coded)
 
     @property
@@ -1212,9 +1213,9 @@ class RowConverter:
         """Fold the last rows of the batch before into the carried tuples (``_last``)."""
         if self._pending is None:
             return
-        rep, rows, coded = self._pending
+        rows, coded = self._pending
         self._pending = None
-        latest = self._decode(rep[rows].select("mmsi", *self.report_cols), coded)
+        latest = self._decode(rows.select("mmsi", *self.report_cols), coded)
         self._last = pl.concat([self._last.join(latest, on="mmsi", how="anti"), latest],
                                how="vertical")
 
@@ -1267,7 +1268,7 @@ class RowConverter:
                                                        dtype=pl.String)
             rej = REJECTS.conform(rejected.lazy().select(
                 pl.lit(self.source).alias("source"), pl.col("record"), *self._reject_exprs,
-            ).collect().with_columns(raw))
+            ).collect(engine=_ENGINE).with_columns(raw))
         else:
             rej = pl.DataFrame(schema=_schema(REJECTS))
         if extra is not None and extra.height:
@@ -1518,7 +1519,8 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
     ``record`` is the 1-based row index in the file. Numeric and timestamp columns on which
     a layout's parsers are exact are parsed in their own type, the others as text (text
     columns read dictionary-encoded, and parsed once per distinct value), so that every
-    layout parses as it parses a CSV.
+    layout parses as it parses a CSV. Read so, a row group of up to 4 x ``batch_rows`` rows
+    is read and converted at once; batches still hold ``batch_rows`` rows at most.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
