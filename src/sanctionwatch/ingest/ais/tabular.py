@@ -14,9 +14,9 @@ import io
 import weakref
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cached_property, partial
+from functools import cache, cached_property, partial
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Final, TypeVar
 
 import numpy as np
 import polars as pl
@@ -26,7 +26,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, IngestError
-from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS
+from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS, Table
 
 _T = TypeVar("_T")
 
@@ -84,6 +84,9 @@ _TYPED_FLOAT: dict[Parser, Parser] = {}
 column is Float32 too (Float32 -> text -> Float64 -> Float32 gives the same value back)."""
 _TYPED_TIME: dict[Parser, Parser] = {}
 """Time parsers (ISO 8601 text) and their form on a timestamp column."""
+_KEEPS_INT: weakref.WeakKeyDictionary[Parser, tuple[int, int]] = weakref.WeakKeyDictionary()
+"""Integer parsers and the bounds within which their typed form gives an integer column's
+values back (:meth:`RowConverter._same`)."""
 
 
 def _float(e: pl.Expr) -> pl.Expr:
@@ -94,26 +97,25 @@ _EXACT_FLOAT_INT = 2**53
 """Integers up to this magnitude are exact in a Float64."""
 
 
-def _exact_in_float(s: pl.Series) -> bool:
-    """Whether ``s`` is an integer column whose values all convert to Float64 exactly."""
-    if not s.dtype.is_integer():
-        return False
-    low, high = s.min(), s.max()
-    if not isinstance(low, int) or not isinstance(high, int):
-        return True  # no values
-    return low >= -_EXACT_FLOAT_INT and high <= _EXACT_FLOAT_INT
-
-
 def _int_series(s: pl.Series, lo: int | None = None, hi: int | None = None) -> pl.Series:
-    if _exact_in_float(s):
-        # The Float64 round trip below would give every value back: skip it.
-        x = s.cast(pl.Int64)
-    else:
-        f = s.cast(pl.Float64, strict=False)
-        x = pl.select(pl.when(f == f.floor()).then(f).otherwise(None)
-                      .cast(pl.Int64, strict=False)).to_series()
-    if lo is None:
-        return x
+    if s.dtype.is_integer():
+        low, high = s.min(), s.max()
+        if not isinstance(low, int) or not isinstance(high, int):
+            return s.cast(pl.Int64)  # no values
+        if low >= -_EXACT_FLOAT_INT and high <= _EXACT_FLOAT_INT:
+            # The Float64 round trip below would give every value back: skip it.
+            x = s.cast(pl.Int64)
+            if lo is None or (low >= lo and (hi is None or high <= hi)):
+                return x  # no value to null (typed canonical columns)
+            return _inside(x, lo, hi)
+    f = s.cast(pl.Float64, strict=False)
+    x = pl.select(pl.when(f == f.floor()).then(f).otherwise(None)
+                  .cast(pl.Int64, strict=False)).to_series()
+    return x if lo is None else _inside(x, lo, hi)
+
+
+def _inside(x: pl.Series, lo: int, hi: int | None) -> pl.Series:
+    """``x`` with the values outside lo .. hi null."""
     inside = x >= lo if hi is None else x.is_between(lo, hi)
     return pl.select(pl.when(inside).then(x).otherwise(None)).to_series()
 
@@ -133,6 +135,7 @@ def _int_in(lo: int, hi: int) -> Parser:
         return _int(e, lo, hi)
 
     _TYPED_INT.add(parse)
+    _KEEPS_INT[parse] = (lo, hi)
     return parse
 
 
@@ -227,6 +230,7 @@ def _text_code(mapping: dict[str, int], lo: int, hi: int) -> Parser:
 _TYPED_INT.add(_ship_type)
 _TYPED_SPECIAL: dict[Parser, Parser] = {_imo: _imo_typed}
 """Integer parsers that read text (an ``IMO`` prefix) and their numeric form."""
+_KEEPS_INT.update({_ship_type: (1, 32767), _imo: (1, _EXACT_FLOAT_INT)})
 _TYPED_FLOAT.update({_float: _float, _positive: _positive, _decimetres: _decimetres})
 _TYPED_TIME[_ts_iso] = _ts_typed
 
@@ -609,19 +613,23 @@ _REC = "__sw_record"
 _GEOM = "__sw_geom_"
 _PRE = "__sw_pre:"
 _VALUE = "__sw_value"
+_ENGINE: Final = "in-memory"
+"""Polars engine of the typed path's queries and of those on a few rows: it starts a query
+at a fraction of the streaming engine's cost, which is most of theirs. (The text path's
+string parsing keeps the default engine, which costs less there.)"""
 
 
-def _dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pl.Series]:
+def _dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pa.Array]:
     """Codes (null for null) and distinct values of a text column."""
+    if isinstance(arr, pa.ChunkedArray) and arr.num_chunks == 1:
+        arr = arr.chunk(0)
     if isinstance(arr, pa.ChunkedArray):
         if pa.types.is_dictionary(arr.type):
             arr = arr.cast(arr.type.value_type)  # chunks may have different dictionaries
         arr = arr.combine_chunks()
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)
-    codes = pl.Series(arr.indices)
-    values = pl.Series(arr.dictionary)
-    return codes, values
+    return pl.Series(arr.indices), arr.dictionary
 
 
 _EXPRESSIONS: dict[Hashable, Any] = {}
@@ -639,12 +647,40 @@ def _cached(key: Hashable, build: Callable[[], _T]) -> _T:
     return built
 
 
-def _by_vessel(df: pl.DataFrame) -> pl.DataFrame:
-    """``df`` with each MMSI's rows together, in their order (the MMSIs in any order)."""
-    # Grouping keeps the order within a group and costs less than a stable sort.
-    order = (df.select(pl.int_range(pl.len(), dtype=pl.UInt32).alias("_row"), "mmsi")
-             .group_by("mmsi").agg("_row").select(pl.col("_row").explode()).to_series())
-    return df[order]
+_BEFORE = "__sw_before"
+
+
+def _differs(cols: Sequence[str], suffix: str = "") -> pl.Expr:
+    """Whether any of ``cols`` differs (nulls equal) from its counterpart: the column shifted
+    by a row, or the column named with ``suffix``."""
+    def other(c: str) -> pl.Expr:
+        return pl.col(c + suffix) if suffix else pl.col(c).shift(1)
+
+    return pl.any_horizontal([pl.col(c).ne_missing(other(c)) for c in cols]) if cols else (
+        pl.lit(False))
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """The stable sort order of integer ``keys``."""
+    shift = max(len(keys) - 1, 1).bit_length()
+    if len(keys) and keys.min() >= 0 and keys.max() < 1 << (62 - shift):
+        # Keys made unique by their position sort in the same order with any sort, and the
+        # default one is several times faster than the stable one.
+        return np.argsort((keys.astype(np.int64) << shift) | np.arange(len(keys)))
+    return np.argsort(keys, kind="stable")
+
+
+@cache
+def _schema(table: Table) -> Mapping[str, pl.DataType]:
+    """``table.polars_schema()``, built once (it costs a conversion from Arrow)."""
+    return table.polars_schema()
+
+
+def _spell(values: pl.Series, codes: pl.Series) -> pl.Series:
+    """The texts of ``codes`` (null for null) in their distinct ``values``."""
+    if values.len() == 1 and not codes.has_nulls():
+        return values.new_from_index(0, codes.len())  # one text: no gather
+    return values.gather(codes)
 
 
 def _is_text(atype: pa.DataType) -> bool:
@@ -711,7 +747,7 @@ class RowConverter:
         self.static = [t for t in STATIC if t in self.targets]
         report_cols = [*self.static, *(["ais_class"] if "ais_class" in self.targets else [])]
         self.report_cols = report_cols
-        rschema = VESSEL_REPORTS.polars_schema()
+        rschema = _schema(VESSEL_REPORTS)
         self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *report_cols]})
         self._gpkg = "lat" in self.provided
         self._readers: dict[str, list[Field]] = {name: [] for name in self.used}
@@ -723,6 +759,9 @@ class RowConverter:
                           if name not in core and all(len(f.sources) == 1 for f in fs)}
         self._config = (layout, tuple(columns), self.provided)
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
+        self._values: dict[str, tuple[pa.Array, list[tuple[str, pl.Series, pl.Series | None]]]]
+        self._values = {}
+        self._pending: tuple[pl.DataFrame, Mapping[str, pl.Series]] | None = None
 
     @cached_property
     def _stages(self) -> list[list[pl.Expr]]:
@@ -740,26 +779,93 @@ class RowConverter:
         clean = _nonempty(pl.col(_VALUE).cast(pl.String).str.strip_chars()).alias(_VALUE)
         return clean, [f.parse(pl.col(_VALUE)).alias(_PRE + f.target) for f in fields]
 
-    def _parse_by_value(self, batch: pa.RecordBatch | pa.Table,
-                        names: Iterable[str]) -> list[pl.Series]:
+    def _parse_by_value(self, batch: pa.RecordBatch | pa.Table, names: Iterable[str]
+                        ) -> tuple[list[pl.Series], dict[str, pl.Series]]:
         """The fields read from the text columns ``names`` of ``batch`` (keys of
         ``_by_value``), parsed once per distinct value and spread back to the rows.
 
         Text columns repeat few values (names, call signs, classes over a vessel's many
         positions); parsers are elementwise, so this gives what parsing every row gives.
+        Fields parsed to text come as codes (null for null) into their distinct parsed
+        values, returned by target: rows compare by code, and only the emitted rows are
+        spelled out (:meth:`_decode`).
         """
         out: list[pl.Series] = []
+        coded: dict[str, pl.Series] = {}
         for name in names:
             codes, values = _dictionary(batch.column(name))
-            fields = tuple(self._readers[name])
-            clean, parse = _cached(("value", fields), partial(self._value_stages, fields))
-            parsed = pl.DataFrame({_VALUE: values}).lazy().select(clean).select(parse).collect()
-            # one chunk: gathering from a chunked column is many times slower
-            out += [s.gather(codes) for s in parsed.rechunk().iter_columns()]
+            last = self._values.get(name)
+            if last is None or not last[0].equals(values):
+                # The batches of a Parquet row group share its dictionary: parsed once.
+                last = self._values[name] = (values, self._parse_values(name, values))
+            for target, parsed, recode in last[1]:
+                if recode is None:
+                    out.append(parsed.gather(codes))
+                    continue
+                # Empty codes: the column's codes serve as they are.
+                out.append((recode.gather(codes) if recode.len() else codes)
+                           .alias(_PRE + target))
+                coded[target] = parsed
+        return out, coded
+
+    def _parse_values(self, name: str, values: pa.Array
+                      ) -> list[tuple[str, pl.Series, pl.Series | None]]:
+        """The fields reading text column ``name`` on its distinct ``values``: per field its
+        target, and its values, or (text fields) its distinct texts and the code of each of
+        ``values`` in them (empty when distinct values parse to distinct texts)."""
+        fields = tuple(self._readers[name])
+        clean, parse = _cached(("value", fields), partial(self._value_stages, fields))
+        # one chunk: gathering from a chunked column is many times slower
+        parsed = (pl.DataFrame({_VALUE: pl.Series(values)}).lazy().select(clean).select(parse)
+                  .collect(engine=_ENGINE).rechunk())
+        out: list[tuple[str, pl.Series, pl.Series | None]] = []
+        for f, s in zip(fields, parsed.iter_columns(), strict=True):
+            if s.dtype != pl.String:
+                out.append((f.target, s, None))
+            elif s.null_count() == 0 and s.n_unique() == s.len():
+                out.append((f.target, s, pl.Series([], dtype=pl.Int32)))
+            else:
+                # Values parsing to the same text (" abc", "ABC") share a code.
+                enc = pc.dictionary_encode(s.to_arrow())
+                out.append((f.target, pl.Series(enc.dictionary), pl.Series(enc.indices)))
         return out
 
+    @staticmethod
+    def _decode(df: pl.DataFrame, coded: Mapping[str, pl.Series]) -> pl.DataFrame:
+        """``df`` with its coded text columns (:meth:`_parse_by_value`) spelled out."""
+        cols = [_spell(coded[c], df[c]).alias(c) for c in df.columns if c in coded]
+        return df.with_columns(cols) if cols else df
+
+    def _same(self, df: pl.DataFrame, typed: Mapping[str, pl.DataType]) -> frozenset[str]:
+        """Targets whose typed parser gives back the values of its column of ``df`` (the
+        column is already canonical): integers within the parser's bounds, floats without
+        NaN (whose payload a Float32 -> Float64 -> Float32 round trip may change), and, for
+        positive-only fields, above 0."""
+        same = set()
+        for f in self.fields:
+            name = self._col.get(_norm(f.sources[0])) if len(f.sources) == 1 else None
+            if name not in typed or name not in df.columns:
+                continue
+            col = df[name]
+            if f.parse in _KEEPS_INT and col.dtype.is_integer():
+                lo, hi = _KEEPS_INT[f.parse]
+                low, high = col.min(), col.max()
+                ok = low is None or (isinstance(low, int) and isinstance(high, int)
+                                     and lo <= low and high <= hi)
+            elif f.parse is _float and col.dtype == pl.Float32:
+                ok = not col.is_nan().any()
+            elif f.parse is _positive and col.dtype.is_float():
+                low = col.min()
+                ok = not col.is_nan().any() and (
+                    low is None or (isinstance(low, float) and low > 0))
+            else:
+                ok = False  # Float64 under ``_float``: its cast costs nothing anyway
+            if ok:
+                same.add(f.target)
+        return frozenset(same)
+
     def _build_stages(self, typed: Mapping[str, pl.DataType] | None = None,
-                      by_value: Iterable[str] = (), details: bool = True
+                      by_value: Iterable[str] = (), same: Iterable[str] = ()
                       ) -> list[list[pl.Expr]]:
         """The per-batch expressions, built once per file (building them costs more than
         evaluating them on a small batch).
@@ -767,11 +873,13 @@ class RowConverter:
         ``typed``: source columns read with their own (numeric or timestamp) type rather than
         as text, see :meth:`typed_columns`; their fields use the typed form of their parser.
         ``by_value``: text columns whose fields come parsed (:meth:`_parse_by_value`).
-        ``details``: whether to build reject details (else null; the typed path takes them
-        from the text parse of the rejected rows).
+        ``same``: targets that are their typed column as it is (:meth:`_same`).
+        The last stage gives the reject rule (``_rule``, :meth:`_rule_expr`); the reasons and
+        details of the rejected rows come from their text parse (:meth:`_reject_exprs`).
         """
         typed = typed or {}
         pre = set(by_value)
+        keep = set(same)
 
         def col(name: str) -> pl.Expr:
             n = _norm(name)
@@ -781,7 +889,8 @@ class RowConverter:
             if len(f.sources) == 1 and self._col.get(_norm(f.sources[0])) in pre:
                 return pl.col(_PRE + f.target)
             if len(f.sources) == 1 and self._col.get(_norm(f.sources[0])) in typed:
-                return _typed_parser(f.parse)(col(f.sources[0]))
+                return col(f.sources[0]) if f.target in keep else (
+                    _typed_parser(f.parse)(col(f.sources[0])))
             return f.parse(*[col(s) for s in f.sources])
 
         parse: list[pl.Expr] = [pl.col(_REC).alias("record"), pl.col("_empty")]
@@ -792,12 +901,12 @@ class RowConverter:
                 src = pl.col(_SRC + name)
                 if name in typed:
                     # The text of a NaN is "nan", a missing token; no other number or time
-                    # has an empty or missing-token text. The raw text only feeds reject
-                    # details, and a batch with rejects is redone as text.
+                    # has an empty or missing-token text. No raw text (it only feeds reject
+                    # details, which come from the text parse of the rejected rows).
                     has = src.is_not_null()
                     if typed[name].is_float():
                         has = has & ~src.is_nan()
-                    parse += [has.alias(f"_has_{t}"), pl.lit(None, pl.String).alias(f"_raw_{t}")]
+                    parse += [has.alias(f"_has_{t}")]
                 else:
                     parse += [_present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
         if self._gpkg:
@@ -813,7 +922,7 @@ class RowConverter:
                       if self.static else pl.lit(False))
         flags = [has_static.alias("_has_static"),
                  (pl.col("_has_lat") | pl.col("_has_lon")).alias("_is_pos")]
-        return [parse, flags, self._reason_exprs(self._gpkg, details)]
+        return [parse, flags, [self._rule_expr().alias("_rule")]]
 
     def _empty(self, columns: Sequence[str], typed: Iterable[str] = ()) -> pl.Expr:
         keep = frozenset(typed)
@@ -833,7 +942,7 @@ class RowConverter:
 
         Used by the Parquet reader to skip the number -> text -> number round trip.
         """
-        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        targets = {**_schema(POSITIONS), **_schema(VESSEL_REPORTS)}
         out: dict[str, pl.DataType] = {}
         if self._gpkg:
             return out
@@ -860,7 +969,7 @@ class RowConverter:
         """Source columns a CSV batch may pass typed (see :func:`_csv_typed`): those whose
         every reader is exact on a Float64 column, and those read only by the ISO 8601 time
         parser."""
-        targets = {**POSITIONS.polars_schema(), **VESSEL_REPORTS.polars_schema()}
+        targets = {**_schema(POSITIONS), **_schema(VESSEL_REPORTS)}
         numeric: list[str] = []
         times: list[str] = []
         if self._gpkg:
@@ -892,9 +1001,6 @@ class RowConverter:
         (:meth:`_parse_by_value`); reject details are left to the text redo."""
         names = batch.schema.names
         by_value = frozenset(c for c in self.text_columns(batch.schema) if c not in typed)
-        key = ("typed", self._config, frozenset((k, str(v)) for k, v in typed.items()),
-               by_value)
-        stages = _cached(key, lambda: self._build_stages(typed, by_value, details=False))
         # A typed column without nulls (a number or time in every row): no row is empty.
         no_empty = any(batch.column(c).null_count == 0 for c in typed if c in names)
         if no_empty:
@@ -906,7 +1012,11 @@ class RowConverter:
         else:
             df = _as_text(batch, keep=typed)
             empty = self._empty(df.columns, typed)
-        pre = self._parse_by_value(batch, sorted(by_value))
+        same = self._same(df, typed)
+        key = ("typed", self._config, frozenset((k, str(v)) for k, v in typed.items()),
+               by_value, same)
+        stages = _cached(key, lambda: self._build_stages(typed, by_value, same))
+        pre, coded = self._parse_by_value(batch, sorted(by_value))
         lf = (
             df.lazy()
             .with_columns(record.cast(pl.Int64).alias(_REC), *pre)
@@ -919,19 +1029,17 @@ class RowConverter:
             .with_columns(stages[1])
             .with_columns(stages[2])
         )
-        p = lf.collect()
-        if p["_reason"].null_count() == p.height:
-            return self._emit(df, p, extra_rejects)
+        p = lf.collect(engine=_ENGINE)
+        if p["_rule"].null_count() == p.height:
+            return self._emit(p, None, None, extra_rejects, coded)
         if text is None:
             return None
-        mask = p["_reason"].is_not_null()
+        mask = p["_rule"].is_not_null()
         rows = _as_text(text.filter(pa.array(mask.to_arrow())))
         sub = self._text_parse(rows, record.filter(mask))
-        if not sub["_reason"].equals(p["_reason"].filter(mask)):
+        if not sub["_rule"].equals(p["_rule"].filter(mask)):
             return None  # cannot happen (typed columns parse as their text); be safe
-        idx = mask.arg_true()
-        p = p.with_columns(p["_detail"].scatter(idx, sub["_detail"]))
-        return self._emit(rows, p, extra_rejects, filtered=True)
+        return self._emit(p, rows, sub, extra_rejects, coded)
 
     def convert(self, df: pl.DataFrame, record: pl.Series,
                 geometry: pl.DataFrame | None = None,
@@ -959,7 +1067,11 @@ class RowConverter:
             .with_columns(self._stages[1])
             .with_columns(self._stages[2])
         )
-        return self._emit(df, lf.collect(), extra_rejects)
+        p = lf.collect()
+        if p["_rule"].null_count() == p.height:
+            return self._emit(p, None, None, extra_rejects)
+        mask = p["_rule"].is_not_null()
+        return self._emit(p, df.filter(mask), p.filter(mask), extra_rejects)
 
     def _text_parse(self, df: pl.DataFrame, record: pl.Series) -> pl.DataFrame:
         """The parsed rows of a text batch (no geometry), before :meth:`_emit`."""
@@ -972,29 +1084,47 @@ class RowConverter:
             .select(self._stages[0])
             .with_columns(self._stages[1])
             .with_columns(self._stages[2])
-            .collect()
+            .collect(engine=_ENGINE)
         )
 
-    def _emit(self, df: pl.DataFrame, p: pl.DataFrame,
-              extra_rejects: pl.DataFrame | None, *, filtered: bool = False) -> Batch:
-        """``filtered``: ``df`` holds only the rejected rows."""
-        ok = pl.col("_reason").is_null()
-        # Lazy, so that only the selected columns are filtered.
-        positions = POSITIONS.conform(
-            p.lazy().filter(ok & pl.col("_is_pos"))
-            .select([c for c in POSITIONS.names if c in self.targets] + ["record"])
-            .with_columns(pl.lit(self.source).alias("source"))
-            .collect()
-        )
-        reports = self._dedup(
-            p.lazy().filter(ok & pl.col("_has_static"))
-            .select(["mmsi", "timestamp", *self.report_cols, "record"])
-            .collect()
-        )
-        rejects = self._rejects(df, p, extra_rejects, filtered=filtered)
-        return Batch(positions, reports, rejects)
+    def _emit(self, p: pl.DataFrame, rows: pl.DataFrame | None, rejected: pl.DataFrame | None,
+              extra_rejects: pl.DataFrame | None,
+              coded: Mapping[str, pl.Series] | None = None) -> Batch:
+        """The canonical batch of the parsed rows ``p``. ``rows`` and ``rejected``: the source
+        rows (text) and the text parse of the rejected rows of ``p``, None when there are
+        none. ``coded``: the coded text columns of ``p`` (:meth:`_parse_by_value`)."""
+        coded = coded or {}
+        ok = pl.col("_rule").is_null()
+        every = rejected is None
+        positions = self._conform(
+            p, POSITIONS, None if every and p["_is_pos"].all() else ok & pl.col("_is_pos"),
+            coded)
+        schema = _schema(VESSEL_REPORTS)
+        # Compared in their report type (as emitted), text by code.
+        rep = p.select(pl.col(c) if c in coded else pl.col(c).cast(schema[c])
+                       for c in ["mmsi", "timestamp", *self.report_cols, "record"])
+        if not (every and p["_has_static"].all()):
+            rep = rep.filter(p.select(ok & pl.col("_has_static")).to_series())
+        reports = self._dedup(rep, coded)
+        return Batch(positions, reports, self._rejects(rows, rejected, extra_rejects))
 
-    def _reason_exprs(self, gpkg: bool, details: bool = True) -> list[pl.Expr]:
+    def _conform(self, p: pl.DataFrame, table: Table, keep: pl.Expr | None,
+                 coded: Mapping[str, pl.Series]) -> pl.DataFrame:
+        """The rows of ``p`` where ``keep`` holds (None: all rows) as rows of ``table``
+        (:meth:`Table.conform`), with this file as their source."""
+        schema = _schema(table)
+        have = [c for c in table.names if c in self.targets or c == "record"]
+        if keep is not None:
+            p = p.lazy().filter(keep).select(have).collect(engine=_ENGINE)
+        cols = [(_spell(coded[c], p[c]) if c in coded else p[c]).cast(schema[c]).alias(c)
+                for c in have]
+        return pl.DataFrame(cols).select(
+            pl.col(c) if c in have else
+            pl.lit(self.source if c == "source" else None, schema[c]).alias(c)
+            for c in table.names)
+
+    def _rules(self, gpkg: bool) -> list[tuple[pl.Expr, str, pl.Expr]]:
+        """The reject rules, in order: condition, reason and detail."""
         def name(t: str) -> str:
             return "geometry" if t in self.provided else self._src(t)
 
@@ -1022,71 +1152,125 @@ class RowConverter:
                               pl.lit(f"{name(t)} is empty")))
             for t in ("lat", "lon"):
                 rules.append((pl.col(t).is_null() & ~no_pos, "bad_coordinate", bad(t)))
-        # The first rule that holds gives the reason (one per row).
-        idx = pl.coalesce([pl.when(c).then(pl.lit(i)) for i, (c, _, _) in enumerate(rules)])
+        return rules
+
+    def _rule_expr(self) -> pl.Expr:
+        """The index of the first reject rule that holds (its reason is the row's), null for
+        an accepted row."""
+        return pl.coalesce([pl.when(c).then(pl.lit(i, pl.UInt8))
+                            for i, (c, _, _) in enumerate(self._rules(self._gpkg))])
+
+    @cached_property
+    def _reject_exprs(self) -> list[pl.Expr]:
+        """Reason and detail of the rejected rows of a text parse."""
+        rules = self._rules(self._gpkg)
+        idx = pl.col("_rule")
         reason = idx.replace_strict({i: r[1] for i, r in enumerate(rules)}, default=None,
                                     return_dtype=pl.String)
-        detail = (pl.coalesce([pl.when(idx == i).then(r[2]) for i, r in enumerate(rules)])
-                  if details else pl.lit(None, pl.String))
-        return [reason.alias("_reason"), detail.alias("_detail")]
+        detail = pl.coalesce([pl.when(idx == i).then(r[2]) for i, r in enumerate(rules)])
+        return [reason.alias("reason"), detail.alias("detail")]
 
-    def _dedup(self, rep: pl.DataFrame) -> pl.DataFrame:
-        rep = VESSEL_REPORTS.conform(rep.with_columns(pl.lit(self.source).alias("source")))
+    def _dedup(self, rep: pl.DataFrame, coded: Mapping[str, pl.Series]) -> pl.DataFrame:
+        """The rows of ``rep`` whose static tuple differs from their vessel's row before
+        (the carried tuple before its first row), as vessel reports. Text columns in
+        ``coded`` come as codes (:meth:`_parse_by_value`)."""
         if rep.height == 0:
-            return rep
-        keys = ["mmsi", *self.report_cols]
-        vessels = rep.select("mmsi").unique()
-        carried = self._last.join(vessels, on="mmsi", how="semi")
-        # A row is kept when its tuple differs from the vessel's row before it, the carried
-        # tuple before its first row.
-        mmsi = pl.col("mmsi")
-        differs = pl.any_horizontal([pl.col(c).ne_missing(pl.col(c).shift(1))
-                                     for c in self.report_cols])
-        start = (mmsi != mmsi.shift(1)).fill_null(True)
-        both = pl.concat([carried, rep.select(keys)], how="vertical").with_row_index("_i")
-        runs = both.select(start.sum()).item()
-        inner = None
-        if runs * 2 <= both.height:
-            # Long runs of one vessel's consecutive rows (files ordered by vessel): within a
-            # run the vessel's row before is the row above; only the runs' first and last
-            # rows need grouping by vessel.
-            both = both.with_columns(start.alias("_start"), differs.alias("_differs"),
-                                     (mmsi != mmsi.shift(-1)).fill_null(True).alias("_end"))
-            inner = both.filter(~pl.col("_start") & pl.col("_differs")).select("_i")
-            both = both.filter(pl.col("_start") | pl.col("_end")).drop("_differs", "_end")
-        grouped = _by_vessel(both)
-        changed = start | differs  # in ``grouped``: a vessel's first row, or a new tuple
-        if inner is not None:
-            changed = changed & pl.col("_start")  # the runs' other rows are in ``inner``
-        kept = grouped.filter(changed).select("_i")
-        keep = (
-            (kept if inner is None else pl.concat([inner, kept]))
-            .filter(pl.col("_i") >= carried.height)
-            .select(pl.col("_i") - carried.height)
-            .to_series()
-        )
-        # A vessel's last row in ``grouped`` is its last row in the batch.
-        latest = grouped.filter((mmsi != mmsi.shift(-1)).fill_null(True)).select(keys)
-        self._last = pl.concat([self._last.join(vessels, on="mmsi", how="anti"), latest],
-                               how="vertical")
-        return rep[keep.sort()]
+            return self._conform(rep, VESSEL_REPORTS, None, coded)
+        self._carry()
+        mmsi = rep["mmsi"].to_numpy()
+        keep = self._changes(rep)
+        # Runs of one vessel's consecutive rows: within a run, a row's row before is the row
+        # above; a run's first row compares with the last row of the vessel's run before, or
+        # with the carried tuple.
+        start = np.ones(len(mmsi), dtype=bool)
+        start[1:] = mmsi[1:] != mmsi[:-1]
+        first = np.flatnonzero(start)
+        last = np.append(first[1:], len(mmsi)) - 1
+        order = _stable_order(mmsi[first])  # runs by vessel, in file order
+        by_vessel = mmsi[first][order]
+        again = by_vessel[1:] == by_vessel[:-1]  # run order[k + 1] follows run order[k]
+        later = first[order[1:][again]]
+        if len(later):
+            keep[later] = self._differ(rep[later], rep[last[order[:-1][again]]])
+        firsts = first[order[np.append(True, ~again)]]
+        keep[firsts] = self._differ(self._decode(rep[firsts], coded), self._last) if (
+            self._last.height) else True
+        # Each vessel's last row, carried to the next batch (spelled out when needed).
+        self._pending = (rep[last[order[np.append(~again, True)]]], coded)
+        return self._conform(rep[np.flatnonzero(keep)], VESSEL_REPORTS, None, coded)
 
-    def _rejects(self, df: pl.DataFrame, p: pl.DataFrame,
-                 extra: pl.DataFrame | None, *, filtered: bool = False) -> pl.DataFrame:
-        mask = p["_reason"].is_not_null()
-        if filtered or mask.any():
-            rows = df if filtered else df.lazy().filter(mask).collect()
-            raw = rows.select(
-                pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in df.columns],
-                              separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
-            ).to_series() if df.width else pl.Series("raw", [None] * rows.height,
-                                                     dtype=pl.String)
-            rej = REJECTS.conform(p.lazy().filter(mask).select(
-                pl.lit(self.source).alias("source"), pl.col("record"),
-                pl.col("_reason").alias("reason"), pl.col("_detail").alias("detail"),
-            ).collect().with_columns(raw))
+    @property
+    def _carried(self) -> tuple[pl.DataFrame, Any]:
+        """The state carried from batch to batch (the vessels' last static tuples), to go
+        back to."""
+        return self._last, self._pending
+
+    @_carried.setter
+    def _carried(self, state: tuple[pl.DataFrame, Any]) -> None:
+        self._last, self._pending = state
+
+    def _carry(self) -> None:
+        """Fold the last rows of the batch before into the carried tuples (``_last``)."""
+        if self._pending is None:
+            return
+        rows, coded = self._pending
+        self._pending = None
+        latest = self._decode(rows.select("mmsi", *self.report_cols), coded)
+        self._last = pl.concat([self._last.join(latest, on="mmsi", how="anti"), latest],
+                               how="vertical")
+
+    def _changes(self, rep: pl.DataFrame) -> np.ndarray:
+        """Whether each row of ``rep`` differs in ``report_cols`` from the row above (nulls
+        equal; the first row: any value)."""
+        out = np.zeros(rep.height, dtype=bool)
+        rest = []
+        for c in self.report_cols:
+            s = rep[c]
+            if s.null_count() == s.len():
+                continue
+            if s.null_count() == 0 and (s.dtype.is_integer() or (
+                    s.dtype.is_float() and not s.is_nan().any())):
+                # NumPy compares as Polars does here (no nulls; no NaN, -0.0 == 0.0), and
+                # faster.
+                v = s.to_numpy()
+                out[1:] |= v[1:] != v[:-1]
+            else:
+                rest.append(c)
+        if rest:
+            out |= rep.select(_differs(rest)).to_series().to_numpy()
+        return out
+
+    def _differ(self, rows: pl.DataFrame, before: pl.DataFrame) -> np.ndarray:
+        """Whether each of ``rows`` differs in ``report_cols`` from the row of ``before`` of
+        its MMSI: ``before`` aligned with ``rows``, or (``_last``) one row per MMSI, where an
+        MMSI without a row differs."""
+        cols = self.report_cols
+        if before is self._last:
+            both = rows.join(before.with_columns(pl.lit(True).alias(_BEFORE)), on="mmsi",
+                             how="left", suffix=_BEFORE, maintain_order="left")
+            new = pl.col(_BEFORE).is_null()
         else:
-            rej = REJECTS.empty()
+            both = pl.concat([rows.select(cols),
+                              before.select(pl.col(cols).name.suffix(_BEFORE))],
+                             how="horizontal")
+            new = pl.lit(False)
+        return both.select(new | _differs(cols, _BEFORE)).to_series().to_numpy()
+
+    def _rejects(self, rows: pl.DataFrame | None, rejected: pl.DataFrame | None,
+                 extra: pl.DataFrame | None) -> pl.DataFrame:
+        """The REJECTS rows of the ``rejected`` rows (text parse) of source rows ``rows``,
+        and ``extra``; raises at the first when strict."""
+        if rows is not None and rejected is not None and rejected.height:
+            raw = rows.select(
+                pl.concat_str([pl.col(c).cast(pl.String).fill_null("") for c in rows.columns],
+                              separator=",").str.slice(0, RAW_MAX_CHARS).alias("raw")
+            ).to_series() if rows.width else pl.Series("raw", [None] * rows.height,
+                                                       dtype=pl.String)
+            rej = REJECTS.conform(rejected.lazy().select(
+                pl.lit(self.source).alias("source"), pl.col("record"), *self._reject_exprs,
+            ).collect(engine=_ENGINE).with_columns(raw))
+        else:
+            rej = pl.DataFrame(schema=_schema(REJECTS))
         if extra is not None and extra.height:
             rej = pl.concat([rej, REJECTS.conform(extra)], how="vertical").sort("record")
         if self.strict and rej.height:
@@ -1147,6 +1331,30 @@ def _rebatch(batches: Iterable[pa.RecordBatch], n: int) -> Iterator[pa.Table]:
 
 
 _ISO_SECONDS = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}:[0-9]{2}$"
+_ISO_DIGITS = [i for i, c in enumerate("dddd-dd-dd dd:dd:dd") if c == "d"]
+
+
+def _all_iso_seconds(arr: pa.ChunkedArray) -> bool:
+    """Whether every value of a text column matches ``_ISO_SECONDS`` (nulls aside)."""
+    for chunk in arr.chunks:
+        if chunk.null_count or not pa.types.is_string(chunk.type):
+            if not pc.all(pc.match_substring_regex(chunk, _ISO_SECONDS)).as_py():
+                return False
+            continue
+        # Without nulls, the values of 19 bytes each are the rows of a byte matrix: checked
+        # at a fraction of the regular expression's cost.
+        _, offsets, data = chunk.buffers()
+        bounds = np.frombuffer(offsets, dtype=np.int32)[chunk.offset:][:len(chunk) + 1]
+        if len(chunk) == 0:
+            continue
+        if not (np.diff(bounds) == 19).all():
+            return False
+        text = np.frombuffer(data, dtype=np.uint8)[bounds[0]:bounds[-1]].reshape(-1, 19)
+        if not (((text[:, _ISO_DIGITS] - ord("0")) < 10).all()
+                and (text[:, [4, 7]] == ord("-")).all() and (text[:, [13, 16]] == ord(":")).all()
+                and np.isin(text[:, 10], [ord("T"), ord(" ")]).all()):
+            return False
+    return True
 
 
 def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
@@ -1172,7 +1380,7 @@ def _csv_typed(table: pa.Table, numeric: Sequence[str], times: Sequence[str]
             arr = pc.if_else(empty, null, arr)
         try:
             if name in times:
-                if not pc.all(pc.match_substring_regex(arr, _ISO_SECONDS)).as_py():
+                if not _all_iso_seconds(arr):
                     continue
                 out = pc.cast(arr, pa.timestamp("s"))
                 dtype: pl.DataType = pl.Datetime("ms")
@@ -1259,7 +1467,7 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
             {"source": [source] * len(rows), "record": [r[0] for r in rows],
              "reason": ["bad_row"] * len(rows), "detail": [r[1] for r in rows],
              "raw": [r[2][:RAW_MAX_CHARS] for r in rows]},
-            schema=REJECTS.polars_schema(),
+            schema=_schema(REJECTS),
         )
 
     numeric, times = conv.csv_typed_candidates()
@@ -1311,7 +1519,8 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
     ``record`` is the 1-based row index in the file. Numeric and timestamp columns on which
     a layout's parsers are exact are parsed in their own type, the others as text (text
     columns read dictionary-encoded, and parsed once per distinct value), so that every
-    layout parses as it parses a CSV.
+    layout parses as it parses a CSV. Read so, a row group of up to 4 x ``batch_rows`` rows
+    is read and converted at once; batches still hold ``batch_rows`` rows at most.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
@@ -1328,14 +1537,54 @@ def read_parquet(path: str | Path, *, layout: str | None = None, strict: bool = 
     return _iter_parquet(pf, conv, batch_rows)
 
 
+_WHOLE_GROUP = 4
+"""The typed path converts a row group of up to this many times ``batch_rows`` rows at once:
+converting and reading it whole costs less than batch by batch."""
+
+
 def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int) -> Iterator[Batch]:
     done = 0
     typed = conv.typed_columns(pf.schema_arrow)
-    for batch in pf.iter_batches(batch_size=batch_rows):
-        record = pl.Series("record", np.arange(done + 1, done + batch.num_rows + 1))
-        done += batch.num_rows
-        out = conv.convert_typed(batch, record, typed, text=batch) if typed else None
-        yield out if out is not None else conv.convert(_as_text(batch), record)
+    for group in range(pf.metadata.num_row_groups):
+        rows = pf.metadata.row_group(group).num_rows
+        if typed and 0 < rows <= _WHOLE_GROUP * batch_rows:
+            yield from _convert_group(pf.read_row_group(group), done, conv, typed, batch_rows)
+        else:
+            for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group]):
+                yield _convert_batch(batch, done, conv, typed)
+                done += batch.num_rows
+            continue
+        done += rows
+
+
+def _convert_batch(batch: pa.RecordBatch | pa.Table, done: int, conv: RowConverter,
+                   typed: Mapping[str, pl.DataType]) -> Batch:
+    """One batch of a Parquet file whose first row is row ``done + 1``."""
+    record = pl.Series("record", np.arange(done + 1, done + batch.num_rows + 1))
+    out = conv.convert_typed(batch, record, typed, text=batch) if typed else None
+    return out if out is not None else conv.convert(_as_text(batch), record)
+
+
+def _convert_group(table: pa.Table, done: int, conv: RowConverter,
+                   typed: Mapping[str, pl.DataType], batch_rows: int) -> Iterator[Batch]:
+    """The batches of ``batch_rows`` rows of a row group whose first row is row
+    ``done + 1``, converted at once."""
+    n = table.num_rows
+    carried = conv._carried
+    try:
+        out = conv.convert_typed(table, pl.Series("record", np.arange(done + 1, done + n + 1)),
+                                 typed, text=table)
+    except IngestError:
+        out = None  # strict: the batches before the bad record come first, as batch by batch
+    if out is None:
+        conv._carried = carried
+        for k in range(0, n, batch_rows):
+            yield _convert_batch(table.slice(k, batch_rows), done + k, conv, typed)
+        return
+    for k in range(0, n, batch_rows):
+        bounds = [done + k + 1, done + min(k + batch_rows, n) + 1]
+        yield Batch(*[df.slice(a, b - a) for df in (out.positions, out.reports, out.rejects)
+                      for a, b in [np.searchsorted(df["record"].to_numpy(), bounds)]])
 
 
 __all__ = [
