@@ -402,7 +402,7 @@ def detect(
             )
             if out is not None:
                 # The cleaned tables do not depend on the events: write them while detecting.
-                staged.mkdir()
+                staged.mkdir(parents=True)
                 writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs")
                 tables_written = writer.submit(
                     _write_tables, staged, prepared.tracks, reports, prepared.removed
