@@ -89,34 +89,41 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
         .otherwise(pl.col("heading_deg"))
         .alias("heading_deg"),
     )
-    reason = (
-        pl.when((pl.col("lat") == 91) | (pl.col("lon") == 181))
-        .then(pl.lit("position_not_available"))
-        .when(
-            (pl.col("lat").abs() > 90)
-            | (pl.col("lon").abs() > 180)
-            | pl.col("lat").is_nan()
-            | pl.col("lon").is_nan()
-        )
-        .then(pl.lit("position_out_of_range"))
-        .when((pl.col("lat") == 0) & (pl.col("lon") == 0))
-        .then(pl.lit("null_island"))
-        .otherwise(None)
-    )
     # One contiguous chunk: row gathers on it are several times faster than on the chunks
     # of the files read. Row indices, not frames, until the end: one gather of the wide
     # frame instead of a filter, a sort and another filter.
-    df = df.with_columns(reason.alias("reason")).rechunk()
-    good = df["reason"].is_null().to_numpy()
+    if df.n_chunks() > 1:
+        df = df.rechunk()
+    reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
+    good = reason < 0
     order = _sorted_good_rows(df, good)
     keys = df.select("mmsi", "timestamp", "lat", "lon")[order]
     dup_mask = _duplicates(keys).to_numpy()
-    bad = df.filter(pl.Series(~good))
+    bad_rows = np.flatnonzero(~good)
+    bad = df[bad_rows].with_columns(
+        pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
+    )
     dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
     removed = pl.concat([bad, dups], how="vertical").sort(["source", "record"])
     kept = order[~dup_mask]
-    tracks = _assign_tracks(df.drop("reason"), kept, keys.filter(pl.Series(~dup_mask)), p)
+    tracks = _assign_tracks(df, kept, keys.filter(pl.Series(~dup_mask)), p)
     return PreparedTracks(tracks=tracks, removed=removed)
+
+
+BAD_POSITION_REASONS = ("position_not_available", "position_out_of_range", "null_island")
+"""Reasons a position is removed before track assignment, in the order they are tested."""
+
+
+def _bad_position_reasons(lat: FloatArray, lon: FloatArray) -> npt.NDArray[np.int8]:
+    """Index into :data:`BAD_POSITION_REASONS` of the first reason that holds, -1 for none:
+    lat 91 / lon 181 (AIS "not available"), outside [-90, 90] x [-180, 180] or NaN, 0,0."""
+    out = np.full(lat.size, -1, dtype=np.int8)
+    island = (lat == 0) & (lon == 0)
+    out[island] = 2
+    out_of_range = (np.abs(lat) > 90) | (np.abs(lon) > 180) | np.isnan(lat) | np.isnan(lon)
+    out[out_of_range] = 1
+    out[(lat == 91) | (lon == 181)] = 0
+    return out
 
 
 def _sorted_good_rows(df: pl.DataFrame, good: npt.NDArray[np.bool_]) -> IntArray:
@@ -137,8 +144,11 @@ def _sorted_good_rows(df: pl.DataFrame, good: npt.NDArray[np.bool_]) -> IntArray
         # mostly vessel by vessel); anything else goes straight to the full sort
         n_switch = min(np.count_nonzero(mmsi[1:] != mmsi[:-1]), np.count_nonzero(t[1:] < t[:-1]))
         if n_switch < mmsi.size // 4:
-            order = np.argsort(mmsi, kind="stable")
-            order = order[good[order]].astype(np.int64)
+            if bool(np.all(mmsi[1:] >= mmsi[:-1])):  # vessel by vessel already
+                order = np.flatnonzero(good).astype(np.int64)
+            else:
+                order = np.argsort(mmsi, kind="stable")
+                order = order[good[order]].astype(np.int64)
             mmsi, t = mmsi[order], t[order]
             same_mmsi = mmsi[1:] == mmsi[:-1]
             in_time_order = bool(np.all(~same_mmsi | (t[1:] >= t[:-1])))
@@ -167,13 +177,23 @@ def _duplicates(good: pl.DataFrame) -> pl.Series:
     position. Only rows sharing MMSI and time with a neighbour can be duplicates, so the
     hashing runs on those alone."""
     key = ["mmsi", "timestamp"]
-    same_prev = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key])
-    same_next = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(-1)) for c in key])
-    tied = good.select((same_prev.fill_null(False) | same_next.fill_null(False)).alias("t"))
-    tied_s = tied.to_series()
-    if not tied_s.any():
-        return pl.Series("mmsi", [False] * good.height, dtype=pl.Boolean)
-    idx = tied_s.arg_true()
+    if good["mmsi"].null_count() == 0 and good["timestamp"].null_count() == 0:
+        mmsi = good["mmsi"].to_numpy()
+        t = good["timestamp"].dt.epoch("us").to_numpy()
+        same = np.zeros(good.height + 1, dtype=bool)  # same[i]: row i ties row i - 1
+        same[1:-1] = (mmsi[1:] == mmsi[:-1]) & (t[1:] == t[:-1])
+        tied_np = same[:-1] | same[1:]
+        if not tied_np.any():
+            return pl.Series("mmsi", np.zeros(good.height, dtype=bool), dtype=pl.Boolean)
+        idx = pl.Series(np.flatnonzero(tied_np))
+    else:
+        same_prev = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(1)) for c in key])
+        same_next = pl.all_horizontal([pl.col(c).eq_missing(pl.col(c).shift(-1)) for c in key])
+        tied = good.select((same_prev.fill_null(False) | same_next.fill_null(False)).alias("t"))
+        tied_s = tied.to_series()
+        if not tied_s.any():
+            return pl.Series("mmsi", [False] * good.height, dtype=pl.Boolean)
+        idx = tied_s.arg_true()
     sub = good[idx].select(
         pl.struct(["mmsi", "timestamp", "lat", "lon"]).is_first_distinct().not_()
     ).to_series()
@@ -241,9 +261,12 @@ def _assign_tracks(
             tid = track_id[s:e]
             if (tid[1:] < tid[:-1]).any():
                 order[s:e] = s + np.argsort(tid, kind="stable")
-    return df[rows[order]].with_columns(
-        pl.Series("track_id", track_id[order], dtype=pl.Int64)
-    )
+    take = rows[order]
+    if take.size == df.height and bool(np.all(take[1:] > take[:-1])):
+        out = df  # every row, already in order: no gather
+    else:
+        out = df[take]
+    return out.with_columns(pl.Series("track_id", track_id[order], dtype=pl.Int64))
 
 
 def _greedy_segments(
