@@ -62,9 +62,22 @@ class IngestResult:
     n_positions: int = 0
     n_reports: int = 0
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    spans: list[tuple[str, datetime, datetime]] = field(default_factory=list)
+    """Per input file with positions: its source name and first and last valid time."""
     frames: dict[str, list[pl.DataFrame]] | None = None
     """With ``ingest(..., in_memory=True)``: the tables' batches in input order, instead of
     parts in ``spool``."""
+
+    def input_spans(self) -> pl.DataFrame:
+        """The time each input file covers: ``source, start, end``, the first and last time
+        of its positions with valid coordinates (``DetectionInput.input_spans``)."""
+        rows = self.spans
+        return pl.DataFrame(
+            {"source": [r[0] for r in rows], "start": [r[1] for r in rows],
+             "end": [r[2] for r in rows]},
+            schema={"source": pl.String, "start": pl.Datetime("us", "UTC"),
+                    "end": pl.Datetime("us", "UTC")},
+        )
 
     def positions(self) -> pl.DataFrame:
         """All positions read."""
@@ -204,6 +217,7 @@ def ingest(
             (spool / sub).mkdir(parents=True, exist_ok=True)
     paths = expand_inputs(inputs)
     lock = threading.Lock()
+    spans: dict[int, tuple[str, datetime, datetime]] = {}
     kept: list[dict[str, list[pl.DataFrame]]] = [
         {"positions": [], "vessel_reports": [], "rejects": []} for _ in paths
     ]
@@ -212,6 +226,9 @@ def ingest(
         stat = path.stat()
         n_pos = n_rep = n_rej = 0
         reasons: dict[str, int] = {}
+        source: str | None = None
+        first: datetime | None = None
+        last: datetime | None = None
         for part, batch in enumerate(read_ais(
             path,
             fmt=opts.fmt,
@@ -237,6 +254,11 @@ def ingest(
                         spool / sub / f"part-{index:06d}-{part:06d}.parquet",
                         compression=SCRATCH_COMPRESSION,
                     )
+            span = _valid_span(batch.positions)
+            if span is not None:
+                source = batch.positions["source"][0]
+                first = span[0] if first is None else min(first, span[0])
+                last = span[1] if last is None else max(last, span[1])
             n_pos += batch.positions.height
             n_rep += batch.reports.height
             n_rej += batch.rejects.height
@@ -252,6 +274,9 @@ def ingest(
             "vessel_reports": n_rep,
             "rejects": n_rej,
         }
+        if source is not None and first is not None and last is not None:
+            with lock:
+                spans[index] = (source, first, last)
         return record, reasons
 
     n_workers = max(1, min(len(paths), workers if workers is not None else DEFAULT_WORKERS))
@@ -265,6 +290,7 @@ def ingest(
             sub: [df for per_file in kept for df in per_file[sub]]
             for sub in ("positions", "vessel_reports", "rejects")
         }
+    result.spans = [spans[i] for i in sorted(spans)]
     for record, reasons in done:  # in input order
         result.inputs.append(record)
         result.n_positions += record["positions"]
@@ -274,6 +300,20 @@ def ingest(
     if lake is not None:
         lake.close()
     return result
+
+
+def _valid_span(positions: pl.DataFrame) -> tuple[datetime, datetime] | None:
+    """First and last time of the positions whose coordinates track preparation keeps."""
+    if positions.height == 0:
+        return None
+    lat, lon = pl.col("lat"), pl.col("lon")
+    ok = (lat.abs() <= 90) & (lon.abs() <= 180) & (lat != 91) & (lon != 181) \
+        & ~((lat == 0) & (lon == 0))
+    got = positions.lazy().filter(ok).select(
+        pl.col("timestamp").min().alias("a"), pl.col("timestamp").max().alias("b")
+    ).collect(engine="in-memory")
+    a, b = got.row(0)
+    return None if a is None else (a, b)
 
 
 def parse_overrides(overrides: Iterable[str]) -> dict[str, dict[str, Any]]:
@@ -398,7 +438,8 @@ def detect(
             prepared = prepare_tracks(ing.positions(), prepare)
             reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
             data = DetectionInput(
-                tracks=prepared.tracks, reports=reports, reference=ref, removed=prepared.removed
+                tracks=prepared.tracks, reports=reports, reference=ref, removed=prepared.removed,
+                input_spans=ing.input_spans(),
             )
             if out is not None:
                 # The cleaned tables do not depend on the events: write them while detecting.
@@ -415,7 +456,8 @@ def detect(
             ing = ingest(inputs, work / "spool", options, progress, lake=LakeWriter(work / "lake"))
             lake = Lake(work / "lake")
             _check_only(only)
-            eng = _run_engine(engine, lake, all_params, ref, only, prepare, engine_options)
+            eng = _run_engine(engine, lake, all_params, ref, only, prepare, engine_options,
+                              ing.input_spans())
             if progress:
                 progress("detectors", 1)
             events, n_tracks, removed_counts = eng.events, eng.n_tracks, eng.removed_by_reason
@@ -502,14 +544,17 @@ def _run_engine(
     only: Sequence[str] | None,
     prepare: PrepareParams | None,
     options: EngineOptions | None,
+    spans: pl.DataFrame,
 ) -> EngineResult:
     if engine == "dask":
         from sanctionwatch.engines.dask import run_dask
 
-        return run_dask(lake, params, reference, only=only, prepare=prepare, options=options)
+        return run_dask(lake, params, reference, only=only, prepare=prepare, options=options,
+                        input_spans=spans)
     from sanctionwatch.engines.local import run_local
 
-    return run_local(lake, params, reference, only=only, prepare=prepare, options=options)
+    return run_local(lake, params, reference, only=only, prepare=prepare, options=options,
+                     input_spans=spans)
 
 
 def _write_lake_outputs(lake: Lake, eng: EngineResult, staged: Path) -> None:

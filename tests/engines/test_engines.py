@@ -17,9 +17,9 @@ from tests.factory import track
 
 DAY1 = datetime(2019, 3, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
-OPTS = EngineOptions(partition_rows=400, encounter_view_rows=400, tile_deg=10.0,
-                     encounter_horizon_h=6.0)
-"""Small partitions (a vessel or two each), 10 degree tiles, a short first encounter halo."""
+OPTS = EngineOptions(partition_rows=400, encounter_sample_rows=5, encounter_batch_rows=50)
+"""Small partitions (a vessel or two each), a few grid times per pairing task, one track per
+encounter batch."""
 
 
 def _scenario(folder: Path) -> list[Path]:
@@ -70,9 +70,10 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     for engine, opts in (
         ("memory", None),
         ("local", OPTS),
-        # one partition, and every tile of a day in one encounter view
+        # one partition, one pairing task, one encounter batch
         ("local-wide", EngineOptions(**{**OPTS.__dict__, "partition_rows": 10_000_000,
-                                         "encounter_view_rows": 10_000_000})),
+                                         "encounter_sample_rows": 10_000_000,
+                                         "encounter_batch_rows": 10_000_000})),
         ("dask", EngineOptions(**{**OPTS.__dict__, "n_workers": 2, "processes": False})),
     ):
         detect(inputs, root / engine, engine=engine.split("-")[0], engine_options=opts)
@@ -88,11 +89,12 @@ def _events(folder: Path) -> pl.DataFrame:
 def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
     expected = _events(runs["memory"])
     assert expected.height > 0
-    assert_frame_equal(_events(runs[engine]), expected)
+    assert_frame_equal(_events(runs[engine]), expected, check_exact=True)
     for table in ("positions", "vessel_reports", "removed", "rejects"):
         assert_frame_equal(
             pl.read_parquet(runs[engine] / f"{table}.parquet"),
             pl.read_parquet(runs["memory"] / f"{table}.parquet"),
+            check_exact=True,
         )
 
 
@@ -140,25 +142,38 @@ def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["engine"] == "local"
 
 
-def test_tile_groups_cover_each_owned_tile_once_within_the_budget() -> None:
-    from sanctionwatch.engines.tasks import _morton, _tile_groups
+def test_sample_chunks_cut_grid_times_within_the_budget() -> None:
+    from sanctionwatch.engines.tasks import sample_chunks
 
-    assert [_morton(i, j) for i, j in ((0, 0), (0, 1), (1, 0), (1, 1), (0, 2))] == [0, 1, 2, 3, 4]
-    # tiles 0..9 of one row, each with two tracks of its own and one shared with the next
-    members = pl.DataFrame(
-        {"track_id": [t for k in range(10) for t in (100 + k, 200 + k, 300 + k, 300 + k + 1)],
-         "tile": [k for k in range(10) for _ in range(4)]},
-        schema={"track_id": pl.Int64, "tile": pl.Int32},
-    ).unique()
-    rows = {t: 10 for t in members["track_id"].to_list()}
-    groups = _tile_groups(list(range(10)), members, rows, 75, 10.0)
-    tiles = [t for g, _ in groups for t in g]
-    assert sorted(tiles) == list(range(10)) and len(set(tiles)) == 10
-    for g, tracks in groups:
-        want = set(members.filter(pl.col("tile").is_in(g))["track_id"].to_list())
-        assert set(tracks) == want
-        assert len(g) == 1 or sum(rows[t] for t in tracks) <= 75
-    assert len(groups) > 1
+    a = pl.DataFrame({"k": [1, 2, 3, 5], "n": [2, 2, 2, 9]})
+    b = pl.DataFrame({"k": [2, 6], "n": [1, 1]})
+    chunks = sample_chunks([a, None, b], max_rows=5)
+    # every grid time in exactly one range; a range over budget only for one heavy grid time
+    assert chunks == [(1, 3), (3, 5), (5, 6), (6, 7)]
+    assert sample_chunks([None], 5) == []
+
+
+def test_encounter_batches_keep_connected_tracks_together() -> None:
+    from sanctionwatch.engines.tasks import encounter_batches
+
+    # groups {1, 2, 3} (a chain) and {7, 8}; 10 positions per track
+    pairs = pl.DataFrame({"track_a": [1, 2, 7], "track_b": [2, 3, 8]})
+    rows = {t: 10 for t in (1, 2, 3, 7, 8)}
+    small = encounter_batches(pairs, rows, max_rows=25)
+    assert sorted(map(sorted, small)) == [[1, 2, 3], [7, 8]]
+    assert encounter_batches(pairs, rows, max_rows=1000) == [(1, 2, 3, 7, 8)]
+    assert encounter_batches(pairs.clear(), rows, 10) == []
+
+
+def test_stage_plan_defers_links_to_cross_vessel_events() -> None:
+    from sanctionwatch.engines.tasks import plan_stages
+
+    names = ["loitering", "ais_gap", "spoofing", "port_call", "zone_entry", "draught_change"]
+    plan = plan_stages(names, ["encounter"])
+    assert "loitering" in plan.unlinked  # links encounters
+    assert {"ais_gap", "spoofing", "port_call", "zone_entry"} <= set(plan.now)
+    assert set(plan.now) | set(plan.unlinked) | set(plan.later) == set(names)
+    assert plan_stages(["loitering"], []).now == ("loitering",)
 
 
 def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
@@ -172,7 +187,6 @@ def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
 
     reserved = set(inspect.signature(Client.map).parameters) - {"self", "func", "iterables",
                                                                  "kwargs"}
-    for fn in (tasks.prepare_partition, tasks.encounter_plan, tasks.encounter_group,
-               tasks.encounter_window, tasks.shared_imo_events,
-               tasks.vessel_partition):
+    for fn in (tasks.vessel_partition, tasks.encounter_candidates, tasks.encounter_batch,
+               tasks.shared_imo_events, tasks.finish_partition):
         assert not reserved & set(inspect.signature(fn).parameters), fn.__name__

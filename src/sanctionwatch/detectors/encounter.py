@@ -22,6 +22,7 @@ runs of one pair less than 4 h apart), with these improvements:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -223,6 +224,82 @@ def _grid_keys(grid: pl.DataFrame) -> tuple[IntArray, int, int] | None:
     return key, k0, span
 
 
+SAMPLE_SCHEMA: dict[str, pl.DataType] = {
+    "track_id": pl.Int64(), "mmsi": pl.Int64(), "k": pl.Int64(),
+    "lat": pl.Float64(), "lon": pl.Float64(),
+    "lat_prev": pl.Float64(), "lon_prev": pl.Float64(),
+    "lat_next": pl.Float64(), "lon_next": pl.Float64(),
+}
+"""Columns of :func:`encounter_sample`."""
+
+
+def _sample(
+    grid: pl.DataFrame, keys: tuple[IntArray, int, int], ref: ReferenceData, p: EncounterParams
+) -> tuple[IntArray, pl.DataFrame]:
+    """:func:`encounter_sample` and the grid rows it was taken from."""
+    key, k0, span = keys
+    k = grid["k"].to_numpy()
+    lat = grid["lat"].to_numpy()
+    lon = grid["lon"].to_numpy()
+    rows = np.flatnonzero(k % sample_stride(p) == 0)
+    rows = rows[_at_sea(lat[rows], lon[rows], ref, p.min_distance_to_port_km)]
+    cols: dict[str, Any] = {c: grid[c].gather(rows) for c in ("track_id", "mmsi", "k")}
+    cols |= {"lat": lat[rows], "lon": lon[rows]}
+    for name, d in (("prev", -1), ("next", 1)):
+        at = _lookup(key, k0, span, k, rows, np.array([d]))
+        cols[f"lat_{name}"] = np.where(at >= 0, lat[at], np.nan)
+        cols[f"lon_{name}"] = np.where(at >= 0, lon[at], np.nan)
+    return rows, pl.DataFrame(cols, schema=SAMPLE_SCHEMA)
+
+
+def encounter_sample(grid: pl.DataFrame, ref: ReferenceData, p: EncounterParams) -> pl.DataFrame:
+    """The first pass's points of a grid (:func:`~sanctionwatch.tracks.resample_tracks`):
+    grid points at sampled times (``k`` a multiple of :func:`sample_stride`) at least
+    ``min_distance_to_port_km`` from every port, with their track's grid positions one step
+    before and after (NaN where it has none). :func:`candidate_pairs` over the samples of
+    any set of tracks finds every pair of them that can have an encounter; engines take the
+    samples partition by partition and pair them by grid time."""
+    keys = _grid_keys(grid) if grid.height else None
+    if keys is None:
+        return pl.DataFrame(schema=SAMPLE_SCHEMA)
+    return _sample(grid, keys, ref, p)[1]
+
+
+def candidate_pairs(sample: pl.DataFrame, p: EncounterParams) -> tuple[IntArray, IntArray]:
+    """Rows ``a, b`` of :func:`encounter_sample` rows (``a`` the lower MMSI): pairs of
+    vessels within ``max_distance_m`` at a sampled grid time and also at the time before or
+    after it. A run kept by the detector spans at least ``sample_stride`` grid times, so it
+    holds a sampled time and one of its neighbours: every encounter's pair of tracks is
+    among these (the detector then decides on whole tracks). Most close pairs at one grid
+    time (vessels crossing) are not."""
+    a, b = close_pairs(sample, p.max_distance_m)
+    if a.size == 0:
+        return a, b
+    near = np.zeros(a.size, dtype=bool)
+    for side in ("prev", "next"):
+        la, lo = sample[f"lat_{side}"].to_numpy(), sample[f"lon_{side}"].to_numpy()
+        ok = np.flatnonzero(~near & np.isfinite(la[a]) & np.isfinite(la[b]))
+        if ok.size == 0:
+            continue
+        pl_lat = np.concatenate([la[a[ok]], la[b[ok]]])
+        pl_lon = np.concatenate([lo[a[ok]], lo[b[ok]]])
+        idx = np.arange(ok.size)
+        near[ok] = _close(to_unit_xyz(pl_lat, pl_lon), pl_lat, pl_lon, idx, idx + ok.size,
+                          p.max_distance_m)
+    return a[near], b[near]
+
+
+def _lookup(
+    key: IntArray, k0: int, span: int, k: IntArray, rows: IntArray, d: IntArray
+) -> IntArray:
+    """Grid rows of the tracks of ``rows`` at their grid time + each ``d`` (-1: none), via
+    the keys of :func:`_grid_keys`; shape ``(rows.size * d.size,)``."""
+    kq = k[rows][:, None] + d[None, :]
+    q = (key[rows][:, None] + d[None, :]).ravel()
+    pos = np.minimum(np.searchsorted(key, q), key.size - 1)
+    return np.where(((kq >= k0) & (kq < k0 + span)).ravel() & (key[pos] == q), pos, -1)
+
+
 def _candidate_pairs(
     grid: pl.DataFrame, ref: ReferenceData, p: EncounterParams
 ) -> tuple[pl.DataFrame, FloatArray, IntArray, IntArray]:
@@ -230,10 +307,11 @@ def _candidate_pairs(
 
     Two passes, so that the k-d tree sees a fraction of the grid:
 
-    1. close pairs among the grid times that are multiples of :func:`sample_stride` ``s``
-       (points in the port exclusion dropped first, as everywhere): every kept run is close
-       at one of them, so this finds every pair of tracks with a kept run, at each sampled
-       time of it;
+    1. :func:`candidate_pairs` of the grid's :func:`encounter_sample`: close pairs at the
+       grid times that are multiples of :func:`sample_stride` ``s`` (points in the port
+       exclusion dropped first, as everywhere) that are close at a neighbouring time too;
+       every kept run is close at one of them, so this finds every pair of tracks with a
+       kept run, at each sampled time of it;
     2. around each such hit, the same two tracks at the ``s - 1`` grid times either side,
        with the same tests (both at sea, within ``max_distance_m``).
 
@@ -258,41 +336,14 @@ def _candidate_pairs(
     k = grid["k"].to_numpy()
     lat = grid["lat"].to_numpy()
     lon = grid["lon"].to_numpy()
-    rows = np.flatnonzero(k % stride == 0)
-    rows = rows[_at_sea(lat[rows], lon[rows], ref, p.min_distance_to_port_km)]
-    sample = grid.select("k", "lat", "lon", "mmsi")[rows]
-    ha, hb = close_pairs(sample, p.max_distance_m)
+    rows, sample = _sample(grid, keys, ref, p)
+    ha, hb = candidate_pairs(sample, p)
     if ha.size == 0:
         return grid.clear(), np.empty((0, 3)), none, none
     ha, hb = rows[ha], rows[hb]
-
-    def lookup(hit: IntArray, d: IntArray) -> IntArray:
-        """Rows of the hits' track at the hits' grid time + each ``d`` (-1: none)."""
-        kq = k[hit][:, None] + d[None, :]
-        q = (key[hit][:, None] + d[None, :]).ravel()
-        pos = np.minimum(np.searchsorted(key, q), key.size - 1)
-        return np.where(((kq >= k0) & (kq < k0 + span)).ravel() & (key[pos] == q), pos, -1)
-
-    # A kept run through a sampled time is close at the time before or after it too: most
-    # hits (vessels crossing) are not, and need no window.
-    d = np.array([-1, 1], dtype=np.int64)
-    na, nb = lookup(ha, d), lookup(hb, d)
-    ok = (na >= 0) & (nb >= 0)
-    near = np.zeros(na.size, dtype=bool)
-    if ok.any():
-        ia, ib = na[ok], nb[ok]
-        u = to_unit_xyz(np.concatenate([lat[ia], lat[ib]]), np.concatenate([lon[ia], lon[ib]]))
-        idx = np.arange(ia.size)
-        near[ok] = _close(u, np.concatenate([lat[ia], lat[ib]]),
-                          np.concatenate([lon[ia], lon[ib]]), idx, idx + ia.size,
-                          p.max_distance_m)
-    keep = near.reshape(-1, 2).any(axis=1)
-    ha, hb = ha[keep], hb[keep]
-    if ha.size == 0:
-        return grid.clear(), np.empty((0, 3)), none, none
-    # The two tracks at the grid times around each remaining hit (the hit itself included).
+    # The two tracks at the grid times around each hit (the hit itself included).
     d = np.arange(-(stride - 1), stride, dtype=np.int64)
-    ca, cb = lookup(ha, d), lookup(hb, d)
+    ca, cb = _lookup(key, k0, span, k, ha, d), _lookup(key, k0, span, k, hb, d)
     both = (ca >= 0) & (cb >= 0)
     pair = np.unique(ca[both] * grid.height + cb[both])  # windows of nearby hits overlap
     ca, cb = pair // grid.height, pair % grid.height

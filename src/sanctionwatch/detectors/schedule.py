@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
 import polars as pl
@@ -42,6 +42,7 @@ def run_scheduled(
     given: Mapping[str, pl.DataFrame] | None = None,
     workers: int | None = None,
     on_done: Callable[[str], None] | None = None,
+    unlinked: Collection[str] = (),
 ) -> dict[str, pl.DataFrame]:
     """Run the detectors named in ``run`` (``dets`` gives the run order and may hold more).
 
@@ -52,6 +53,11 @@ def run_scheduled(
     as ``prior_events`` the events of its :func:`prerequisites`, concatenated in run order —
     for a detector with ``reads=None`` exactly the events of every detector before it, as in a
     sequential run. Returns events by detector name (the ``run`` ones), in run order.
+
+    ``unlinked``: detectors with a ``link`` step whose linked events come later (an engine's
+    cross-vessel stage): their ``detect`` result is returned as it is, for the caller to
+    :meth:`~sanctionwatch.detectors.base.Detector.finish` once those events exist; no
+    detector in ``run`` may read them.
     """
     given = dict(given or {})
     order = [n for n in dets if n in run or n in given]
@@ -71,7 +77,19 @@ def run_scheduled(
             return det.detect(data, det.params_or_default(params.get(name)))
         return det.run(_with_prior(data, prior(name)), params.get(name))
 
+    for name in unlinked:
+        if dets[name].link is None:
+            raise ValueError(f"{name}: only a detector with a link step can be left unlinked")
+        if any(name in needs[n] for n in todo if n not in unlinked):
+            raise ValueError(f"{name}: unlinked, but read by a detector of this run")
+
     def finish(name: str, events: pl.DataFrame) -> None:
+        if name in unlinked:
+            results[name] = events
+            done[name] = EVENTS.empty()
+            if on_done:
+                on_done(name)
+            return
         if dets[name].link is not None:
             events = dets[name].finish(events, prior(name), params.get(name))
         results[name] = events
@@ -104,7 +122,7 @@ def run_scheduled(
                 finished, _ = wait(running, return_when=FIRST_COMPLETED)
                 for fut in finished:
                     name = running.pop(fut)
-                    if dets[name].link is not None and not ready(name):
+                    if dets[name].link is not None and name not in unlinked and not ready(name):
                         found[name] = fut.result()
                     else:
                         finish(name, fut.result())

@@ -10,22 +10,22 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from typing import Any, TypeVar
 
 import polars as pl
 
 from sanctionwatch.detectors import Params, detectors
-from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, LakeWriter, MmsiRange
+from sanctionwatch.engines.lake import Lake, LakeWriter, MmsiRange
 from sanctionwatch.engines.tasks import (
-    EncounterJob,
-    PartitionStats,
+    CROSS_VESSEL,
+    PartitionResult,
     combine,
-    encounter_group,
-    encounter_plan,
-    merge_spans,
-    needs_wider_view,
-    prepare_partition,
+    encounter_batch,
+    encounter_batches,
+    encounter_candidates,
+    finish_partition,
+    plan_stages,
+    sample_chunks,
     shared_imo_events,
     vessel_partition,
 )
@@ -47,29 +47,27 @@ scheduled (Dask resolves futures among the ``kwargs``)."""
 class EngineOptions:
     """How the lake is partitioned.
 
-    partition_rows: positions (and reports) per MMSI-range partition of the per-vessel stage;
-        with ``encounter_view_rows``, the memory knob (see docs/engines.md).
-    encounter_view_rows: at most the positions of one view of the encounter stage (unless a
-        single tile holds more). 7 M: views of whole tracks overlap (a track is in every tile
-        its positions come near), so fewer, larger views read less (on a 49 M-position day,
-        5 M-row views add up to 2.3x the day, 10 M-row ones 1.6x), but each costs memory:
-        that day took 200 s / 6.5 GB at 5 M, 190 s / 6.5 GB at 7 M, 178 s / 7.2 GB at 10 M
-        (`sanctionwatch detect --engine local`, docs/engines.md).
-    encounter_horizon_h: first right-hand time halo of the encounter stage; doubled for a day
-        while one of its encounters reaches the edge, so it bounds cost, not event length.
-    tile_deg: side of the encounter stage's spatial tiles.
+    partition_rows: positions (and reports) per MMSI-range partition; the memory knob of the
+        lake engines (a partition is prepared and run through every per-vessel detector at
+        once, at about 0.5 GB per million positions, docs/engines.md).
+    encounter_sample_rows: at most the encounter samples paired by one task (a range of grid
+        times; more only when one grid time holds more). 20 M samples take about 2 GB with the
+        k-d tree; a day of 50 M positions has about 4 M.
+    encounter_batch_rows: at most the positions of the candidate tracks one encounter task
+        runs the detector on (unless one connected group of candidates holds more): 5 M, the
+        size of a partition, for the same memory.
     memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
-        input positions and ``local`` above. 8 M: the memory engine peaked at 5.0 GB on
+        input positions and ``local`` above. 8 M: the memory engine peaked at 4.7 GB on
         10 M positions (benchmarks/results/scale.md), so this keeps it well under 8 GB.
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
+    processes: whether that LocalCluster's workers are processes (else threads).
     """
 
     partition_rows: int = 5_000_000
-    encounter_view_rows: int = 7_000_000
+    encounter_sample_rows: int = 20_000_000
+    encounter_batch_rows: int = 5_000_000
     memory_max_positions: int = 8_000_000
-    encounter_horizon_h: float = 24.0
-    tile_deg: float = DEFAULT_TILE_DEG
     scheduler: str | None = None
     n_workers: int | None = None
     processes: bool = True
@@ -100,99 +98,75 @@ def run_lake(
     options: EngineOptions | None = None,
     mapper: Mapper[Any] = local_map,
     task_threads: int | None = None,
+    input_spans: pl.DataFrame | None = None,
 ) -> EngineResult:
     """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks.
 
     ``task_threads``: threads a per-vessel task runs its detectors on (None: the machine's
     cores, :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`). The Dask engine passes
     1: there, Dask's own workers and threads are the parallelism, and tasks that started
-    threads of their own would oversubscribe the cores Dask hands out.
+    threads of their own would oversubscribe the cores Dask hands out. ``input_spans``: the
+    time each input file covers (``DetectionInput.input_spans``).
     """
     opts = options or EngineOptions()
     parts = lake.partitions(opts.partition_rows)
-    stats: list[PartitionStats] = mapper(
-        prepare_partition, parts, {"lake": lake, "prepare": prepare, "tile_deg": opts.tile_deg}
-    )
-    spans = merge_spans(stats)
     names = [n for n in detectors() if not only or n in only]
+    encounter = "encounter" in names
+    shared = "identity_change" in names and bool(
+        getattr(params.get("identity_change"), "shared_imo", False))
+    cross = [n for n in CROSS_VESSEL if n in names] + (["identity_change"] if shared else [])
+    plan = plan_stages([n for n in names if n not in CROSS_VESSEL], cross)
+    results: list[PartitionResult] = mapper(
+        vessel_partition, parts,
+        {"lake": lake, "params": params, "reference": reference, "prepare": prepare,
+         "plan": plan, "encounter": encounter, "spans": input_spans, "threads": task_threads},
+    )
     global_events: dict[str, pl.DataFrame] = {}
-    days = lake.track_days()
-    if "encounter" in names and days:
-        global_events["encounter"] = _encounters(
-            days, lake, params["encounter"], reference, prepare, opts,
-            max(b for _, b in spans.values()) if spans else None, mapper,
-        )
-    if "identity_change" in names:
-        (shared,) = mapper(
+    if encounter:
+        global_events["encounter"] = _encounters(results, parts, lake, params["encounter"],
+                                                 reference, opts, mapper)
+    if shared:
+        (found,) = mapper(
             shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
         )
-        global_events["identity_change"] = shared
-    per_vessel = mapper(
-        vessel_partition,
-        parts,
-        {
-            "lake": lake, "params": params, "reference": reference, "only": only,
-            "global_events": global_events, "spans": spans, "threads": task_threads,
-        },
-    )
+        global_events["identity_change"] = found
+    if plan.unlinked or plan.later:
+        per_vessel = mapper(
+            finish_partition, results,
+            {"lake": lake, "params": params, "reference": reference, "plan": plan,
+             "global_events": global_events, "spans": input_spans, "threads": task_threads},
+        )
+    else:  # nothing pending: the events are complete
+        per_vessel = [pl.concat(list(r.found.values())) if r.found else pl.DataFrame()
+                      for r in results]
     removed: dict[str, int] = {}
-    for s in stats:
-        for k, v in s.removed.items():
+    for r in results:
+        for k, v in r.removed.items():
             removed[k] = removed.get(k, 0) + v
     return EngineResult(
         events=combine([*global_events.values(), *per_vessel]),
         partitions=parts,
-        n_tracks=sum(s.n_tracks for s in stats),
+        n_tracks=sum(r.n_tracks for r in results),
         removed_by_reason=dict(sorted(removed.items())),
     )
 
 
 def _encounters(
-    days: Sequence[date], lake: Lake, params: Params, reference: Any,
-    prepare: PrepareParams | None, opts: EngineOptions, data_end: datetime | None,
-    mapper: Mapper[Any],
+    results: Sequence[PartitionResult], parts: Sequence[MmsiRange], lake: Lake, params: Params,
+    reference: Any, opts: EngineOptions, mapper: Mapper[Any],
 ) -> pl.DataFrame:
-    """Stage 2 as two rounds of tasks: plan every day (a cheap scan), then one task per group
-    of tiles of every day, so the heavy work spreads over workers; a day whose owned events
-    reach the edge of its view is planned again with a doubled right halo."""
-    plan_kw: dict[str, Any] = {
-        "lake": lake, "params": params, "prepare": prepare,
-        "horizon_h": opts.encounter_horizon_h, "tile_deg": opts.tile_deg,
-        "view_rows": opts.encounter_view_rows,
-    }
-    group_kw: dict[str, Any] = {
-        "lake": lake, "params": params, "reference": reference, "prepare": prepare,
-        "horizon_h": opts.encounter_horizon_h,
-    }
-    found: list[pl.DataFrame] = []
-    todo: list[tuple[date, float | None]] = [(d, None) for d in days]
-    while todo:
-        plans: list[list[EncounterJob]] = []
-        for right, batch in _by_right(todo):
-            plans += mapper(encounter_plan, batch, {**plan_kw, "right_h": right})
-        jobs = [j for p in plans for j in p]
-        results = mapper(encounter_group, jobs, group_kw)
-        todo = []
-        for day_jobs in plans:
-            if not day_jobs:
-                continue
-            day, right_h = day_jobs[0].day, day_jobs[0].right_h
-            events = pl.concat([r for j, r in zip(jobs, results, strict=True)
-                                if j.day == day], how="vertical")
-            if needs_wider_view(day, events, params, prepare, opts.encounter_horizon_h,
-                                right_h, data_end):
-                todo.append((day, right_h * 2))
-            else:
-                found.append(events)
-    return combine(found)
-
-
-def _by_right(todo: list[tuple[date, float | None]]) -> list[tuple[float | None, list[date]]]:
-    """Days grouped by the right halo they are to be planned with (in first-seen order)."""
-    out: dict[float | None, list[date]] = {}
-    for day, right in todo:
-        out.setdefault(right, []).append(day)
-    return list(out.items())
+    """Stage 2 encounters: candidate pairs per range of grid times, then the detector on
+    batches of connected candidate tracks."""
+    chunks = sample_chunks([r.sample_counts for r in results], opts.encounter_sample_rows)
+    found = mapper(encounter_candidates, chunks, {"lake": lake, "params": params})
+    pairs = (pl.concat(found).unique() if found
+             else pl.DataFrame(schema={"track_a": pl.Int64, "track_b": pl.Int64}))
+    rows = {t: n for r in results for t, n in r.track_rows.items()}
+    batches = encounter_batches(pairs, rows, opts.encounter_batch_rows)
+    events = mapper(encounter_batch, batches,
+                    {"lake": lake, "parts": list(parts), "params": params,
+                     "reference": reference})
+    return combine(events)
 
 
 __all__ = [

@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import polars as pl
 from distributed import Client, LocalCluster
 
 from sanctionwatch.detectors import Params
@@ -61,6 +62,7 @@ def run_dask(
     only: Sequence[str] | None = None,
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
+    input_spans: pl.DataFrame | None = None,
     client: Client | None = None,
 ) -> EngineResult:
     """Run every stage over ``lake`` on Dask (``client``, or one made from ``options``)."""
@@ -68,12 +70,12 @@ def run_dask(
     if client is None:
         with dask_client(opts) as own:
             return run_dask(lake, params, reference, only=only, prepare=prepare,
-                            options=opts, client=own)
+                            options=opts, input_spans=input_spans, client=own)
     # sent once; every task gets the future as a keyword and Dask hands it the object
     ref = client.scatter(reference, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     return run_lake(
         lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client),
-        task_threads=1,
+        task_threads=1, input_spans=input_spans,
     )
 
 

@@ -5,25 +5,27 @@ Layout (hive style, under one root)::
     positions/day=2019-03-01/part-000000.parquet   raw positions, each file sorted by mmsi
     reports/part-000000.parquet                     vessel reports, each file sorted by mmsi
     mmsi_counts.parquet                             rows per MMSI (partition planning)
-    tracks/day=2019-03-01/tile=412/part-0003.parquet  prepared tracks of MMSI partition 3 in
-                                                    spatial tile 412 (column ``tile`` too)
+    tracks/part-0003.parquet                        prepared tracks of MMSI partition 3,
+                                                    sorted by track and time
     removed/part-0003.parquet                       positions removed in cleaning, partition 3
+    samples/part-0003.parquet                       the encounter search's sampled grid
+                                                    points of partition 3, sorted by grid time
 
-Two keys serve the two kinds of detector. Per-vessel detectors want all of one vessel's
-positions over the whole time range: partitions are *MMSI ranges* balanced on
-``mmsi_counts`` and read back through Parquet row-group statistics (files are sorted by mmsi,
-so a range touches few row groups). Ranges rather than hashes keep every output in global
-``mmsi`` order by plain concatenation. The encounter detector wants every vessel near each other
-at one time: prepared tracks are written per ``day`` and spatial ``tile``, so the encounter
-stage reads one tile's neighbourhood at a time.
+Per-vessel detectors want all of one vessel's positions over the whole time range:
+partitions are *MMSI ranges* balanced on ``mmsi_counts`` and read back through Parquet
+row-group statistics (raw files are sorted by mmsi, so a range touches few row groups).
+Ranges rather than hashes keep every output in global ``mmsi`` order by plain concatenation.
+The encounter detector pairs vessels at one instant: its key is the grid time ``k`` of the
+sampled points (:func:`sanctionwatch.detectors.encounter.encounter_sample`), which the
+encounter stage reads range of ``k`` by range of ``k`` (pairs only ever join points of the
+same ``k``, so no range needs a halo).
 """
 
 from __future__ import annotations
 
-import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date
 from pathlib import Path
 from typing import Final
 
@@ -39,18 +41,6 @@ a slightly larger size, and they are deleted with the run's work folder."""
 
 ROW_GROUP_ROWS = 65_536
 """Row-group size of lake files: small enough for MMSI-range pruning, large enough to scan."""
-
-DEFAULT_TILE_DEG = 10.0
-"""Side of the spatial tiles (degrees of latitude and longitude)."""
-
-
-def tile_of(lat: pl.Expr, lon: pl.Expr, tile_deg: float = DEFAULT_TILE_DEG) -> pl.Expr:
-    """Polars expression: the tile id of a position (row-major over a ``tile_deg`` grid)."""
-    n_lon = math.ceil(360 / tile_deg)
-    i = ((lat + 90) / tile_deg).floor().clip(0, math.ceil(180 / tile_deg) - 1).cast(pl.Int32)
-    j = ((lon + 180) / tile_deg).floor().clip(0, n_lon - 1).cast(pl.Int32)
-    return (i * n_lon + j).cast(pl.Int32)
-
 
 def _day_str(d: date) -> str:
     return d.isoformat()
@@ -179,100 +169,70 @@ class Lake:
         return _scan(self.report_files(), part, VESSEL_REPORTS.empty())
 
     # ---------------------------------------------------------------- prepared tracks
-    def write_tracks(
-        self, part: MmsiRange, tracks: pl.DataFrame, removed: pl.DataFrame, tile_deg: float
-    ) -> None:
-        """Store one partition's prepared tracks (per day, with ``tile``) and removed rows."""
-        if tracks.height:
-            df = tracks.with_columns(
-                pl.col("timestamp").dt.date().alias("_day"),
-                tile_of(pl.col("lat"), pl.col("lon"), tile_deg).alias("tile"),
-            )
-            for (day, tile), sub in df.partition_by("_day", "tile", as_dict=True).items():
-                folder = self.root / "tracks" / f"day={_day_str(day)}" / f"tile={tile}"
-                folder.mkdir(parents=True, exist_ok=True)
-                sub.drop("_day").write_parquet(
-                    folder / f"part-{part.index:04d}.parquet", row_group_size=ROW_GROUP_ROWS,
-                    compression=SCRATCH_COMPRESSION,
-                )
-        (self.root / "removed").mkdir(exist_ok=True)
-        removed.write_parquet(
-            self.root / "removed" / f"part-{part.index:04d}.parquet",
-            compression=SCRATCH_COMPRESSION,
-        )
+    def write_tracks(self, part: MmsiRange, tracks: pl.DataFrame, removed: pl.DataFrame) -> None:
+        """Store one partition's prepared tracks (as sorted) and removed rows."""
+        for sub, df in (("tracks", tracks), ("removed", removed)):
+            (self.root / sub).mkdir(exist_ok=True)
+            df.write_parquet(self._part_file(sub, part.index), row_group_size=ROW_GROUP_ROWS,
+                             compression=SCRATCH_COMPRESSION)
 
-    def tracks(self, part: MmsiRange) -> pl.DataFrame:
-        """Prepared tracks of one partition over all days, sorted like ``prepare_tracks``."""
-        files = sorted((self.root / "tracks").glob(f"day=*/tile=*/part-{part.index:04d}.parquet"))
-        if not files:
-            return prepare_tracks(POSITIONS.empty()).tracks
-        return (
-            pl.read_parquet(files)
-            .drop("tile")
-            .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
-        )
+    def _part_file(self, sub: str, index: int) -> Path:
+        return self.root / sub / f"part-{index:04d}.parquet"
+
+    def tracks(self, part: MmsiRange, columns: Sequence[str] | None = None,
+               track_ids: Sequence[int] | None = None) -> pl.DataFrame:
+        """Prepared tracks of one partition (``columns`` of ``track_ids`` only, when given),
+        sorted like ``prepare_tracks``."""
+        path = self._part_file("tracks", part.index)
+        if not path.exists():
+            empty = prepare_tracks(POSITIONS.empty()).tracks
+            return empty if columns is None else empty.select(columns)
+        lf = pl.scan_parquet(path)
+        if track_ids is not None:
+            ids = pl.Series("track_id", sorted(track_ids), dtype=pl.Int64)
+            # the range lets row-group statistics skip what the list cannot hold
+            lf = lf.filter(pl.col("track_id").is_between(ids.min(), ids.max())
+                           & pl.col("track_id").is_in(ids.implode()))
+        if columns is not None:
+            lf = lf.select(columns)
+        return lf.collect()
 
     def removed(self, part: MmsiRange) -> pl.DataFrame:
         """Positions removed in cleaning in one partition."""
-        return pl.read_parquet(self.root / "removed" / f"part-{part.index:04d}.parquet")
+        return pl.read_parquet(self._part_file("removed", part.index))
 
     def removed_files(self) -> list[Path]:
         """All removed-position files."""
         return sorted((self.root / "removed").glob("*.parquet"))
 
-    def track_days(self) -> list[date]:
-        """Days that hold prepared tracks."""
-        return sorted(
-            date.fromisoformat(p.name.removeprefix("day="))
-            for p in (self.root / "tracks").glob("day=*")
-        )
-
-    def track_files_between(
-        self, t0: datetime, t1: datetime, tiles: Iterable[int] | None = None
-    ) -> list[Path]:
-        """Prepared-track files of the days that can hold ``t0 <= timestamp < t1`` (of
-        ``tiles`` only, when given)."""
-        d0, d1 = t0.astimezone(UTC).date(), t1.astimezone(UTC).date()
-        wanted = None if tiles is None else {f"tile={t}" for t in tiles}
-        files: list[Path] = []
-        d = d0
-        while d <= d1:
-            for folder in sorted((self.root / "tracks" / f"day={_day_str(d)}").glob("tile=*")):
-                if wanted is None or folder.name in wanted:
-                    files += sorted(folder.glob("*.parquet"))
-            d += timedelta(days=1)
-        return files
-
-    def tracks_between(
-        self, t0: datetime, t1: datetime, columns: Sequence[str] | None = None,
-        mmsis: Sequence[int] | None = None,
-    ) -> pl.DataFrame:
-        """Prepared tracks with ``t0 <= timestamp < t1`` (all partitions), reading only the day
-        folders that can hold them."""
-        files = self.track_files_between(t0, t1)
-        if not files:
-            return pl.DataFrame()
-        lf = pl.scan_parquet(files).filter(
-            (pl.col("timestamp") >= t0) & (pl.col("timestamp") < t1)
-        )
-        if mmsis is not None:
-            lf = lf.filter(pl.col("mmsi").is_in(list(mmsis)))
-        if columns is not None:
-            lf = lf.select(columns)
-        return lf.collect()
-
     def all_tracks(self, mmsis: Sequence[int]) -> pl.DataFrame:
-        """Prepared tracks of some MMSIs over all days, sorted like ``prepare_tracks``."""
-        files = sorted((self.root / "tracks").glob("day=*/tile=*/*.parquet"))
+        """Prepared tracks of some MMSIs over all partitions, sorted like ``prepare_tracks``."""
+        files = sorted((self.root / "tracks").glob("*.parquet"))
         if not files or not mmsis:
             return pl.DataFrame()
         return (
             pl.scan_parquet(files)
             .filter(pl.col("mmsi").is_in(list(mmsis)))
-            .drop("tile")
             .collect()
             .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
         )
+
+    # ---------------------------------------------------------------- encounter samples
+    def write_samples(self, part: MmsiRange, samples: pl.DataFrame) -> None:
+        """Store one partition's encounter samples, sorted by grid time ``k``."""
+        (self.root / "samples").mkdir(exist_ok=True)
+        samples.sort("k", maintain_order=True).write_parquet(
+            self._part_file("samples", part.index), row_group_size=ROW_GROUP_ROWS,
+            compression=SCRATCH_COMPRESSION,
+        )
+
+    def samples(self, k0: int, k1: int) -> pl.DataFrame:
+        """Encounter samples of every partition with ``k0 <= k < k1`` (row groups outside the
+        range are skipped on their statistics), in partition order."""
+        files = sorted((self.root / "samples").glob("*.parquet"))
+        if not files:
+            return pl.DataFrame()
+        return pl.scan_parquet(files).filter(pl.col("k").is_between(k0, k1 - 1)).collect()
 
 
 def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.DataFrame:
@@ -284,6 +244,4 @@ def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.
     return lf.collect()
 
 
-__all__ = [
-    "DEFAULT_TILE_DEG", "SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange", "tile_of",
-]
+__all__ = ["SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange"]

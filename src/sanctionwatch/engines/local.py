@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
+import polars as pl
+
 from sanctionwatch.detectors import Params
 from sanctionwatch.engines import EngineOptions, EngineResult, Lake, local_map, run_lake
 from sanctionwatch.reference import ReferenceData
@@ -22,10 +24,12 @@ def run_local(
     only: Sequence[str] | None = None,
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
+    input_spans: pl.DataFrame | None = None,
 ) -> EngineResult:
     """Run every stage over ``lake`` sequentially."""
     return run_lake(
-        lake, params, reference, only=only, prepare=prepare, options=options, mapper=local_map
+        lake, params, reference, only=only, prepare=prepare, options=options, mapper=local_map,
+        input_spans=input_spans,
     )
 
 

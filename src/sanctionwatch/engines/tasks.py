@@ -2,369 +2,265 @@
 
 Stages (see ``docs/engines.md``):
 
-1. :func:`prepare_partition` per MMSI range: ``prepare_tracks`` (it only ever compares
-   positions of one MMSI) and store the tracks per day with a spatial tile.
-2. :func:`encounter_window` per day (time halo) and tile (spatial halo), and
-   :func:`shared_imo_events` once: the two cross-vessel searches.
-3. :func:`vessel_partition` per MMSI range: every other detector in registry order, with the
-   cross-vessel events of stage 2 as ``prior_events``.
+1. :func:`vessel_partition` per MMSI range: ``prepare_tracks`` (it only ever compares
+   positions of one MMSI), every per-vessel detector, and the encounter search's sampled grid
+   points; the tracks and samples are stored in the lake. Detectors whose ``link`` step reads
+   cross-vessel events return their events unlinked.
+2. The cross-vessel searches: :func:`encounter_candidates` per range of grid times (pairs of
+   tracks that can have an encounter, from the samples of every partition), then
+   :func:`encounter_batch` per group of connected candidate tracks (the encounter detector on
+   those tracks whole); :func:`shared_imo_events` once.
+3. :func:`finish_partition` per MMSI range: the pending ``link`` steps with the cross-vessel
+   events, and any detector that reads cross-vessel events without a link step (plug-ins).
 
-Each task keeps only the events it *owns*, so concatenating the results is the whole answer
-with no event twice.
+Every event is found by exactly one task: per-vessel events by the MMSI range of their
+vessel, encounters by the batch holding their two tracks (a candidate pair's tracks are
+always in one batch), shared IMOs by the one task.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
+import numpy as np
 import polars as pl
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
-from sanctionwatch.detectors.schedule import run_scheduled
-from sanctionwatch.engines.lake import DEFAULT_TILE_DEG, Lake, MmsiRange
-from sanctionwatch.geo import KNOT_M_PER_S
+from sanctionwatch.detectors.encounter import candidate_pairs, encounter_sample
+from sanctionwatch.detectors.schedule import prerequisites, run_scheduled
+from sanctionwatch.engines.lake import Lake, MmsiRange
 from sanctionwatch.reference import ReferenceData
-from sanctionwatch.schema import EVENTS
+from sanctionwatch.schema import EVENTS, VESSEL_REPORTS
 from sanctionwatch.tracks import PrepareParams, prepare_tracks
+from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI
 
 CROSS_VESSEL = ("encounter",)
 """Detectors that pair vessels and so cannot run per MMSI range."""
 
-ENCOUNTER_COLUMNS = ("track_id", "mmsi", "timestamp", "lat", "lon", "source", "record", "tile")
+ENCOUNTER_COLUMNS = ("track_id", "mmsi", "timestamp", "lat", "lon", "source", "record")
 """Track columns the encounter detector reads (resampling and evidence)."""
-
-KM_PER_DEG = 111.19
 
 
 @dataclass(frozen=True)
-class PartitionStats:
-    """What stage 1 learnt about one MMSI range."""
+class StagePlan:
+    """Which detectors run when, from their declared reads (see :func:`plan_stages`).
 
+    now: run completely in stage 1 (they read no cross-vessel events, directly or through
+        another detector).
+    unlinked: detect in stage 1, link in stage 3 (a ``link`` step that reads cross-vessel
+        events).
+    later: run whole in stage 3, on the partition's tracks read again (no ``link`` step and
+        they read cross-vessel events: plug-ins).
+    """
+
+    now: tuple[str, ...]
+    unlinked: tuple[str, ...]
+    later: tuple[str, ...]
+
+
+def plan_stages(names: Sequence[str], cross: Sequence[str]) -> StagePlan:
+    """Split the per-vessel detectors ``names`` (registry order) by what they read; ``cross``:
+    the detectors whose events are complete only after stage 2 (``encounter``, and
+    ``identity_change`` when its shared-IMO search runs)."""
+    regs = detectors()
+    order = [n for n in regs if n in names or n in cross]
+    needs = prerequisites(order, regs)
+    final: set[str] = set()
+    now: list[str] = []
+    unlinked: list[str] = []
+    later: list[str] = []
+    for name in order:
+        if name not in names:
+            continue
+        complete = all(d in final for d in needs[name])
+        if regs[name].link is None and not complete:
+            later.append(name)
+            continue
+        (now if complete else unlinked).append(name)
+        if complete and name not in cross:
+            final.add(name)
+    return StagePlan(tuple(now), tuple(unlinked), tuple(later))
+
+
+@dataclass(frozen=True)
+class PartitionResult:
+    """What stage 1 found in one MMSI range."""
+
+    part: MmsiRange
     n_tracks: int
     removed: dict[str, int]
-    source_spans: dict[str, tuple[datetime, datetime]] = field(default_factory=dict)
+    found: dict[str, pl.DataFrame]
+    """Events by detector (those of :attr:`StagePlan.unlinked` not linked yet)."""
+    track_rows: dict[int, int] = field(default_factory=dict)
+    """Positions of each track that has encounter samples (batching the encounter stage)."""
+    sample_counts: pl.DataFrame | None = None
+    """``k, n``: encounter samples per grid time (planning the encounter stage)."""
 
 
-def prepare_partition(
-    part: MmsiRange, *, lake: Lake, prepare: PrepareParams | None, tile_deg: float
-) -> PartitionStats:
-    """Stage 1: prepare one MMSI range's tracks and store them in the lake."""
+def vessel_partition(
+    part: MmsiRange,
+    *,
+    lake: Lake,
+    params: Mapping[str, Params],
+    reference: ReferenceData,
+    prepare: PrepareParams | None,
+    plan: StagePlan,
+    encounter: bool,
+    spans: pl.DataFrame | None,
+    threads: int | None = None,
+) -> PartitionResult:
+    """Stage 1: prepare one MMSI range's tracks, store them, run the per-vessel detectors
+    (independent ones concurrently on ``threads`` threads, see
+    :func:`~sanctionwatch.detectors.schedule.run_scheduled`; not ``workers``, which Dask's
+    ``Client.map`` takes as worker restrictions) and, with ``encounter``, store the
+    partition's encounter samples.
+
+    ``spans``: the whole run's input spans (``DetectionInput.input_spans``).
+    """
     prepared = prepare_tracks(lake.positions(part), prepare)
-    lake.write_tracks(part, prepared.tracks, prepared.removed, tile_deg)
-    t = prepared.tracks
-    spans: dict[str, tuple[datetime, datetime]] = {}
-    if t.height:
-        agg = t.group_by("source").agg(pl.col("timestamp").min().alias("a"),
-                                       pl.col("timestamp").max().alias("b"))
-        spans = {s: (a, b) for s, a, b in agg.iter_rows()}
-    return PartitionStats(
-        n_tracks=t["track_id"].n_unique() if t.height else 0,
+    tracks = prepared.tracks
+    lake.write_tracks(part, tracks, prepared.removed)
+    reports = lake.reports(part)
+    reports = (
+        reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
+        if reports.height
+        else VESSEL_REPORTS.empty()
+    )
+    data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
+                          removed=prepared.removed, input_spans=spans)
+    found = run_scheduled(
+        detectors(), data, _vessel_params(params), run=[*plan.now, *plan.unlinked],
+        workers=threads, unlinked=plan.unlinked,
+    )
+    track_rows: dict[int, int] = {}
+    counts = None
+    if encounter:
+        p = cast(Any, params["encounter"])
+        samples = encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
+                                   reference, p)
+        lake.write_samples(part, samples)
+        counts = samples.group_by("k").len("n")
+        sampled = samples["track_id"].unique().implode()
+        rows = tracks.filter(pl.col("track_id").is_in(sampled)).group_by("track_id").len()
+        track_rows = dict(zip(rows["track_id"].to_list(), rows["len"].to_list(), strict=True))
+    return PartitionResult(
+        part=part,
+        n_tracks=tracks["track_id"].n_unique() if tracks.height else 0,
         removed=prepared.removed_counts(),
-        source_spans=spans,
+        found=found,
+        track_rows=track_rows,
+        sample_counts=counts,
     )
 
 
-def merge_spans(stats: Sequence[PartitionStats]) -> dict[str, tuple[datetime, datetime]]:
-    """Per input file: the earliest and latest cleaned position over all partitions."""
-    out: dict[str, tuple[datetime, datetime]] = {}
-    for s in stats:
-        for src, (a, b) in s.source_spans.items():
-            if src in out:
-                out[src] = (min(out[src][0], a), max(out[src][1], b))
-            else:
-                out[src] = (a, b)
+def _vessel_params(params: Mapping[str, Params]) -> dict[str, Params | None]:
+    """Parameters of the per-vessel stage: ``identity_change`` without its shared-IMO search
+    (a global search, :func:`shared_imo_events`)."""
+    out: dict[str, Params | None] = dict(params)
+    p = out.get("identity_change")
+    if p is not None and hasattr(p, "shared_imo"):
+        out["identity_change"] = dataclasses.replace(cast(Any, p), shared_imo=False)
     return out
 
 
 # ---------------------------------------------------------------------------- encounters
 
 
-@dataclass(frozen=True)
-class EncounterHalo:
-    """Halos of the encounter stage, derived from the parameters.
-
-    left_h: data kept before a window. An event that really started before the cut shows up
-        in the window's view starting within one run plus one merge gap (plus interpolation)
-        after the cut, so with this halo its start stays outside the owned window.
-    right_h: data kept after a window at first; doubled while an owned event ends near the
-        view's edge (so no event is cut short, however long it lasts).
-    space_km: a track joins a tile's view when it has a position this close to the tile. The
-        two vessels of an encounter are within ``max_distance_m`` at the start grid time, and
-        each one's nearest real position in time is at most one interpolation gap of movement
-        (at the preparation's top speed) from its grid position.
-    """
-
-    left_h: float
-    right_h: float
-    edge_h: float
-    space_km: float
-
-    @classmethod
-    def of(cls, p: Params, prepare: PrepareParams | None, horizon_h: float) -> EncounterHalo:
-        """Halos for encounter parameters ``p`` (``horizon_h``: first right halo)."""
-        pp = prepare or PrepareParams()
-        step_h = float(getattr(p, "resample_interval_min", 10.0)) / 60
-        interp_h = float(getattr(p, "max_interpolation_gap_h", 1.5))
-        run_h = float(getattr(p, "min_run_duration_h", 1.0))
-        merge_h = float(getattr(p, "merge_gap_h", 4.0))
-        dist_km = float(getattr(p, "max_distance_m", 500.0)) / 1000
-        edge = interp_h + 2 * step_h
-        reach_km = pp.noise_m / 1000 + pp.max_speed_knots * KNOT_M_PER_S * interp_h * 3.6
-        return cls(
-            left_h=run_h + merge_h + edge + step_h,
-            right_h=max(horizon_h, merge_h) + edge,
-            edge_h=edge,
-            space_km=(2 * reach_km + dist_km) * 1.02,
-        )
-
-
-def _tile_index(
-    scan: pl.LazyFrame, space_km: float, tile_deg: float, own0: datetime, own1: datetime
-) -> tuple[pl.DataFrame, pl.DataFrame, list[int], dict[int, int]]:
-    """What the encounter stage needs to know of a view before reading any of it whole.
-
-    Returns ``members`` (``track_id, tile``: every tile whose box, grown by ``space_km``,
-    holds a position of the track; dateline-aware, and near the poles a position reaches every
-    tile of its band), ``located`` (``track_id, tile``: the tiles the track's positions are in,
-    i.e. the lake folders that hold it), the tiles with a position in ``[own0, own1)`` and
-    the rows of each track.
-    Only a few columns are scanned and every result is per track, not per position, so this
-    takes little memory whatever the size of the day.
-    """
-    h_lat = space_km / KM_PER_DEG
-    n_lat = math.ceil(180 / tile_deg)
-    n_lon = math.ceil(360 / tile_deg)
-    # longitude degrees shrink with latitude; 1 % covers the chord-versus-parallel difference
-    phi = (pl.col("lat").abs() + h_lat).clip(upper_bound=89.9).radians()
-    h_lon = (1.01 * space_km / (KM_PER_DEG * phi.cos())).clip(upper_bound=180.0)
-    boxes = scan.select(
-        "track_id",
-        ((pl.col("lat") - h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
-        .alias("i0"),
-        ((pl.col("lat") + h_lat + 90) / tile_deg).floor().clip(0, n_lat - 1).cast(pl.Int32)
-        .alias("i1"),
-        ((pl.col("lon") - h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j0"),
-        ((pl.col("lon") + h_lon + 180) / tile_deg).floor().cast(pl.Int32).alias("j1"),
-    ).unique()
-    located = scan.select("track_id", "tile").unique()
-    owned = (
-        scan.filter((pl.col("timestamp") >= own0) & (pl.col("timestamp") < own1))
-        .select("tile").unique()
-    )
-    rows = scan.group_by("track_id").len()
-    boxes_df, located_df, owned_df, rows_df = pl.collect_all([boxes, located, owned, rows])
-    wide = pl.col("j1") - pl.col("j0") >= n_lon - 1
-    cells = (
-        boxes_df.with_columns(
-            pl.when(wide).then(0).otherwise(pl.col("j0")).alias("j0"),
-            pl.when(wide).then(n_lon - 1).otherwise(pl.col("j1")).alias("j1"),
-        )
-        .unique()
-        .with_columns(pl.int_ranges("i0", pl.col("i1") + 1).alias("i"))
-        .explode("i")
-        .with_columns(pl.int_ranges("j0", pl.col("j1") + 1).alias("j"))
-        .explode("j")
-    )
-    members = cells.select(
-        "track_id", (pl.col("i") * n_lon + pl.col("j") % n_lon).cast(pl.Int32).alias("tile")
-    ).unique()
-    track_rows = dict(zip(rows_df["track_id"].to_list(), rows_df["len"].to_list(), strict=True))
-    return members, located_df, sorted(owned_df["tile"].to_list()), track_rows
-
-
-def _morton(i: int, j: int) -> int:
-    """Z-order key of tile row ``i`` and column ``j`` (bits interleaved)."""
-    z = 0
-    for b in range(max(i.bit_length(), j.bit_length())):
-        z |= ((i >> b) & 1) << (2 * b + 1) | ((j >> b) & 1) << (2 * b)
-    return z
-
-
-def _tile_groups(
-    owned: Sequence[int], members: pl.DataFrame, track_rows: Mapping[int, int], max_rows: int,
-    tile_deg: float,
-) -> list[tuple[list[int], list[int]]]:
-    """Owned tiles gathered, in Z (Morton) order so that a group is a compact patch of
-    neighbours sharing many halo tracks, into groups whose views together hold at most
-    ``max_rows`` positions (a tile larger than that is a group of its own): ``(tiles, member
-    tracks)`` per group. The encounters of two tracks do not depend on the other tracks in a
-    view, so one run over a group's view finds every tile's events; a day that fits is one
-    run, as in the memory engine."""
-    agg = members.group_by("tile").agg(pl.col("track_id"))
-    by_tile: dict[int, set[int]] = {
-        int(t): set(ids) for t, ids in zip(agg["tile"].to_list(), agg["track_id"].to_list(),
-                                           strict=True)
-    }
-    groups: list[tuple[list[int], list[int]]] = []
-    tiles: list[int] = []
-    tracks: set[int] = set()
-    n = 0
-    n_lon = math.ceil(360 / tile_deg)
-    for tile in sorted(owned, key=lambda t: _morton(*divmod(t, n_lon))):
-        new = by_tile.get(tile, set()) - tracks
-        extra = sum(track_rows.get(t, 0) for t in new)
-        if tiles and n + extra > max_rows:
-            groups.append((tiles, sorted(tracks)))
-            tiles, tracks, n = [], set(), 0
-            new = by_tile.get(tile, set())
-            extra = sum(track_rows.get(t, 0) for t in new)
-        tiles.append(tile)
-        tracks |= new
-        n += extra
-    if tiles:
-        groups.append((tiles, sorted(tracks)))
-    return groups
-
-
-def _owner_tiles(events: pl.DataFrame, view: pl.DataFrame) -> pl.Series:
-    """Tile of the first vessel's real position nearest in time to each event's start (the
-    same in every view that holds that track, hence one owner)."""
-    ev = events.with_row_index("_r").with_columns(
-        pl.col("details").str.json_path_match("$.track_id").cast(pl.Int64).alias("_tid")
-    )
-    pos = view.select(pl.col("track_id").alias("_tid"), pl.col("timestamp").alias("_ts"),
-                      "tile").sort("_ts")
-    joined = ev.sort("start_time").join_asof(
-        pos, left_on="start_time", right_on="_ts", by="_tid", strategy="nearest",
-        check_sortedness=False,
-    ).sort("_r")
-    return joined["tile"]
-
-
-@dataclass(frozen=True)
-class EncounterJob:
-    """One encounter task: a group of owned tiles of one day window and the view it reads."""
-
-    day: date
-    right_h: float
-    """The right time halo this view was planned with (doubled on a redo)."""
-    tiles: tuple[int, ...]
-    tracks: tuple[int, ...]
-    """Member tracks of the group's tiles, read whole over the view's time span."""
-    located: tuple[int, ...]
-    """The tile folders those tracks are in."""
-
-
-def _window(day: date, halo: EncounterHalo, right_h: float) -> tuple[datetime, ...]:
-    """``w0, w1`` (the owned day) and ``v0, v1`` (the view with its halos)."""
-    w0 = datetime(day.year, day.month, day.day, tzinfo=UTC)
-    w1 = w0 + timedelta(days=1)
-    return w0, w1, w0 - timedelta(hours=halo.left_h), w1 + timedelta(hours=right_h)
-
-
-def encounter_plan(
-    day: date,
-    *,
-    lake: Lake,
-    params: Params,
-    prepare: PrepareParams | None = None,
-    horizon_h: float = 24.0,
-    tile_deg: float = DEFAULT_TILE_DEG,
-    view_rows: int = 7_000_000,
-    right_h: float | None = None,
-) -> list[EncounterJob]:
-    """Stage 2a: the encounter tasks of ``day``: owned tiles in groups whose views hold at
-    most ``view_rows`` positions (see :func:`_tile_groups`); ``right_h`` overrides the first
-    right halo (a redo)."""
-    halo = EncounterHalo.of(params, prepare, horizon_h)
-    right = halo.right_h if right_h is None else right_h
-    w0, w1, v0, v1 = _window(day, halo, right)
-    files = lake.track_files_between(v0, v1)
-    if not files:
+def sample_chunks(counts: Sequence[pl.DataFrame | None], max_rows: int) -> list[tuple[int, int]]:
+    """Ranges ``[k0, k1)`` of grid times holding at most ``max_rows`` samples each (unless
+    one grid time holds more), from the partitions' sample counts."""
+    frames = [c for c in counts if c is not None and c.height]
+    if not frames:
         return []
-    members, located, owned_tiles, track_rows = _tile_index(
-        pl.scan_parquet(files).filter((pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)),
-        halo.space_km, tile_deg,
-        w0 - timedelta(hours=halo.edge_h), w1 + timedelta(hours=halo.edge_h),
+    per_k = pl.concat(frames).group_by("k").agg(pl.col("n").sum()).sort("k")
+    k = per_k["k"].to_numpy()
+    n = per_k["n"].to_numpy()
+    chunks: list[tuple[int, int]] = []
+    start, total = int(k[0]), 0
+    for ki, ni in zip(k.tolist(), n.tolist(), strict=True):
+        if total and total + ni > max_rows:
+            chunks.append((start, ki))
+            start, total = ki, 0
+        total += ni
+    chunks.append((start, int(k[-1]) + 1))
+    return chunks
+
+
+def encounter_candidates(chunk: tuple[int, int], *, lake: Lake, params: Params) -> pl.DataFrame:
+    """Stage 2a: pairs of tracks (``track_a, track_b``, the lower MMSI first) that can have an
+    encounter, from the samples of every partition with a grid time in ``chunk`` (see
+    :func:`~sanctionwatch.detectors.encounter.candidate_pairs`)."""
+    samples = lake.samples(*chunk)
+    empty = pl.DataFrame(schema={"track_a": pl.Int64, "track_b": pl.Int64})
+    if samples.height < 2:
+        return empty
+    a, b = candidate_pairs(samples, cast(Any, params))
+    tid = samples["track_id"]
+    return pl.DataFrame({"track_a": tid.gather(a), "track_b": tid.gather(b)}).unique()
+
+
+def encounter_batches(
+    pairs: pl.DataFrame, track_rows: Mapping[int, int], max_rows: int
+) -> list[tuple[int, ...]]:
+    """Candidate tracks in batches of whole connected groups (a track with all the tracks it
+    may meet, and theirs), of at most ``max_rows`` positions each unless one group holds more.
+    Encounters of two tracks do not depend on the other tracks given to the detector, so each
+    batch finds exactly the encounters of its groups."""
+    if pairs.height == 0:
+        return []
+    ids, inverse = np.unique(
+        np.concatenate([pairs["track_a"].to_numpy(), pairs["track_b"].to_numpy()]),
+        return_inverse=True,
     )
-    jobs: list[EncounterJob] = []
-    for tiles, tracks in _tile_groups(owned_tiles, members, track_rows, view_rows, tile_deg):
-        tids = pl.Series("track_id", tracks, dtype=pl.Int64).implode()
-        where = located.filter(pl.col("track_id").is_in(tids))["tile"].unique().sort()
-        jobs.append(EncounterJob(day, right, tuple(tiles), tuple(tracks), tuple(where.to_list())))
-    return jobs
+    half = pairs.height
+    graph = coo_matrix((np.ones(half), (inverse[:half], inverse[half:])),
+                       shape=(ids.size, ids.size))
+    _, comp = connected_components(graph, directed=False)
+    rows = np.array([track_rows.get(int(t), 0) for t in ids], dtype=np.int64)
+    order = np.argsort(comp, kind="stable")
+    cuts = np.flatnonzero(np.diff(comp[order])) + 1
+    batches: list[tuple[int, ...]] = []
+    current: list[int] = []
+    size = 0
+    for members in np.split(order, cuts):
+        n = int(rows[members].sum())
+        if current and size + n > max_rows:
+            batches.append(tuple(current))
+            current, size = [], 0
+        current += [int(t) for t in ids[members]]
+        size += n
+    if current:
+        batches.append(tuple(current))
+    return batches
 
 
-def encounter_group(
-    job: EncounterJob,
+def encounter_batch(
+    tracks: tuple[int, ...],
     *,
     lake: Lake,
+    parts: Sequence[MmsiRange],
     params: Params,
     reference: ReferenceData,
-    prepare: PrepareParams | None = None,
-    horizon_h: float = 24.0,
 ) -> pl.DataFrame:
-    """Stage 2b: the encounters a group of tiles owns: read the group's view (member tracks
-    whole, from the tiles they are in: memory is that of the view, not of the day), run the
-    detector once, keep the events starting in the day whose owner tile is in the group."""
-    halo = EncounterHalo.of(params, prepare, horizon_h)
-    w0, w1, v0, v1 = _window(job.day, halo, job.right_h)
-    tids = pl.Series("track_id", job.tracks, dtype=pl.Int64).implode()
-    sub = (
-        pl.scan_parquet(lake.track_files_between(v0, v1, job.located))
-        .filter((pl.col("timestamp") >= v0) & (pl.col("timestamp") < v1)
-                & pl.col("track_id").is_in(tids))
-        .select(ENCOUNTER_COLUMNS)
-        .collect()
-        .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
-    )
-    if sub["mmsi"].n_unique() < 2:
+    """Stage 2b: the encounter detector on some tracks, whole (read from the partitions that
+    hold them)."""
+    mmsi = np.asarray(tracks, dtype=np.int64) // TRACKS_PER_MMSI
+    frames = []
+    for part in parts:
+        mine = [t for t, m in zip(tracks, mmsi.tolist(), strict=True) if part.lo <= m <= part.hi]
+        if mine:
+            frames.append(lake.tracks(part, ENCOUNTER_COLUMNS, mine))
+    if not frames:
         return EVENTS.empty()
-    ev = detectors()["encounter"].run(
-        DetectionInput(tracks=sub.drop("tile"), reports=pl.DataFrame(), reference=reference),
-        params,
+    sub = pl.concat(frames, how="vertical")
+    return detectors()["encounter"].run(
+        DetectionInput(tracks=sub, reports=VESSEL_REPORTS.empty(), reference=reference), params
     )
-    ev = ev.filter((pl.col("start_time") >= w0) & (pl.col("start_time") < w1))
-    return ev.filter(_owner_tiles(ev, sub).is_in(list(job.tiles))) if ev.height else ev
-
-
-def needs_wider_view(
-    job_day: date, events: pl.DataFrame, params: Params, prepare: PrepareParams | None,
-    horizon_h: float, right_h: float, data_end: datetime | None,
-) -> bool:
-    """True when an event the day owns ends near the view's right edge (it may be cut short)
-    and there is data beyond: the day is then planned again with ``right_h`` doubled."""
-    halo = EncounterHalo.of(params, prepare, horizon_h)
-    *_, v1 = _window(job_day, halo, right_h)
-    if data_end is not None and v1 > data_end:
-        return False
-    return events.filter(pl.col("end_time") >= v1 - timedelta(hours=halo.edge_h)).height > 0
-
-
-def encounter_window(
-    day: date,
-    *,
-    lake: Lake,
-    params: Params,
-    reference: ReferenceData,
-    prepare: PrepareParams | None = None,
-    horizon_h: float = 24.0,
-    tile_deg: float = DEFAULT_TILE_DEG,
-    data_end: datetime | None = None,
-    view_rows: int = 7_000_000,
-) -> pl.DataFrame:
-    """Stage 2 for one day in this process: :func:`encounter_plan`, every
-    :func:`encounter_group`, redone wider while :func:`needs_wider_view` (the engines run
-    the same steps as separate tasks)."""
-    right: float | None = None
-    while True:
-        jobs = encounter_plan(day, lake=lake, params=params, prepare=prepare,
-                              horizon_h=horizon_h, tile_deg=tile_deg, view_rows=view_rows,
-                              right_h=right)
-        if not jobs:
-            return EVENTS.empty()
-        found = [encounter_group(j, lake=lake, params=params, reference=reference,
-                                 prepare=prepare, horizon_h=horizon_h) for j in jobs]
-        events = pl.concat(found, how="vertical")
-        right = jobs[0].right_h
-        if not needs_wider_view(day, events, params, prepare, horizon_h, right, data_end):
-            return events
-        right *= 2
 
 
 def shared_imo_events(params: Params, *, lake: Lake, reference: ReferenceData) -> pl.DataFrame:
@@ -396,69 +292,53 @@ def shared_imo_events(params: Params, *, lake: Lake, reference: ReferenceData) -
     return detectors()["identity_change"].run(data, only_shared)
 
 
-# ---------------------------------------------------------------------------- per vessel
-
-def _spans_frame(spans: Mapping[str, tuple[datetime, datetime]]) -> pl.DataFrame:
-    """The whole run's input spans, for ``DetectionInput.input_spans`` (a partition holding a
-    few vessels would otherwise measure shorter spans)."""
-    items = sorted(spans.items())
-    return pl.DataFrame(
-        {
-            "source": [k for k, _ in items],
-            "start": [a for _, (a, _) in items],
-            "end": [b for _, (_, b) in items],
-        },
-        schema={
-            "source": pl.String,
-            "start": pl.Datetime("us", "UTC"),
-            "end": pl.Datetime("us", "UTC"),
-        },
-    )
+# ---------------------------------------------------------------------------- stage 3
 
 
-def vessel_partition(
-    part: MmsiRange,
+def finish_partition(
+    result: PartitionResult,
     *,
     lake: Lake,
     params: Mapping[str, Params],
     reference: ReferenceData,
-    only: Sequence[str] | None,
+    plan: StagePlan,
     global_events: Mapping[str, pl.DataFrame],
-    spans: Mapping[str, tuple[datetime, datetime]],
+    spans: pl.DataFrame | None,
     threads: int | None = None,
 ) -> pl.DataFrame:
-    """Stage 3: every per-vessel detector over one MMSI range (independent ones concurrently
-    on ``threads`` threads, see :func:`~sanctionwatch.detectors.schedule.run_scheduled`; not
-    ``workers``, which Dask's ``Client.map`` takes as worker restrictions).
-
-    ``global_events``: stage-2 events by detector name (cross-vessel, all partitions); each
-    detector gets, as ``prior_events``, the events of the detectors before it — global ones
-    whole, per-vessel ones of this partition (they only ever link events of the same vessel).
-    """
-    tracks = lake.tracks(part)
-    reports = lake.reports(part)
-    reports = (
-        reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
-        if reports.height
-        else _empty_reports()
-    )
-    data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
-                          removed=lake.removed(part), input_spans=_spans_frame(spans))
+    """Stage 3: one MMSI range's events, complete. Each pending link gets, as its prior
+    events, those of the detectors it reads, as in one run over everything: cross-vessel ones
+    whole (``global_events``, all partitions), per-vessel ones of this range (they only ever
+    link events of the same vessel). Detectors of :attr:`StagePlan.later` run on the range's
+    tracks read again."""
     regs = detectors()
-    run = [n for n in regs if (not only or n in only) and n not in CROSS_VESSEL]
-    given = {n: ev for n, ev in global_events.items() if n in regs}
-    ps: dict[str, Params | None] = {n: params.get(n) for n in run}
-    p = ps.get("identity_change")
-    if p is not None and hasattr(p, "shared_imo"):
-        ps["identity_change"] = dataclasses.replace(cast(Any, p), shared_imo=False)
-    own = run_scheduled(regs, data, ps, run=run, given=given, workers=threads)
-    return pl.concat(list(own.values()), how="vertical") if own else EVENTS.empty()
+    vp = _vessel_params(params)
+    own = {n: ev for n, ev in result.found.items() if n not in plan.unlinked}
 
+    def seen(name: str) -> pl.DataFrame | None:
+        """All events of ``name`` so far: the global part first, as the scheduler has it."""
+        frames = [f for f in (global_events.get(name), own.get(name)) if f is not None]
+        return pl.concat(frames, how="vertical") if frames else None
 
-def _empty_reports() -> pl.DataFrame:
-    from sanctionwatch.schema import VESSEL_REPORTS
-
-    return VESSEL_REPORTS.empty()
+    order = [n for n in regs if n in own or n in global_events or n in plan.unlinked
+             or n in plan.later]
+    needs = prerequisites(order, regs)
+    for name in plan.unlinked:
+        frames = [f for f in map(seen, needs[name]) if f is not None]
+        prior = pl.concat(frames, how="vertical") if frames else EVENTS.empty()
+        own[name] = regs[name].finish(result.found[name], prior, vp.get(name))
+    if plan.later:
+        reports = lake.reports(result.part)
+        data = DetectionInput(
+            tracks=lake.tracks(result.part),
+            reports=(reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
+                     if reports.height else VESSEL_REPORTS.empty()),
+            reference=reference, removed=lake.removed(result.part), input_spans=spans,
+        )
+        given = {n: ev for n in order if n not in plan.later and (ev := seen(n)) is not None}
+        own |= run_scheduled(regs, data, vp, run=list(plan.later), given=given, workers=threads)
+    frames = [own[n] for n in regs if n in own]
+    return pl.concat(frames, how="vertical") if frames else EVENTS.empty()
 
 
 def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
@@ -472,16 +352,16 @@ def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
 
 __all__ = [
     "CROSS_VESSEL",
-    "EncounterHalo",
-    "EncounterJob",
-    "PartitionStats",
+    "ENCOUNTER_COLUMNS",
+    "PartitionResult",
+    "StagePlan",
     "combine",
-    "encounter_group",
-    "encounter_plan",
-    "encounter_window",
-    "merge_spans",
-    "needs_wider_view",
-    "prepare_partition",
+    "encounter_batch",
+    "encounter_batches",
+    "encounter_candidates",
+    "finish_partition",
+    "plan_stages",
+    "sample_chunks",
     "shared_imo_events",
     "vessel_partition",
 ]

@@ -262,10 +262,9 @@ def _assign_tracks(
             if (tid[1:] < tid[:-1]).any():
                 order[s:e] = s + np.argsort(tid, kind="stable")
     take = rows[order]
-    if take.size == df.height and bool(np.all(take[1:] > take[:-1])):
-        out = df  # every row, already in order: no gather
-    else:
-        out = df[take]
+    # every row, already in order: no gather
+    in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
+    out = df if in_place else df[take]
     return out.with_columns(pl.Series("track_id", track_id[order], dtype=pl.Int64))
 
 
