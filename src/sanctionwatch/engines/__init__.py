@@ -8,6 +8,7 @@ other in this process (``local``) or as Dask futures (``dask``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -81,6 +82,8 @@ class EngineResult:
     partitions: list[MmsiRange]
     n_tracks: int
     removed_by_reason: dict[str, int] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    """Wall seconds of each stage."""
 
 
 def local_map(fn: Callable[..., T], items: Sequence[Any], kwargs: dict[str, Any]) -> list[T]:
@@ -109,6 +112,14 @@ def run_lake(
     time each input file covers (``DetectionInput.input_spans``).
     """
     opts = options or EngineOptions()
+    clock = [time.perf_counter()]
+    timings: dict[str, float] = {}
+
+    def lap(name: str) -> None:
+        now = time.perf_counter()
+        timings[name] = now - clock[0]
+        clock[0] = now
+
     parts = lake.partitions(opts.partition_rows)
     names = [n for n in detectors() if not only or n in only]
     encounter = "encounter" in names
@@ -121,15 +132,18 @@ def run_lake(
         {"lake": lake, "params": params, "reference": reference, "prepare": prepare,
          "plan": plan, "encounter": encounter, "spans": input_spans, "threads": task_threads},
     )
+    lap("partitions")
     global_events: dict[str, pl.DataFrame] = {}
     if encounter:
         global_events["encounter"] = _encounters(results, parts, lake, params["encounter"],
                                                  reference, opts, mapper)
+        lap("encounters")
     if shared:
         (found,) = mapper(
             shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
         )
         global_events["identity_change"] = found
+        lap("shared_imo")
     if plan.unlinked or plan.later:
         per_vessel = mapper(
             finish_partition, results,
@@ -139,6 +153,7 @@ def run_lake(
     else:  # nothing pending: the events are complete
         per_vessel = [pl.concat(list(r.found.values())) if r.found else pl.DataFrame()
                       for r in results]
+    lap("finish")
     removed: dict[str, int] = {}
     for r in results:
         for k, v in r.removed.items():
@@ -148,6 +163,7 @@ def run_lake(
         partitions=parts,
         n_tracks=sum(r.n_tracks for r in results),
         removed_by_reason=dict(sorted(removed.items())),
+        timings=timings,
     )
 
 

@@ -29,7 +29,7 @@ def dask_client(options: EngineOptions) -> Iterator[Client]:
         with Client(options.scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
-    kwargs: dict[str, Any] = {"processes": options.processes, "dashboard_address": None}
+    kwargs: dict[str, Any] = {"processes": options.processes, "dashboard_address": ":0"}
     if options.n_workers is not None:
         kwargs["n_workers"] = options.n_workers
         kwargs["threads_per_worker"] = 1

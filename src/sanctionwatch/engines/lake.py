@@ -23,6 +23,7 @@ same ``k``, so no range needs a halo).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -57,9 +58,11 @@ class MmsiRange:
 
 
 class LakeWriter:
-    """Buffered writer of raw positions and reports (called once per ingest batch).
+    """Buffered writer of raw positions and reports (called once per ingest batch, from any
+    number of threads).
 
-    Memory is bounded by ``flush_rows`` buffered rows; each flush writes one file per day.
+    Memory is bounded by ``flush_rows`` buffered rows (per writing thread); each flush writes
+    one file per day, outside the lock, so readers on other threads go on meanwhile.
     """
 
     def __init__(self, root: Path, flush_rows: int = 2_000_000) -> None:
@@ -67,57 +70,67 @@ class LakeWriter:
         self.flush_rows = flush_rows
         (root / "positions").mkdir(parents=True, exist_ok=True)
         (root / "reports").mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
         self._pos: list[pl.DataFrame] = []
         self._rep: list[pl.DataFrame] = []
-        self._n_pos = 0
-        self._n_rep = 0
+        self._n = 0
         self._part = 0
-        self._counts: dict[int, int] = {}
+        self._counts: list[pl.DataFrame] = []
 
     def add(self, positions: pl.DataFrame, reports: pl.DataFrame) -> None:
         """Buffer one batch; flush when the buffer is full."""
-        if positions.height:
-            self._pos.append(positions)
-            self._n_pos += positions.height
-            for m, n in positions.group_by("mmsi").len().iter_rows():
-                self._counts[m] = self._counts.get(m, 0) + n
-        if reports.height:
-            self._rep.append(reports)
-            self._n_rep += reports.height
-            # report-only MMSIs still need a partition (identity_change, draught_change)
-            for m, n in reports.group_by("mmsi").len().iter_rows():
-                self._counts[m] = self._counts.get(m, 0) + n
-        if self._n_pos + self._n_rep >= self.flush_rows:
-            self.flush()
+        # report-only MMSIs still need a partition (identity_change, draught_change)
+        counts = [df.group_by("mmsi").len("n") for df in (positions, reports) if df.height]
+        with self._lock:
+            self._counts += counts
+            if positions.height:
+                self._pos.append(positions)
+            if reports.height:
+                self._rep.append(reports)
+            self._n += positions.height + reports.height
+            if self._n < self.flush_rows:
+                return
+            taken = self._take()
+        self._write(*taken)
 
-    def flush(self) -> None:
-        """Write what is buffered: positions one file per day, reports one file."""
-        if self._pos:
-            df = pl.concat(self._pos, how="vertical").with_columns(
+    def _take(self) -> tuple[int, list[pl.DataFrame], list[pl.DataFrame]]:
+        """The buffers and a part number for them (under the lock)."""
+        taken = (self._part, self._pos, self._rep)
+        self._pos, self._rep, self._n = [], [], 0
+        self._part += 1
+        return taken
+
+    def _write(self, part: int, pos: list[pl.DataFrame], rep: list[pl.DataFrame]) -> None:
+        """Positions one file per day, reports one file."""
+        if pos:
+            df = pl.concat(pos, how="vertical").with_columns(
                 pl.col("timestamp").dt.date().alias("_day")
             )
-            for (day,), part in df.partition_by("_day", as_dict=True).items():
+            for (day,), sub in df.partition_by("_day", as_dict=True).items():
                 folder = self.root / "positions" / f"day={_day_str(day)}"
                 folder.mkdir(exist_ok=True)
-                part.drop("_day").sort("mmsi", maintain_order=True).write_parquet(
-                    folder / f"part-{self._part:06d}.parquet", row_group_size=ROW_GROUP_ROWS,
+                sub.drop("_day").sort("mmsi", maintain_order=True).write_parquet(
+                    folder / f"part-{part:06d}.parquet", row_group_size=ROW_GROUP_ROWS,
                     compression=SCRATCH_COMPRESSION,
                 )
-        if self._rep:
-            pl.concat(self._rep, how="vertical").sort("mmsi", maintain_order=True).write_parquet(
-                self.root / "reports" / f"part-{self._part:06d}.parquet",
+        if rep:
+            pl.concat(rep, how="vertical").sort("mmsi", maintain_order=True).write_parquet(
+                self.root / "reports" / f"part-{part:06d}.parquet",
                 row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION,
             )
-        self._pos, self._rep = [], []
-        self._n_pos = self._n_rep = 0
-        self._part += 1
+
+    def flush(self) -> None:
+        """Write what is buffered."""
+        with self._lock:
+            taken = self._take()
+        self._write(*taken)
 
     def close(self) -> Lake:
         """Flush and write ``mmsi_counts.parquet``; return the reader."""
         self.flush()
-        counts = pl.DataFrame(
-            {"mmsi": list(self._counts), "n": list(self._counts.values())},
-            schema={"mmsi": pl.Int64, "n": pl.Int64},
+        counts = (
+            pl.concat(self._counts).group_by("mmsi").agg(pl.col("n").sum().cast(pl.Int64))
+            if self._counts else pl.DataFrame(schema={"mmsi": pl.Int64, "n": pl.Int64})
         ).sort("mmsi")
         counts.write_parquet(self.root / "mmsi_counts.parquet")
         return Lake(self.root)
@@ -178,6 +191,10 @@ class Lake:
 
     def _part_file(self, sub: str, index: int) -> Path:
         return self.root / sub / f"part-{index:04d}.parquet"
+
+    def track_file(self, part: MmsiRange) -> Path:
+        """The file of one partition's prepared tracks (absent when it has none)."""
+        return self._part_file("tracks", part.index)
 
     def tracks(self, part: MmsiRange, columns: Sequence[str] | None = None,
                track_ids: Sequence[int] | None = None) -> pl.DataFrame:
