@@ -226,10 +226,10 @@ def ingest(
     With ``lake``, positions and vessel reports go to the partitioned lake instead (see
     :mod:`sanctionwatch.engines.lake`); rejects stay in the spool. With ``in_memory`` (for
     the memory engine, which holds every position anyway), the batches stay in memory
-    (:attr:`IngestResult.frames`) and nothing is written. Files are read ``workers``
-    at a time (default: the machine's cores, at most 4; the readers spend their time in
-    Polars and Arrow, which release the GIL); parts are named by file and batch, so what is
-    read does not depend on the order the threads finish in.
+    (:attr:`IngestResult.frames`) and nothing is written. Files are read ``workers`` at a
+    time (default :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`; the readers
+    spend their time in Polars and Arrow, which release the GIL); parts are named by file and
+    batch, so what is read does not depend on the order the threads finish in.
     """
     opts = options or IngestOptions()
     if in_memory and lake is not None:

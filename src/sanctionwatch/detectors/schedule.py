@@ -18,9 +18,12 @@ import polars as pl
 from sanctionwatch.detectors.base import DetectionInput, Detector, Params
 from sanctionwatch.schema import EVENTS
 
-DEFAULT_WORKERS = min(4, os.cpu_count() or 1)
-"""Threads running detectors at once: the machine's cores, at most 4 (8 detectors, of which
-at most ~6 are ever ready together)."""
+DEFAULT_WORKERS = min(8, 2 * (os.cpu_count() or 1))
+"""Threads running detectors at once: twice the machine's cores, at most 8 (the number of
+built-in detectors). More threads than cores, because a detector spends part of its time
+holding the GIL or waiting for a view another one is building (the resampled grid): on 2
+cores and 9.9 M positions all detectors took 9.9 s on 2 threads, 7.2 s on 4 and 7.0 s on 8,
+at the same peak memory (4.0 GB)."""
 
 
 def prerequisites(order: Sequence[str], dets: Mapping[str, Detector]) -> dict[str, list[str]]:
