@@ -227,10 +227,20 @@ def _grid_keys(grid: pl.DataFrame) -> tuple[IntArray, int, int] | None:
 SAMPLE_SCHEMA: dict[str, pl.DataType] = {
     "track_id": pl.Int64(), "mmsi": pl.Int64(), "k": pl.Int64(),
     "lat": pl.Float64(), "lon": pl.Float64(),
-    "lat_prev": pl.Float64(), "lon_prev": pl.Float64(),
-    "lat_next": pl.Float64(), "lon_next": pl.Float64(),
+    "dlat": pl.List(pl.Float32()), "dlon": pl.List(pl.Float32()),
 }
-"""Columns of :func:`encounter_sample`."""
+"""Columns of :func:`encounter_sample`: ``dlat, dlon`` hold the track's grid position at the
+:func:`sample_offsets` from the sampled time, relative to it (NaN where it has none)."""
+
+_DEG_M = 111_195.0
+"""Metres per degree of arc on the sphere (upper bound of a degree of latitude or longitude)."""
+
+
+def sample_offsets(p: EncounterParams) -> IntArray:
+    """Grid steps from a sampled time to the neighbours kept with it: ``-(s-1) .. s-1``
+    without 0, ``s`` the :func:`sample_stride`."""
+    s = sample_stride(p)
+    return np.array([d for d in range(-(s - 1), s) if d], dtype=np.int64)
 
 
 def _sample(
@@ -243,22 +253,29 @@ def _sample(
     lon = grid["lon"].to_numpy()
     rows = np.flatnonzero(k % sample_stride(p) == 0)
     rows = rows[_at_sea(lat[rows], lon[rows], ref, p.min_distance_to_port_km)]
+    d = sample_offsets(p)
+    at = _lookup(key, k0, span, k, rows, d).reshape(rows.size, d.size)
+    has = at >= 0
+    dlat = np.where(has, lat[at] - lat[rows][:, None], np.nan).astype(np.float32)
+    dlon = np.where(has, _wrap180(lon[at] - lon[rows][:, None]), np.nan).astype(np.float32)
     cols: dict[str, Any] = {c: grid[c].gather(rows) for c in ("track_id", "mmsi", "k")}
-    cols |= {"lat": lat[rows], "lon": lon[rows]}
-    for name, d in (("prev", -1), ("next", 1)):
-        at = _lookup(key, k0, span, k, rows, np.array([d]))
-        cols[f"lat_{name}"] = np.where(at >= 0, lat[at], np.nan)
-        cols[f"lon_{name}"] = np.where(at >= 0, lon[at], np.nan)
+    cols |= {"lat": lat[rows], "lon": lon[rows],
+             "dlat": pl.Series(dlat).arr.to_list() if d.size else pl.Series([[]] * rows.size),
+             "dlon": pl.Series(dlon).arr.to_list() if d.size else pl.Series([[]] * rows.size)}
     return rows, pl.DataFrame(cols, schema=SAMPLE_SCHEMA)
+
+
+def _wrap180(x: FloatArray) -> FloatArray:
+    return np.asarray((x + 180.0) % 360.0 - 180.0)
 
 
 def encounter_sample(grid: pl.DataFrame, ref: ReferenceData, p: EncounterParams) -> pl.DataFrame:
     """The first pass's points of a grid (:func:`~sanctionwatch.tracks.resample_tracks`):
     grid points at sampled times (``k`` a multiple of :func:`sample_stride`) at least
-    ``min_distance_to_port_km`` from every port, with their track's grid positions one step
-    before and after (NaN where it has none). :func:`candidate_pairs` over the samples of
-    any set of tracks finds every pair of them that can have an encounter; engines take the
-    samples partition by partition and pair them by grid time."""
+    ``min_distance_to_port_km`` from every port, each with its track's grid positions at the
+    :func:`sample_offsets` around it. :func:`candidate_pairs` over the samples of any set of
+    tracks finds every pair of them that can have an encounter; engines take the samples
+    partition by partition and pair them by grid time."""
     keys = _grid_keys(grid) if grid.height else None
     if keys is None:
         return pl.DataFrame(schema=SAMPLE_SCHEMA)
@@ -267,26 +284,42 @@ def encounter_sample(grid: pl.DataFrame, ref: ReferenceData, p: EncounterParams)
 
 def candidate_pairs(sample: pl.DataFrame, p: EncounterParams) -> tuple[IntArray, IntArray]:
     """Rows ``a, b`` of :func:`encounter_sample` rows (``a`` the lower MMSI): pairs of
-    vessels within ``max_distance_m`` at a sampled grid time and also at the time before or
-    after it. A run kept by the detector spans at least ``sample_stride`` grid times, so it
-    holds a sampled time and one of its neighbours: every encounter's pair of tracks is
-    among these (the detector then decides on whole tracks). Most close pairs at one grid
-    time (vessels crossing) are not."""
+    vessels within ``max_distance_m`` at a sampled grid time and at every grid time of some
+    ``sample_stride`` consecutive ones around it. A run kept by the detector spans at least
+    ``sample_stride`` grid times and holds a sampled one, so every encounter's pair of tracks
+    is among these (the detector then decides on whole tracks); pairs of vessels that merely
+    cross, or sail together for less than ``min_run_duration_h``, are not.
+
+    The neighbours' positions are stored as float32 offsets, so their distances are tested
+    against ``max_distance_m`` plus a bound of that rounding: a candidate may be one the exact
+    test refuses, never the reverse."""
     a, b = close_pairs(sample, p.max_distance_m)
-    if a.size == 0:
+    d = sample_offsets(p)
+    if a.size == 0 or d.size == 0:
         return a, b
-    near = np.zeros(a.size, dtype=bool)
-    for side in ("prev", "next"):
-        la, lo = sample[f"lat_{side}"].to_numpy(), sample[f"lon_{side}"].to_numpy()
-        ok = np.flatnonzero(~near & np.isfinite(la[a]) & np.isfinite(la[b]))
-        if ok.size == 0:
-            continue
-        pl_lat = np.concatenate([la[a[ok]], la[b[ok]]])
-        pl_lon = np.concatenate([lo[a[ok]], lo[b[ok]]])
-        idx = np.arange(ok.size)
-        near[ok] = _close(to_unit_xyz(pl_lat, pl_lon), pl_lat, pl_lon, idx, idx + ok.size,
-                          p.max_distance_m)
-    return a[near], b[near]
+    lat, lon = sample["lat"].to_numpy(), sample["lon"].to_numpy()
+    dlat = sample["dlat"].list.to_array(d.size).to_numpy().astype(np.float64)
+    dlon = sample["dlon"].list.to_array(d.size).to_numpy().astype(np.float64)
+    close = np.zeros((a.size, d.size), dtype=bool)
+    for j in range(d.size):
+        ok = np.flatnonzero(np.isfinite(dlat[a, j]) & np.isfinite(dlat[b, j]))
+        ia, ib = a[ok], b[ok]
+        la1, lo1 = lat[ia] + dlat[ia, j], lon[ia] + dlon[ia, j]
+        la2, lo2 = lat[ib] + dlat[ib, j], lon[ib] + dlon[ib, j]
+        # float32 keeps 24 bits: each offset is within |offset| * 2^-24 degrees of its value
+        slack = (np.abs(dlat[ia, j]) + np.abs(dlon[ia, j]) + np.abs(dlat[ib, j])
+                 + np.abs(dlon[ib, j])) * 2.0**-23 * _DEG_M + 1e-3
+        close[ok, j] = haversine_m(la1, lo1, la2, lo2) <= p.max_distance_m + slack
+    # the sampled time itself is close; a window of ``stride`` consecutive close times
+    # containing it exists when some run of them around it is long enough
+    stride = d.size // 2 + 1
+    full = np.concatenate([close[:, : stride - 1], np.ones((a.size, 1), dtype=bool),
+                           close[:, stride - 1:]], axis=1)
+    run = np.zeros((a.size, full.shape[1] + 1), dtype=np.int64)
+    run[:, 1:] = np.cumsum(full, axis=1)
+    windows = run[:, stride:] - run[:, : full.shape[1] - stride + 1]
+    keep = (windows == stride).any(axis=1)
+    return a[keep], b[keep]
 
 
 def _lookup(
@@ -295,9 +328,19 @@ def _lookup(
     """Grid rows of the tracks of ``rows`` at their grid time + each ``d`` (-1: none), via
     the keys of :func:`_grid_keys`; shape ``(rows.size * d.size,)``."""
     kq = k[rows][:, None] + d[None, :]
-    q = (key[rows][:, None] + d[None, :]).ravel()
-    pos = np.minimum(np.searchsorted(key, q), key.size - 1)
-    return np.where(((kq >= k0) & (kq < k0 + span)).ravel() & (key[pos] == q), pos, -1)
+    q = key[rows][:, None] + d[None, :]
+    # Within a segment the grid is consecutive: the row ``d`` away is nearly always it.
+    guess = np.clip(rows[:, None] + d[None, :], 0, key.size - 1)
+    found = key[guess] == q
+    miss = np.flatnonzero(~found.ravel())
+    pos = guess.ravel()
+    if miss.size:
+        qm = q.ravel()[miss]
+        at = np.minimum(np.searchsorted(key, qm), key.size - 1)
+        pos[miss] = at
+        found.ravel()[miss] = key[at] == qm
+    ok = ((kq >= k0) & (kq < k0 + span)).ravel() & found.ravel()
+    return np.where(ok, pos, -1)
 
 
 def _candidate_pairs(
