@@ -27,7 +27,14 @@ import polars as pl
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
 from sanctionwatch.detectors.schedule import DEFAULT_WORKERS, run_scheduled
-from sanctionwatch.engines import ENGINES, EngineOptions, EngineResult, Lake, LakeWriter
+from sanctionwatch.engines import (
+    ENGINES,
+    EngineOptions,
+    EngineResult,
+    Lake,
+    LakeWriter,
+    MmsiRange,
+)
 from sanctionwatch.engines.lake import SCRATCH_COMPRESSION
 from sanctionwatch.ingest.ais import read_ais
 from sanctionwatch.reference import ReferenceData
@@ -483,8 +490,20 @@ def detect(
             laps.lap("ingest")
             lake = Lake(work / "lake")
             _check_only(only)
+            on_parts = None
+            if out is not None:
+                staged.mkdir(parents=True)
+
+                def on_parts(parts: list[MmsiRange]) -> None:
+                    # The cleaned tables do not depend on the events: write them while the
+                    # cross-vessel stage runs.
+                    nonlocal tables_written
+                    writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="outputs")
+                    tables_written = writer.submit(_write_lake_outputs, lake, parts, staged)
+                    writer.shutdown(wait=False)
+
             eng = _run_engine(engine, lake, all_params, ref, only, prepare, engine_options,
-                              ing.input_spans())
+                              ing.input_spans(), on_parts)
             if progress:
                 progress("detectors", 1)
             events, n_tracks, removed_counts = eng.events, eng.n_tracks, eng.removed_by_reason
@@ -510,7 +529,7 @@ def detect(
             if tables_written is not None:
                 tables_written.result()
             else:
-                _write_lake_outputs(lake, eng, staged)
+                _write_lake_outputs(lake, eng.partitions, staged)
             if ing.frames is not None:
                 ing.rejects().write_parquet(staged / "rejects.parquet")
             else:
@@ -582,29 +601,30 @@ def _run_engine(
     prepare: PrepareParams | None,
     options: EngineOptions | None,
     spans: pl.DataFrame,
+    on_partitions: Callable[[list[MmsiRange]], None] | None,
 ) -> EngineResult:
     if engine == "dask":
         from sanctionwatch.engines.dask import run_dask
 
         return run_dask(lake, params, reference, only=only, prepare=prepare, options=options,
-                        input_spans=spans)
+                        input_spans=spans, on_partitions=on_partitions)
     from sanctionwatch.engines.local import run_local
 
     return run_local(lake, params, reference, only=only, prepare=prepare, options=options,
-                     input_spans=spans)
+                     input_spans=spans, on_partitions=on_partitions)
 
 
-def _write_lake_outputs(lake: Lake, eng: EngineResult, staged: Path) -> None:
+def _write_lake_outputs(lake: Lake, partitions: Sequence[MmsiRange], staged: Path) -> None:
     """Cleaned positions, reports and removed rows, streamed partition by partition (MMSI
     ranges in order, so concatenation is already the memory engine's global sort)."""
-    tracks = [lake.track_file(p) for p in eng.partitions]
+    tracks = [lake.track_file(p) for p in partitions]
     tracks = [f for f in tracks if f.exists()]
     if tracks:
         pl.scan_parquet(tracks).sink_parquet(staged / "positions.parquet", **OUTPUT_PARQUET)
     else:
         prepare_tracks(POSITIONS.empty()).tracks.write_parquet(staged / "positions.parquet")
     reports = [lake.reports(p).sort(["mmsi", "timestamp", "source", "record"]) for p in
-               eng.partitions]
+               partitions]
     reports = [r for r in reports if r.height]
     (pl.concat(reports) if reports else VESSEL_REPORTS.empty()).write_parquet(
         staged / "vessel_reports.parquet")

@@ -102,6 +102,7 @@ def run_lake(
     mapper: Mapper[Any] = local_map,
     task_threads: int | None = None,
     input_spans: pl.DataFrame | None = None,
+    on_partitions: Callable[[list[MmsiRange]], None] | None = None,
 ) -> EngineResult:
     """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks.
 
@@ -109,7 +110,9 @@ def run_lake(
     cores, :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`). The Dask engine passes
     1: there, Dask's own workers and threads are the parallelism, and tasks that started
     threads of their own would oversubscribe the cores Dask hands out. ``input_spans``: the
-    time each input file covers (``DetectionInput.input_spans``).
+    time each input file covers (``DetectionInput.input_spans``). ``on_partitions(parts)``
+    is called once every partition's tracks are stored (e.g. to write the outputs while the
+    cross-vessel stage runs).
     """
     opts = options or EngineOptions()
     clock = [time.perf_counter()]
@@ -133,11 +136,12 @@ def run_lake(
          "plan": plan, "encounter": encounter, "spans": input_spans, "threads": task_threads},
     )
     lap("partitions")
+    if on_partitions is not None:
+        on_partitions(parts)
     global_events: dict[str, pl.DataFrame] = {}
     if encounter:
         global_events["encounter"] = _encounters(results, parts, lake, params["encounter"],
-                                                 reference, opts, mapper)
-        lap("encounters")
+                                                 reference, opts, mapper, lap)
     if shared:
         (found,) = mapper(
             shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
@@ -169,7 +173,7 @@ def run_lake(
 
 def _encounters(
     results: Sequence[PartitionResult], parts: Sequence[MmsiRange], lake: Lake, params: Params,
-    reference: Any, opts: EngineOptions, mapper: Mapper[Any],
+    reference: Any, opts: EngineOptions, mapper: Mapper[Any], lap: Callable[[str], None],
 ) -> pl.DataFrame:
     """Stage 2 encounters: candidate pairs per range of grid times, then the detector on
     batches of connected candidate tracks."""
@@ -179,9 +183,11 @@ def _encounters(
              else pl.DataFrame(schema={"track_a": pl.Int64, "track_b": pl.Int64}))
     rows = {t: n for r in results for t, n in r.track_rows.items()}
     batches = encounter_batches(pairs, rows, opts.encounter_batch_rows)
+    lap("encounter_candidates")
     events = mapper(encounter_batch, batches,
                     {"lake": lake, "parts": list(parts), "params": params,
                      "reference": reference})
+    lap("encounter_batches")
     return combine(events)
 
 

@@ -15,7 +15,7 @@ import polars as pl
 from distributed import Client, LocalCluster
 
 from sanctionwatch.detectors import Params
-from sanctionwatch.engines import EngineOptions, EngineResult, Lake, run_lake
+from sanctionwatch.engines import EngineOptions, EngineResult, Lake, MmsiRange, run_lake
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks import PrepareParams
 
@@ -63,6 +63,7 @@ def run_dask(
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
     input_spans: pl.DataFrame | None = None,
+    on_partitions: Callable[[list[MmsiRange]], None] | None = None,
     client: Client | None = None,
 ) -> EngineResult:
     """Run every stage over ``lake`` on Dask (``client``, or one made from ``options``)."""
@@ -70,12 +71,13 @@ def run_dask(
     if client is None:
         with dask_client(opts) as own:
             return run_dask(lake, params, reference, only=only, prepare=prepare,
-                            options=opts, input_spans=input_spans, client=own)
+                            options=opts, input_spans=input_spans,
+                            on_partitions=on_partitions, client=own)
     # sent once; every task gets the future as a keyword and Dask hands it the object
     ref = client.scatter(reference, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     return run_lake(
         lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client),
-        task_threads=1, input_spans=input_spans,
+        task_threads=1, input_spans=input_spans, on_partitions=on_partitions,
     )
 
 

@@ -32,13 +32,29 @@ from typing import Final
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
 from sanctionwatch.tracks import prepare_tracks
 
 SCRATCH_COMPRESSION: Final = "lz4"
-"""Compression of the lake's (temporary) files: several times faster to write than zstd at
-a slightly larger size, and they are deleted with the run's work folder."""
+"""Compression of the ingest spool's (temporary) files: several times faster to write than
+zstd at a slightly larger size, and they are deleted with the run's work folder."""
+
+
+def write_scratch(df: pl.DataFrame, path: Path, index: Sequence[str] = ()) -> None:
+    """Write a lake file: uncompressed, dictionaries for text only, statistics for the
+    ``index`` columns only (those readers prune row groups on). The lake is scratch, read
+    back once or twice and deleted with the run: on 5 M prepared positions this took 1.0 s
+    of CPU against 2.2 s for Polars' writer with lz4 and full statistics, for files 2.5x
+    larger (which the page cache holds)."""
+    table = df.to_arrow()
+    text = [f.name for f in table.schema
+            if pa.types.is_string(f.type) or pa.types.is_large_string(f.type)
+            or pa.types.is_string_view(f.type)]
+    pq.write_table(table, path, compression="none", row_group_size=ROW_GROUP_ROWS,
+                   use_dictionary=text, write_statistics=[c for c in index if c in df.columns])
 
 ROW_GROUP_ROWS = 65_536
 """Row-group size of lake files: small enough for MMSI-range pruning, large enough to scan."""
@@ -109,15 +125,11 @@ class LakeWriter:
             for (day,), sub in df.partition_by("_day", as_dict=True).items():
                 folder = self.root / "positions" / f"day={_day_str(day)}"
                 folder.mkdir(exist_ok=True)
-                sub.drop("_day").sort("mmsi", maintain_order=True).write_parquet(
-                    folder / f"part-{part:06d}.parquet", row_group_size=ROW_GROUP_ROWS,
-                    compression=SCRATCH_COMPRESSION,
-                )
+                write_scratch(sub.drop("_day").sort("mmsi", maintain_order=True),
+                              folder / f"part-{part:06d}.parquet", ["mmsi"])
         if rep:
-            pl.concat(rep, how="vertical").sort("mmsi", maintain_order=True).write_parquet(
-                self.root / "reports" / f"part-{part:06d}.parquet",
-                row_group_size=ROW_GROUP_ROWS, compression=SCRATCH_COMPRESSION,
-            )
+            write_scratch(pl.concat(rep, how="vertical").sort("mmsi", maintain_order=True),
+                          self.root / "reports" / f"part-{part:06d}.parquet", ["mmsi"])
 
     def flush(self) -> None:
         """Write what is buffered."""
@@ -186,8 +198,7 @@ class Lake:
         """Store one partition's prepared tracks (as sorted) and removed rows."""
         for sub, df in (("tracks", tracks), ("removed", removed)):
             (self.root / sub).mkdir(exist_ok=True)
-            df.write_parquet(self._part_file(sub, part.index), row_group_size=ROW_GROUP_ROWS,
-                             compression=SCRATCH_COMPRESSION)
+            write_scratch(df, self._part_file(sub, part.index), ["mmsi", "track_id"])
 
     def _part_file(self, sub: str, index: int) -> Path:
         return self.root / sub / f"part-{index:04d}.parquet"
@@ -238,10 +249,8 @@ class Lake:
     def write_samples(self, part: MmsiRange, samples: pl.DataFrame) -> None:
         """Store one partition's encounter samples, sorted by grid time ``k``."""
         (self.root / "samples").mkdir(exist_ok=True)
-        samples.sort("k", maintain_order=True).write_parquet(
-            self._part_file("samples", part.index), row_group_size=ROW_GROUP_ROWS,
-            compression=SCRATCH_COMPRESSION,
-        )
+        write_scratch(samples.sort("k", maintain_order=True),
+                      self._part_file("samples", part.index), ["k"])
 
     def samples(self, k0: int, k1: int) -> pl.DataFrame:
         """Encounter samples of every partition with ``k0 <= k < k1`` (row groups outside the
@@ -261,4 +270,4 @@ def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.
     return lf.collect()
 
 
-__all__ = ["SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange"]
+__all__ = ["SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange", "write_scratch"]

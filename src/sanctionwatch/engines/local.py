@@ -6,12 +6,12 @@ whatever the size of the input.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import polars as pl
 
 from sanctionwatch.detectors import Params
-from sanctionwatch.engines import EngineOptions, EngineResult, Lake, local_map, run_lake
+from sanctionwatch.engines import EngineOptions, EngineResult, Lake, MmsiRange, local_map, run_lake
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks import PrepareParams
 
@@ -25,11 +25,12 @@ def run_local(
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
     input_spans: pl.DataFrame | None = None,
+    on_partitions: Callable[[list[MmsiRange]], None] | None = None,
 ) -> EngineResult:
     """Run every stage over ``lake`` sequentially."""
     return run_lake(
         lake, params, reference, only=only, prepare=prepare, options=options, mapper=local_map,
-        input_spans=input_spans,
+        input_spans=input_spans, on_partitions=on_partitions,
     )
 
 

@@ -21,9 +21,10 @@ always in one batch), shared IMOs by the one task.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import numpy as np
 import polars as pl
@@ -37,7 +38,9 @@ from sanctionwatch.engines.lake import Lake, MmsiRange
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, VESSEL_REPORTS
 from sanctionwatch.tracks import PrepareParams, prepare_tracks
-from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI
+from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI, PreparedTracks
+
+T = TypeVar("T")
 
 CROSS_VESSEL = ("encounter",)
 """Detectors that pair vessels and so cannot run per MMSI range."""
@@ -123,8 +126,45 @@ def vessel_partition(
     ``spans``: the whole run's input spans (``DetectionInput.input_spans``).
     """
     prepared = prepare_tracks(lake.positions(part), prepare)
+    # Storing the tracks and sampling the grid do not depend on the detectors: with threads
+    # to spare, they run beside them (the grid is built once, by whoever asks first).
+    side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="partition") \
+        if threads is None or threads > 1 else None
+    jobs: list[Future[Any]] = []
+
+    def later(fn: Callable[..., T], *args: Any) -> Callable[[], T]:
+        if side is None:
+            value = fn(*args)
+            return lambda: value
+        fut = side.submit(fn, *args)
+        jobs.append(fut)
+        return fut.result
+
+    try:
+        return _vessel_partition(part, prepared, later, lake=lake, params=params,
+                                 reference=reference, plan=plan, encounter=encounter,
+                                 spans=spans, threads=threads)
+    finally:
+        if side is not None:
+            wait(jobs)  # never leave a writer running on an error
+            side.shutdown()
+
+
+def _vessel_partition(
+    part: MmsiRange,
+    prepared: PreparedTracks,
+    later: Callable[..., Callable[[], Any]],
+    *,
+    lake: Lake,
+    params: Mapping[str, Params],
+    reference: ReferenceData,
+    plan: StagePlan,
+    encounter: bool,
+    spans: pl.DataFrame | None,
+    threads: int | None,
+) -> PartitionResult:
     tracks = prepared.tracks
-    lake.write_tracks(part, tracks, prepared.removed)
+    stored = later(lake.write_tracks, part, tracks, prepared.removed)
     reports = lake.reports(part)
     reports = (
         reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
@@ -133,21 +173,14 @@ def vessel_partition(
     )
     data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
                           removed=prepared.removed, input_spans=spans)
+    sampled = later(_sample_partition, part, data, lake, params["encounter"], reference) \
+        if encounter else (lambda: (None, {}))
     found = run_scheduled(
         detectors(), data, _vessel_params(params), run=[*plan.now, *plan.unlinked],
         workers=threads, unlinked=plan.unlinked,
     )
-    track_rows: dict[int, int] = {}
-    counts = None
-    if encounter:
-        p = cast(Any, params["encounter"])
-        samples = encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
-                                   reference, p)
-        lake.write_samples(part, samples)
-        counts = samples.group_by("k").len("n")
-        sampled = samples["track_id"].unique().implode()
-        rows = tracks.filter(pl.col("track_id").is_in(sampled)).group_by("track_id").len()
-        track_rows = dict(zip(rows["track_id"].to_list(), rows["len"].to_list(), strict=True))
+    counts, track_rows = sampled()
+    stored()
     return PartitionResult(
         part=part,
         n_tracks=tracks["track_id"].n_unique() if tracks.height else 0,
@@ -156,6 +189,21 @@ def vessel_partition(
         track_rows=track_rows,
         sample_counts=counts,
     )
+
+
+def _sample_partition(
+    part: MmsiRange, data: DetectionInput, lake: Lake, params: Params, reference: ReferenceData,
+) -> tuple[pl.DataFrame, dict[int, int]]:
+    """Store a partition's encounter samples; their count per grid time, and the rows of
+    each sampled track."""
+    p = cast(Any, params)
+    samples = encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
+                               reference, p)
+    lake.write_samples(part, samples)
+    sampled = samples["track_id"].unique().implode()
+    rows = data.tracks.filter(pl.col("track_id").is_in(sampled)).group_by("track_id").len()
+    return (samples.group_by("k").len("n"),
+            dict(zip(rows["track_id"].to_list(), rows["len"].to_list(), strict=True)))
 
 
 def _vessel_params(params: Mapping[str, Params]) -> dict[str, Params | None]:
