@@ -99,6 +99,11 @@ class IngestResult:
             return _read_parts(self.lake / "reports", VESSEL_REPORTS.empty())
         return self._table("vessel_reports", VESSEL_REPORTS.empty())
 
+    def release_positions(self) -> None:
+        """Drop the in-memory position batches (``positions()`` is empty after this)."""
+        if self.frames is not None:
+            self.frames["positions"] = []
+
     def rejects(self) -> pl.DataFrame:
         """All rejected records with reasons."""
         return self._table("rejects", REJECTS.empty())
@@ -467,6 +472,9 @@ def detect(
             ing = ingest(inputs, work / "spool", options, progress, in_memory=True)
             laps.lap("ingest")
             prepared = prepare_tracks(ing.positions(), prepare)
+            # The raw batches are not needed again (every output is of the prepared tables):
+            # freed now, the detectors reuse their memory instead of faulting in fresh pages.
+            ing.release_positions()
             laps.lap("prepare")
             reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
             data = DetectionInput(

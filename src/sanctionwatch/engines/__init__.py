@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -91,6 +92,20 @@ def local_map(fn: Callable[..., T], items: Sequence[Any], kwargs: dict[str, Any]
     return [fn(x, **kwargs) for x in items]
 
 
+def threaded_map(workers: int) -> Mapper[Any]:
+    """A mapper running up to ``workers`` tasks at once on threads, results in order. The
+    local engine's cross-vessel tasks are NumPy and SciPy work that releases the GIL, and
+    each is small (``encounter_batch_rows``), so two at once use both cores of a laptop."""
+
+    def mapper(fn: Callable[..., T], items: Sequence[Any], kwargs: dict[str, Any]) -> list[T]:
+        if workers <= 1 or len(items) <= 1:
+            return local_map(fn, items, kwargs)
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="cross") as pool:
+            return list(pool.map(lambda x: fn(x, **kwargs), items))
+
+    return mapper
+
+
 def run_lake(
     lake: Lake,
     params: Mapping[str, Params],
@@ -100,11 +115,15 @@ def run_lake(
     prepare: PrepareParams | None = None,
     options: EngineOptions | None = None,
     mapper: Mapper[Any] = local_map,
+    cross_mapper: Mapper[Any] | None = None,
+    parallel_tasks: int = 1,
     task_threads: int | None = None,
     input_spans: pl.DataFrame | None = None,
     on_partitions: Callable[[list[MmsiRange]], None] | None = None,
 ) -> EngineResult:
-    """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks.
+    """Prepare, detect and combine over the lake; ``mapper`` schedules each stage's tasks,
+    ``cross_mapper`` (default ``mapper``) those of the cross-vessel stage, which runs about
+    ``parallel_tasks`` at once (the pairing is cut into at least that many tasks).
 
     ``task_threads``: threads a per-vessel task runs its detectors on (None: the machine's
     cores, :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`). The Dask engine passes
@@ -140,8 +159,9 @@ def run_lake(
         on_partitions(parts)
     global_events: dict[str, pl.DataFrame] = {}
     if encounter:
-        global_events["encounter"] = _encounters(results, parts, lake, params["encounter"],
-                                                 reference, opts, mapper, lap)
+        global_events["encounter"] = _encounters(
+            results, parts, lake, params["encounter"], reference, opts,
+            cross_mapper or mapper, parallel_tasks, lap)
     if shared:
         (found,) = mapper(
             shared_imo_events, [params["identity_change"]], {"lake": lake, "reference": reference}
@@ -173,11 +193,16 @@ def run_lake(
 
 def _encounters(
     results: Sequence[PartitionResult], parts: Sequence[MmsiRange], lake: Lake, params: Params,
-    reference: Any, opts: EngineOptions, mapper: Mapper[Any], lap: Callable[[str], None],
+    reference: Any, opts: EngineOptions, mapper: Mapper[Any], parallel: int,
+    lap: Callable[[str], None],
 ) -> pl.DataFrame:
     """Stage 2 encounters: candidate pairs per range of grid times, then the detector on
     batches of connected candidate tracks."""
-    chunks = sample_chunks([r.sample_counts for r in results], opts.encounter_sample_rows)
+    counts = [r.sample_counts for r in results]
+    total = sum(int(c["n"].sum()) for c in counts if c is not None)
+    # Pairs never join two grid times, so more, smaller ranges cost nothing but their reads.
+    chunks = sample_chunks(counts, max(1, min(opts.encounter_sample_rows,
+                                              -(-total // max(1, parallel)))))
     found = mapper(encounter_candidates, chunks, {"lake": lake, "params": params})
     pairs = (pl.concat(found).unique() if found
              else pl.DataFrame(schema={"track_a": pl.Int64, "track_b": pl.Int64}))
@@ -201,4 +226,5 @@ __all__ = [
     "MmsiRange",
     "local_map",
     "run_lake",
+    "threaded_map",
 ]

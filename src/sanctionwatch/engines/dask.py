@@ -77,6 +77,7 @@ def run_dask(
     ref = client.scatter(reference, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
     return run_lake(
         lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client),
+        parallel_tasks=sum(client.nthreads().values()),  # type: ignore[no-untyped-call]
         task_threads=1, input_spans=input_spans, on_partitions=on_partitions,
     )
 
