@@ -75,9 +75,9 @@ bench-peers: $(BENCH_VENV)/.installed
 bench-nmea: $(STAMP)
 	$(BIN)/python benchmarks/nmea_decode.py --sentences 1000000 --repeat 5
 
-# About 20 minutes (1 M, 10 M and 49 M one-day inputs; generated once into /tmp/swbench).
+# About 20 minutes (1 M, 10 M and 49 M one-day inputs, generated once into /tmp/swbench; median of 3 runs).
 bench-scale: $(STAMP)
-	$(BIN)/python benchmarks/scale.py --sizes 1M,10M,50M --engines auto,memory,local --memory-max 10M --dask-sizes 1M,10M --json benchmarks/results/scale.json
+	$(BIN)/python benchmarks/scale.py --sizes 1M,10M,50M --engines auto,memory,local --memory-max 10M --dask-sizes 1M,10M --repeats 3 --json benchmarks/results/scale.json
 
 bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py

@@ -16,12 +16,11 @@ outputs; no store). The cost exponent is the slope of a least-squares fit of log
 on log(positions) per engine. The machine is shared: the 1-minute load average before each
 run is recorded, and ``--repeats`` takes the median wall time (peak memory: the max).
 
-    .venv/bin/python benchmarks/scale.py                      # 1M, 10M, 50M (long: hours)
-    .venv/bin/python benchmarks/scale.py --sizes 1M,10M       # what the committed table used
-    .venv/bin/python benchmarks/scale.py --sizes 200k --dask-sizes 200k   # CI-sized
+    make bench-scale                                          # the committed table
+    .venv/bin/python benchmarks/scale.py --sizes 200k --dask-sizes 200k   # a quick check
 
 Positions per vessel-day of the scenario are ~172, so a size maps to vessels at ``--days``
-(default 1: "a 50 M-position day" is one day of data; the encounter stage's view is a day).
+(default 1: "a 50 M-position day" is one day of data).
 """
 
 from __future__ import annotations
@@ -326,7 +325,7 @@ def render(runs: list[Run], argv: list[str], days: int, started: str, loads: tup
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--sizes", default="1M,10M,50M",
-                    help="positions, comma-separated (50M takes hours at current speed)")
+                    help="positions, comma-separated")
     ap.add_argument("--engines", default="local,memory")
     ap.add_argument("--memory-max", default="10M",
                     help="largest size run with the memory engine (one frame)")
