@@ -54,13 +54,15 @@ class EngineOptions:
         once, at about 0.5 GB per million positions, docs/engines.md).
     encounter_sample_rows: at most the encounter samples paired by one task (a range of grid
         times; more only when one grid time holds more). 20 M samples take about 2 GB with the
-        k-d tree; a day of 50 M positions has about 4 M.
+        k-d trees; the 49 M-position ``scale`` day has 3.2 M. The engines also cut the
+        pairing into at least one task per core (``parallel_tasks`` of :func:`run_lake`).
     encounter_batch_rows: at most the positions of the candidate tracks one encounter task
         runs the detector on (unless one connected group of candidates holds more): 5 M, the
         size of a partition, for the same memory.
     memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
-        input positions and ``local`` above. 8 M: the memory engine peaked at 4.7 GB on
-        10 M positions (benchmarks/results/scale.md), so this keeps it well under 8 GB.
+        input positions and ``local`` above. 8 M: the memory engine peaked at 6.1 GB on
+        9.9 M positions, where ``local`` took 16.7 s against 15.5 s in 3.5 GB
+        (benchmarks/results/scale.md), so this keeps it under 8 GB at little cost.
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
     processes: whether that LocalCluster's workers are processes (else threads).
