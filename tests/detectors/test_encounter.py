@@ -367,3 +367,67 @@ def test_resampled_grid_is_absolute_and_marks_real_support():
     assert minutes == [0, 10, 20, 30, 40, 50, 60, 240, 250]
     assert grid["real"].to_list() == [True, False, False, True, False, False, True, True, True]
     assert grid["seg"].n_unique() == 2
+
+
+def _brute_close_pairs(grid: pl.DataFrame, max_m: float) -> set[tuple[int, int]]:
+    from sanctionwatch.geo import haversine_m
+
+    rows = grid.with_row_index("i").rows(named=True)
+    out = set()
+    for x in rows:
+        for y in rows:
+            if x["k"] == y["k"] and x["mmsi"] < y["mmsi"] and haversine_m(
+                x["lat"], x["lon"], y["lat"], y["lon"]
+            ) <= max_m:
+                out.add((x["i"], y["i"]))
+    return out
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_close_pairs_are_exactly_the_pairs_within_the_distance_at_one_grid_time(seed):
+    from sanctionwatch.detectors.encounter import close_pairs
+
+    rng = random.Random(seed)
+    centres = [(37.5, 124.0), (0.0, 179.9995), (89.9, 10.0), (-33.9, 18.4)]  # dateline, pole
+    rows = []
+    for _ in range(400):
+        la, lo = rng.choice(centres)
+        la, lo = offset(la, lo, rng.uniform(-900, 900), rng.uniform(-900, 900)) if la < 89 else (
+            la + rng.uniform(-0.005, 0.005), lo + rng.uniform(-40, 40))
+        rows.append({"k": rng.choice([5, 6, 9]), "mmsi": rng.randrange(40),
+                     "lat": la, "lon": (lo + 180) % 360 - 180})
+    # unsorted by k on purpose: the pairing must not rely on the order of the rows
+    grid = pl.DataFrame(rows, schema={"k": pl.Int64, "mmsi": pl.Int64, "lat": pl.Float64,
+                                      "lon": pl.Float64})
+    a, b = close_pairs(grid, 500.0)
+    found = set(zip(a.tolist(), b.tolist(), strict=True))
+    assert len(found) == a.size  # no pair twice
+    expected = _brute_close_pairs(grid, 500.0)
+    assert len(expected) > 50
+    assert found == expected
+
+
+def test_candidate_pairs_keep_ships_alongside_and_drop_ships_that_only_cross():
+    from sanctionwatch.detectors.encounter import candidate_pairs, close_pairs, encounter_sample
+
+    p = EncounterParams()
+    v = 12 * KN * 3600
+    # the crossing ship passes 50 m from tanker A exactly at a sampled grid time
+    k_t0 = int(T0.timestamp()) // 600
+    h_c = ((-k_t0) % 7 + 14) / 6
+    east_c = 0.5 * KN * 3600 * h_c
+    crossing = path(447000003, every(1, 6), lambda h: (v * (h - h_c) + 50, east_c),
+                    source="c.csv")
+    data = detection_input(*alongside(), crossing, reference=open_sea_reference())
+    sample = encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
+                              data.reference, p)
+    assert set(sample["k"].to_list()) and all(k % 7 == 0 for k in sample["k"].to_list())
+    a, b = candidate_pairs(sample, p)
+    mmsi = sample["mmsi"]
+    pairs = set(zip(mmsi.gather(a).to_list(), mmsi.gather(b).to_list(), strict=True))
+    # close at the sampled times and over a whole hour around them; the crossing ship is
+    # within 500 m of each for a few minutes only
+    assert pairs == {(TANKER_A, TANKER_B)}
+    # ... and it is within 500 m of them at a sampled time, so only the window test drops it
+    close_a, close_b = close_pairs(sample, p.max_distance_m)
+    assert 447000003 in set(mmsi.gather(close_a).to_list()) | set(mmsi.gather(close_b).to_list())
