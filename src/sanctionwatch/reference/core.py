@@ -12,7 +12,13 @@ import polars as pl
 from scipy.spatial import cKDTree
 from shapely import Geometry, contains_xy, prepare
 
-from sanctionwatch.geo import EARTH_RADIUS_M, arc_m_to_chord, chord_to_arc_m, to_unit_xyz
+from sanctionwatch.geo import (
+    EARTH_RADIUS_M,
+    POINT_BLOCK,
+    arc_m_to_chord,
+    chord_to_arc_m,
+    to_unit_xyz,
+)
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -148,6 +154,13 @@ class ReferenceData:
         if self._tree is None or la.size == 0:
             return np.full(la.shape, np.inf), np.full(la.shape, -1, dtype=np.int64)
         lo = np.broadcast_to(np.atleast_1d(np.asarray(lon, dtype=np.float64)), la.shape)
+        if la.ndim == 1 and la.size > POINT_BLOCK:
+            dist_all = np.empty(la.size)
+            index_all = np.empty(la.size, dtype=np.int64)
+            for s in range(0, la.size, POINT_BLOCK):
+                e = s + POINT_BLOCK
+                dist_all[s:e], index_all[s:e] = self.nearest_port(la[s:e], lo[s:e], within_km)
+            return dist_all, index_all
         dist = np.full(la.shape, np.inf)
         index = np.full(la.shape, -1, dtype=np.int64)
         ok = np.isfinite(la) & np.isfinite(lo)

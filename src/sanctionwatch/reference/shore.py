@@ -16,6 +16,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from sanctionwatch.geo import POINT_BLOCK
+
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
 
@@ -79,6 +81,12 @@ class RasterShoreDistance:
         shape = la.shape
         la = la.ravel()
         lo = lo.ravel()
+        if la.size > POINT_BLOCK:
+            out_all = np.empty(la.size)
+            for s in range(0, la.size, POINT_BLOCK):
+                out_all[s : s + POINT_BLOCK] = self.distance_km(la[s : s + POINT_BLOCK],
+                                                                lo[s : s + POINT_BLOCK])
+            return out_all.reshape(shape)
         n_lat, n_lon = grid.shape
         valid = np.isfinite(la) & np.isfinite(lo)
         all_valid = bool(valid.all())
