@@ -60,9 +60,9 @@ class EngineOptions:
         runs the detector on (unless one connected group of candidates holds more): 5 M, the
         size of a partition, for the same memory.
     memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
-        input positions and ``local`` above. 8 M: the memory engine peaked at 6.1 GB on
-        9.9 M positions, where ``local`` took 16.7 s against 15.5 s in 3.5 GB
-        (benchmarks/results/scale.md), so this keeps it under 8 GB at little cost.
+        input positions and ``local`` above. 8 M: the memory engine peaked at 5.4 GB on
+        9.9 M positions, where ``local`` took 14.2 s against 11.8 s in 3.5 GB
+        (benchmarks/results/scale.md), so this keeps it well under 8 GB.
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
     processes: whether that LocalCluster's workers are processes (else threads).
