@@ -1,5 +1,6 @@
 """The local and Dask engines give exactly the events of the in-memory pipeline, with events
-that cross day partitions, spatial tiles and MMSI partitions found once."""
+that cross day partitions, grid-time pairing ranges, the old tile edges and MMSI partitions
+found once."""
 
 from __future__ import annotations
 
@@ -25,10 +26,11 @@ encounter batch."""
 def _scenario(folder: Path) -> list[Path]:
     """Two input files (day 1, then day 2-3) holding:
 
-    - an encounter 23:00-04:00 of two drifting ships crossing 30 N (a tile edge) and midnight;
+    - an encounter 23:00-04:00 of two drifting ships crossing 30 N (a 10-degree cell edge) and
+      midnight;
     - a ship dark from day 1 06:00 to day 3 12:00 (a gap over three day partitions);
     - a ship moored at Nampo from day 1 20:00 to day 2 08:00 (port call, DPRK zone stay);
-    - ships in transit across tiles all along, so the inputs cover the whole time.
+    - ships in transit across 10-degree cells all along, so the inputs cover the whole time.
     """
     frames = [
         # the pair: 0.3 kn north across 30.0 N, 60 m apart
@@ -45,7 +47,7 @@ def _scenario(folder: Path) -> list[Path]:
         track(445000004, 38.7167, 125.4, start=DAY1 + timedelta(hours=20), hours=12,
               first_record=4000),
     ]
-    for i in range(6):  # transits: 15 kn eastwards for three days, crossing 10-degree tiles
+    for i in range(6):  # transits: 15 kn eastwards for three days, crossing 10-degree cells
         frames.append(
             track(440000100 + i, 20.0 + 3 * i, 118.0 + i, start=DAY1, hours=72,
                   interval_s=1800, speed_knots=15, course_deg=80, first_record=10_000 * (i + 1))
