@@ -99,10 +99,15 @@ class IngestResult:
             return _read_parts(self.lake / "reports", VESSEL_REPORTS.empty())
         return self._table("vessel_reports", VESSEL_REPORTS.empty())
 
-    def release_positions(self) -> None:
-        """Drop the in-memory position batches (``positions()`` is empty after this)."""
+    def take_positions(self) -> pl.DataFrame:
+        """All positions read, handed over: with in-memory batches, this result holds them no
+        longer (``positions()`` is empty after this), so they are freed as soon as the
+        caller's frame is (:func:`~sanctionwatch.tracks.prepare_tracks` drops its input once
+        it has copied it)."""
+        out = self.positions()
         if self.frames is not None:
             self.frames["positions"] = []
+        return out
 
     def rejects(self) -> pl.DataFrame:
         """All rejected records with reasons."""
@@ -471,10 +476,10 @@ def detect(
         if engine == "memory":
             ing = ingest(inputs, work / "spool", options, progress, in_memory=True)
             laps.lap("ingest")
-            prepared = prepare_tracks(ing.positions(), prepare)
             # The raw batches are not needed again (every output is of the prepared tables):
-            # freed now, the detectors reuse their memory instead of faulting in fresh pages.
-            ing.release_positions()
+            # handed over, they are freed inside prepare_tracks once copied, and the sorted
+            # tracks reuse their memory instead of faulting in fresh pages.
+            prepared = prepare_tracks(ing.take_positions(), prepare)
             laps.lap("prepare")
             reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
             data = DetectionInput(
