@@ -117,13 +117,14 @@ def detect(
 
     try:
         params = build_params(parse_overrides(param or []))
-        reference = ReferenceData.default()
+        reference = None  # the shipped data: detect loads it while reading the inputs
         if zones:
             from sanctionwatch.reference.shipped import load_zones_geojson
 
+            default = ReferenceData.default()
             extra = [z for path in zones for z in load_zones_geojson(path)]
             reference = ReferenceData(
-                list(reference.ports), reference.shore, [*reference.zones, *extra]
+                list(default.ports), default.shore, [*default.zones, *extra]
             )
         options = IngestOptions(
             fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)

@@ -28,7 +28,6 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.spatial import cKDTree
 
 from sanctionwatch.detectors.base import (
     DetectionInput,
@@ -117,6 +116,8 @@ def close_pairs(
     vectors when already computed. Returns row indices ``a, b`` into ``grid``, ``a`` the
     lower MMSI.
     """
+    from scipy.spatial import cKDTree  # loaded with the reference data (see ReferenceData)
+
     none = np.empty(0, dtype=np.int64)
     if grid.height < 2:
         return none, none

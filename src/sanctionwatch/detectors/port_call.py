@@ -26,7 +26,6 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.spatial import cKDTree
 
 from sanctionwatch.detectors.base import (
     DetectionInput,
@@ -238,6 +237,8 @@ def _resolve_shared_runs(
     shared = np.unique(run_of_change)
     if shared.size == 0:
         return
+    from scipy.spatial import cKDTree  # loaded with the reference data (see ReferenceData)
+
     order = np.argsort(group_of_port, kind="stable")
     bounds = np.searchsorted(group_of_port[order], np.arange(group_of_port.max() + 2))
     port_xyz = to_unit_xyz(*ref.port_coordinates())

@@ -28,8 +28,6 @@ from typing import Any, TypeVar, cast
 
 import numpy as np
 import polars as pl
-from scipy.sparse import coo_matrix
-from scipy.sparse.csgraph import connected_components
 
 from sanctionwatch.detectors import DetectionInput, Params, detectors
 from sanctionwatch.detectors.encounter import candidate_pairs, encounter_sample
@@ -261,6 +259,10 @@ def encounter_batches(
     batch finds exactly the encounters of its groups."""
     if pairs.height == 0:
         return []
+    # imported on first use: SciPy is slow to load, and only the lake engines need this
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
     ids, inverse = np.unique(
         np.concatenate([pairs["track_a"].to_numpy(), pairs["track_b"].to_numpy()]),
         return_inverse=True,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
-from scipy.spatial import cKDTree
 from shapely import Geometry, contains_xy, prepare
 
 from sanctionwatch.geo import (
@@ -19,6 +18,9 @@ from sanctionwatch.geo import (
     chord_to_arc_m,
     to_unit_xyz,
 )
+
+if TYPE_CHECKING:
+    from scipy.spatial import cKDTree
 
 FloatArray = npt.NDArray[np.float64]
 BoolArray = npt.NDArray[np.bool_]
@@ -99,6 +101,10 @@ class ReferenceData:
 
     def __post_init__(self) -> None:
         if self.ports:
+            # imported here, not with the module: SciPy takes a quarter of a second to load,
+            # and the CLI loads the reference data while it reads the inputs
+            from scipy.spatial import cKDTree
+
             self._tree = cKDTree(
                 to_unit_xyz([p.lat for p in self.ports], [p.lon for p in self.ports])
             )
