@@ -405,8 +405,12 @@ def run_detectors(
     """Run the detectors (all, or ``only`` these) and return all events sorted.
 
     Detectors that do not read each other's events run concurrently on ``workers`` threads
-    (default :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`); the events are the
-    same whatever the number.
+    (default: one per detector run, at least
+    :data:`~sanctionwatch.detectors.schedule.DEFAULT_WORKERS`); the events are the same
+    whatever the number. One thread each, because with fewer a long detector queued behind
+    short ones ends the run alone: on 2 cores and 9.9 M positions (memory engine, four
+    interleaved runs each) the whole run took 9.0-11.9 s (median 9.6) with 4 threads and
+    9.3-9.8 s (median 9.35) with 8, at 0.2 GB more peak memory.
     """
     regs = detectors()
     unknown = set(only or ()) - set(regs)
@@ -420,7 +424,7 @@ def run_detectors(
         data,
         dict(params or {}),
         run=names,
-        workers=workers,
+        workers=workers if workers is not None else max(DEFAULT_WORKERS, len(names)),
         on_done=(lambda name: progress(name, 1)) if progress else None,
     )
     return pl.concat(list(by_name.values()), how="vertical").sort(
