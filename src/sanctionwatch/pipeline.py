@@ -472,9 +472,6 @@ def detect(
     work_parent.mkdir(parents=True, exist_ok=True)
     work = work_parent / f".sanctionwatch-work-{run_id}"
     all_params = dict(params) if params else build_params()
-    # The shipped reference data (ports and their k-d tree, SciPy, the zones: a quarter to
-    # half a second) loads on a thread while the inputs are read; the detectors wait for it.
-    ref_loaded = _load_reference(reference)
     staged = work / "out"
     tables_written: Future[None] | None = None
     laps = Laps()
@@ -482,6 +479,11 @@ def detect(
         if engine == "memory":
             ing = ingest(inputs, work / "spool", options, progress, in_memory=True)
             laps.lap("ingest")
+            # The shipped reference data (ports and their k-d tree, SciPy, the zones: about
+            # 0.4 s, mostly holding the GIL) loads while the tracks are prepared, whose work is
+            # in NumPy and Polars; started during ingest instead, it slowed the readers down
+            # by as much as it saved.
+            ref_loaded = _load_reference(reference)
             # The raw batches are not needed again (every output is of the prepared tables):
             # handed over, they are freed inside prepare_tracks once copied, and the sorted
             # tracks reuse their memory instead of faulting in fresh pages.
@@ -508,6 +510,7 @@ def detect(
         else:
             ing = ingest(inputs, work / "spool", options, progress, lake=LakeWriter(work / "lake"))
             laps.lap("ingest")
+            ref_loaded = _load_reference(reference)
             lake = Lake(work / "lake")
             _check_only(only)
             on_parts = None
