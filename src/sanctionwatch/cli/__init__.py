@@ -1,0 +1,20 @@
+"""Command-line interface (``sanctionwatch``).
+
+Importing this package sets the allocator options of the libraries below it, so it must run
+before Polars is loaded, which the ``sanctionwatch`` command guarantees; a user's own setting of
+the variable wins.
+"""
+
+import os
+
+JEMALLOC_CONF = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
+"""Polars' allocator (jemalloc) hands freed memory back to the system after half a second
+(Polars sets ``dirty_decay_ms:500,muzzy_decay_ms:1000`` when imported, and appends whatever
+``_RJEM_MALLOC_CONF`` holds, so this overrides it), and every page handed back and used again is
+a page fault; kept for 30 s, the next partition, table or detector reuses it. Measured on 2
+cores (`scale` scenario, one day): 49.1 M positions with ``--engine local`` in 59.5 s and 5.6 GB
+peak against 71.6 s and 4.2 GB (kernel time 20.6 s against 42.0 s); 9.9 M with ``--engine
+memory``, three interleaved runs each, 9.2-9.5 s against 9.8-10.9 s, 5.6-5.8 GB against
+4.7-4.9 GB. Process-wide, hence the application's choice, not the library's."""
+
+os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
