@@ -108,6 +108,19 @@ def test_resample_matches_reference(seed: int, n: int, shuffle: bool) -> None:
         assert_frame_equal(got, _reference(tracks, interval_min, max_gap_h), check_exact=True)
 
 
+@pytest.mark.parametrize("workers", [1, 3])
+def test_chunks_and_threads_change_nothing(monkeypatch: pytest.MonkeyPatch, workers: int) -> None:
+    """Chunks of a few tracks each, resampled on several threads, give the one-pass grid:
+    segments numbered on across chunks, in track order."""
+    import sanctionwatch.tracks.resample as rs
+
+    tracks = _random_tracks(3, 800, shuffle=False)
+    expected = _reference(tracks, 10.0, 1.5)
+    monkeypatch.setattr(rs, "RESAMPLE_CHUNK_ROWS", 60)  # about a third of a track
+    got = resample_tracks(tracks, interval_min=10.0, max_gap_h=1.5, workers=workers)
+    assert_frame_equal(got, expected, check_exact=True)
+
+
 def test_grid_steps_are_bit_identical_to_haversine() -> None:
     rng = np.random.default_rng(3)
     lat = rng.uniform(-89.9, 89.9, 10_001)

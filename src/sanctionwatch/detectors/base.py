@@ -98,6 +98,8 @@ class DetectionInput:
     only part of the data (an engine partition); None means "derive it from ``tracks``".
     ``derived``: views of ``tracks`` several detectors use, built once (:meth:`grid`); kept by
     :func:`dataclasses.replace`, so the copies the scheduler makes share it.
+    ``threads``: threads a view may be built on (None: the machine's cores); the Dask engine
+    gives 1, its workers being the parallelism.
     """
 
     tracks: pl.DataFrame
@@ -107,16 +109,19 @@ class DetectionInput:
     prior_events: pl.DataFrame | None = None
     input_spans: pl.DataFrame | None = None
     derived: DerivedCache = field(default_factory=DerivedCache, repr=False, compare=False)
+    threads: int | None = None
 
     def grid(self, interval_min: float, max_gap_h: float) -> pl.DataFrame:
         """``tracks`` resampled onto the absolute time grid
         (:func:`sanctionwatch.tracks.resample.resample_tracks`), built once per
-        ``(interval_min, max_gap_h)``: the encounter and loitering detectors share it."""
+        ``(interval_min, max_gap_h)``: the encounter and loitering detectors share it. Built
+        on ``threads`` threads: every detector waiting for it, it is the run's critical path."""
         from sanctionwatch.tracks.resample import resample_tracks
 
         return self.derived.get(
             ("grid", float(interval_min), float(max_gap_h)),
-            lambda: resample_tracks(self.tracks, interval_min=interval_min, max_gap_h=max_gap_h),
+            lambda: resample_tracks(self.tracks, interval_min=interval_min, max_gap_h=max_gap_h,
+                                    workers=self.threads),
         )
 
 

@@ -170,7 +170,7 @@ def _vessel_partition(
         else VESSEL_REPORTS.empty()
     )
     data = DetectionInput(tracks=tracks, reports=reports, reference=reference,
-                          removed=prepared.removed, input_spans=spans)
+                          removed=prepared.removed, input_spans=spans, threads=threads)
     sampled = later(_sample_partition, part, data, lake, params["encounter"], reference) \
         if encounter else (lambda: (None, {}))
     found = run_scheduled(
@@ -308,8 +308,10 @@ def encounter_batch(
     if not frames:
         return EVENTS.empty()
     sub = pl.concat(frames, how="vertical")
+    # one thread: the batches themselves run one per core (or per Dask worker thread)
     return detectors()["encounter"].run(
-        DetectionInput(tracks=sub, reports=VESSEL_REPORTS.empty(), reference=reference), params
+        DetectionInput(tracks=sub, reports=VESSEL_REPORTS.empty(), reference=reference,
+                       threads=1), params
     )
 
 
@@ -384,6 +386,7 @@ def finish_partition(
             reports=(reports.sort(["mmsi", "timestamp", "source", "record"], maintain_order=True)
                      if reports.height else VESSEL_REPORTS.empty()),
             reference=reference, removed=lake.removed(result.part), input_spans=spans,
+            threads=threads,
         )
         given = {n: ev for n in order if n not in plan.later and (ev := seen(n)) is not None}
         own |= run_scheduled(regs, data, vp, run=list(plan.later), given=given, workers=threads)

@@ -24,6 +24,8 @@ window (:func:`positions_in_windows`).
 from __future__ import annotations
 
 import itertools
+import os
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import numpy.typing as npt
@@ -133,7 +135,9 @@ def _steps_m(lat: FloatArray, lon: FloatArray) -> FloatArray:
     return a
 
 
-def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: float) -> pl.DataFrame:
+def resample_tracks(
+    tracks: pl.DataFrame, *, interval_min: float, max_gap_h: float, workers: int | None = None
+) -> pl.DataFrame:
     """Linearly interpolate every track onto the absolute grid of ``interval_min`` minutes.
 
     ``tracks`` needs ``track_id, mmsi, timestamp, lat, lon`` (prepared tracks, see
@@ -149,6 +153,9 @@ def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: flo
       grid rather than between raw positions, so GNSS jitter at 10 s reporting (metres per
       message) does not add up to a fake speed.
     - ``real``: a real position of the track lies within half an interval of this grid time.
+
+    Tracks are resampled in chunks of whole tracks, on ``workers`` threads (None: the
+    machine's cores); the result does not depend on the number.
     """
     iv = interval_us(interval_min)
     max_gap = round(max_gap_h * 3.6e9)
@@ -166,17 +173,26 @@ def resample_tracks(tracks: pl.DataFrame, *, interval_min: float, max_gap_h: flo
             if cut <= bounds[-1]:
                 cut = int(np.searchsorted(tid, tid[bounds[-1]], side="right"))
         bounds.append(cut)
-    frames: list[pl.DataFrame] = []
-    n_seg = 0
-    for a, b in itertools.pairwise(bounds):
-        part = _resample_sorted(
-            tid[a:b], mmsi[a:b], t[a:b], lat[a:b], lon[a:b], iv, max_gap, n_seg
-        )
-        if part.height:
-            n_seg = int(part["seg"][-1]) + 1
-            frames.append(part)
-    if not frames:
+
+    def one(ab: tuple[int, int]) -> pl.DataFrame:
+        a, b = ab
+        return _resample_sorted(tid[a:b], mmsi[a:b], t[a:b], lat[a:b], lon[a:b], iv, max_gap)
+
+    chunks = list(itertools.pairwise(bounds))
+    n_workers = min(len(chunks), workers if workers is not None else os.cpu_count() or 1)
+    if n_workers > 1:
+        # NumPy releases the GIL in the large array operations the chunks spend their time in
+        with ThreadPoolExecutor(n_workers, thread_name_prefix="resample") as pool:
+            parts = [p for p in pool.map(one, chunks) if p.height]
+    else:
+        parts = [p for p in map(one, chunks) if p.height]
+    if not parts:
         return pl.DataFrame(schema=GRID_SCHEMA)
+    # segments were numbered per chunk: number them on across chunks
+    frames, n_seg = [], 0
+    for part in parts:
+        frames.append(part.with_columns(pl.col("seg") + n_seg) if n_seg else part)
+        n_seg += int(part["seg"][-1]) + 1
     return frames[0] if len(frames) == 1 else pl.concat(frames, how="vertical", rechunk=True)
 
 
@@ -188,10 +204,9 @@ def _resample_sorted(
     lon: FloatArray,
     iv: int,
     max_gap: int,
-    seg0: int,
 ) -> pl.DataFrame:
     """:func:`resample_tracks` of whole tracks sorted by track and time; segments numbered
-    from ``seg0``."""
+    from 0."""
     half = iv // 2
     first_at_time = np.ones(tid.size, dtype=bool)
     first_at_time[1:] = (tid[1:] != tid[:-1]) | (t[1:] != t[:-1])
@@ -213,7 +228,7 @@ def _resample_sorted(
     counts = kmax - kmin + 1
     offs = np.cumsum(counts) - counts
     m = int(counts.sum())
-    g_seg = np.repeat(np.arange(seg0, seg0 + seg_first.size, dtype=np.int64), counts)
+    g_seg = np.repeat(np.arange(seg_first.size, dtype=np.int64), counts)
     g_k = np.arange(m, dtype=np.int64) + np.repeat(kmin - offs, counts)
     g_t = g_k * iv
 
