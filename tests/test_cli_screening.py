@@ -92,11 +92,13 @@ def test_cli_keeps_freed_memory_for_reuse_on_glibc():
 
     if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
         import pyarrow as pa
+        from numpy._core.multiarray import _set_madvise_hugepage
 
         before = pa.default_memory_pool()
         try:
             assert keep_freed_memory() is True
             # Arrow allocates from glibc too, so what it frees is reused as well
             assert pa.default_memory_pool().backend_name == "system"
+            assert _set_madvise_hugepage(True) is False  # it was off
         finally:
             pa.set_memory_pool(before)

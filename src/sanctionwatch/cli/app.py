@@ -402,8 +402,8 @@ def _num(v: object) -> str:
 
 
 def keep_freed_memory() -> bool:
-    """Let glibc keep freed memory for reuse instead of returning it to the system, and let
-    Arrow allocate from glibc too.
+    """Let glibc keep freed memory for reuse instead of returning it to the system, let Arrow
+    allocate from glibc too, and stop NumPy advising huge pages.
 
     Large NumPy arrays are otherwise mmap'ed and unmapped one by one, and every fresh page is
     a page fault: on a 10 M-position run of the memory engine a third of the CPU time was the
@@ -412,11 +412,15 @@ def keep_freed_memory() -> bool:
     to the system within milliseconds, so the buffers of every Parquet row group read were
     fresh pages again; from glibc they are reused, by Arrow and NumPy alike (9.9 M positions,
     three interleaved runs each: `sys` 6.1-7.7 s -> 3.7-3.9 s, wall 11.1-12.0 s -> 9.5-9.7 s,
-    peak 4.8-5.1 GB -> 4.6-4.9 GB). The CLI does it for the memory engine only: the lake
-    engines, whose point is bounded memory, peaked 2 GB higher with glibc keeping memory on a
-    49 M-position day (6.7-7.2 GB against 4.6 GB) for no time gained. Process-wide, hence the
-    application's choice, not the library's. Returns whether glibc's settings were applied
-    (Arrow's allocator is switched only then).
+    peak 4.8-5.1 GB -> 4.6-4.9 GB). NumPy's transparent-huge-page advice on its large arrays
+    is turned off as well: on this heap, kept and reused, it cost more in the kernel than it
+    saved (9.9 M positions, four interleaved runs each: 9.4-9.8 s against 9.7-10.8 s, `sys`
+    4.0-4.4 s against 5.0-6.2 s; the local engine, which does not keep memory, was faster with
+    it, 62-63 s against 67-71 s at 49.1 M, so it keeps it). The CLI does it for the memory
+    engine only: the lake engines, whose point is bounded memory, peaked 2 GB higher with glibc
+    keeping memory on a 49 M-position day (6.7-7.2 GB against 4.6 GB) for no time gained.
+    Process-wide, hence the application's choice, not the library's. Returns whether glibc's
+    settings were applied (Arrow and NumPy are changed only then).
     """
     if not sys.platform.startswith("linux"):
         return False
@@ -435,6 +439,12 @@ def keep_freed_memory() -> bool:
         import pyarrow as pa
 
         pa.set_memory_pool(pa.system_memory_pool())
+        try:
+            from numpy._core.multiarray import _set_madvise_hugepage  # NumPy >= 2
+        except ImportError:  # a NumPy without the switch: leave its default
+            pass
+        else:
+            _set_madvise_hugepage(False)
     return kept
 
 
