@@ -37,13 +37,18 @@ def test_lazy_package_names_resolve() -> None:
 def test_cli_keeps_polars_freed_memory_longer_unless_the_user_says_otherwise() -> None:
     import os
 
-    from sanctionwatch.cli import JEMALLOC_CONF
+    from sanctionwatch.cli import JEMALLOC_CONF, POLARS_JEMALLOC_CONF
 
     code = "import os, sanctionwatch.cli.app; print(os.environ['_RJEM_MALLOC_CONF'])"
     env = {k: v for k, v in os.environ.items() if k != "_RJEM_MALLOC_CONF"}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True, env=env)
     # Polars puts its own defaults first; jemalloc takes the last value of each option
+    assert out.stdout.strip().endswith("," + JEMALLOC_CONF)
+    # a parent that imported Polars (a benchmark, a notebook) passes Polars' defaults on
+    env["_RJEM_MALLOC_CONF"] = POLARS_JEMALLOC_CONF
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env=env)
     assert out.stdout.strip().endswith("," + JEMALLOC_CONF)
     env["_RJEM_MALLOC_CONF"] = "dirty_decay_ms:0"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,

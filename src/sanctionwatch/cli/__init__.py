@@ -2,7 +2,8 @@
 
 Importing this package sets the allocator options of the libraries below it, so it must run
 before Polars is loaded, which the ``sanctionwatch`` command guarantees; a user's own setting of
-the variable wins.
+the variable wins (Polars' own default, which a parent process that imported Polars passes on,
+does not count as one).
 """
 
 import os
@@ -17,4 +18,8 @@ peak against 71.6 s and 4.2 GB (kernel time 20.6 s against 42.0 s); 9.9 M with `
 memory``, three interleaved runs each, 9.2-9.5 s against 9.8-10.9 s, 5.6-5.8 GB against
 4.7-4.9 GB. Process-wide, hence the application's choice, not the library's."""
 
-os.environ.setdefault("_RJEM_MALLOC_CONF", JEMALLOC_CONF)
+POLARS_JEMALLOC_CONF = "dirty_decay_ms:500,muzzy_decay_ms:1000"
+"""What Polars sets when the variable is empty (polars/__init__.py, Polars 1.x-2.x)."""
+
+if os.environ.get("_RJEM_MALLOC_CONF", POLARS_JEMALLOC_CONF) == POLARS_JEMALLOC_CONF:
+    os.environ["_RJEM_MALLOC_CONF"] = JEMALLOC_CONF
