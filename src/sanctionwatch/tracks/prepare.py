@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, haversine_m
+from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
 
 IntArray = npt.NDArray[np.int64]
@@ -214,18 +214,21 @@ def _jumps(
     Consecutive positions are mostly metres apart: an upper bound of the distance without
     trigonometry (along the meridian, then along a parallel: at most the latitude plus the
     longitude difference, in radians) clears nearly all of them, and the exact distance is
-    computed for the rest only.
+    computed for the rest only. In blocks of :data:`~sanctionwatch.geo.POINT_BLOCK` positions,
+    whose temporaries stay in cache (9.9 M positions: 250 ms whole, about 90 ms in blocks).
     """
     jump = np.zeros(lat.size, dtype=bool)
-    dlat = np.abs(lat[1:] - lat[:-1])
-    dlon = np.abs(lon[1:] - lon[:-1])
-    dlon = np.minimum(dlon, 360.0 - dlon)
-    bound = np.radians(dlat + dlon) * EARTH_RADIUS_M
-    # margin: the bound must clear the computed distance's rounding as well
-    check = np.flatnonzero(same[1:] & ~(bound * (1 + 1e-9) + 1e-6 < allowed[1:])) + 1
-    if check.size:
-        d = haversine_m(lat[check - 1], lon[check - 1], lat[check], lon[check])
-        jump[check] = d > allowed[check]
+    for s in range(1, lat.size, POINT_BLOCK):
+        e = min(s + POINT_BLOCK, lat.size)
+        dlat = np.abs(lat[s:e] - lat[s - 1 : e - 1])
+        dlon = np.abs(lon[s:e] - lon[s - 1 : e - 1])
+        np.minimum(dlon, 360.0 - dlon, out=dlon)
+        bound = np.radians(dlat + dlon) * EARTH_RADIUS_M
+        # margin: the bound must clear the computed distance's rounding as well
+        check = np.flatnonzero(same[s:e] & ~(bound * (1 + 1e-9) + 1e-6 < allowed[s:e])) + s
+        if check.size:
+            d = haversine_m(lat[check - 1], lon[check - 1], lat[check], lon[check])
+            jump[check] = d > allowed[check]
     return jump
 
 
