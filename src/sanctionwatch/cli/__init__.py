@@ -6,7 +6,10 @@ the variable wins (Polars' own default, which a parent process that imported Pol
 does not count as one).
 """
 
+import ctypes
+import ctypes.util
 import os
+import sys
 
 JEMALLOC_CONF = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
 """Polars' allocator (jemalloc) hands freed memory back to the system after half a second
@@ -23,3 +26,24 @@ POLARS_JEMALLOC_CONF = "dirty_decay_ms:500,muzzy_decay_ms:1000"
 
 if os.environ.get("_RJEM_MALLOC_CONF", POLARS_JEMALLOC_CONF) == POLARS_JEMALLOC_CONF:
     os.environ["_RJEM_MALLOC_CONF"] = JEMALLOC_CONF
+
+MALLOC_ARENAS = 1
+"""glibc's malloc arenas (``M_ARENA_MAX``), set before the libraries start their thread pools:
+with one, memory a thread frees is reused by the others (the readers', the detectors', the
+writers' and Arrow's and Polars' pool threads each had an arena of their own, and freed heap in
+one was fresh pages for the rest). 9.9 M positions, memory engine, three interleaved runs each:
+9.1-10.0 s against 9.6-10.4 s, kernel time 3.1-3.3 s against 3.8-4.4 s, peak 5.0-5.2 GB against
+5.2-5.5 GB. Set late (once the pools exist) it gained half as much."""
+
+
+def _one_malloc_arena() -> None:
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        libc.mallopt(-8, MALLOC_ARENAS)  # M_ARENA_MAX, <malloc.h>
+    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
+        pass
+
+
+_one_malloc_arena()

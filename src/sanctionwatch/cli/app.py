@@ -416,9 +416,11 @@ def keep_freed_memory() -> bool:
     is turned off as well: on this heap, kept and reused, it cost more in the kernel than it
     saved (9.9 M positions, four interleaved runs each: 9.4-9.8 s against 9.7-10.8 s, `sys`
     4.0-4.4 s against 5.0-6.2 s; the local engine, which does not keep memory, was faster with
-    it, 62-63 s against 67-71 s at 49.1 M, so it keeps it). The CLI does it for the memory
-    engine only: the lake engines, whose point is bounded memory, peaked 2 GB higher with glibc
-    keeping memory on a 49 M-position day (6.7-7.2 GB against 4.6 GB) for no time gained.
+    it, 62-63 s against 67-71 s at 49.1 M, so it keeps it); one glibc arena for all threads is
+    set when the CLI is imported (:data:`sanctionwatch.cli.MALLOC_ARENAS`). The CLI does it for
+    the memory engine only: the lake engines, whose point is bounded memory, peaked 2 GB higher
+    with glibc keeping memory on a 49 M-position day (6.7-7.2 GB against 4.6 GB) for no time
+    gained.
     Process-wide, hence the application's choice, not the library's. Returns whether glibc's
     settings were applied (Arrow and NumPy are changed only then).
     """
@@ -439,12 +441,11 @@ def keep_freed_memory() -> bool:
         import pyarrow as pa
 
         pa.set_memory_pool(pa.system_memory_pool())
-        try:
-            from numpy._core.multiarray import _set_madvise_hugepage  # NumPy >= 2
-        except ImportError:  # a NumPy without the switch: leave its default
-            pass
-        else:
-            _set_madvise_hugepage(False)
+        from numpy._core import multiarray
+
+        switch = getattr(multiarray, "_set_madvise_hugepage", None)  # NumPy's own switch
+        if switch is not None:  # a NumPy without it: leave its default
+            switch(False)
     return kept
 
 
