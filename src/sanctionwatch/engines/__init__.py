@@ -60,8 +60,8 @@ class EngineOptions:
         runs the detector on (unless one connected group of candidates holds more): 5 M, the
         size of a partition, for the same memory.
     memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
-        input positions and ``local`` above. 8 M: the memory engine peaked at 5.4 GB on
-        9.9 M positions, where ``local`` took 14.2 s against 11.8 s in 3.5 GB
+        input positions and ``local`` above. 8 M: the memory engine peaked at 5.3 GB on
+        9.9 M positions, where ``local`` took 12.6 s against 9.1 s in 4.0 GB
         (benchmarks/results/scale.md), so this keeps it well under 8 GB.
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
