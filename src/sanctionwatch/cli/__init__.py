@@ -32,8 +32,9 @@ MALLOC_ARENAS = 1
 with one, memory a thread frees is reused by the others (the readers', the detectors', the
 writers' and Arrow's and Polars' pool threads each had an arena of their own, and freed heap in
 one was fresh pages for the rest). 9.9 M positions, memory engine, three interleaved runs each:
-9.1-10.0 s against 9.6-10.4 s, kernel time 3.1-3.3 s against 3.8-4.4 s, peak 5.0-5.2 GB against
-5.2-5.5 GB. Set late (once the pools exist) it gained half as much."""
+9.1-10.0 s against 9.6-10.4 s with the same setting made late, once the pools exist (kernel
+time 3.1-3.3 s against 3.8-4.4 s, peak 5.0-5.2 GB against 5.2-5.5 GB); made late it had gained
+only 9.4-9.5 s against 9.6-9.9 s without."""
 
 
 def _one_malloc_arena() -> None:
