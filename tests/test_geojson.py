@@ -73,13 +73,3 @@ def test_geojson_equals_the_per_event_reference():
 def test_empty_events_give_an_empty_collection():
     assert json.loads(geojson_text(EVENTS.empty())) == {"type": "FeatureCollection",
                                                          "features": []}
-
-
-def test_geojson_of_slices_on_threads_is_the_same_text(monkeypatch):
-    import sanctionwatch.pipeline as pipeline
-
-    ev = _events()
-    whole = geojson_text(ev)
-    monkeypatch.setattr(pipeline, "GEOJSON_SLICE_ROWS", 1)  # one slice per core
-    assert geojson_text(ev) == whole
-    assert [f["id"] for f in json.loads(whole)["features"]] == ev["event_id"].to_list()
