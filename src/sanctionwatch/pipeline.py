@@ -485,8 +485,7 @@ def detect(
             # by as much as it saved.
             ref_loaded = _load_reference(reference)
             # The raw batches are not needed again (every output is of the prepared tables):
-            # handed over, they are freed inside prepare_tracks once copied, and the sorted
-            # tracks reuse their memory instead of faulting in fresh pages.
+            # handed over, they are freed inside prepare_tracks as soon as they are copied.
             prepared = prepare_tracks(ing.take_positions(), prepare)
             laps.lap("prepare")
             reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])

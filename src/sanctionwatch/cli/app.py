@@ -117,7 +117,7 @@ def detect(
 
     try:
         params = build_params(parse_overrides(param or []))
-        reference = None  # the shipped data: detect loads it while reading the inputs
+        reference = None  # the shipped data: detect loads it while preparing the tracks
         if zones:
             from sanctionwatch.reference.shipped import load_zones_geojson
 

@@ -102,7 +102,7 @@ class ReferenceData:
     def __post_init__(self) -> None:
         if self.ports:
             # imported here, not with the module: SciPy takes a quarter of a second to load,
-            # and the CLI loads the reference data while it reads the inputs
+            # and detect loads the reference data on a thread while it prepares the tracks
             from scipy.spatial import cKDTree
 
             self._tree = cKDTree(
