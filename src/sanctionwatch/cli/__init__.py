@@ -10,6 +10,8 @@ import ctypes
 import ctypes.util
 import os
 import sys
+from collections.abc import Callable
+from typing import cast
 
 JEMALLOC_CONF = "dirty_decay_ms:30000,muzzy_decay_ms:30000"
 """Polars' allocator (jemalloc) hands freed memory back to the system after half a second
@@ -37,14 +39,17 @@ time 3.1-3.3 s against 3.8-4.4 s, peak 5.0-5.2 GB against 5.2-5.5 GB); made late
 only 9.4-9.5 s against 9.6-9.9 s without."""
 
 
-def _one_malloc_arena() -> None:
+def glibc_mallopt() -> Callable[[int, int], int] | None:
+    """glibc's ``mallopt``, or None where the C library is not glibc (e.g. musl, macOS)."""
     if not sys.platform.startswith("linux"):
-        return
+        return None
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        libc.mallopt(-8, MALLOC_ARENAS)  # M_ARENA_MAX, <malloc.h>
-    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocator alone
-        pass
+        return cast(Callable[[int, int], int], libc.mallopt)
+    except (OSError, AttributeError):
+        return None
 
 
-_one_malloc_arena()
+_mallopt = glibc_mallopt()
+if _mallopt is not None:
+    _mallopt(-8, MALLOC_ARENAS)  # M_ARENA_MAX, <malloc.h>

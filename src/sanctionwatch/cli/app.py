@@ -420,20 +420,13 @@ def keep_freed_memory() -> bool:
     set when the CLI is imported (:data:`sanctionwatch.cli.MALLOC_ARENAS`). The CLI does it for
     the memory engine only: the lake engines, whose point is bounded memory, peaked 2 GB higher
     with glibc keeping memory on a 49 M-position day (6.7-7.2 GB against 4.6 GB) for no time
-    gained.
-    Process-wide, hence the application's choice, not the library's. Returns whether glibc's
-    settings were applied (Arrow and NumPy are changed only then).
+    gained. Process-wide, hence the application's choice, not the library's. Returns whether
+    glibc's settings were applied (Arrow and NumPy are changed only then).
     """
-    if not sys.platform.startswith("linux"):
-        return False
-    import ctypes
-    import ctypes.util
+    from sanctionwatch.cli import glibc_mallopt
 
-    name = ctypes.util.find_library("c")
-    try:
-        libc = ctypes.CDLL(name or "libc.so.6")
-        mallopt = libc.mallopt
-    except (OSError, AttributeError):  # not glibc (e.g. musl): leave the allocators alone
+    mallopt = glibc_mallopt()
+    if mallopt is None:  # not glibc: leave the allocators alone
         return False
     m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
     kept = bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
