@@ -29,7 +29,8 @@ import polars as pl
 from _common import git_commit
 
 from sanctionwatch.evaluate import EvaluationReport, evaluate
-from sanctionwatch.pipeline import INPUT_SUFFIXES, detect
+from sanctionwatch.ingest.files import INPUT_SUFFIXES
+from sanctionwatch.pipeline import detect
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULT = ROOT / "benchmarks" / "results" / "detection_quality.md"

@@ -1,9 +1,20 @@
-"""Identifier validation: MMSI, IMO (check digit) and the MMSI's country (MID)."""
+"""Identifiers of ships: MMSI (ITU-R M.585 formats and the country in it, the MID table), IMO
+numbers (check digit, placeholders)."""
 
 from __future__ import annotations
 
+import csv
+from functools import cache
+from importlib import resources
+
 import numpy as np
 import numpy.typing as npt
+import polars as pl
+
+PLACEHOLDER_IMOS = frozenset({1234567})
+"""IMO numbers that pass the check digit but are well-known fill-ins (1234567's weighted sum
+is 77, so its check digit 7 is right). ``identity_change`` does not count them as a shared
+IMO; ``spoofing`` reports them as ``invalid_imo``."""
 
 
 def imo_is_valid(imo: int | None) -> bool:
@@ -64,3 +75,83 @@ def mmsi_mid(mmsi: int) -> int | None:
     if 200_000_000 <= mmsi <= 799_999_999:
         return mmsi // 1_000_000
     return None
+
+
+# --------------------------------------------------------------------------- MID table
+
+# Dependencies compare equal to their sovereign state: a Cayman (KY) flag on a United Kingdom
+# MID, or a Hong Kong flag on a Chinese MID, is not a mismatch.
+SOVEREIGN: dict[str, str] = {
+    **dict.fromkeys(
+        ("AI", "BM", "VG", "KY", "MS", "TC", "FK", "GI", "SH", "PN", "IO", "GG", "JE", "IM"), "GB"
+    ),
+    **dict.fromkeys(("PR", "VI", "AS", "MP", "GU", "UM"), "US"),
+    **dict.fromkeys(("GP", "MQ", "PM", "PF", "NC", "WF", "RE", "GF", "TF", "YT", "BL", "MF"), "FR"),
+    **dict.fromkeys(("AW", "CW", "SX", "BQ"), "NL"),
+    **dict.fromkeys(("FO", "GL"), "DK"),
+    **dict.fromkeys(("CX", "CC", "NF", "HM"), "AU"),
+    **dict.fromkeys(("CK", "NU", "TK"), "NZ"),
+    **dict.fromkeys(("HK", "MO"), "CN"),
+}
+"""ISO code of a dependency -> ISO code of its sovereign state."""
+
+
+@cache
+def _mid_rows() -> dict[int, tuple[str, str]]:
+    text = resources.files("sanctionwatch").joinpath("data", "mid.csv").read_text("utf-8")
+    return {
+        int(r["mid"]): (r["iso2"], r["country"]) for r in csv.DictReader(text.splitlines())
+    }
+
+
+def allocated_mids() -> frozenset[int]:
+    """The MIDs in the ITU table (``sanctionwatch/data/mid.csv``)."""
+    return frozenset(_mid_rows())
+
+
+def mid_table() -> pl.DataFrame:
+    """The MID table as a frame: ``mid`` (Int64), ``iso2``, ``country``."""
+    rows = _mid_rows()
+    return pl.DataFrame(
+        {
+            "mid": list(rows),
+            "iso2": [v[0] for v in rows.values()],
+            "country": [v[1] for v in rows.values()],
+        },
+        schema={"mid": pl.Int64, "iso2": pl.Utf8, "country": pl.Utf8},
+    )
+
+
+def embedded_mid(mmsi: int) -> int | None:
+    """The MID inside an MMSI by ITU-R M.585 format, or None when the format has none.
+
+    Ship ``MIDxxxxxx``, group ``0MIDxxxxx``, coast station ``00MIDxxxx``, SAR aircraft
+    ``111MIDxxx``, aid to navigation ``99MIDxxxx``, craft associated with a parent ship
+    ``98MIDxxxx``. The MID is returned whether or not it is allocated.
+    """
+    if 200_000_000 <= mmsi <= 799_999_999:
+        return mmsi // 1_000_000
+    if 20_000_000 <= mmsi <= 79_999_999:
+        return mmsi // 100_000
+    if 2_000_000 <= mmsi <= 7_999_999:
+        return mmsi // 10_000
+    if 111_000_000 <= mmsi <= 111_999_999:
+        return (mmsi // 1_000) % 1_000
+    if 980_000_000 <= mmsi <= 999_999_999:
+        return (mmsi // 10_000) % 1_000
+    return None
+
+
+def mid_country(mmsi: int) -> tuple[str, str] | None:
+    """``(iso2, country)`` of the MID in ``mmsi`` (ITU table), or None when unallocated/absent.
+
+    >>> mid_country(445123456)
+    ('KP', "Democratic People's Republic of Korea")
+    """
+    mid = embedded_mid(mmsi)
+    return _mid_rows().get(mid) if mid is not None else None
+
+
+def sovereign(iso2: str) -> str:
+    """The sovereign state of a dependency's ISO code (the code itself for states)."""
+    return SOVEREIGN.get(iso2, iso2)

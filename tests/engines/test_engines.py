@@ -18,7 +18,7 @@ from tests.factory import track
 
 DAY1 = datetime(2019, 3, 1, tzinfo=UTC)
 DAY2 = DAY1 + timedelta(days=1)
-OPTS = EngineOptions(partition_rows=400, encounter_sample_rows=5, encounter_batch_rows=50)
+OPTS = EngineOptions(partition_rows=400, pair_sample_rows=5, pair_batch_rows=50)
 """Small partitions (a vessel or two each), a few grid times per pairing task, one track per
 encounter batch."""
 
@@ -74,8 +74,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         ("local", OPTS),
         # one partition, one pairing task, one encounter batch
         ("local-wide", EngineOptions(**{**OPTS.__dict__, "partition_rows": 10_000_000,
-                                         "encounter_sample_rows": 10_000_000,
-                                         "encounter_batch_rows": 10_000_000})),
+                                         "pair_sample_rows": 10_000_000,
+                                         "pair_batch_rows": 10_000_000})),
         ("dask", EngineOptions(**{**OPTS.__dict__, "n_workers": 2, "processes": False})),
     ):
         detect(inputs, root / engine, engine=engine.split("-")[0], engine_options=opts)
@@ -129,7 +129,7 @@ def test_unknown_engine(tmp_path: Path) -> None:
 
 
 def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
-    from sanctionwatch.pipeline import estimate_positions
+    from sanctionwatch.ingest.files import estimate_positions
 
     inputs = _scenario(tmp_path)
     n = sum(pl.read_parquet(p).height for p in inputs)
@@ -144,38 +144,54 @@ def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
     assert json.loads((tmp_path / "b" / "summary.json").read_text())["engine"] == "local"
 
 
-def test_sample_chunks_cut_grid_times_within_the_budget() -> None:
-    from sanctionwatch.engines.tasks import sample_chunks
+def test_key_chunks_cut_pairing_keys_within_the_budget() -> None:
+    from sanctionwatch.engines.stages import key_chunks
 
     a = pl.DataFrame({"k": [1, 2, 3, 5], "n": [2, 2, 2, 9]})
     b = pl.DataFrame({"k": [2, 6], "n": [1, 1]})
-    chunks = sample_chunks([a, None, b], max_rows=5)
-    # every grid time in exactly one range; a range over budget only for one heavy grid time
+    empty = pl.DataFrame(schema={"k": pl.Int64, "n": pl.UInt32})
+    chunks = key_chunks([a, empty, b], max_rows=5)
+    # every key in exactly one range; a range over budget only for one heavy key
     assert chunks == [(1, 3), (3, 5), (5, 6), (6, 7)]
-    assert sample_chunks([None], 5) == []
+    assert key_chunks([empty], 5) == []
 
 
-def test_encounter_batches_keep_connected_tracks_together() -> None:
-    from sanctionwatch.engines.tasks import encounter_batches
+def test_pair_batches_keep_connected_tracks_together() -> None:
+    from sanctionwatch.engines.stages import pair_batches
 
     # groups {1, 2, 3} (a chain) and {7, 8}; 10 positions per track
     pairs = pl.DataFrame({"track_a": [1, 2, 7], "track_b": [2, 3, 8]})
     rows = {t: 10 for t in (1, 2, 3, 7, 8)}
-    small = encounter_batches(pairs, rows, max_rows=25)
+    small = pair_batches(pairs, rows, max_rows=25)
     assert sorted(map(sorted, small)) == [[1, 2, 3], [7, 8]]
-    assert encounter_batches(pairs, rows, max_rows=1000) == [(1, 2, 3, 7, 8)]
-    assert encounter_batches(pairs.clear(), rows, 10) == []
+    assert pair_batches(pairs, rows, max_rows=1000) == [(1, 2, 3, 7, 8)]
+    assert pair_batches(pairs.clear(), rows, 10) == []
 
 
-def test_stage_plan_defers_links_to_cross_vessel_events() -> None:
-    from sanctionwatch.engines.tasks import plan_stages
+def test_stage_plan_follows_scopes_and_reads() -> None:
+    from sanctionwatch.detectors import detectors
+    from sanctionwatch.engines.stages import plan_stages
 
-    names = ["loitering", "ais_gap", "spoofing", "port_call", "zone_entry", "draught_change"]
-    plan = plan_stages(names, ["encounter"])
-    assert "loitering" in plan.unlinked  # links encounters
-    assert {"ais_gap", "spoofing", "port_call", "zone_entry"} <= set(plan.now)
-    assert set(plan.now) | set(plan.unlinked) | set(plan.later) == set(names)
-    assert plan_stages(["loitering"], []).now == ("loitering",)
+    plan = plan_stages(list(detectors()))
+    # the pair and fleet detectors run in stage 2, by their declared scope
+    assert plan.cross == ("encounter", "shared_imo")
+    assert plan.pair == ("encounter",)
+    assert "loitering" in plan.unlinked  # its link step reads encounters
+    assert "draught_change" in plan.later  # reads every event, including the pair ones
+    assert {"ais_gap", "spoofing", "identity_change", "port_call", "zone_entry"} <= set(
+        plan.now)
+    assert plan_stages(["loitering"]).now == ("loitering",)
+
+
+def test_stage_plan_refuses_a_cross_detector_reading_late_events() -> None:
+    from sanctionwatch.detectors import Detector, Params, detectors
+    from sanctionwatch.engines.stages import plan_stages
+
+    regs = dict(detectors())
+    regs["late_fleet"] = Detector("late_fleet", Params, lambda d, p: pl.DataFrame(), "",
+                                  reads=("draught_change",), scope="fleet")
+    with pytest.raises(ValueError, match=r"late_fleet.*draught_change"):
+        plan_stages([*regs], regs)
 
 
 def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
@@ -185,10 +201,10 @@ def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
 
     from distributed import Client
 
-    from sanctionwatch.engines import tasks
+    from sanctionwatch.engines import stages
 
     reserved = set(inspect.signature(Client.map).parameters) - {"self", "func", "iterables",
                                                                  "kwargs"}
-    for fn in (tasks.vessel_partition, tasks.encounter_candidates, tasks.encounter_batch,
-               tasks.shared_imo_events, tasks.finish_partition):
+    for fn in (stages.vessel_partition, stages.pair_candidates, stages.pair_batch,
+               stages.fleet_run, stages.finish_partition):
         assert not reserved & set(inspect.signature(fn).parameters), fn.__name__

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
+import duckdb
 import pytest
 from typer import Typer
 from typer.testing import CliRunner
@@ -11,6 +12,8 @@ from typer.testing import CliRunner
 from sanctionwatch.cli.lists_cmd import lists_app
 from sanctionwatch.sanctions import ListFormatError, ListStore, diff_entities
 from sanctionwatch.sanctions import store as store_mod
+from sanctionwatch.schema import SANCTION_LIST_VERSIONS, SANCTION_STATEMENTS
+from sanctionwatch.store import DuckDBStore
 from tests.sanctions.conftest import (
     FTM_ZALA,
     OFAC_2019,
@@ -20,6 +23,7 @@ from tests.sanctions.conftest import (
     UN_2026,
     parsed,
 )
+from tests.schema.columns import declared_columns, primary_key, stored_columns
 
 
 def snapshot(s: ListStore) -> tuple[object, ...]:
@@ -152,3 +156,63 @@ def test_cli_load_show_diff(store_path):
     r = runner.invoke(app, ["lists", "load", str(UN_1718.parent / "nope.csv"),
                             "--store", str(store_path)])
     assert r.exit_code == 2 and "nothing was loaded" in r.output
+
+
+def test_store_tables_are_the_declarations_after_loading(store_path):
+    with ListStore(store_path) as s:
+        s.load(UN_1718)
+        for table in ListStore.TABLES:
+            assert stored_columns(s.con, table.name) == declared_columns(table), table.name
+            assert primary_key(s.con, table.name) == table.primary_key, table.name
+        versions, statements = s.versions(), s.statements()
+    assert ListStore.TABLES == (SANCTION_STATEMENTS, SANCTION_LIST_VERSIONS)
+    assert versions.columns == SANCTION_LIST_VERSIONS.names
+    assert versions.row(0, named=True)["statements"] == 804
+    assert statements.schema == SANCTION_STATEMENTS.polars_schema()
+    # the events store in the same file: every stored table is a declared one
+    with DuckDBStore(store_path) as st:
+        names = [r[0] for r in st.con.execute(
+            "SELECT table_name FROM information_schema.tables ORDER BY table_name").fetchall()]
+        assert names == sorted(t.name for t in (*ListStore.TABLES, *DuckDBStore.TABLES))
+        for table in (*ListStore.TABLES, *DuckDBStore.TABLES):
+            assert stored_columns(st.con, table.name) == declared_columns(table), table.name
+
+
+OLD_LIST_DDL = (
+    """
+CREATE TABLE IF NOT EXISTS sanction_statements (
+  entity_id VARCHAR NOT NULL,
+  schema VARCHAR NOT NULL,
+  prop VARCHAR NOT NULL,
+  value VARCHAR NOT NULL,
+  dataset VARCHAR NOT NULL,
+  list_date DATE NOT NULL,
+  source_record VARCHAR,   -- where in the list file: XML element, line, row, id
+  first_seen DATE          -- earliest loaded version of this dataset holding the same fact
+)""",
+    """
+CREATE TABLE IF NOT EXISTS sanction_list_versions (
+  dataset VARCHAR NOT NULL,
+  list_date DATE NOT NULL,
+  list_date_source VARCHAR,  -- how the date was found: file content, file name, or given
+  format VARCHAR,
+  path VARCHAR,
+  sha256 VARCHAR,            -- of the file (or of the OFAC CSV set)
+  loaded_at TIMESTAMPTZ,
+  entities BIGINT,
+  statements BIGINT,
+  PRIMARY KEY (dataset, list_date)
+)""",
+)
+
+
+def test_store_made_by_the_old_ddl_loads_and_matches_the_declarations(store_path):
+    con = duckdb.connect(str(store_path))
+    for ddl in OLD_LIST_DDL:
+        con.execute(ddl)
+    con.close()
+    with ListStore(store_path) as s:
+        for table in ListStore.TABLES:  # the declarations reproduce the old DDL exactly
+            assert stored_columns(s.con, table.name) == declared_columns(table), table.name
+        assert s.load(UN_1718).status == "new"
+        assert s.load(UN_1718).status == "unchanged"

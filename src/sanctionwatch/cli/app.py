@@ -6,7 +6,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import polars as pl
 import typer
@@ -36,14 +36,11 @@ app = typer.Typer(
 console = err_console
 
 
-
 def _parse_time(value: str | None) -> datetime | None:
     if value is None:
         return None
     dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
     return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
-
-
 
 
 # Reading options shared by `detect` and `ingest`.
@@ -61,19 +58,31 @@ AssumeTimeOpt = Annotated[
 @app.command()
 def detect(
     inputs: Annotated[
-        list[Path],
-        typer.Argument(help="AIS files or directories (NMEA, CSV, Parquet, GeoPackage; gzip ok)."),
-    ],
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
+        list[Path] | None,
+        typer.Argument(help="AIS files or directories (NMEA, CSV, Parquet, GeoPackage; gzip "
+                       "ok) [or `inputs` in --config]."),
+    ] = None,
+    out: Annotated[
+        Path | None, typer.Option("--out", "-o", help="Output directory [or `out` in --config].")
+    ] = None,
+    config: Annotated[
+        Path | None,
+        typer.Option("--config", "-c", help="Run configuration file (TOML: engine, store, "
+                     "detectors, every parameter; see docs/configuration.md). The flags below "
+                     "override it. Each run writes its effective configuration to OUT/run.toml."),
+    ] = None,
     store: StoreOpt = None,
     no_store: Annotated[bool, typer.Option("--no-store", help="Do not write the store.")] = False,
     fmt: FormatOpt = None,
     layout: LayoutOpt = None,
-    strict: StrictOpt = False,
+    strict: Annotated[
+        bool | None, typer.Option("--strict/--no-strict", help="Stop at the first bad record.")
+    ] = None,
     assume_time: AssumeTimeOpt = None,
     only: Annotated[
         list[str] | None,
-        typer.Option("--detector", "-d", help="Run only this detector (repeatable)."),
+        typer.Option("--detector", "-d", help="Run only this detector or event type "
+                     "(repeatable)."),
     ] = None,
     param: Annotated[
         list[str] | None,
@@ -87,15 +96,15 @@ def detect(
     ] = None,
     limit: Annotated[int, typer.Option("--show", help="Events to print.")] = 25,
     engine: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--engine",
             help="auto (memory up to 8 M input positions, else local), memory (one frame; "
             "fastest), local (partitioned lake, one partition at a time: bounded memory) or "
             "dask (the same partitions on a Dask cluster); all give the same events. See "
-            "docs/engines.md.",
+            "docs/engines.md. [default: auto]",
         ),
-    ] = "auto",
+    ] = None,
     scheduler: Annotated[
         str | None,
         typer.Option(
@@ -104,37 +113,49 @@ def detect(
     ] = None,
 ) -> None:
     """Ingest AIS files, detect evasion behaviour, write events (Parquet, GeoJSON), store them."""
-    from sanctionwatch.engines import ENGINES, EngineOptions
-    from sanctionwatch.pipeline import (
-        IngestOptions,
-        build_params,
-        parse_overrides,
-        resolve_engine,
-    )
-    from sanctionwatch.pipeline import detect as run_detect
-    from sanctionwatch.reference import ReferenceData
-    from sanctionwatch.store import default_store_path
+    import dataclasses
+
+    from sanctionwatch import tuning
+    from sanctionwatch.config import RunConfig, parse_overrides
+    from sanctionwatch.engines import resolve_engine
+    from sanctionwatch.pipeline import run
+    from sanctionwatch.settings import settings
 
     try:
-        params = build_params(parse_overrides(param or []))
-        reference = None  # the shipped data: detect loads it while preparing the tracks
+        cfg = RunConfig.load(config) if config is not None else RunConfig()
+        changes: dict[str, object] = {}
+        if inputs:
+            changes["inputs"] = tuple(str(p) for p in inputs)
+        if out is not None:
+            changes["out"] = str(out)
+        if engine is not None:
+            changes["engine"] = engine
+        if no_store:
+            changes["store"] = None
+        elif store is not None:
+            changes["store"] = str(store)
+        if only:
+            changes["detectors"] = tuple(only)
         if zones:
-            from sanctionwatch.reference.shipped import load_zones_geojson
-
-            default = ReferenceData.default()
-            extra = [z for path in zones for z in load_zones_geojson(path)]
-            reference = ReferenceData(
-                list(default.ports), default.shore, [*default.zones, *extra]
-            )
-        options = IngestOptions(
-            fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)
-        )
-        store_path = None if no_store else (store or default_store_path())
-        engine_options = EngineOptions(scheduler=scheduler)
-        if engine in ENGINES:
-            engine = resolve_engine(engine, inputs, engine_options)
-        if engine == "memory":
-            keep_freed_memory()
+            changes["zones"] = tuple(str(z) for z in zones)
+        read: dict[str, Any] = {
+            k: v for k, v in (("fmt", fmt), ("layout", layout), ("strict", strict),
+                              ("assume_time", _parse_time(assume_time))) if v is not None}
+        if read:
+            changes["ingest"] = dataclasses.replace(cfg.ingest, **read)
+        if scheduler is not None:
+            changes["engine_options"] = dataclasses.replace(cfg.engine_options,
+                                                            scheduler=scheduler)
+        cfg = cfg.replace(**changes).with_params(parse_overrides(param or []))
+        cfg.check()
+        if cfg.out is None:
+            raise ValueError("no output directory: give --out (or `out` in the run file)")
+        if not cfg.inputs:
+            raise ValueError("no inputs: give AIS files or folders (or `inputs` in the run "
+                             "file)")
+        if (resolve_engine(cfg.engine, cfg.inputs, cfg.engine_options) == "memory"
+                and settings().tuning):
+            tuning.keep_freed_memory()
         with Progress(
             SpinnerColumn(),
             TextColumn("{task.description}"),
@@ -151,24 +172,13 @@ def detect(
                     tasks[what] = bar.add_task(what, total=None)
                 bar.advance(tasks[what], n)
 
-            result = run_detect(
-                inputs,
-                out,
-                store_path=store_path,
-                options=options,
-                params=params,
-                only=only or None,
-                reference=reference,
-                progress=progress,
-                command=" ".join(sys.argv),
-                engine=engine,
-                engine_options=engine_options,
-            )
+            result = run(cfg, progress=progress, command=" ".join(sys.argv))
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
     counts = result.counts()
     summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
     summary.add_row("inputs", str(len(result.ingest.inputs)))
+    summary.add_row("engine", result.engine)
     summary.add_row("positions", f"{counts['positions']:,}")
     summary.add_row("vessel reports", f"{counts['vessel_reports']:,}")
     summary.add_row("rejected records", _fmt_counts(counts["rejects"]))
@@ -176,8 +186,8 @@ def detect(
     summary.add_row("tracks", f"{counts['tracks']:,}")
     summary.add_row("events", _fmt_counts(counts["events"]))
     if result.events_new_in_store is not None:
-        summary.add_row("new in store", f"{result.events_new_in_store:,} ({store_path})")
-    summary.add_row("outputs", str(out))
+        summary.add_row("new in store", f"{result.events_new_in_store:,} ({cfg.store})")
+    summary.add_row("outputs", str(cfg.out))
     out_console.print(summary)
     _print_events(result.events, limit)
 
@@ -248,8 +258,8 @@ def ingest(
     """Read AIS files into the canonical tables (positions, vessel_reports, rejects) as Parquet."""
     import shutil
 
-    from sanctionwatch.pipeline import IngestOptions
-    from sanctionwatch.pipeline import ingest as run_ingest
+    from sanctionwatch.ingest.files import IngestOptions
+    from sanctionwatch.ingest.files import ingest as run_ingest
 
     options = IngestOptions(
         fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)
@@ -287,8 +297,11 @@ def list_detectors() -> None:
     from sanctionwatch.detectors import detectors as all_detectors
 
     for name, det in all_detectors().items():
+        writes = "" if det.event_type == name else f", writes {det.event_type}"
         t = Table(
-            title=f"{name}: {det.doc.splitlines()[0] if det.doc else ''}", title_justify="left"
+            title=f"{name} ({det.scope} scope{writes}): "
+            f"{det.doc.splitlines()[0] if det.doc else ''}",
+            title_justify="left",
         )
         t.add_column("parameter")
         t.add_column("default", justify="right")
@@ -399,49 +412,3 @@ def _listed(details: object) -> list[str]:
 
 def _num(v: object) -> str:
     return f"{v:.1f}" if isinstance(v, (int, float)) else "?"
-
-
-def keep_freed_memory() -> bool:
-    """Let glibc keep freed memory for reuse instead of returning it to the system, let Arrow
-    allocate from glibc too, and stop NumPy advising huge pages.
-
-    Large NumPy arrays are otherwise mmap'ed and unmapped one by one, and every fresh page is
-    a page fault: on a 10 M-position run of the memory engine a third of the CPU time was the
-    kernel's (`sys` 12-14 s of 34 s), with this 8.4 s (4.1 M -> 1.8 M faults, same peak
-    memory, wall 21-22 s -> 18 s). Arrow's own allocator (mimalloc) hands freed memory back
-    to the system within milliseconds, so the buffers of every Parquet row group read were
-    fresh pages again; from glibc they are reused, by Arrow and NumPy alike (9.9 M positions,
-    three interleaved runs each: `sys` 6.1-7.7 s -> 3.7-3.9 s, wall 11.1-12.0 s -> 9.5-9.7 s,
-    peak 4.8-5.1 GB -> 4.6-4.9 GB). NumPy's transparent-huge-page advice on its large arrays
-    is turned off as well: on this heap, kept and reused, it cost more in the kernel than it
-    saved (9.9 M positions, four interleaved runs each: 9.4-9.8 s against 9.7-10.8 s, `sys`
-    4.0-4.4 s against 5.0-6.2 s; the local engine, which does not keep memory, was faster with
-    it, 62-63 s against 67-71 s at 49.1 M, so it keeps it); one glibc arena for all threads is
-    set when the CLI is imported (:data:`sanctionwatch.cli.MALLOC_ARENAS`). The CLI does it for
-    the memory engine only: the lake engines, whose point is bounded memory, peaked 2 GB higher
-    with glibc keeping memory on a 49 M-position day (6.7-7.2 GB against 4.6 GB) for no time
-    gained. Process-wide, hence the application's choice, not the library's. Returns whether
-    glibc's settings were applied (Arrow and NumPy are changed only then).
-    """
-    from sanctionwatch.cli import glibc_mallopt
-
-    mallopt = glibc_mallopt()
-    if mallopt is None:  # not glibc: leave the allocators alone
-        return False
-    m_trim_threshold, m_mmap_max = -1, -4  # <malloc.h>
-    kept = bool(mallopt(m_mmap_max, 0)) and bool(mallopt(m_trim_threshold, 2**31 - 1))
-    if kept:
-        import pyarrow as pa
-
-        pa.set_memory_pool(pa.system_memory_pool())
-        from numpy._core import multiarray
-
-        switch = getattr(multiarray, "_set_madvise_hugepage", None)  # NumPy's own switch
-        if switch is not None:  # a NumPy without it: leave its default
-            switch(False)
-    return kept
-
-
-def main() -> None:
-    """Console entry point."""
-    app()

@@ -1,15 +1,28 @@
 """Behaviour detectors. Each module registers itself; :func:`detectors` returns them in run order.
 
 Third-party detectors register through the ``sanctionwatch.detectors`` entry-point group: the
-entry point names a module that calls :func:`sanctionwatch.detectors.base.register`.
+entry point names a module that calls :func:`sanctionwatch.detectors.base.register` (with the
+scope the detector must be run at; see :mod:`sanctionwatch.detectors.base`).
 """
 
 from __future__ import annotations
 
 import importlib
+from collections.abc import Iterable
 from importlib.metadata import entry_points
 
-from sanctionwatch.detectors.base import DetectionInput, Detector, Params, registry
+from sanctionwatch.detectors.base import (
+    SCOPES,
+    DetectionInput,
+    Detector,
+    FleetSearch,
+    PairSearch,
+    Params,
+    Scope,
+    register,
+    registry,
+)
+from sanctionwatch.detectors.details import Details, Key
 
 BUILTIN = (
     "encounter",
@@ -17,28 +30,30 @@ BUILTIN = (
     "ais_gap",
     "spoofing",
     "identity_change",
+    "shared_imo",
     "port_call",
     "zone_entry",
     "draught_change",  # last: it links to the gaps, encounters and loitering found before it
 )
 """Built-in detectors in the order they run."""
 
-_loaded = False
+ENTRY_POINT_GROUP = "sanctionwatch.detectors"
+
+_loaded_plugins: set[str] = set()
 
 
 def _load() -> None:
-    global _loaded
-    if _loaded:
-        return
     for name in BUILTIN:
         importlib.import_module(f"sanctionwatch.detectors.{name}")
-    for ep in entry_points(group="sanctionwatch.detectors"):
-        ep.load()
-    _loaded = True
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        if ep.value not in _loaded_plugins:  # a module registers once per process
+            ep.load()
+            _loaded_plugins.add(ep.value)
 
 
 def detectors() -> dict[str, Detector]:
-    """All detectors by name: built-ins in :data:`BUILTIN` order, then plug-ins."""
+    """All detectors by name: built-ins in :data:`BUILTIN` order, then plug-ins (the
+    ``sanctionwatch.detectors`` entry points installed now)."""
     _load()
     reg = registry()
     ordered = {name: reg[name] for name in BUILTIN}
@@ -46,4 +61,35 @@ def detectors() -> dict[str, Detector]:
     return ordered
 
 
-__all__ = ["BUILTIN", "DetectionInput", "Detector", "Params", "detectors"]
+def select(names: Iterable[str] | None) -> list[str]:
+    """The detectors to run, in run order: all for None or nothing given; else each name is a
+    detector or an event type (every detector writing it, e.g. ``identity_change`` is the
+    ``identity_change`` and ``shared_imo`` detectors). An unknown name is an error."""
+    regs = detectors()
+    wanted = set(names or ())
+    if not wanted:
+        return list(regs)
+    known = set(regs) | {d.event_type for d in regs.values()}
+    unknown = wanted - known
+    if unknown:
+        raise ValueError(f"unknown detector(s): {', '.join(sorted(unknown))}; "
+                         f"detectors: {', '.join(regs)}")
+    return [n for n, d in regs.items() if n in wanted or d.event_type in wanted]
+
+
+__all__ = [
+    "BUILTIN",
+    "ENTRY_POINT_GROUP",
+    "SCOPES",
+    "Details",
+    "DetectionInput",
+    "Detector",
+    "FleetSearch",
+    "Key",
+    "PairSearch",
+    "Params",
+    "Scope",
+    "detectors",
+    "register",
+    "select",
+]

@@ -25,14 +25,32 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
+from sanctionwatch.detectors.base import DetectionInput, register
 from sanctionwatch.detectors.base import Params as BaseParams
-from sanctionwatch.detectors.draught_change import MAX_PLAUSIBLE_DRAUGHT_M
-from sanctionwatch.detectors.identity_change import details_expr, evidence_expr, iso_expr
-from sanctionwatch.detectors.spoofing import tracks_in_record_order
+from sanctionwatch.detectors.common import (
+    MAX_PLAUSIBLE_DRAUGHT_M,
+    evidence_expr,
+    iso_expr,
+    tracks_in_record_order,
+    with_event_ids,
+)
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
+from sanctionwatch.units import S_PER_H, US_PER_H, hours_between
 
 EVENT_TYPE = "ais_gap"
+
+DETAILS = Details(
+    {
+        "positions_before_12h": Key(pl.Int64(), "positions of the track in the "
+                                    "`positions_before_window_h` before the gap (OFF included)"),
+        "positions_before_window_h": Key(pl.Float64(), "that window"),
+        "track_id": Key(pl.Int64(), "the track"),
+        "draught_before_reported": Key(pl.Utf8(), "time of the draught report before the gap"),
+        "draught_after_reported": Key(pl.Utf8(), "time of the draught report after it"),
+        "draught_evidence": Key(pl.List(pl.Utf8()), "those two reports, as `file:record`"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -81,10 +99,6 @@ class Params(BaseParams):
             raise ValueError("ais_gap: min_gap_h and positions_before_window_h must be > 0")
 
 
-def _hours(a: str, b: str) -> pl.Expr:
-    return (pl.col(b) - pl.col(a)).dt.total_seconds(fractional=True) / 3600
-
-
 def _gap_rows(t: pl.DataFrame, p: Params, spans: pl.DataFrame | None = None) -> pl.DataFrame:
     """OFF rows of closed gaps (and open ones if asked) with their ON message columns, ``_i``
     (the row's index in its track) and ``_row`` (in ``t``: track, time, source, record order).
@@ -95,7 +109,7 @@ def _gap_rows(t: pl.DataFrame, p: Params, spans: pl.DataFrame | None = None) -> 
     has_next = np.r_[tid[1:] == tid[:-1], False]
     track_start = np.flatnonzero(~np.r_[False, has_next[:-1]])
     # compared in whole microseconds (the timestamps' unit), so a gap of exactly min_gap_h counts
-    min_gap_us = round(p.min_gap_h * 3_600_000_000)
+    min_gap_us = round(p.min_gap_h * US_PER_H)
     gap = has_next & (np.r_[ts[1:] - ts[:-1], 0] >= min_gap_us)
     rows = np.flatnonzero(gap | ~has_next) if p.open_gaps else np.flatnonzero(gap)
     nxt = t.select(
@@ -149,7 +163,7 @@ def _within_input_coverage(gaps: pl.DataFrame, spans: pl.DataFrame, join_h: floa
     if gaps.height == 0:
         return gaps
     spans = spans.sort("_s")
-    join = pl.duration(microseconds=round(join_h * 3_600_000_000))
+    join = pl.duration(microseconds=round(join_h * US_PER_H))
     # a new covered block starts where a span begins after everything before it has ended
     spans = spans.with_columns(pl.col("_e").cum_max().shift(1).alias("_prev_end")).with_columns(
         (pl.col("_prev_end").is_null() | (pl.col("_s") > pl.col("_prev_end") + join))
@@ -170,7 +184,7 @@ def _within_input_coverage(gaps: pl.DataFrame, spans: pl.DataFrame, join_h: floa
 def _positions_before(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> pl.DataFrame:
     """Count the track's positions in [start - window, start] (``_i`` minus the index of the
     track's first position at or after the window start, plus one)."""
-    window_us = int(window_h * 3_600_000_000)
+    window_us = int(window_h * US_PER_H)
     tid = t["track_id"].to_numpy()
     ts = t["timestamp"].dt.epoch("us").to_numpy()
     same = tid[1:] == tid[:-1]
@@ -242,7 +256,7 @@ def _draughts(gaps: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@register(EVENT_TYPE, Params, reads=())
+@register(EVENT_TYPE, Params, reads=(), details=(DETAILS,))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """AIS gaps per track (DETECTION.md 1.3): GFW naive gaps plus Welch et al. 2022 flags.
 
@@ -274,7 +288,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     ).with_columns(
         pl.when(pl.col("distance_to_port_km").is_finite()).then(pl.col("distance_to_port_km"))
         .otherwise(None),
-        _hours("timestamp", "end_time").alias("duration_h"),
+        hours_between("timestamp", "end_time").alias("duration_h"),
         (haversine_m_expr(pl.col("lat"), pl.col("lon"), pl.col("end_lat"), pl.col("end_lon"))
          / 1000).alias("distance_km"),
     )
@@ -286,7 +300,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     out = gaps.with_columns(
         pl.lit(EVENT_TYPE).alias("event_type"),
         pl.when(pl.col("duration_h") > 0)
-        .then(pl.col("distance_km") * 1000 / (pl.col("duration_h") * 3600) / KNOT_M_PER_S)
+        .then(pl.col("distance_km") * 1000 / (pl.col("duration_h") * S_PER_H) / KNOT_M_PER_S)
         .otherwise(None).alias("implied_speed_knots"),
         (draught_diff >= params.min_draught_change_m).alias("draught_changed"),
         (
@@ -299,7 +313,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         pl.concat_list(
             [evidence_expr(), evidence_expr("end_source", "end_record")]
         ).list.drop_nulls().alias("evidence"),
-        details_expr(
+        DETAILS.expr(
             positions_before_12h=pl.col("positions_before"),
             positions_before_window_h=pl.lit(params.positions_before_window_h),
             track_id=pl.col("track_id"),

@@ -1,25 +1,38 @@
-"""The detector contract: frozen parameters, a pure ``detect`` function, a registry.
+"""The detector contract: frozen parameters, a pure ``detect`` function, a declared scope, a
+registry.
 
 Every detector is a module exposing ``Params`` (a frozen dataclass whose field names carry their
-units and whose defaults cite the published definition) and ``detect(data, params) -> events``.
-Detectors never touch files, the store or an engine: they take Polars frames and return a frame
-conforming to :data:`sanctionwatch.schema.EVENTS`, so the local and distributed engines can
-run them unchanged.
+units and whose defaults cite the published definition) and ``detect(data, params) -> events``,
+registered with :func:`register`. Detectors never touch files, the store or an engine: they take
+Polars frames and return a frame conforming to :data:`sanctionwatch.schema.EVENTS`.
+
+A detector also declares how it must be run (its :data:`Scope`), which is all an engine needs
+to partition the data for it correctly:
+
+- ``vessel``: its events each concern one MMSI and depend only on that MMSI's tracks and
+  reports, so any set of whole MMSIs can be given to it at once (engines cut by MMSI range);
+- ``pair``: its events concern two vessels. It provides a :class:`PairSearch`: a sample of
+  each vessel (computed with the vessel's MMSI range), a search for candidate pairs among the
+  samples of every range, and the track columns its ``detect`` reads; an engine runs
+  ``detect`` on groups of candidate tracks, each group whole;
+- ``fleet``: it needs every vessel at once. It may provide a :class:`FleetSearch` that names
+  the vessels it needs from a scan of all reports, so an engine loads only those.
+
+Whatever the scope, ``detect`` on all the data is the reference: an engine must give the same
+events (``tests/engines/test_plugins.py`` checks it for plug-ins of every scope).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import threading
-from collections.abc import Callable, Hashable, Iterable, Mapping
+from collections.abc import Callable, Hashable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field, fields
-from typing import Any, Protocol, TypeVar, cast
+from typing import Any, Literal, Protocol, TypeVar, cast, get_args
 
-import numpy as np
 import polars as pl
 
+from sanctionwatch.detectors.details import Details
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
 
@@ -35,6 +48,11 @@ class Params:
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
+            if isinstance(f.default, tuple) and isinstance(value, (str, list)):
+                # "a,b" from a command-line override, ["a", "b"] from a TOML run file
+                items = value.split(",") if isinstance(value, str) else value
+                value = tuple(str(x).strip() for x in items if str(x).strip())
+                object.__setattr__(self, f.name, value)
             if isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0:
                 raise ValueError(f"{type(self).__qualname__}.{f.name} must be >= 0, got {value}")
 
@@ -134,22 +152,88 @@ class DetectFn(Protocol[P]):
     def __call__(self, data: DetectionInput, params: P, /) -> pl.DataFrame: ...
 
 
+Scope = Literal["vessel", "pair", "fleet"]
+"""How a detector must be run: on whole vessels, on pairs of vessels, or on the whole fleet
+(see the module docstring)."""
+
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+
+PAIR_COLUMNS = ("track_a", "track_b")
+"""Columns of a candidate-pairs frame (:attr:`PairSearch.pairs`): two ``track_id`` s."""
+
+
+@dataclass(frozen=True)
+class PairSearch:
+    """How engines find the pairs of a ``pair``-scope detector without holding every vessel.
+
+    sample: ``sample(data, params) -> frame`` on the tracks of some whole MMSIs (one engine
+        partition): rows with at least ``track_id``, ``mmsi`` and ``k`` (Int64), any other
+        columns the search needs. ``k`` is the pairing key, e.g. a grid time.
+    pairs: ``pairs(samples, params) -> frame`` of ``track_a, track_b`` (Int64 track ids): the
+        candidate pairs among samples of any number of partitions. It must pair only rows
+        with the same ``k`` (engines cut the samples into ranges of ``k``, with no overlap)
+        and must return every pair of tracks ``detect`` can report an event for.
+    columns: the track columns ``detect`` reads (None: all); an engine loads only those.
+    reports: whether ``detect`` reads the vessels' reports (else it gets none).
+
+    ``detect`` then runs on groups of candidate tracks, each with every track it may pair
+    with, and must give for them the events it gives on all the data.
+    """
+
+    sample: Callable[[DetectionInput, Any], pl.DataFrame]
+    pairs: Callable[[pl.DataFrame, Any], pl.DataFrame]
+    columns: Sequence[str] | None = None
+    reports: bool = False
+
+
+@dataclass(frozen=True)
+class FleetSearch:
+    """What a ``fleet``-scope detector needs of the fleet, so an engine loads only that.
+
+    vessels: ``vessels(reports, params) -> frame`` with an ``mmsi`` column: the MMSIs whose
+        tracks, reports and removed positions ``detect`` needs, given a lazy scan of every
+        vessel report; its events must be those it finds on all the data.
+    """
+
+    vessels: Callable[[pl.LazyFrame, Any], pl.LazyFrame]
+
+
 @dataclass(frozen=True)
 class Detector:
-    """A registered detector: its event type, parameter class and function."""
+    """A registered detector: its name, the event type it writes, parameters, function, scope."""
 
     name: str
     params_type: type[Params]
     detect: Callable[[DetectionInput, Any], pl.DataFrame]
     doc: str
     reads: tuple[str, ...] | None = None
-    """Event types this detector reads in ``prior_events``: it runs after those detectors and
+    """Detectors whose events this one reads in ``prior_events``: it runs after those and
     sees only their events. None (the default, and what plug-ins get unless they declare it):
     it runs after every detector before it in the run order and sees all their events."""
     link: Callable[[pl.DataFrame, pl.DataFrame, Any], pl.DataFrame] | None = None
     """``link(events, prior_events, params)``: when set, ``detect`` does not read
     ``prior_events`` and runs at once; only this (cheap) step waits for the ``reads`` events,
     e.g. to fill ``related_event_ids``."""
+    scope: Scope = "vessel"
+    pair_search: PairSearch | None = None
+    fleet_search: FleetSearch | None = None
+    event_type: str = ""
+    """The ``event_type`` of its events (default: ``name``); two detectors may write one type
+    (``identity_change`` per vessel, ``shared_imo`` over the fleet)."""
+    details: tuple[Details, ...] = ()
+    """The shapes its events' ``details`` take (documented and tested)."""
+
+    def __post_init__(self) -> None:
+        if not self.event_type:
+            object.__setattr__(self, "event_type", self.name)
+        if self.scope not in SCOPES:
+            raise ValueError(f"detector {self.name!r}: scope must be one of {SCOPES}")
+        if self.scope == "pair" and self.pair_search is None:
+            raise ValueError(f"detector {self.name!r}: a pair-scope detector needs a PairSearch")
+        if self.pair_search is not None and self.scope != "pair":
+            raise ValueError(f"detector {self.name!r}: a PairSearch is for pair scope only")
+        if self.fleet_search is not None and self.scope != "fleet":
+            raise ValueError(f"detector {self.name!r}: a FleetSearch is for fleet scope only")
 
     def params_or_default(self, params: Params | None) -> Params:
         """``params``, or the defaults when None (type-checked)."""
@@ -175,93 +259,7 @@ class Detector:
         return EVENTS.conform(found)
 
 
-def event_id(
-    event_type: str, mmsi: int, other_mmsi: int | None, start: object, key: str = ""
-) -> str:
-    """Deterministic event id: 16 hex digits of SHA-1 over the defining keys."""
-    raw = f"{event_type}|{mmsi}|{other_mmsi if other_mmsi is not None else ''}|{start}|{key}"
-    return hashlib.sha1(raw.encode()).hexdigest()[:16]
-
-
-def with_event_ids(df: pl.DataFrame, key_cols: Iterable[str] = ()) -> pl.DataFrame:
-    """Add ``event_id`` to a frame that has event_type, mmsi, other_mmsi, start_time.
-
-    ``key_cols`` name extra columns that distinguish events of one vessel starting at the same
-    instant (e.g. ``subtype``, ``zone_id``).
-    """
-    keys = list(key_cols)
-    parts: list[pl.Expr] = [
-        pl.col("event_type"),
-        pl.col("mmsi").cast(pl.Utf8),
-        pl.col("other_mmsi").cast(pl.Utf8).fill_null(""),
-        pl.col("start_time").dt.strftime("%Y-%m-%dT%H:%M:%S%.6f"),
-        *[pl.col(k).cast(pl.Utf8).fill_null("") for k in keys],
-    ]
-    joined = pl.concat_str(parts, separator="|")
-    if "other_mmsi" not in df.columns:
-        df = df.with_columns(pl.lit(None, dtype=pl.Int64).alias("other_mmsi"))
-    raw = df.select(joined).to_series().to_list()
-    sha1 = hashlib.sha1
-    ids = [sha1(s.encode()).hexdigest()[:16] for s in raw]
-    return df.with_columns(pl.Series("event_id", ids, dtype=pl.Utf8))
-
-
-def unique_event_ids(df: pl.DataFrame, key_cols: list[str], tie_key: pl.Expr) -> pl.DataFrame:
-    """:func:`with_event_ids` over ``key_cols``; rows that would still share an id (same
-    vessels and start: two ships broadcasting one MMSI) also hash ``tie_key``."""
-    out = with_event_ids(df, key_cols)
-    dup = out["event_id"].is_duplicated()
-    if not dup.any():
-        return out
-    tied = with_event_ids(df.with_columns(tie_key.alias("_tie")), [*key_cols, "_tie"])
-    return out.with_columns(
-        pl.when(dup).then(tied["event_id"]).otherwise(pl.col("event_id")).alias("event_id")
-    )
-
-
-def ordered_sums(frame: pl.DataFrame, key: str, columns: Mapping[str, pl.Expr]) -> pl.DataFrame:
-    """Per value of ``key`` (each value's rows consecutive, e.g. a run or event number): the
-    number of rows (``n``) and the sum of each expression in ``columns``, in row order.
-
-    Polars' group-by sums floats in partitions whose order can change from one call to the
-    next, so the same input could give sums or means differing in the last bit from run to
-    run; these always give the same bits. Returns ``key``, ``n`` and one Float64 column per
-    name, in key order.
-    """
-    if frame.height == 0:
-        return pl.DataFrame(schema={key: frame.schema[key], "n": pl.Int64,
-                                    **{c: pl.Float64 for c in columns}})
-    k = frame[key].to_numpy()
-    starts = np.flatnonzero(np.r_[True, k[1:] != k[:-1]])
-    if np.unique(k[starts]).size != starts.size:
-        raise ValueError(f"ordered_sums: the rows of each {key!r} must be consecutive")
-    values = frame.select(**columns)
-    out: dict[str, Any] = {key: frame[key].gather(starts),
-                           "n": np.diff(np.r_[starts, k.size]).astype(np.int64)}
-    for name in columns:
-        out[name] = np.add.reduceat(values[name].cast(pl.Float64).to_numpy(), starts)
-    return pl.DataFrame(out)
-
-
-def json_object(fields: dict[str, pl.Expr]) -> pl.Expr:
-    """Polars expression: a JSON object per row with sorted keys, like
-    :func:`~sanctionwatch.detectors.base.details_json` but vectorised."""
-    return pl.struct([fields[k].alias(k) for k in sorted(fields)]).struct.json_encode()
-
-
-def finite_or_null(col: str) -> pl.Expr:
-    """The column with infinities (no port loaded at all) as null, which JSON can carry."""
-    return pl.when(pl.col(col).is_infinite()).then(None).otherwise(pl.col(col)).alias(col)
-
-
-def details_json(values: Mapping[str, Any]) -> str:
-    """Serialise type-specific details deterministically (sorted keys)."""
-    return json.dumps(values, sort_keys=True, default=str)
-
-
 _REGISTRY: dict[str, Detector] = {}
-
-D = TypeVar("D", bound=Params)
 
 
 def register(
@@ -271,14 +269,22 @@ def register(
     *,
     reads: tuple[str, ...] | None = None,
     link: Callable[[pl.DataFrame, pl.DataFrame, Any], pl.DataFrame] | None = None,
+    scope: Scope = "vessel",
+    pair_search: PairSearch | None = None,
+    fleet_search: FleetSearch | None = None,
+    event_type: str = "",
+    details: Sequence[Details] = (),
 ) -> Callable[
     [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
 ]:
-    """Decorator registering a detect function under the event type ``name``.
+    """Decorator registering a detect function as the detector ``name``.
 
-    ``reads``: the event types the function looks at in ``prior_events`` (``()`` for none),
-    which lets it run concurrently with the detectors it does not depend on; None: all
-    events of the detectors before it (sequential). ``link``: see :attr:`Detector.link`.
+    ``reads``: the detectors whose events the function looks at in ``prior_events`` (``()``
+    for none), which lets it run concurrently with the detectors it does not depend on; None:
+    all events of the detectors before it (sequential). ``link``: see :attr:`Detector.link`.
+    ``scope``, ``pair_search``, ``fleet_search``: how engines run it (module docstring).
+    ``event_type``: the type of its events, when not ``name``. ``details``: the shapes of its
+    events' ``details`` (:class:`~sanctionwatch.detectors.details.Details`).
     """
 
     def deco(
@@ -287,13 +293,19 @@ def register(
         if name in _REGISTRY:
             raise ValueError(f"detector {name!r} registered twice")
         _REGISTRY[name] = Detector(
-            name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads, link
+            name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads, link, scope,
+            pair_search, fleet_search, event_type, tuple(details),
         )
         return fn
 
     return deco
 
 
+def unregister(name: str) -> None:
+    """Remove a detector from the registry (for tests that register their own)."""
+    _REGISTRY.pop(name, None)
+
+
 def registry() -> dict[str, Detector]:
-    """The registered detectors by event type (built-ins plus entry points)."""
+    """The registered detectors by name, in registration order."""
     return dict(_REGISTRY)

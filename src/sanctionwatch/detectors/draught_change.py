@@ -17,20 +17,29 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
+from sanctionwatch.detectors.base import DetectionInput, register
 from sanctionwatch.detectors.base import Params as BaseParams
-from sanctionwatch.detectors.identity_change import (
-    details_expr,
+from sanctionwatch.detectors.common import (
+    MAX_PLAUSIBLE_DRAUGHT_M,
     evidence_expr,
     iso_expr,
     nearest_position,
+    with_event_ids,
 )
+from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.units import US_PER_H, hours_between
 
 EVENT_TYPE = "draught_change"
 LINKED_TYPES = ("ais_gap", "encounter", "loitering")
-MAX_PLAUSIBLE_DRAUGHT_M = 25.0
-"""Deepest plausible reported draught: ULCCs draw about 25 m, and the AIS value 25.5 means
-"25.5 m or more", i.e. unknown."""
+
+DETAILS = Details(
+    {
+        "change_m": Key(pl.Float64(), "later minus earlier draught, metres"),
+        "length_m": Key(pl.Float64(), "the vessel's reported length, metres"),
+        "earlier_report": Key(pl.Utf8(), "time of the earlier report"),
+        "later_report": Key(pl.Utf8(), "time of the later report"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -60,9 +69,6 @@ class Params(BaseParams):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        if isinstance(self.link_event_types, str):  # "ais_gap,encounter" from the CLI
-            types = tuple(x.strip() for x in self.link_event_types.split(",") if x.strip())
-            object.__setattr__(self, "link_event_types", types)
         if self.min_change_m <= 0 or self.max_draught_m <= 0:
             raise ValueError("draught_change: min_change_m and max_draught_m must be > 0")
 
@@ -101,7 +107,7 @@ def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.Dat
         ],
         how="vertical",
     ).rename({"event_id": "_pid", "start_time": "_ps", "end_time": "_pe"})
-    w = pl.duration(microseconds=int(p.link_window_h * 3_600_000_000))
+    w = pl.duration(microseconds=int(p.link_window_h * US_PER_H))
     ev = events.with_row_index("_row")
     links = (
         ev.select("_row", "mmsi", "start_time", "end_time")
@@ -120,7 +126,7 @@ def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.Dat
     )
 
 
-@register(EVENT_TYPE, Params)
+@register(EVENT_TYPE, Params, details=(DETAILS,))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Draught changes between consecutive plausible reports of one MMSI.
 
@@ -155,7 +161,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         pl.col("_d").alias("draught_after_m"),
         pl.lit(True).alias("draught_changed"),
         pl.concat_list([pl.col("_pev"), evidence_expr()]).alias("evidence"),
-        details_expr(
+        DETAILS.expr(
             change_m=change,
             length_m=pl.col("_length"),
             earlier_report=iso_expr("_pts"),
@@ -169,11 +175,10 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     )
     ev = _link(ev, data.prior_events, params).with_columns(
         pl.lit(EVENT_TYPE).alias("event_type"),
-        ((pl.col("end_time") - pl.col("start_time")).dt.total_seconds(fractional=True) / 3600)
-        .alias("duration_h"),
+        hours_between("start_time", "end_time").alias("duration_h"),
     )
     ev = with_event_ids(ev, ["subtype", "old_value", "new_value"])
     return ev.sort(["mmsi", "start_time", "event_id"])
 
 
-__all__ = ["EVENT_TYPE", "LINKED_TYPES", "MAX_PLAUSIBLE_DRAUGHT_M", "Params", "detect"]
+__all__ = ["DETAILS", "EVENT_TYPE", "LINKED_TYPES", "MAX_PLAUSIBLE_DRAUGHT_M", "Params", "detect"]

@@ -15,8 +15,15 @@ runs of one pair less than 4 h apart), with these improvements:
   support from each vessel.
 - Tracks, not MMSIs, are paired: two ships sharing an MMSI are different tracks, and an MMSI is
   never "in an encounter" with itself.
-- The neighbour search is one k-d tree over (x, y, z, time) for all grid points at once, with no
-  cap on neighbours (GFW keeps 100 per timestamp).
+- The neighbour search has no cap on neighbours (GFW keeps 100 per timestamp): a k-d tree per
+  grid time over the points' positions on the sphere, first on a sample of grid times (every
+  ``sample_stride``-th), then only around the pairs found there (:func:`_candidate_pairs`).
+  With n grid points and p close pairs the search is O(n log n + p).
+
+A pair-scope detector: its :class:`~sanctionwatch.detectors.base.PairSearch` gives engines the
+sample (:func:`encounter_sample`, per vessel partition) and the candidate pairs
+(:func:`candidate_pairs`, per range of grid times), so a fleet larger than memory is paired
+without ever holding it whole.
 """
 
 from __future__ import annotations
@@ -29,15 +36,9 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.detectors.base import (
-    DetectionInput,
-    Params,
-    finite_or_null,
-    json_object,
-    ordered_sums,
-    register,
-    unique_event_ids,
-)
+from sanctionwatch.detectors.base import DetectionInput, PairSearch, Params, register
+from sanctionwatch.detectors.common import finite_or_null, ordered_sums, unique_event_ids
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import EARTH_RADIUS_M, arc_m_to_chord, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks.resample import (
@@ -47,8 +48,27 @@ from sanctionwatch.tracks.resample import (
     unit_to_lat_lon,
     xyz_exprs,
 )
+from sanctionwatch.units import US_PER_H
 
 EVENT_TYPE = "encounter"
+
+DETAILS = Details(
+    {
+        "close_steps": Key(pl.Int64(), "grid times at which the two were close"),
+        "merged_runs": Key(pl.Int64(), "runs of consecutive close grid times merged into it"),
+        "min_distance_m": Key(pl.Float64(), "smallest distance between the two, metres"),
+        "median_speed_knots": Key(pl.Float64(), "`mmsi`'s median grid speed"),
+        "other_median_speed_knots": Key(pl.Float64(), "`other_mmsi`'s median grid speed"),
+        "real_share": Key(pl.Float64(), "share of grid times with a real position of `mmsi`"),
+        "other_real_share": Key(pl.Float64(), "the same for `other_mmsi`"),
+        "track_id": Key(pl.Int64(), "`mmsi`'s track"),
+        "other_track_id": Key(pl.Int64(), "`other_mmsi`'s track"),
+        "resample_interval_min": Key(pl.Float64(), "the grid step"),
+    }
+)
+
+TRACK_COLUMNS = ("track_id", "mmsi", "timestamp", "lat", "lon", "source", "record")
+"""The track columns :func:`detect` reads (resampling and evidence)."""
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -109,12 +129,11 @@ def close_pairs(
 
     A k-d tree per grid time over the points' (x, y, z) on the Earth sphere in metres: the
     chord search is exact for the great-circle threshold (chord <= arc), and :func:`_close`
-    then decides as the haversine distance does. (One tree over all times, each time's globe
-    shifted along x, gives the same pairs, but its search took 2.2-2.7 s against 1.8 s for
-    the whole function on the 3.2 M samples of a 49 M-position day, the trees alone 1.3 s:
-    small trees stay in cache.) ``unit``: the grid points' unit
-    vectors when already computed. Returns row indices ``a, b`` into ``grid``, ``a`` the
-    lower MMSI.
+    then decides as the haversine distance does. One small tree per grid time rather than one
+    tree over all times (each time's globe shifted apart) gives the same pairs and keeps each
+    tree in cache (``benchmarks/results/scale.md``). O(n log n + p) for n points and p pairs.
+    ``unit``: the grid points' unit vectors when already computed. Returns row indices
+    ``a, b`` into ``grid``, ``a`` the lower MMSI.
     """
     from scipy.spatial import cKDTree  # loaded with the reference data (see ReferenceData)
 
@@ -210,7 +229,7 @@ def sample_stride(p: EncounterParams) -> int:
     a sampled time.
     """
     iv = interval_us(p.resample_interval_min)
-    m = -(-round(p.min_run_duration_h * 3.6e9) // iv)
+    m = -(-round(p.min_run_duration_h * US_PER_H) // iv)
     return max(1, int(m) + 1)
 
 
@@ -244,8 +263,8 @@ _DEG_M = 111_195.0
 """Metres per degree of arc on the sphere (upper bound of a degree of latitude or longitude)."""
 
 _PAIR_CHUNK = 65_536
-"""Pairs per block of :func:`candidate_pairs`' window test (fastest of 16 k, 64 k, 256 k on
-the 1.4 M sampled close pairs of a 49 M-position day)."""
+"""Pairs per block of :func:`candidate_pairs`' window test: a block's temporaries fit in cache
+(the fastest of 16 k, 64 k and 256 k when measured on a 49 M-position day)."""
 
 
 def sample_offsets(p: EncounterParams) -> IntArray:
@@ -317,7 +336,7 @@ def candidate_pairs(sample: pl.DataFrame, p: EncounterParams) -> tuple[IntArray,
     close = np.zeros((a.size, d.size), dtype=bool)
     for c0 in range(0, a.size, _PAIR_CHUNK):
         # whole rows of neighbours per pair, a chunk at a time: column-wise gathers over all
-        # pairs and whole-size temporaries were 3x slower (cache misses, fresh pages)
+        # pairs and whole-size temporaries miss the cache and touch fresh pages
         ia, ib = a[c0 : c0 + _PAIR_CHUNK], b[c0 : c0 + _PAIR_CHUNK]
         la_a, lo_a = dlat[ia].astype(np.float64), dlon[ia].astype(np.float64)
         la_b, lo_b = dlat[ib].astype(np.float64), dlon[ib].astype(np.float64)
@@ -464,7 +483,7 @@ def _runs(
     new_run[1:] = (ta[1:] != ta[:-1]) | (tb[1:] != tb[:-1]) | (kk[1:] - kk[:-1] != 1)
     r0 = np.flatnonzero(new_run)
     r1 = np.append(r0[1:], a.size) - 1
-    long_run = (kk[r1] - kk[r0]) * iv >= round(p.min_run_duration_h * 3.6e9)
+    long_run = (kk[r1] - kk[r0]) * iv >= round(p.min_run_duration_h * US_PER_H)
     r0, r1 = r0[long_run], r1[long_run]
     run_id = np.flatnonzero(long_run)
     if run_id.size == 0:
@@ -473,12 +492,12 @@ def _runs(
     new_event[1:] = (
         (ta[r0[1:]] != ta[r0[:-1]])
         | (tb[r0[1:]] != tb[r0[:-1]])
-        | ((kk[r0[1:]] - kk[r1[:-1]]) * iv >= round(p.merge_gap_h * 3.6e9))
+        | ((kk[r0[1:]] - kk[r1[:-1]]) * iv >= round(p.merge_gap_h * US_PER_H))
     )
     event_of_run = np.cumsum(new_event) - 1
     e_first = np.flatnonzero(new_event)
     e_last = np.append(e_first[1:], r0.size) - 1
-    long_event = (kk[r1[e_last]] - kk[r0[e_first]]) * iv >= round(p.min_duration_h * 3.6e9)
+    long_event = (kk[r1[e_last]] - kk[r0[e_first]]) * iv >= round(p.min_duration_h * US_PER_H)
     lengths = r1 - r0 + 1
     # Grid points in the port exclusion were dropped before pairing, but an event's mean can
     # still fall inside it (a pair skirting a port). The exact port filter runs on the
@@ -543,7 +562,26 @@ def _vessel_stats(grid: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
     return stats.pivot(on="side", index="event", values=["median_speed", "real_share"])
 
 
-@register(EVENT_TYPE, EncounterParams, reads=())
+def _sample_hook(data: DetectionInput, p: EncounterParams) -> pl.DataFrame:
+    """:class:`PairSearch` sample: :func:`encounter_sample` of the input's grid."""
+    return encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
+                            data.reference, p)
+
+
+def _pairs_hook(samples: pl.DataFrame, p: EncounterParams) -> pl.DataFrame:
+    """:class:`PairSearch` pairs: the tracks of :func:`candidate_pairs`."""
+    if samples.height < 2:
+        return pl.DataFrame(schema={"track_a": pl.Int64, "track_b": pl.Int64})
+    a, b = candidate_pairs(samples, p)
+    tid = samples["track_id"]
+    return pl.DataFrame({"track_a": tid.gather(a), "track_b": tid.gather(b)}).unique()
+
+
+PAIR_SEARCH = PairSearch(sample=_sample_hook, pairs=_pairs_hook, columns=TRACK_COLUMNS)
+
+
+@register(EVENT_TYPE, EncounterParams, reads=(), scope="pair", pair_search=PAIR_SEARCH,
+          details=(DETAILS,))
 def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     """Encounters between tracks of different MMSIs (GFW definition, DETECTION.md §1.1).
 
@@ -572,7 +610,7 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
             pl.len().alias("close_steps"),
             pl.col("run").n_unique().alias("runs"),
         )
-        .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * 3.6e9))
+        .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * US_PER_H))
         .sort("event")
     )
     # midpoint of the pair in 3-D, averaged: a dateline- and pole-safe mean position
@@ -622,19 +660,17 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
         on="side", index="event", values=["evidence", "n_positions"]
     )
     events = events.join(ev, on="event", how="left")
-    details = json_object(
-        {
-            "close_steps": pl.col("close_steps"),
-            "merged_runs": pl.col("runs"),
-            "min_distance_m": pl.col("min_distance_m").round(1),
-            "median_speed_knots": pl.col("median_speed_a").round(3),
-            "other_median_speed_knots": pl.col("median_speed_b").round(3),
-            "real_share": pl.col("real_share_a").round(3),
-            "other_real_share": pl.col("real_share_b").round(3),
-            "track_id": pl.col("track_a"),
-            "other_track_id": pl.col("track_b"),
-            "resample_interval_min": pl.lit(p.resample_interval_min),
-        }
+    details = DETAILS.expr(
+        close_steps=pl.col("close_steps"),
+        merged_runs=pl.col("runs"),
+        min_distance_m=pl.col("min_distance_m").round(1),
+        median_speed_knots=pl.col("median_speed_a").round(3),
+        other_median_speed_knots=pl.col("median_speed_b").round(3),
+        real_share=pl.col("real_share_a").round(3),
+        other_real_share=pl.col("real_share_b").round(3),
+        track_id=pl.col("track_a"),
+        other_track_id=pl.col("track_b"),
+        resample_interval_min=pl.lit(p.resample_interval_min),
     )
     out = events.select(
         pl.lit(EVENT_TYPE).alias("event_type"),
@@ -644,7 +680,7 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
         grid_timestamp(pl.col("k1"), p.resample_interval_min).alias("end_time"),
         "lat",
         "lon",
-        ((pl.col("k1") - pl.col("k0")) * iv / 3.6e9).alias("duration_h"),
+        ((pl.col("k1") - pl.col("k0")) * iv / US_PER_H).alias("duration_h"),
         "median_distance_m",
         pl.max_horizontal("median_speed_a", "median_speed_b").alias("median_speed_knots"),
         finite_or_null("distance_to_port_km"),

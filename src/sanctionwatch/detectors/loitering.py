@@ -26,15 +26,9 @@ from dataclasses import dataclass
 import numpy as np
 import polars as pl
 
-from sanctionwatch.detectors.base import (
-    DetectionInput,
-    Params,
-    finite_or_null,
-    json_object,
-    ordered_sums,
-    register,
-    unique_event_ids,
-)
+from sanctionwatch.detectors.base import DetectionInput, Params, register
+from sanctionwatch.detectors.common import finite_or_null, ordered_sums, unique_event_ids
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
 from sanctionwatch.tracks.resample import (
     grid_timestamp,
@@ -43,8 +37,21 @@ from sanctionwatch.tracks.resample import (
     unit_to_lat_lon,
     xyz_exprs,
 )
+from sanctionwatch.units import S_PER_H, US_PER_H
 
 EVENT_TYPE = "loitering"
+
+DETAILS = Details(
+    {
+        "track_id": Key(pl.Int64(), "the vessel's track"),
+        "mean_speed_knots": Key(pl.Float64(), "path length along the grid over the duration"),
+        "max_hourly_speed_knots": Key(pl.Float64(), "highest hourly mean speed in the event"),
+        "radius_m": Key(pl.Float64(), "largest distance of a grid point from the centre"),
+        "min_distance_from_shore_km": Key(pl.Float64(), "nearest approach to the shore"),
+        "real_share": Key(pl.Float64(), "share of grid points with a real position"),
+        "resample_interval_min": Key(pl.Float64(), "the grid step"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -134,7 +141,8 @@ def link_encounters(events: pl.DataFrame, prior: pl.DataFrame, params: Params) -
     return events.join(related, on="event_id", how="left", maintain_order="left")
 
 
-@register(EVENT_TYPE, LoiteringParams, reads=("encounter",), link=link_encounters)
+@register(EVENT_TYPE, LoiteringParams, reads=("encounter",), link=link_encounters,
+          details=(DETAILS,))
 def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     """Loitering events per track (GFW definition, DETECTION.md §1.2).
 
@@ -169,7 +177,7 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
             pl.col("hourly_speed").max().alias("max_hourly_speed_knots"),
             pl.col("real").mean().alias("real_share"),
         )
-        .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * 3.6e9))
+        .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * US_PER_H))
         .sort("run")
     )
     sums = ordered_sums(points, "run", {c: pl.col(c) for c in ("x_p", "y_p", "z_p", "step_m")})
@@ -220,17 +228,15 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
                     (pl.col("k1") * iv + half).alias("w1")),
     )
     runs = runs.join(found.select("run", "n_positions", "evidence"), on="run", how="left")
-    duration_h = (pl.col("k1") - pl.col("k0")) * iv / 3.6e9
-    details = json_object(
-        {
-            "track_id": pl.col("track_id"),
-            "mean_speed_knots": (pl.col("path_m") / (duration_h * 3600) / KNOT_M_PER_S).round(3),
-            "max_hourly_speed_knots": pl.col("max_hourly_speed_knots").round(3),
-            "radius_m": pl.col("radius_m").round(1),
-            "min_distance_from_shore_km": pl.col("min_distance_from_shore_km").round(3),
-            "real_share": pl.col("real_share").round(3),
-            "resample_interval_min": pl.lit(p.resample_interval_min),
-        }
+    duration_h = (pl.col("k1") - pl.col("k0")) * iv / US_PER_H
+    details = DETAILS.expr(
+        track_id=pl.col("track_id"),
+        mean_speed_knots=(pl.col("path_m") / (duration_h * S_PER_H) / KNOT_M_PER_S).round(3),
+        max_hourly_speed_knots=pl.col("max_hourly_speed_knots").round(3),
+        radius_m=pl.col("radius_m").round(1),
+        min_distance_from_shore_km=pl.col("min_distance_from_shore_km").round(3),
+        real_share=pl.col("real_share").round(3),
+        resample_interval_min=pl.lit(p.resample_interval_min),
     )
     out = runs.select(
         "run",

@@ -20,34 +20,55 @@ input-file boundaries come out whole. See ``docs/detectors/port_call.md``.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.detectors.base import (
-    DetectionInput,
-    Params,
-    register,
-    unique_event_ids,
-)
+from sanctionwatch.detectors.base import DetectionInput, Params, register
+from sanctionwatch.detectors.common import unique_event_ids
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, chord_to_arc_m, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
+from sanctionwatch.units import US_PER_H
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
-
-US_PER_H = 3_600_000_000
 
 DPRK_NOTE = (
     "DPRK port. A call is an indicator, not proof, of a violation: UN Security Council "
     "resolutions ban most DPRK exports (coal, iron, seafood: UNSCR 2371; textiles: UNSCR 2375) "
     "and cap its refined-petroleum imports (UNSCR 2397). Under US Executive Order 13810 s.2, a "
     "vessel that called at a DPRK port in the previous 180 days may not call at a US port."
+)
+
+_HOURS = pl.Float64()
+DETAILS = Details(
+    {
+        "confidence": Key(pl.Int64(), "GFW visit confidence 1-4 (entry, exit, stop or gap)"),
+        "dprk_port": Key(pl.Boolean(), "present (true) for a DPRK port", optional=True),
+        "dprk_note": Key(pl.Utf8(), "present for a DPRK port: what a call there means",
+                         optional=True),
+        "entry_seen": Key(pl.Boolean(), "the track was seen outside before the visit"),
+        "exit_seen": Key(pl.Boolean(), "the track was seen outside after it"),
+        "has_port_gap": Key(pl.Boolean(), "the longest silence in port exceeds `port_gap_h`"),
+        "last_position_in_port": Key(pl.Utf8(), "time of the last position inside"),
+        "n_stops": Key(pl.Int64(), "stops in the visit"),
+        "port_gap_h": Key(_HOURS, "the longest silence in port, hours"),
+        "port_point_kind": Key(pl.Utf8(), "kind of the nearest port point (port, anchorage)"),
+        "stop_duration_h": Key(_HOURS, "total time stopped, hours"),
+        "stop_start": Key(pl.Utf8(), "start of the first stop (null: none)"),
+        "stop_end": Key(pl.Utf8(), "end of the first stop (null: none)"),
+        "stop_position": Key(pl.List(pl.Float64()), "[lat, lon] of the first stop (null: none)"),
+        "stopped": Key(pl.Boolean(), "the vessel stopped in port"),
+        "unobserved_at_entry_h": Key(_HOURS, "hours between the last position outside and "
+                                     "the entry (null when not seen outside)"),
+        "unobserved_at_exit_h": Key(_HOURS, "hours between the last position inside and the "
+                                    "first outside (null when not seen outside)"),
+    }
 )
 
 
@@ -100,7 +121,7 @@ def _band_code(on: BoolArray, off: BoolArray, reset: BoolArray) -> npt.NDArray[n
     return code
 
 
-@register("port_call", PortCallParams, reads=())
+@register("port_call", PortCallParams, reads=(), details=(DETAILS,))
 def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
     """Port calls: one event per visit to a port or anchorage (GFW, DETECTION.md 1.4).
 
@@ -405,11 +426,7 @@ def _details(
     is_dprk: list[bool],
     params: PortCallParams,
 ) -> pl.Series:
-    """``details`` JSON of each visit, exactly as :func:`details_json` writes the same dict.
-
-    Built column-wise with its fixed, sorted keys instead of ``json.dumps`` per event (the
-    slow part of the detector otherwise); see :func:`_round_repr` for the numbers.
-    """
+    """``details`` JSON of each visit (:data:`DETAILS`)."""
     entry = visits["entry_seen"].to_numpy()
     exit_ = visits["exit_seen"].to_numpy()
     stopped = visits["stopped_any"].to_numpy()
@@ -422,68 +439,37 @@ def _details(
         [stop_or_gap & entry & exit_, stop_or_gap & (entry | exit_), stop_or_gap], [4, 3, 2], 1
     )
     start = visits["start_us"].to_numpy()
-    at_entry = _round_repr((start - visits["before_us"].to_numpy()) / US_PER_H, 4)
-    at_exit = _round_repr(
-        (visits["end_us"].to_numpy() - visits["last_us"].to_numpy()) / US_PER_H, 4
-    )
-    position = pl.concat_str(
-        [pl.lit("["), _round_repr(np.where(stopped, stop_lat, 0.0), 6), pl.lit(", "),
-         _round_repr(np.where(stopped, stop_lon, 0.0), 6), pl.lit("]")]
-    )
-    kind_json = {k: json.dumps(k) for k in set(kinds)}
-    dprk_json = f'"dprk_note": {json.dumps(DPRK_NOTE)}, "dprk_port": true, '
-
-    def flag(values: BoolArray) -> pl.Series:
-        return pl.Series(np.where(values, "true", "false"))
-
-    def text(times: pl.Series) -> pl.Expr:
-        return pl.concat_str([pl.lit('"'), pl.lit(times), pl.lit('"')]).fill_null("null")
-
-    def null_unless(cond: BoolArray, value: pl.Series | pl.Expr) -> pl.Expr:
-        return pl.when(pl.lit(pl.Series(cond))).then(value).otherwise(pl.lit("null"))
-
-    parts: list[pl.Expr | pl.Series | str] = [
-        '{"confidence": ', pl.Series(conf).cast(pl.Utf8), ", ",
-        pl.Series(np.where(is_dprk, dprk_json, "")),
-        '"entry_seen": ', flag(entry), ', "exit_seen": ', flag(exit_),
-        ', "has_port_gap": ', flag(has_gap),
-        ', "last_position_in_port": ', text(iso["last_us"]),
-        ', "n_stops": ', visits["n_stops"].cast(pl.Utf8),
-        ', "port_gap_h": ', _round_repr(gap_h, 4),
-        ', "port_point_kind": ', pl.Series([kind_json[k] for k in kinds], dtype=pl.Utf8),
-        ', "stop_duration_h": ', _round_repr(visits["stopped_us"].to_numpy() / US_PER_H, 4),
-        ', "stop_end": ', text(iso["stop_end_us"]),
-        ', "stop_position": ', null_unless(stopped, position),
-        ', "stop_start": ', text(iso["stop_start_us"]),
-        ', "stopped": ', flag(stopped),
-        ', "unobserved_at_entry_h": ', null_unless(entry, at_entry),
-        ', "unobserved_at_exit_h": ', null_unless(exit_, at_exit),
-        "}",
-    ]
-    return pl.select(
-        pl.concat_str([pl.lit(p) if isinstance(p, (str, pl.Series)) else p for p in parts])
-    ).to_series().alias("details")
-
-
-def _round_repr(values: FloatArray, ndigits: int) -> pl.Series:
-    """``repr(round(v, ndigits))`` of every finite value (the text ``json.dumps`` writes).
-
-    Vectorised as ``rint(v * 10**ndigits) / 10**ndigits``, which is Python's correctly rounded
-    result unless ``v * 10**ndigits`` lies within rounding error of a half; those values, and
-    those Polars would print differently from Python (exponent notation), go through Python
-    itself.
-    """
-    scale = 10.0**ndigits
-    scaled = values * scale
-    rounded = np.rint(scaled) / scale
-    magnitude = np.abs(rounded)
-    python = (
-        (np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6 + np.abs(scaled) * 1e-15)
-        | ((magnitude < 1e-4) & (magnitude > 0))
-        | (magnitude >= 1e15)
-    )
-    out = pl.Series(rounded).cast(pl.Utf8)
-    if python.any():
-        at = np.flatnonzero(python)
-        out = out.scatter(at, [repr(round(float(v), ndigits)) for v in values[at]])
-    return out
+    cols = pl.DataFrame({
+        "confidence": conf,
+        "dprk": np.asarray(is_dprk, dtype=bool),
+        "entry": entry, "exit": exit_, "stopped": stopped, "has_gap": has_gap,
+        "last": iso["last_us"], "stop_start": iso["stop_start_us"], "stop_end": iso["stop_end_us"],
+        "n_stops": visits["n_stops"],
+        "gap_h": gap_h,
+        "kind": pl.Series(kinds, dtype=pl.Utf8),
+        "stop_h": visits["stopped_us"].to_numpy() / US_PER_H,
+        "at_entry": (start - visits["before_us"].to_numpy()) / US_PER_H,
+        "at_exit": (visits["end_us"].to_numpy() - visits["last_us"].to_numpy()) / US_PER_H,
+        "stop_lat": stop_lat, "stop_lon": stop_lon,
+    })
+    dprk = pl.col("dprk")
+    return cols.select(DETAILS.expr(
+        confidence=pl.col("confidence"),
+        dprk_note=pl.when(dprk).then(pl.lit(DPRK_NOTE)),
+        dprk_port=pl.when(dprk).then(pl.lit(True)),
+        entry_seen=pl.col("entry"),
+        exit_seen=pl.col("exit"),
+        has_port_gap=pl.col("has_gap"),
+        last_position_in_port=pl.col("last"),
+        n_stops=pl.col("n_stops"),
+        port_gap_h=pl.col("gap_h").round(4),
+        port_point_kind=pl.col("kind"),
+        stop_duration_h=pl.col("stop_h").round(4),
+        stop_end=pl.col("stop_end"),
+        stop_position=pl.when(pl.col("stopped")).then(
+            pl.concat_list(pl.col("stop_lat").round(6), pl.col("stop_lon").round(6))),
+        stop_start=pl.col("stop_start"),
+        stopped=pl.col("stopped"),
+        unobserved_at_entry_h=pl.when(pl.col("entry")).then(pl.col("at_entry").round(4)),
+        unobserved_at_exit_h=pl.when(pl.col("exit")).then(pl.col("at_exit").round(4)),
+    ).alias("details")).to_series()

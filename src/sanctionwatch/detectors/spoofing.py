@@ -37,21 +37,73 @@ import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.detectors.base import DetectionInput, register, with_event_ids
+from sanctionwatch.detectors.base import DetectionInput, register
 from sanctionwatch.detectors.base import Params as BaseParams
-from sanctionwatch.detectors.identity_change import (
+from sanctionwatch.detectors.common import (
     MAX_EVIDENCE,
-    PLACEHOLDER_IMOS,
-    allocated_mids,
-    details_expr,
     evidence_expr,
     iso_expr,
     nearest_position,
+    tracks_in_record_order,
+    with_event_ids,
 )
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, haversine_m_expr
-from sanctionwatch.ids import imo_valid_array, mmsi_kind
+from sanctionwatch.ids import PLACEHOLDER_IMOS, allocated_mids, imo_valid_array, mmsi_kind
+from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "spoofing"
+
+_TRACK = Key(pl.Int64(), "the track (`prepare_tracks` numbering)")
+_OFFSET = Key(pl.Float64(), "hours between the event and the vessel position given in `lat`/`lon`")
+SHORT_TRACK = Details(
+    {"kind": Key(pl.Utf8(), "`short_track`"), "track_id": _TRACK,
+     "main_track_id": Key(pl.Int64(), "the MMSI's main (longest) track")},
+    subtypes=("impossible_speed",), case='kind = "short_track"',
+)
+TRACK_JUMP = Details(
+    {"kind": Key(pl.Utf8(), "`track_jump`"), "track_id": _TRACK,
+     "from_track_id": Key(pl.Int64(), "the track it jumped from")},
+    subtypes=("impossible_speed",), case='kind = "track_jump"',
+)
+SIMULTANEOUS = Details(
+    {
+        "track_id": _TRACK,
+        "other_track_id": Key(pl.Int64(), "the other track of the MMSI"),
+        "time": Key(pl.Utf8(), "time of the position in `lat`/`lon`"),
+        "other_time": Key(pl.Utf8(), "time of the position in `end_lat`/`end_lon`"),
+        "time_difference_s": Key(pl.Float64(), "seconds between the two"),
+        "positions_track": Key(pl.Int64(), "positions of the track in the overlap"),
+        "positions_other_track": Key(pl.Int64(), "positions of the other track in it"),
+    },
+    subtypes=("simultaneous_positions",),
+)
+ON_LAND = Details(
+    {"track_id": _TRACK,
+     "deepest_inland_km": Key(pl.Float64(), "largest distance inland of the run's positions"),
+     "min_inland_km": Key(pl.Float64(), "the `min_inland_km` parameter")},
+    subtypes=("position_on_land",),
+)
+INVALID_MMSI = Details(
+    {"reason": Key(pl.Utf8(), "why the MMSI is invalid (`mmsi_problem`)"),
+     "kind": Key(pl.Utf8(), "the MMSI's ITU-R M.585 format (`mmsi_kind`)"),
+     "n_tracks": Key(pl.Int64(), "tracks under the MMSI")},
+    subtypes=("invalid_mmsi",),
+)
+INVALID_IMO = Details(
+    {"imo": Key(pl.Int64(), "the IMO number as broadcast"),
+     "reason": Key(pl.Utf8(), "`check_digit` or `placeholder`"),
+     "n_reports": Key(pl.Int64(), "reports with it"),
+     "position_offset_h": _OFFSET},
+    subtypes=("invalid_imo",),
+)
+INVALID_POSITION = Details(
+    {"reason": Key(pl.Utf8(), "the removal reason (`null_island`, `position_out_of_range`)"),
+     "reported_lat": Key(pl.Float64(), "the latitude as reported"),
+     "reported_lon": Key(pl.Float64(), "the longitude as reported"),
+     "position_offset_h": _OFFSET},
+    subtypes=("invalid_position",),
+)
 REMOVED_REASONS = ("null_island", "position_out_of_range")
 """Removal reasons reported as ``invalid_position`` (``position_not_available`` is the
 legitimate AIS 'not available' value and ``duplicate`` is a reception artefact)."""
@@ -167,21 +219,6 @@ def _track_summary(t: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-def tracks_in_record_order(tracks: pl.DataFrame) -> pl.DataFrame:
-    """``tracks`` sorted by track, time, source and record.
-
-    Prepared tracks are already sorted by track and time; when no two positions of a track
-    share a time, that order is this one and the (costly) sort is skipped.
-    """
-    if tracks.height > 1:
-        tid = tracks["track_id"].to_numpy()
-        ts = tracks["timestamp"].to_numpy()
-        same_track = tid[1:] == tid[:-1]
-        if (tid[1:] >= tid[:-1]).all() and (ts[1:][same_track] > ts[:-1][same_track]).all():
-            return tracks
-    return tracks.sort(["track_id", "timestamp", "source", "record"])
-
-
 # --------------------------------------------------------------------------- subtypes
 
 
@@ -250,7 +287,7 @@ def _short_tracks(t: pl.DataFrame, multi: pl.DataFrame, main: pl.DataFrame, p: P
         pl.lit("short_track").alias("_key"),
         pl.concat_list([pl.col("p_ev"), pl.col("ev"), pl.col("n_ev")]).list.drop_nulls()
         .alias("evidence"),
-        details_expr(
+        SHORT_TRACK.expr(
             kind=pl.lit("short_track"),
             track_id=pl.col("track_id"),
             main_track_id=pl.col("main_track_id"),
@@ -297,7 +334,7 @@ def _track_jumps(long: pl.DataFrame, p: Params) -> pl.DataFrame:
         pl.lit("impossible_speed").alias("subtype"),
         pl.lit("track_jump").alias("_key"),
         pl.concat_list([pl.col("from_ev"), pl.col("first_ev")]).alias("evidence"),
-        details_expr(
+        TRACK_JUMP.expr(
             kind=pl.lit("track_jump"),
             track_id=pl.col("track_id"),
             from_track_id=pl.col("from_track_id"),
@@ -355,7 +392,7 @@ def _simultaneous(t: pl.DataFrame, long: pl.DataFrame, p: Params) -> pl.DataFram
         pl.lit("simultaneous_positions").alias("subtype"),
         pl.lit("").alias("_key"),
         pl.concat_list([pl.col("ev"), pl.col("b_ev")]).alias("evidence"),
-        details_expr(
+        SIMULTANEOUS.expr(
             track_id=pl.col("track_id"),
             other_track_id=pl.col("track_id_o"),
             time=iso_expr("timestamp"),
@@ -417,7 +454,7 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
         "distance_from_shore_km", pl.col("n_positions").cast(pl.Int64), "evidence",
         pl.lit("position_on_land").alias("subtype"),
         pl.lit("").alias("_key"),
-        details_expr(
+        ON_LAND.expr(
             track_id=pl.col("track_id"),
             deepest_inland_km=-pl.col("distance_from_shore_km"),
             min_inland_km=pl.lit(p.min_inland_km),
@@ -457,7 +494,7 @@ def _invalid_mmsi(t: pl.DataFrame, bad: pl.Series) -> pl.DataFrame:
         pl.lit("").alias("_key"),
         pl.concat_list([pl.col("first_ev"), pl.col("last_ev")]).list.unique(maintain_order=True)
         .alias("evidence"),
-        details_expr(
+        INVALID_MMSI.expr(
             reason=pl.col("reason"), kind=pl.col("kind"), n_tracks=pl.col("n_tracks")
         ).alias("details"),
     )
@@ -532,7 +569,7 @@ def _invalid_imo(reports: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
         pl.lit("invalid_imo").alias("subtype"),
         pl.col("imo").cast(pl.Utf8).alias("new_value"),
         pl.col("imo").cast(pl.Utf8).alias("_key"),
-        details_expr(
+        INVALID_IMO.expr(
             imo=pl.col("imo"),
             reason=pl.col("_reason"),
             n_reports=pl.col("n_reports"),
@@ -563,7 +600,7 @@ def _invalid_position(removed: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
         pl.col("n_positions").cast(pl.Int64), "evidence",
         pl.lit("invalid_position").alias("subtype"),
         pl.col("reason").alias("_key"),
-        details_expr(
+        INVALID_POSITION.expr(
             reason=pl.col("reason"),
             reported_lat=pl.col("reported_lat"),
             reported_lon=pl.col("reported_lon"),
@@ -572,7 +609,8 @@ def _invalid_position(removed: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
     )
 
 
-@register(EVENT_TYPE, Params, reads=())
+@register(EVENT_TYPE, Params, reads=(), details=(
+    SHORT_TRACK, TRACK_JUMP, SIMULTANEOUS, ON_LAND, INVALID_MMSI, INVALID_IMO, INVALID_POSITION))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Spoofing events (DETECTION.md 1.6); see the module docstring for the subtypes.
 
@@ -611,8 +649,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         return pl.DataFrame()
     ev = pl.concat(parts, how="diagonal_relaxed").with_columns(
         pl.lit(EVENT_TYPE).alias("event_type"),
-        ((pl.col("end_time") - pl.col("start_time")).dt.total_seconds(fractional=True) / 3600)
-        .alias("duration_h"),
+        hours_between("start_time", "end_time").alias("duration_h"),
     )
     ev = with_event_ids(ev, ["subtype", "_key", "lat", "lon"]).drop("_key")
     return ev.sort(["mmsi", "start_time", "subtype", "event_id"])

@@ -16,26 +16,39 @@ run's true length is unknown. See ``docs/detectors/zone_entry.md``.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import numpy.typing as npt
 import polars as pl
 
-from sanctionwatch.detectors.base import (
-    DetectionInput,
-    Params,
-    details_json,
-    register,
-    unique_event_ids,
-)
+from sanctionwatch.detectors.base import DetectionInput, Params, register
+from sanctionwatch.detectors.common import iso_expr, unique_event_ids
+from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.reference import Zone
 from sanctionwatch.schema import EVENTS
+from sanctionwatch.units import US_PER_H, US_PER_MIN, hours_between
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 
-US_PER_H = 3_600_000_000
+DETAILS = Details(
+    {
+        "started_inside": Key(pl.Boolean(), "the track's first position is inside (entry "
+                              "not observed)"),
+        "ended_inside": Key(pl.Boolean(), "the track's last position is inside (exit not "
+                            "observed)"),
+        "last_seen_outside": Key(pl.Utf8(), "time of the last position before entering"),
+        "last_seen_inside": Key(pl.Utf8(), "time of the last position inside"),
+        "unobserved_at_entry_h": Key(pl.Float64(), "hours between those and the entry"),
+        "unobserved_at_exit_h": Key(pl.Float64(), "hours between the last position inside and "
+                                    "the first outside"),
+        "max_gap_inside_h": Key(pl.Float64(), "the longest silence inside, hours"),
+        "n_positions_outside_debounced": Key(pl.Int64(), "positions outside within the stay, "
+                                             "shorter than `min_stay_min` (jitter)"),
+        "zone_kind": Key(pl.Utf8(), "kind of zone (e.g. waters, sts_area, user)"),
+        "zone_source": Key(pl.Utf8(), "where the zone's geometry comes from"),
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -52,7 +65,7 @@ class ZoneEntryParams(Params):
     min_stay_min: float = 30.0
 
 
-@register("zone_entry", ZoneEntryParams, reads=())
+@register("zone_entry", ZoneEntryParams, reads=(), details=(DETAILS,))
 def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     """Zone stays: one event per stay of a track in an area of interest (subtype ``stay``).
 
@@ -88,7 +101,7 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     new_track, last_of_track = new_track[keep], last_of_track[keep]
     track_no = np.cumsum(new_track) - 1
     t = tr["timestamp"].dt.epoch("us").to_numpy()
-    min_stay_us = int(params.min_stay_min * 60_000_000)
+    min_stay_us = int(params.min_stay_min * US_PER_MIN)
 
     base_rows = tr.select(
         "mmsi",
@@ -229,24 +242,6 @@ def _stays(
         ((pl.col("end_time") - pl.col("start_time")).dt.total_microseconds() / US_PER_H)
         .alias("duration_h")
     )
-    details: list[str] = []
-    # one pass over stays (events, not positions) to build their JSON details
-    used = ["started_inside", "ended_inside", "last_seen_outside", "last_seen_inside",
-            "start_time", "exit_time", "max_gap_us", "n_outside_debounced"]
-    for v in s.select(used).iter_rows(named=True):
-        d: dict[str, Any] = {
-            "started_inside": v["started_inside"],
-            "ended_inside": v["ended_inside"],
-            "last_seen_outside": _iso(v["last_seen_outside"]),
-            "last_seen_inside": _iso(v["last_seen_inside"]),
-            "unobserved_at_entry_h": _hours(v["last_seen_outside"], v["start_time"]),
-            "unobserved_at_exit_h": _hours(v["last_seen_inside"], v["exit_time"]),
-            "max_gap_inside_h": round(v["max_gap_us"] / US_PER_H, 4),
-            "n_positions_outside_debounced": v["n_outside_debounced"],
-            "zone_kind": zone.kind,
-            "zone_source": zone.source,
-        }
-        details.append(details_json(d))
     return s.select(
         pl.lit("zone_entry").alias("event_type"),
         "mmsi",
@@ -269,12 +264,16 @@ def _stays(
         .list.drop_nulls()
         .list.unique(maintain_order=True)
         .alias("evidence"),
-    ).with_columns(pl.Series("details", details, dtype=pl.Utf8))
-
-
-def _iso(ts: Any) -> str | None:
-    return None if ts is None else str(ts.strftime("%Y-%m-%dT%H:%M:%SZ"))
-
-
-def _hours(a: Any, b: Any) -> float | None:
-    return None if a is None or b is None else round((b - a).total_seconds() / 3600.0, 4)
+        DETAILS.expr(
+            started_inside=pl.col("started_inside"),
+            ended_inside=pl.col("ended_inside"),
+            last_seen_outside=iso_expr("last_seen_outside"),
+            last_seen_inside=iso_expr("last_seen_inside"),
+            unobserved_at_entry_h=hours_between("last_seen_outside", "start_time").round(4),
+            unobserved_at_exit_h=hours_between("last_seen_inside", "exit_time").round(4),
+            max_gap_inside_h=(pl.col("max_gap_us") / US_PER_H).round(4),
+            n_positions_outside_debounced=pl.col("n_outside_debounced"),
+            zone_kind=pl.lit(zone.kind),
+            zone_source=pl.lit(zone.source),
+        ).alias("details"),
+    )

@@ -1,23 +1,22 @@
-"""The Dask engine: the same partition tasks as Dask futures, on a scheduler or a LocalCluster.
+"""The Dask engine: the lake engines' tasks as Dask futures, on a scheduler or a LocalCluster.
 
-Workers read and write the lake through the file system, so with a remote scheduler the
-output directory (where the lake lives during a run) must be on storage every worker mounts.
-The reference data is scattered once to every worker.
+Workers read and write the lake through the file system, so with a remote scheduler the work
+folder (inside the output directory) must be on storage every worker mounts. The reference data
+is scattered once to every worker. Plug-in detectors must be installed on the workers too (they
+are found through the same entry points).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-import polars as pl
 from distributed import Client, LocalCluster
 
-from sanctionwatch.detectors import Params
-from sanctionwatch.engines import EngineOptions, EngineResult, Lake, MmsiRange, run_lake
+from sanctionwatch.engines.base import EngineOptions, EngineRun, Job
+from sanctionwatch.engines.partitioned import run_lake
 from sanctionwatch.reference import ReferenceData
-from sanctionwatch.tracks import PrepareParams
 
 T = TypeVar("T")
 
@@ -54,32 +53,32 @@ def dask_mapper(
     return mapper
 
 
-def run_dask(
-    lake: Lake,
-    params: Mapping[str, Params],
-    reference: ReferenceData,
-    *,
-    only: Sequence[str] | None = None,
-    prepare: PrepareParams | None = None,
-    options: EngineOptions | None = None,
-    input_spans: pl.DataFrame | None = None,
-    on_partitions: Callable[[list[MmsiRange]], None] | None = None,
-    client: Client | None = None,
-) -> EngineResult:
-    """Run every stage over ``lake`` on Dask (``client``, or one made from ``options``)."""
-    opts = options or EngineOptions()
-    if client is None:
-        with dask_client(opts) as own:
-            return run_dask(lake, params, reference, only=only, prepare=prepare,
-                            options=opts, input_spans=input_spans,
-                            on_partitions=on_partitions, client=own)
-    # sent once; every task gets the future as a keyword and Dask hands it the object
-    ref = client.scatter(reference, broadcast=True, hash=False)  # type: ignore[no-untyped-call]
-    return run_lake(
-        lake, params, ref, only=only, prepare=prepare, options=opts, mapper=dask_mapper(client),
-        parallel_tasks=sum(client.nthreads().values()),  # type: ignore[no-untyped-call]
-        task_threads=1, input_spans=input_spans, on_partitions=on_partitions,
-    )
+class DaskEngine:
+    """The partitioned lake, processed on a Dask cluster (``client``, or one made from the
+    job's engine options)."""
+
+    name = "dask"
+
+    def __init__(self, client: Client | None = None) -> None:
+        self.client = client
+
+    def run(self, job: Job) -> EngineRun:
+        """Run ``job`` (see :class:`~sanctionwatch.engines.base.Engine`)."""
+        if self.client is None:
+            with dask_client(job.options) as own:
+                return DaskEngine(own).run(job)
+        client = self.client
+
+        def share(reference: ReferenceData) -> Any:
+            # sent once; every task gets the future as a keyword and Dask hands it the object
+            return client.scatter(reference, broadcast=True,  # type: ignore[no-untyped-call]
+                                  hash=False)
+
+        return run_lake(
+            job, mapper=dask_mapper(client),
+            parallel_tasks=sum(client.nthreads().values()),  # type: ignore[no-untyped-call]
+            task_threads=1, share=share,
+        )
 
 
-__all__ = ["dask_client", "dask_mapper", "run_dask"]
+__all__ = ["DaskEngine", "dask_client", "dask_mapper"]

@@ -8,17 +8,16 @@ Layout (hive style, under one root)::
     tracks/part-0003.parquet                        prepared tracks of MMSI partition 3,
                                                     sorted by track and time
     removed/part-0003.parquet                       positions removed in cleaning, partition 3
-    samples/part-0003.parquet                       the encounter search's sampled grid
-                                                    points of partition 3, sorted by grid time
+    samples/encounter/part-0003.parquet             a pair-scope detector's samples of
+                                                    partition 3, sorted by pairing key ``k``
 
-Per-vessel detectors want all of one vessel's positions over the whole time range:
+Vessel-scope detectors want all of one vessel's positions over the whole time range:
 partitions are *MMSI ranges* balanced on ``mmsi_counts`` and read back through Parquet
 row-group statistics (raw files are sorted by mmsi, so a range touches few row groups).
 Ranges rather than hashes keep every output in global ``mmsi`` order by plain concatenation.
-The encounter detector pairs vessels at one instant: its key is the grid time ``k`` of the
-sampled points (:func:`sanctionwatch.detectors.encounter.encounter_sample`), which the
-encounter stage reads range of ``k`` by range of ``k`` (pairs only ever join points of the
-same ``k``, so no range needs a halo).
+A pair-scope detector pairs samples of equal pairing key ``k`` (e.g. a grid time), which its
+pairing stage reads range of ``k`` by range of ``k``: pairs never join two keys, so no range
+needs a halo.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Final, cast
+from typing import cast
 
 import numpy as np
 import polars as pl
@@ -36,18 +35,12 @@ import polars as pl
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
 from sanctionwatch.tracks import prepare_tracks
 
-SCRATCH_COMPRESSION: Final = "lz4"
-"""Compression of the ingest spool's (temporary) files: several times faster to write than
-zstd at a slightly larger size, and they are deleted with the run's work folder."""
-
 
 def write_scratch(df: pl.DataFrame, path: Path) -> None:
     """Write a lake file: uncompressed, row groups of :data:`ROW_GROUP_ROWS` with min/max
     statistics (readers prune row groups on ``mmsi`` and ``k``). The lake is scratch, read
-    back once or twice and deleted with the run: on 5 M prepared positions Polars' writer took
-    0.6-0.8 s uncompressed against 1.0-1.2 s for pyarrow's with statistics on the index
-    columns only (dictionaries for text only), for files 0.6x the size that read back in
-    half the time; lz4 and full statistics took 2.2 s."""
+    back once or twice and deleted with the run, so it is written for speed rather than size
+    (the writers compared are in ``benchmarks/README.md``)."""
     df.write_parquet(path, compression="uncompressed", statistics=True,
                      row_group_size=ROW_GROUP_ROWS)
 
@@ -234,29 +227,40 @@ class Lake:
         """All removed-position files."""
         return sorted((self.root / "removed").glob("*.parquet"))
 
-    def all_tracks(self, mmsis: Sequence[int]) -> pl.DataFrame:
-        """Prepared tracks of some MMSIs over all partitions, sorted like ``prepare_tracks``."""
+    def all_tracks(self, mmsis: Sequence[int] | None) -> pl.DataFrame:
+        """Prepared tracks of some MMSIs (None: all) over all partitions, sorted like
+        ``prepare_tracks``."""
         files = sorted((self.root / "tracks").glob("*.parquet"))
-        if not files or not mmsis:
-            return pl.DataFrame()
-        return (
-            pl.scan_parquet(files)
-            .filter(pl.col("mmsi").is_in(list(mmsis)))
-            .collect()
-            .sort(["track_id", "timestamp", "source", "record"], maintain_order=True)
-        )
+        if not files or (mmsis is not None and not mmsis):
+            return prepare_tracks(POSITIONS.empty()).tracks
+        lf = pl.scan_parquet(files)
+        if mmsis is not None:
+            lf = lf.filter(pl.col("mmsi").is_in(list(mmsis)))
+        return lf.collect().sort(["track_id", "timestamp", "source", "record"],
+                                 maintain_order=True)
 
-    # ---------------------------------------------------------------- encounter samples
-    def write_samples(self, part: MmsiRange, samples: pl.DataFrame) -> None:
-        """Store one partition's encounter samples, sorted by grid time ``k``."""
-        (self.root / "samples").mkdir(exist_ok=True)
+    def all_removed(self, mmsis: Sequence[int] | None) -> pl.DataFrame:
+        """Positions removed in cleaning of some MMSIs (None: all), in partition order."""
+        files = self.removed_files()
+        if not files or (mmsis is not None and not mmsis):
+            return prepare_tracks(POSITIONS.empty()).removed
+        lf = pl.scan_parquet(files)
+        if mmsis is not None:
+            lf = lf.filter(pl.col("mmsi").is_in(list(mmsis)))
+        return lf.collect()
+
+    # ---------------------------------------------------------------- pair samples
+    def write_samples(self, detector: str, part: MmsiRange, samples: pl.DataFrame) -> None:
+        """Store a pair-scope detector's samples of one partition, sorted by key ``k``."""
+        folder = self.root / "samples" / detector
+        folder.mkdir(parents=True, exist_ok=True)
         write_scratch(samples.sort("k", maintain_order=True),
-                      self._part_file("samples", part.index))
+                      folder / f"part-{part.index:04d}.parquet")
 
-    def samples(self, k0: int, k1: int) -> pl.DataFrame:
-        """Encounter samples of every partition with ``k0 <= k < k1`` (row groups outside the
-        range are skipped on their statistics), in partition order."""
-        files = sorted((self.root / "samples").glob("*.parquet"))
+    def samples(self, detector: str, k0: int, k1: int) -> pl.DataFrame:
+        """A pair-scope detector's samples of every partition with ``k0 <= k < k1`` (row
+        groups outside the range are skipped on their statistics), in partition order."""
+        files = sorted((self.root / "samples" / detector).glob("*.parquet"))
         if not files:
             return pl.DataFrame()
         return pl.scan_parquet(files).filter(pl.col("k").is_between(k0, k1 - 1)).collect()
@@ -271,4 +275,4 @@ def _scan(files: list[Path], part: MmsiRange | None, empty: pl.DataFrame) -> pl.
     return lf.collect()
 
 
-__all__ = ["SCRATCH_COMPRESSION", "Lake", "LakeWriter", "MmsiRange", "write_scratch"]
+__all__ = ["Lake", "LakeWriter", "MmsiRange", "write_scratch"]

@@ -20,18 +20,12 @@ from followthemoney import model
 from followthemoney.proxy import EntityProxy
 from followthemoney.schema import Schema
 
+from sanctionwatch.schema import SANCTION_STATEMENTS
+
 BASE_PROP = "id"
 
-STATEMENT_SCHEMA: dict[str, pl.DataType] = {
-    "entity_id": pl.String(),
-    "schema": pl.String(),
-    "prop": pl.String(),
-    "value": pl.String(),
-    "dataset": pl.String(),
-    "list_date": pl.Date(),
-    "source_record": pl.String(),
-    "first_seen": pl.Date(),
-}
+STATEMENT_SCHEMA: dict[str, pl.DataType] = SANCTION_STATEMENTS.polars_schema()
+"""The Polars schema of statement frames: the stored table ``sanction_statements``."""
 
 
 class ListFormatError(ValueError):

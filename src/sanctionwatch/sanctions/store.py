@@ -1,10 +1,12 @@
 """Sanctions lists in the DuckDB store file (the same file as the events store).
 
-Two tables, created here: ``sanction_statements`` (one row per fact, per list version) and
-``sanction_list_versions`` (one row per loaded list version: dataset + list date, source file,
-hash, counts). A list version is identified by (dataset, list_date): loading the same file again
-adds nothing; loading different content for the same version replaces it; a newer version is
-added beside the older ones, so history is kept and versions can be compared. Every load is one
+Two tables, created here from their declarations in :mod:`sanctionwatch.schema`
+(``SANCTION_STATEMENTS``, ``SANCTION_LIST_VERSIONS``; columns in ``docs/schema.md``):
+``sanction_statements`` (one row per fact, per list version) and ``sanction_list_versions``
+(one row per loaded list version: dataset + list date, source file, hash, counts). A list
+version is identified by (dataset, list_date): loading the same file again adds nothing;
+loading different content for the same version replaces it; a newer version is added beside
+the older ones, so history is kept and versions can be compared. Every load is one
 transaction: a file that fails to parse or store leaves the store as it was.
 """
 
@@ -17,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import polars as pl
@@ -28,43 +30,18 @@ from sanctionwatch.sanctions.diff import ListDiff, diff_entities
 from sanctionwatch.sanctions.loaders import read_list
 from sanctionwatch.sanctions.model import (
     BASE_PROP,
-    STATEMENT_SCHEMA,
     ParsedList,
     entities_from_statements,
     rows_to_statements,
 )
-from sanctionwatch.store.duck import default_store_path
+from sanctionwatch.schema import SANCTION_LIST_VERSIONS, SANCTION_STATEMENTS, Table
+from sanctionwatch.store.duck import default_store_path, ensure_tables
 
-STATEMENTS_TABLE = "sanction_statements"
-VERSIONS_TABLE = "sanction_list_versions"
+STATEMENTS_TABLE = SANCTION_STATEMENTS.name
+VERSIONS_TABLE = SANCTION_LIST_VERSIONS.name
 
-_DDL = (
-    f"""
-CREATE TABLE IF NOT EXISTS {STATEMENTS_TABLE} (
-  entity_id VARCHAR NOT NULL,
-  schema VARCHAR NOT NULL,
-  prop VARCHAR NOT NULL,
-  value VARCHAR NOT NULL,
-  dataset VARCHAR NOT NULL,
-  list_date DATE NOT NULL,
-  source_record VARCHAR,   -- where in the list file: XML element, line, row, id
-  first_seen DATE          -- earliest loaded version of this dataset holding the same fact
-)""",
-    f"""
-CREATE TABLE IF NOT EXISTS {VERSIONS_TABLE} (
-  dataset VARCHAR NOT NULL,
-  list_date DATE NOT NULL,
-  list_date_source VARCHAR,  -- how the date was found: file content, file name, or given
-  format VARCHAR,
-  path VARCHAR,
-  sha256 VARCHAR,            -- of the file (or of the OFAC CSV set)
-  loaded_at TIMESTAMPTZ,
-  entities BIGINT,
-  statements BIGINT,
-  PRIMARY KEY (dataset, list_date)
-)""",
-)
-_COLS = ", ".join(STATEMENT_SCHEMA)
+_COLS = ", ".join(f'"{c}"' for c in SANCTION_STATEMENTS.names)  # the order of ``Statement``
+_VERSION_COLS = ", ".join(f'"{c}"' for c in SANCTION_LIST_VERSIONS.names)
 
 
 @dataclass(frozen=True)
@@ -105,6 +82,9 @@ def schema_names(schema: str) -> list[str]:
 class ListStore:
     """Loaded sanctions lists, as statements with provenance, in a DuckDB file."""
 
+    TABLES: ClassVar[tuple[Table, ...]] = (SANCTION_STATEMENTS, SANCTION_LIST_VERSIONS)
+    """The tables this store creates (and brings up to date) when opened read-write."""
+
     def __init__(self, path: str | Path | None = None, read_only: bool = False) -> None:
         self.path = Path(path) if path is not None else default_store_path()
         if read_only and not self.path.exists():
@@ -113,8 +93,11 @@ class ListStore:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
-            for ddl in _DDL:
-                self.con.execute(ddl)
+            try:
+                ensure_tables(self.con, self.TABLES)
+            except BaseException:
+                self.con.close()
+                raise
 
     def __enter__(self) -> ListStore:
         return self
@@ -165,7 +148,7 @@ class ListStore:
     def _store(self, parsed: ParsedList, sha: str, parse_seconds: float) -> LoadResult:
         t0 = time.perf_counter()
         m = parsed.meta
-        df = parsed.frame()
+        df = SANCTION_STATEMENTS.conform(parsed.frame())
         counts = parsed.counts()
         n_entities = sum(counts.values())
         old = self.con.execute(
@@ -211,10 +194,16 @@ class ListStore:
               AND s.value = f.value AND s.first_seen IS DISTINCT FROM f.fs""",
             [m.dataset, m.dataset],
         )
+        version = {
+            "dataset": m.dataset, "list_date": m.list_date, "list_date_source": m.list_date_source,
+            "format": m.format, "path": m.path, "sha256": sha, "loaded_at": datetime.now(UTC),
+            "entities": n_entities, "statements": df.height,
+        }
+        assert list(version) == SANCTION_LIST_VERSIONS.names
+        marks = ", ".join("?" for _ in version)
         self.con.execute(
-            f"INSERT INTO {VERSIONS_TABLE} VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [m.dataset, m.list_date, m.list_date_source, m.format, m.path, sha,
-             datetime.now(UTC), n_entities, df.height],
+            f"INSERT INTO {VERSIONS_TABLE} ({_VERSION_COLS}) VALUES ({marks})",
+            list(version.values()),
         )
         return result("new" if old is None else "replaced", new_facts)
 
@@ -229,7 +218,7 @@ class ListStore:
 
     def versions(self, dataset: str | None = None) -> pl.DataFrame:
         """The loaded list versions (one row per dataset and list date)."""
-        sql = f"SELECT * FROM {VERSIONS_TABLE}"
+        sql = f"SELECT {_VERSION_COLS} FROM {VERSIONS_TABLE}"
         args: list[Any] = []
         if dataset is not None:
             sql += " WHERE dataset = ?"

@@ -1,13 +1,33 @@
 """Canonical tables, declared once: Arrow and Polars schemas, DuckDB DDL and documentation."""
 
+from sanctionwatch.schema.base import UTC_TS, Column, Table
+from sanctionwatch.schema.store_tables import (
+    RUNS,
+    SANCTION_LIST_VERSIONS,
+    SANCTION_STATEMENTS,
+    STORE_TABLES,
+    VESSEL_MATCHES,
+)
 from sanctionwatch.schema.tables import (
     EVENTS,
     POSITIONS,
     REJECTS,
     TABLES,
     VESSEL_REPORTS,
-    Column,
-    Table,
 )
 
-__all__ = ["EVENTS", "POSITIONS", "REJECTS", "TABLES", "VESSEL_REPORTS", "Column", "Table"]
+__all__ = [
+    "EVENTS",
+    "POSITIONS",
+    "REJECTS",
+    "RUNS",
+    "SANCTION_LIST_VERSIONS",
+    "SANCTION_STATEMENTS",
+    "STORE_TABLES",
+    "TABLES",
+    "UTC_TS",
+    "VESSEL_MATCHES",
+    "VESSEL_REPORTS",
+    "Column",
+    "Table",
+]

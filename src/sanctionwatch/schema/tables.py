@@ -1,130 +1,25 @@
 """The canonical tables of sanctionwatch.
 
-Every table is declared here once; the Arrow schema, the Polars schema, the DuckDB DDL and the
-documentation tables in ``docs/schema.md`` are all derived from these declarations, so they
-cannot drift apart. Units are in the column names (``sog_knots``, ``draught_m``) and every
-timestamp is UTC.
+Every table is declared once: the AIS tables (``positions``, ``vessel_reports``, ``rejects``)
+and ``events`` here, the other tables of the store (``vessel_matches``, ``runs`` and the
+sanctions lists) in :mod:`sanctionwatch.schema.store_tables`; :data:`TABLES` lists them all.
+The Arrow schema, the Polars schema, the DuckDB DDL and the documentation tables in
+``docs/schema.md`` are all derived from these declarations (see
+:mod:`sanctionwatch.schema.base`), so they cannot drift apart. Units are in the column names
+(``sog_knots``, ``draught_m``) and every timestamp is UTC.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-import polars as pl
 import pyarrow as pa
 
-UTC_TS = pa.timestamp("us", tz="UTC")
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column: name (with its unit), Arrow type, nullability and meaning."""
-
-    name: str
-    type: pa.DataType
-    doc: str
-    nullable: bool = True
-
-
-@dataclass(frozen=True)
-class Table:
-    """A canonical table: ordered columns plus a description."""
-
-    name: str
-    doc: str
-    columns: tuple[Column, ...]
-    primary_key: tuple[str, ...] = ()
-
-    @property
-    def names(self) -> list[str]:
-        """Column names in order."""
-        return [c.name for c in self.columns]
-
-    def arrow_schema(self) -> pa.Schema:
-        """The Arrow schema of the table."""
-        return pa.schema([pa.field(c.name, c.type, nullable=c.nullable) for c in self.columns])
-
-    def polars_schema(self) -> dict[str, pl.DataType]:
-        """The Polars schema of the table (column name -> dtype)."""
-        empty = pl.from_arrow(self.arrow_schema().empty_table())
-        assert isinstance(empty, pl.DataFrame)
-        return dict(empty.schema)
-
-    def empty(self) -> pl.DataFrame:
-        """An empty Polars frame with this table's schema."""
-        return pl.DataFrame(schema=self.polars_schema())
-
-    def conform(self, df: pl.DataFrame) -> pl.DataFrame:
-        """Return ``df`` with exactly this table's columns, in order and cast to their types.
-
-        Missing nullable columns are added as nulls; extra columns are an error so that
-        nothing is silently dropped.
-        """
-        extra = set(df.columns) - set(self.names)
-        if extra:
-            raise ValueError(f"{self.name}: unexpected columns {sorted(extra)}")
-        schema = self.polars_schema()
-        if list(df.schema.items()) == list(schema.items()):
-            return df  # already conforming: no copy (a select of 10 M rows costs ~0.5 s)
-        exprs = []
-        for col in self.columns:
-            dtype = schema[col.name]
-            if col.name in df.columns:
-                exprs.append(pl.col(col.name) if df.schema[col.name] == dtype
-                             else pl.col(col.name).cast(dtype))
-            elif col.nullable:
-                exprs.append(pl.lit(None, dtype=dtype).alias(col.name))
-            else:
-                raise ValueError(f"{self.name}: required column {col.name!r} is missing")
-        return df.select(exprs)
-
-    def duckdb_ddl(self) -> str:
-        """``CREATE TABLE IF NOT EXISTS`` statement for DuckDB."""
-        cols = [f'"{c.name}" {_duck_type(c.type)}' for c in self.columns]
-        if self.primary_key:
-            cols.append("PRIMARY KEY (" + ", ".join(self.primary_key) + ")")
-        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + "\n)"
-
-    def markdown(self) -> str:
-        """A Markdown table documenting the columns."""
-        lines = [
-            f"### `{self.name}`",
-            "",
-            self.doc,
-            "",
-            "| column | type | null | meaning |",
-            "|---|---|---|---|",
-        ]
-        for c in self.columns:
-            lines.append(
-                f"| `{c.name}` | {_duck_type(c.type)} | {'yes' if c.nullable else 'no'} | {c.doc} |"
-            )
-        return "\n".join(lines) + "\n"
-
-
-def _duck_type(t: pa.DataType) -> str:
-    if pa.types.is_timestamp(t):
-        return "TIMESTAMPTZ"
-    if pa.types.is_int64(t):
-        return "BIGINT"
-    if pa.types.is_int32(t):
-        return "INTEGER"
-    if pa.types.is_int16(t):
-        return "SMALLINT"
-    if pa.types.is_int8(t):
-        return "TINYINT"
-    if pa.types.is_float64(t):
-        return "DOUBLE"
-    if pa.types.is_float32(t):
-        return "REAL"
-    if pa.types.is_boolean(t):
-        return "BOOLEAN"
-    if pa.types.is_string(t) or pa.types.is_large_string(t):
-        return "VARCHAR"
-    if pa.types.is_list(t) or pa.types.is_large_list(t):
-        return _duck_type(t.value_type) + "[]"
-    raise TypeError(f"no DuckDB type for {t}")
-
+from sanctionwatch.schema.base import UTC_TS, Column, Table
+from sanctionwatch.schema.store_tables import (
+    RUNS,
+    SANCTION_LIST_VERSIONS,
+    SANCTION_STATEMENTS,
+    VESSEL_MATCHES,
+)
 
 _PROVENANCE = (
     Column("source", pa.string(), "Input file the record came from (path as given).", False),
@@ -258,9 +153,37 @@ EVENTS = Table(
             pa.list_(pa.string()),
             "Source records behind the event, as `file:record` strings.",
         ),
-        Column("details", pa.string(), "Other type-specific facts, JSON object."),
+        Column("details", pa.string(), "Other type-specific facts, JSON object.", json=True),
     ),
     primary_key=("event_id",),
 )
 
-TABLES = {t.name: t for t in (POSITIONS, VESSEL_REPORTS, REJECTS, EVENTS)}
+TABLES: dict[str, Table] = {
+    t.name: t
+    for t in (
+        POSITIONS,
+        VESSEL_REPORTS,
+        REJECTS,
+        EVENTS,
+        VESSEL_MATCHES,
+        RUNS,
+        SANCTION_STATEMENTS,
+        SANCTION_LIST_VERSIONS,
+    )
+}
+"""Every declared table by name, in documentation order."""
+
+__all__ = [
+    "EVENTS",
+    "POSITIONS",
+    "REJECTS",
+    "RUNS",
+    "SANCTION_LIST_VERSIONS",
+    "SANCTION_STATEMENTS",
+    "TABLES",
+    "UTC_TS",
+    "VESSEL_MATCHES",
+    "VESSEL_REPORTS",
+    "Column",
+    "Table",
+]

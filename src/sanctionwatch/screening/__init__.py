@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from sanctionwatch.screening.ais_link import (
         enrich_events,
+        link_sanctions,
         screen_vessels,
         vessel_identities,
     )
@@ -36,7 +37,8 @@ if TYPE_CHECKING:
 # The names are loaded on first use (PEP 562): the matcher's tables and followthemoney take
 # over a second to import, which every ``sanctionwatch`` command would otherwise pay.
 _WHERE = {
-    "enrich_events": "ais_link", "screen_vessels": "ais_link", "vessel_identities": "ais_link",
+    "enrich_events": "ais_link", "link_sanctions": "ais_link", "screen_vessels": "ais_link",
+    "vessel_identities": "ais_link",
     "FeatureResult": "features", "Score": "features",
     "ScreeningIndex": "index", "record_from_entity": "index",
     "DEFAULT_THRESHOLD": "features", "Query": "matcher", "Record": "matcher",
@@ -67,6 +69,7 @@ __all__ = [
     "ScreeningIndex",
     "compare_names",
     "enrich_events",
+    "link_sanctions",
     "load_screener",
     "record_from_entity",
     "score_pair",

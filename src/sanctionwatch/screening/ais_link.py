@@ -9,25 +9,20 @@ and attach the matches to detected events.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
+from sanctionwatch.detectors.details import details_text
+from sanctionwatch.schema import VESSEL_MATCHES
 from sanctionwatch.screening.matcher import normalize_imo
 from sanctionwatch.screening.screen import Screener
 
-MATCH_SCHEMA: dict[str, pl.DataType] = {
-    "mmsi": pl.Int64(),
-    "imo": pl.Int64(),
-    "ais_name": pl.String(),
-    "match_id": pl.String(),
-    "match_name": pl.String(),
-    "datasets": pl.List(pl.String()),
-    "score": pl.Float64(),
-    "is_match": pl.Boolean(),
-    "explanation": pl.String(),
-    "matched_on": pl.String(),
-}
+MATCH_SCHEMA: dict[str, pl.DataType] = VESSEL_MATCHES.polars_schema()
+"""The Polars schema of :func:`screen_vessels` frames: the stored table ``vessel_matches``."""
+
 IDENTITY_SCHEMA: dict[str, pl.DataType] = {
     "mmsi": pl.Int64(),
     "imos": pl.List(pl.Int64()),
@@ -147,5 +142,32 @@ def enrich_events(events: pl.DataFrame, matches: pl.DataFrame) -> pl.DataFrame:
             continue
         d = json.loads(details) if details else {}
         d["sanctions_matches"] = found
-        new_details.append(json.dumps(d, ensure_ascii=False, sort_keys=True))
+        new_details.append(details_text(d))
     return events.with_columns(pl.Series("details", new_details, dtype=pl.String))
+
+
+def link_sanctions(
+    events: pl.DataFrame,
+    reports: pl.DataFrame,
+    store_path: str | Path | None,
+    progress: Callable[[str, int], None] | None = None,
+) -> tuple[pl.DataFrame, pl.DataFrame | None]:
+    """Screen every vessel seen in AIS (MMSI, every IMO and name it broadcast, from its
+    ``reports``) against the sanctions lists loaded in the store, and add the matches to the
+    events' ``details`` (:func:`enrich_events`).
+
+    Returns the (enriched) events and the matches, or the events unchanged and ``None`` when
+    there is no store or no list has been loaded into it.
+    """
+    if store_path is None or not Path(store_path).exists():
+        return events, None
+    from sanctionwatch.screening.screen import NoListsLoaded, load_screener
+
+    try:
+        screener = load_screener(Path(store_path))
+    except NoListsLoaded:
+        return events, None
+    matches = screen_vessels(vessel_identities(reports), screener)
+    if progress:
+        progress("sanctions screening", 1)
+    return enrich_events(events, matches), matches

@@ -239,7 +239,7 @@ def report_labels(rep: pl.DataFrame, behaviour_of: dict[int, str]) -> list[dict[
                           max(r["t1"], r["t1_o"]), other=r["mmsi_o"], subtype="shared_imo",
                           planted=b != "background", behaviour=b, imo=r["imo"]))
     if rep["flag"].drop_nulls().len():
-        from sanctionwatch.detectors.identity_change import mid_country, sovereign
+        from sanctionwatch.ids import mid_country, sovereign
 
         fl = rep.filter(pl.col("flag").is_not_null()).group_by(["mmsi", "flag"],
                                                                maintain_order=True).agg(

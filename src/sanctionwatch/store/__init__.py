@@ -1,5 +1,19 @@
 """Persistent stores: an embedded DuckDB file by default."""
 
-from sanctionwatch.store.duck import DuckDBStore, EventFilter, default_store_path
+from sanctionwatch.store.duck import (
+    DuckDBStore,
+    EventFilter,
+    default_store_path,
+    ensure_tables,
+    read_table,
+    table_columns,
+)
 
-__all__ = ["DuckDBStore", "EventFilter", "default_store_path"]
+__all__ = [
+    "DuckDBStore",
+    "EventFilter",
+    "default_store_path",
+    "ensure_tables",
+    "read_table",
+    "table_columns",
+]

@@ -1,41 +1,77 @@
-"""The embedded DuckDB store: one file holding events and the record of every run.
+"""The embedded DuckDB store: one file holding events, vessel matches and the record of every run.
 
 Events are keyed by their deterministic ``event_id``; adding the same events again replaces
 them in place, so re-running a detection on the same input adds nothing twice.
+
+Every table is created from its declaration in :mod:`sanctionwatch.schema` (``events``,
+``vessel_matches``, ``runs`` here; the sanctions lists in :mod:`sanctionwatch.sanctions.store`).
+A store written by an older version opens read-write all the same: the declared columns its
+tables lack are added (as nullable columns) when it is opened; read-only opening changes
+nothing, and the readers fill the missing nullable columns with nulls.
 """
 
 from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import Any, ClassVar
 
 import duckdb
 import polars as pl
 
-from sanctionwatch.schema import EVENTS
+from sanctionwatch.schema import EVENTS, RUNS, VESSEL_MATCHES, Table
 
 STORE_ENV = "SANCTIONWATCH_STORE"
 """Environment variable naming the default store file."""
 DEFAULT_STORE = "sanctionwatch.duckdb"
 
-_RUNS_DDL = """
-CREATE TABLE IF NOT EXISTS runs (
-  run_id VARCHAR PRIMARY KEY,
-  started_at TIMESTAMPTZ,
-  finished_at TIMESTAMPTZ,
-  command VARCHAR,
-  inputs VARCHAR,      -- JSON list of {path, sha256, bytes}
-  params VARCHAR,      -- JSON object of detector parameters
-  counts VARCHAR,      -- JSON object: positions, reports, rejects by reason, events by type
-  events_new BIGINT,
-  events_total BIGINT
-)
-"""
+def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
+    """Columns of ``table`` in the connection's current schema, in order (empty: no table)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+        "AND table_catalog = current_database() AND table_schema = current_schema() "
+        "ORDER BY ordinal_position",
+        [table],
+    ).fetchall()
+    return [str(r[0]) for r in rows]
+
+
+def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> None:
+    """Create each of ``tables`` from its declaration; add the declared columns that a table
+    created by an older version lacks (nullable: DuckDB adds no column with a constraint).
+    Columns the declaration does not have are left alone. One transaction."""
+    con.execute("BEGIN TRANSACTION")
+    try:
+        for table in tables:
+            con.execute(table.duckdb_ddl())
+            have = set(table_columns(con, table.name))
+            for name in table.names:
+                if name not in have:
+                    con.execute(table.duckdb_add_column(name))
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+
+
+def read_table(
+    con: duckdb.DuckDBPyConnection, table: Table, order_by: str = "", params: Sequence[Any] = ()
+) -> pl.DataFrame:
+    """The rows of a declared table, conformed to its declaration (columns in declared order;
+    declared nullable columns an older store lacks are null; no table: an empty frame)."""
+    have = set(table_columns(con, table.name))
+    if not have:
+        return table.empty()
+    cols = ", ".join(f'"{c}"' for c in table.names if c in have)
+    sql = f"SELECT {cols} FROM {table.name}" + (f" ORDER BY {order_by}" if order_by else "")
+    df = pl.from_arrow(con.sql(sql, params=list(params)).to_arrow_table())
+    assert isinstance(df, pl.DataFrame)
+    return table.conform(df)
 
 
 def default_store_path() -> Path:
@@ -58,7 +94,10 @@ class EventFilter:
 
 
 class DuckDBStore:
-    """Events and runs in one DuckDB file."""
+    """Events, vessel matches and runs in one DuckDB file."""
+
+    TABLES: ClassVar[tuple[Table, ...]] = (EVENTS, VESSEL_MATCHES, RUNS)
+    """The tables this store creates (and brings up to date) when opened read-write."""
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
         self.path = Path(path)
@@ -70,8 +109,11 @@ class DuckDBStore:
         self.con = duckdb.connect(str(self.path), read_only=read_only)
         self.con.execute("SET TimeZone = 'UTC'")
         if not read_only:
-            self.con.execute(EVENTS.duckdb_ddl())
-            self.con.execute(_RUNS_DDL)
+            try:
+                ensure_tables(self.con, self.TABLES)
+            except BaseException:
+                self.con.close()
+                raise
 
     def __enter__(self) -> DuckDBStore:
         return self
@@ -162,64 +204,75 @@ class DuckDBStore:
         started_at: datetime,
         finished_at: datetime,
         command: str,
-        inputs: list[dict[str, Any]],
-        params: dict[str, Any],
-        counts: dict[str, Any],
+        inputs: Sequence[Mapping[str, Any]],
+        params: Mapping[str, Any],
+        counts: Mapping[str, Any],
         events_new: int,
+        engine: str | None = None,
+        config: Mapping[str, Any] | None = None,
     ) -> None:
-        """Record one detection run."""
+        """Record one detection run (a run with the same ``run_id`` is replaced).
+
+        ``inputs``, ``params``, ``counts`` and ``config`` are stored as JSON text (values JSON
+        cannot hold, such as paths and datetimes, as strings); see ``docs/schema.md``.
+        """
+        row: dict[str, Any] = {
+            "run_id": run_id,
+            "started_at": started_at,
+            "finished_at": finished_at,
+            "command": command,
+            "engine": engine,
+            "inputs": _json([dict(i) for i in inputs]),
+            "params": _json(dict(params)),
+            "config": None if config is None else _json(dict(config)),
+            "counts": _json(dict(counts)),
+            "events_new": events_new,
+            "events_total": self.count_events(),
+        }
+        assert list(row) == RUNS.names, "record_run is out of step with the RUNS declaration"
+        cols = ", ".join(f'"{c}"' for c in row)
+        marks = ", ".join("?" for _ in row)
         self.con.execute(
-            "INSERT OR REPLACE INTO runs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            [
-                run_id,
-                started_at,
-                finished_at,
-                command,
-                json.dumps(inputs),
-                json.dumps(params, default=str),
-                json.dumps(counts, default=str),
-                events_new,
-                self.count_events(),
-            ],
+            f"INSERT OR REPLACE INTO {RUNS.name} ({cols}) VALUES ({marks})", list(row.values())
         )
 
     def replace_vessel_matches(self, matches: pl.DataFrame) -> None:
         """Store the latest screening of AIS vessels against the lists (replaces the previous
-        screening of the same MMSIs, in one transaction)."""
-        if matches.height == 0:
+        screening of the same MMSIs, in one transaction).
+
+        ``matches`` is conformed to ``vessel_matches``: a missing nullable column is stored as
+        nulls, a missing required or an extra column is a ``ValueError``.
+        """
+        df = VESSEL_MATCHES.conform(matches)
+        if df.height == 0:
             return
-        self.con.execute("BEGIN TRANSACTION")
+        cols = ", ".join(f'"{c}"' for c in VESSEL_MATCHES.names)
+        self.con.register("_matches", df.to_arrow())
         try:
-            self.con.register("_matches", matches.to_arrow())
-            self.con.execute(
-                "CREATE TABLE IF NOT EXISTS vessel_matches AS SELECT * FROM _matches LIMIT 0"
-            )
-            self.con.execute(
-                "DELETE FROM vessel_matches WHERE mmsi IN (SELECT DISTINCT mmsi FROM _matches)"
-            )
-            self.con.execute("INSERT INTO vessel_matches BY NAME SELECT * FROM _matches")
-            self.con.unregister("_matches")
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
+            self.con.execute("BEGIN TRANSACTION")
+            try:
+                self.con.execute(
+                    "DELETE FROM vessel_matches WHERE mmsi IN (SELECT DISTINCT mmsi FROM _matches)"
+                )
+                self.con.execute(
+                    f"INSERT INTO vessel_matches ({cols}) SELECT {cols} FROM _matches"
+                )
+                self.con.execute("COMMIT")
+            except Exception:
+                self.con.execute("ROLLBACK")
+                raise
+        finally:
+            self.con.unregister("_matches")  # after the transaction: an aborted one refuses it
 
     def vessel_matches(self) -> pl.DataFrame:
-        """AIS vessels that matched a sanctions-list entity, best score first."""
-        exists = self._scalar(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'vessel_matches'"
-        )
-        if not exists:
-            return pl.DataFrame()
-        df = pl.from_arrow(
-            self.con.sql("SELECT * FROM vessel_matches ORDER BY score DESC, mmsi").to_arrow_table()
-        )
-        assert isinstance(df, pl.DataFrame)
-        return df
+        """AIS vessels that matched a sanctions-list entity, best score first
+        (``vessel_matches`` columns; empty when nothing was screened)."""
+        return read_table(self.con, VESSEL_MATCHES, "score DESC, mmsi, match_id")
 
     def runs(self) -> pl.DataFrame:
-        """All recorded runs, newest first."""
-        table = self.con.sql("SELECT * FROM runs ORDER BY started_at DESC").to_arrow_table()
-        df = pl.from_arrow(table)
-        assert isinstance(df, pl.DataFrame)
-        return df
+        """All recorded runs, newest first (``runs`` columns)."""
+        return read_table(self.con, RUNS, "started_at DESC, run_id")
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, default=str)

@@ -285,29 +285,16 @@ def test_input_order_and_file_split_do_not_change_events() -> None:
     assert again.equals(ref)
 
 
-def test_details_are_canonical_json_as_details_json_writes_them() -> None:
-    from sanctionwatch.detectors.base import details_json
+def test_details_are_canonical_json_with_the_dprk_keys_only_at_dprk_ports() -> None:
+    from sanctionwatch.detectors.details import details_text
 
     ev = run(nampo_call(), ports=[NAMPO, Port("TEST", "KOR", 30.0, 120.0, "anchorage")])
     assert ev.height == 1
     for text in ev["details"]:
         d = json.loads(text)
-        assert details_json(d) == text
+        assert details_text(d) == text  # one format: compact, sorted keys
         assert d["dprk_port"] is True and isinstance(d["stop_position"], list)
-
-
-@pytest.mark.parametrize("ndigits", [4, 6])
-def test_round_repr_matches_python_round_and_repr(ndigits: int) -> None:
-    import numpy as np
-
-    from sanctionwatch.detectors.port_call import _round_repr
-
-    rng = np.random.default_rng(ndigits)
-    values = np.r_[
-        rng.uniform(-200, 200, 20_000),
-        rng.integers(0, 10**12, 20_000) / 3.6e9,  # microseconds in hours, as the details hold
-        [0.0, -0.0, 5e-05, -5e-05, 4.9999e-05, 2.675, 1.00005, 0.12345, -0.12345, 123.45675,
-         5e-07, -5e-07, 4.9e-07, 1e15, 1e16, 12.0],
-    ]
-    expected = [repr(round(float(v), ndigits)) for v in values]
-    assert _round_repr(values, ndigits).to_list() == expected
+    elsewhere = run(nampo_call(), ports=[Port("TEST", "KOR", 38.7167, 125.4, "port")])
+    assert elsewhere.height == 1
+    d = json.loads(elsewhere["details"][0])
+    assert "dprk_port" not in d and "dprk_note" not in d  # optional keys, absent when null

@@ -206,7 +206,7 @@ def test_silence_between_two_input_files_years_apart_is_not_a_gap():
 def test_positions_before_bisection_equals_the_as_of_join(repeat_times: bool) -> None:
     import numpy as np
 
-    from sanctionwatch.detectors.spoofing import tracks_in_record_order
+    from sanctionwatch.detectors.common import tracks_in_record_order
 
     rng = np.random.default_rng(3)
     n = 3000
@@ -232,7 +232,7 @@ def test_positions_before_bisection_equals_the_as_of_join(repeat_times: bool) ->
 
 
 def test_tracks_in_record_order_equals_the_sort() -> None:
-    from sanctionwatch.detectors.spoofing import tracks_in_record_order
+    from sanctionwatch.detectors.common import tracks_in_record_order
 
     t = pl.DataFrame({
         "track_id": [1, 1, 1, 2, 2],

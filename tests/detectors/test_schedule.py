@@ -12,7 +12,7 @@ import pytest
 
 from sanctionwatch.detectors.base import DetectionInput, Detector, Params
 from sanctionwatch.detectors.schedule import prerequisites, run_scheduled
-from sanctionwatch.pipeline import run_detectors
+from sanctionwatch.engines.memory import run_detectors
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.reference.core import ConstantShoreDistance
 from sanctionwatch.schema import EVENTS

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import polars as pl
 
-from sanctionwatch.pipeline import events_geojson, geojson_text
+from sanctionwatch.export.geojson import events_geojson, geojson_text
 from sanctionwatch.schema import EVENTS
 
 

@@ -226,7 +226,7 @@ def test_invalid_mmsi_shared_by_many_craft_is_reported_once() -> None:
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_candidate_positions_give_the_same_nearest_positions(seed: int) -> None:
-    from sanctionwatch.detectors.identity_change import nearest_position
+    from sanctionwatch.detectors.common import nearest_position
 
     rng = np.random.default_rng(seed)
     n = 4000

@@ -1,4 +1,5 @@
-"""identity_change: renames, IMO / call sign / type / flag changes, shared IMO, MID vs flag."""
+"""identity_change events: renames, IMO / call sign / type / flag changes, MID vs flag (the
+identity_change detector) and one IMO on several MMSIs (the shared_imo detector)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import pytest
 
 from sanctionwatch.detectors import identity_change as ic
 from sanctionwatch.detectors.base import registry
+from sanctionwatch.detectors.shared_imo import SharedImoParams
 from sanctionwatch.schema import EVENTS
 from tests.factory import T0, detection_input, reports, track
 
@@ -18,11 +20,14 @@ H = timedelta(hours=1)
 
 
 def _run(rows: list[dict[str, object]], *frames: pl.DataFrame,
-         params: ic.Params | None = None) -> pl.DataFrame:
+         params: ic.Params | None = None, shared: SharedImoParams | None = None
+         ) -> pl.DataFrame:
+    """The events of type identity_change: both detectors that write it."""
     if not frames:
         frames = (track(MMSI, 30.0, 125.0, hours=12),)
     data = detection_input(*frames, vessel_reports=reports(rows))
-    return registry()["identity_change"].run(data, params)
+    return pl.concat([registry()["identity_change"].run(data, params),
+                      registry()["shared_imo"].run(data, shared)])
 
 
 def _changes(ev: pl.DataFrame) -> list[tuple[str, str, str]]:
@@ -148,29 +153,6 @@ def test_report_without_any_position_gets_nan_coordinates() -> None:
     assert ev.height == 1 and ev["lat"].is_nan().all()
 
 
-def test_mid_table() -> None:
-    expected = {
-        445: "KP", 412: "CN", 413: "CN", 414: "CN", 440: "KR", 441: "KR", 477: "HK",
-        416: "TW", 667: "SL", 671: "TG", 457: "MN", 677: "TZ", 511: "PW", 372: "PA",
-        373: "PA", 374: "PA", 351: "PA", 357: "PA", 636: "LR", 538: "MH", 563: "SG",
-        566: "SG", 273: "RU", 431: "JP", 432: "JP", 574: "VN", 533: "MY", 525: "ID",
-        548: "PH", 219: "DK", 220: "DK", 265: "SE", 266: "SE", 232: "GB", 235: "GB",
-        366: "US", 369: "US", 338: "US",
-    }
-    for mid, iso2 in expected.items():
-        got = ic.mid_country(mid * 1_000_000 + 123)
-        assert got is not None and got[0] == iso2, mid
-    table = ic.mid_table()
-    assert table["mid"].is_unique().all()
-    assert table["iso2"].str.contains(r"^[A-Z]{2}$").all()
-    assert len(ic.allocated_mids()) == table.height > 280
-    assert ic.mid_country(123_456_789) is None
-    assert ic.mid_country(0) is None
-    assert ic.mid_country(992_351_234) == ("GB", "United Kingdom")  # AtoN 99 + MID 235
-    assert ic.mid_country(111_111_111) is None  # SAR format, MID 111 unallocated
-    assert ic.embedded_mid(2_573_000) == 257  # coast station 00MIDxxxx
-
-
 def test_output_conforms() -> None:
     rows: list[dict[str, object]] = [
         {"mmsi": MMSI, "timestamp": T0, "name": "A", "imo": 9074729, "flag": "KP"},
@@ -180,8 +162,11 @@ def test_output_conforms() -> None:
     data = detection_input(track(MMSI, 30.0, 125.0, hours=3), vessel_reports=reports(rows))
     ev = ic.detect(data, ic.Params())
     assert set(ev.columns) <= set(EVENTS.names)
-    assert ev_subtypes(ev) == {"name", "shared_imo", "mid_flag_mismatch"}
+    assert ev_subtypes(ev) == {"name", "mid_flag_mismatch"}
     assert ev["event_id"].to_list() == ic.detect(data, ic.Params())["event_id"].to_list()
+    shared = registry()["shared_imo"].run(data)
+    assert ev_subtypes(shared) == {"shared_imo"}
+    assert set(shared["event_type"]) == {"identity_change"}
     with pytest.raises(ValueError):
         ic.Params(fields=("colour",))
 
@@ -191,41 +176,9 @@ def test_imo_on_many_mmsis_is_treated_as_a_default() -> None:
         {"mmsi": MMSI + i, "timestamp": T0 + i * H, "imo": 9074729} for i in range(11)
     ]
     assert "shared_imo" not in ev_subtypes(_run(rows))
-    ev = _run(rows, params=ic.Params(max_imo_mmsi_count=11))
+    ev = _run(rows, shared=SharedImoParams(max_mmsi_count=11))
     assert ev.filter(pl.col("subtype") == "shared_imo").height == 55
 
 
 def test_tuple_parameter_accepts_comma_separated_text() -> None:
     assert ic.Params(fields="name, imo").fields == ("name", "imo")  # type: ignore[arg-type]
-
-
-def test_nearest_position_only_sorts_the_frames_vessels_and_keeps_their_order() -> None:
-    from polars.testing import assert_frame_equal
-
-    # two tracks of one MMSI with positions at the same instants, and a vessel not asked for
-    a = track(412000001, 31.0, 123.0, hours=2)
-    b = track(412000001, 33.0, 123.0, hours=2, first_record=1000)
-    c = track(412000002, 35.0, 123.0, hours=2, first_record=2000)
-    tracks = detection_input(a, b, c).tracks
-    assert tracks["track_id"].n_unique() == 3
-    frame = pl.DataFrame({
-        "mmsi": [412000001, 412000003, 412000001, 412000002],
-        "start_time": [T0 + timedelta(minutes=m) for m in (30, 30, 0, 200)],
-    })
-
-    def former(time_col: str, **kw: str) -> pl.DataFrame:
-        lat, lon = kw.get("lat_col", "lat"), kw.get("lon_col", "lon")
-        pos = tracks.select(pl.col("mmsi").alias("__pos_mmsi"), pl.col("timestamp").alias(
-            "__pos_ts"), pl.col("lat").alias(lat), pl.col("lon").alias(lon)).sort("__pos_ts")
-        out = frame.with_row_index("__row").sort(time_col).join_asof(
-            pos, left_on=time_col, right_on="__pos_ts", by_left="mmsi", by_right="__pos_mmsi",
-            strategy="nearest", check_sortedness=False)
-        return out.with_columns(pl.col(lat).fill_null(float("nan")),
-                                pl.col(lon).fill_null(float("nan"))).sort("__row").drop(
-            "__row", "__pos_ts")
-
-    got = ic.nearest_position(frame, tracks, time_col="start_time")
-    assert_frame_equal(got, former("start_time"))
-    assert got["lat"][1] != got["lat"][1]  # NaN: no position for 412000003
-    empty = ic.nearest_position(frame.clear(), tracks, time_col="start_time")
-    assert empty.columns == got.columns and empty.height == 0

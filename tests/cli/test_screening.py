@@ -9,7 +9,7 @@ from typer.testing import CliRunner
 
 from sanctionwatch.cli.app import app
 
-DATA = Path(__file__).parent / "data" / "sanctions"
+DATA = Path(__file__).resolve().parents[1] / "data" / "sanctions"
 runner = CliRunner()
 
 
@@ -83,22 +83,3 @@ def test_screen_without_lists_says_what_to_do(tmp_path):
     res = runner.invoke(app, ["screen", "Kim Jong Un", "--store", str(tmp_path / "none.duckdb")])
     assert res.exit_code != 0
     assert "lists load" in res.output
-
-
-def test_cli_keeps_freed_memory_for_reuse_on_glibc():
-    import platform
-
-    from sanctionwatch.cli.app import keep_freed_memory
-
-    if platform.system() == "Linux" and platform.libc_ver()[0] == "glibc":
-        import pyarrow as pa
-        from numpy._core.multiarray import _set_madvise_hugepage
-
-        before = pa.default_memory_pool()
-        try:
-            assert keep_freed_memory() is True
-            # Arrow allocates from glibc too, so what it frees is reused as well
-            assert pa.default_memory_pool().backend_name == "system"
-            assert _set_madvise_hugepage(True) is False  # it was off
-        finally:
-            pa.set_memory_pool(before)
