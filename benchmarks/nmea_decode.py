@@ -45,8 +45,9 @@ from pyais.messages import (
     MessageType27,
 )
 
-from sanctionwatch.ingest.ais import nmea
 from sanctionwatch.ingest.ais.fastdecode import SUPPORTED_TYPES, decode_payloads
+from sanctionwatch.ingest.ais.nmea import NmeaReader
+from sanctionwatch.ingest.ais.nmea_messages import TYPE_OF
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "tests" / "data" / "ais"
@@ -145,7 +146,7 @@ def main() -> None:
     sents, payloads, fills = messages(args.sentences)
     n_sentences = sum(map(len, sents))
     raw = [[s.decode() for s in parts] for parts in sents]
-    type_of = nmea._TYPE_OF
+    type_of = TYPE_OF
 
     def fast_payloads() -> None:
         decode_payloads(payloads, fills)
@@ -191,10 +192,8 @@ def main() -> None:
 
         def reader(fast: bool) -> Callable[[], None]:
             def run() -> None:
-                nmea._FAST_DECODE = fast
-                for _ in nmea.read_nmea(path):
+                for _ in NmeaReader(path, fast_decode=fast).batches():
                     pass
-                nmea._FAST_DECODE = True
             return run
 
         t_new, all_new = median_time(reader(True), args.repeat)
@@ -248,8 +247,8 @@ def main() -> None:
         "`decode_payloads(payloads, fills)` call over all messages; (a') the same after "
         "splitting the sentences with polars string ops and joining multi-sentence payloads "
         "(no checksum check, which `pyais.decode` does; the reader checks checksums itself). "
-        "(b) is `read_nmea` over the file with "
-        "`nmea._FAST_DECODE` False (pyais per message, the previous reader) and True.",
+        "(b) is `NmeaReader(path, fast_decode=...)` over the file with "
+        "`fast_decode=False` (pyais per message, the previous reader) and True.",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

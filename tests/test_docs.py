@@ -62,3 +62,28 @@ def test_readme_links_resolve():
         if "://" in target:
             continue
         assert (ROOT / target).exists(), f"README links to missing {target}"
+
+
+def test_every_setting_and_run_file_key_is_documented():
+    import dataclasses as dc
+
+    from sanctionwatch.config import RunConfig
+    from sanctionwatch.engines import EngineOptions
+    from sanctionwatch.ingest.files import IngestOptions
+    from sanctionwatch.settings import NAMES, PREFIX
+    from sanctionwatch.tracks import PrepareParams
+
+    page = (ROOT / "docs" / "configuration.md").read_text()
+    for name in NAMES:
+        assert f"`{PREFIX}{name}`" in page, f"configuration.md does not document {PREFIX}{name}"
+    for cls in (RunConfig, IngestOptions, EngineOptions, PrepareParams):
+        for f in dc.fields(cls):
+            if f.name != "params":
+                assert re.search(rf"^\[?{f.name}\b", page, re.M), f"configuration.md: {f.name}"
+
+
+@pytest.mark.parametrize("name", list(detectors()))
+def test_every_detector_page_states_its_scope(name):
+    page = (ROOT / "docs" / "detectors" / f"{name}.md").read_text()
+    head = " ".join(page.splitlines()[:6])
+    assert f"scope: {detectors()[name].scope}" in head, f"{name}.md does not state its scope"

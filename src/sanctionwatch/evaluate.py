@@ -267,7 +267,7 @@ def _assign(cand: pl.DataFrame) -> pl.DataFrame:
     """Maximum-cardinality, then maximum-quality, one-to-one subset of ``cand`` (Hungarian)."""
     if cand.height == 0:
         return cand
-    # imported here: scipy.optimize takes half a second, which every CLI command would pay
+    # imported here: scipy.optimize is slow to import, which every CLI command would pay
     from scipy.optimize import linear_sum_assignment
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components

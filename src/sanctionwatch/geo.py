@@ -24,9 +24,8 @@ FloatArray = npt.NDArray[np.float64]
 POINT_BLOCK = 1 << 18
 """Points per block of the per-point lookups over whole tracks (nearest port, distance from
 shore): their temporaries then stay in cache and reuse the allocator's memory instead of
-faulting in fresh pages. On the 9.9 M positions of a ``scale`` day, the bounded nearest-port
-query took 0.74-0.83 s of CPU in blocks of 2^18 against 0.90-1.58 s in one go (5 runs each,
-same answers)."""
+faulting in fresh pages. The answers are the same as in one go; only the memory traffic
+differs (measured: ``benchmarks/results/design-notes.md``)."""
 
 
 def haversine_m(

@@ -8,7 +8,7 @@ when the memory engine runs. ``SANCTIONWATCH_TUNING=0`` turns both off. A long-r
 process (a notebook, a service) gets none of it: it keeps the libraries' defaults, which
 return freed memory to the system, and so do the processes it starts (the environment is
 restored once Polars has read it). The measurements behind each setting are in
-``benchmarks/results/scale.md`` and the notes of ``docs/engines.md``.
+``benchmarks/results/design-notes.md``; ``benchmarks/results/scale.md`` runs with them.
 """
 
 from __future__ import annotations

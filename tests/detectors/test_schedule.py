@@ -103,12 +103,10 @@ def test_given_events_reach_readers_and_are_not_rerun():
     assert seen["c"] == ["a"] and seen["d"] == ["a", "b", "c"]
 
 
-def test_given_and_run_adds_its_events_for_later_readers():
-    seen: dict[str, list[str]] = {}
-    out = run_scheduled(_toy(seen, {}), _data(), {}, run=["a", "c"],
-                        given={"a": _event("a", 99)}, workers=2)
-    assert out["a"]["mmsi"].to_list() == [0]  # only what it found itself
-    assert seen["c"] == ["a", "a"]  # the given event and the run's
+def test_a_detector_is_either_given_or_run():
+    with pytest.raises(ValueError, match="both given and run: a"):
+        run_scheduled(_toy({}, {}), _data(), {}, run=["a", "c"],
+                      given={"a": _event("a", 99)}, workers=2)
 
 
 def test_a_linking_detector_detects_at_once_and_links_when_its_inputs_are_done():

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from sanctionwatch.sanctions import ListDiff
 
 # sanctionwatch.sanctions (and followthemoney under it) is imported inside the commands: it
-# takes over a second, which every other command would pay.
+# is slow to import, which every other command would pay.
 
 lists_app = typer.Typer(
     name="lists",

@@ -131,7 +131,8 @@ def close_pairs(
     chord search is exact for the great-circle threshold (chord <= arc), and :func:`_close`
     then decides as the haversine distance does. One small tree per grid time rather than one
     tree over all times (each time's globe shifted apart) gives the same pairs and keeps each
-    tree in cache (``benchmarks/results/scale.md``). O(n log n + p) for n points and p pairs.
+    tree in cache (measured: ``benchmarks/results/design-notes.md``). O(n log n + p) for n
+    points and p pairs.
     ``unit``: the grid points' unit vectors when already computed. Returns row indices
     ``a, b`` into ``grid``, ``a`` the lower MMSI.
     """
@@ -264,7 +265,7 @@ _DEG_M = 111_195.0
 
 _PAIR_CHUNK = 65_536
 """Pairs per block of :func:`candidate_pairs`' window test: a block's temporaries fit in cache
-(the fastest of 16 k, 64 k and 256 k when measured on a 49 M-position day)."""
+(the block sizes compared: ``benchmarks/results/design-notes.md``)."""
 
 
 def sample_offsets(p: EncounterParams) -> IntArray:

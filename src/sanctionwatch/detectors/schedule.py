@@ -9,7 +9,6 @@ The result does not depend on the number of workers or on completion order.
 from __future__ import annotations
 
 import dataclasses
-import os
 from collections.abc import Callable, Collection, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 
@@ -17,13 +16,7 @@ import polars as pl
 
 from sanctionwatch.detectors.base import DetectionInput, Detector, Params
 from sanctionwatch.schema import EVENTS
-
-DEFAULT_WORKERS = min(8, 2 * (os.cpu_count() or 1))
-"""Threads running detectors at once: twice the machine's cores, at most 8 (the number of
-built-in detectors). More threads than cores, because a detector spends part of its time
-holding the GIL or waiting for a view another one is building (the resampled grid): on 2
-cores and 9.9 M positions all detectors took 9.9 s on 2 threads, 7.2 s on 4 and 7.0 s on 8,
-at the same peak memory (4.0 GB)."""
+from sanctionwatch.settings import settings
 
 
 def prerequisites(order: Sequence[str], dets: Mapping[str, Detector]) -> dict[str, list[str]]:
@@ -49,13 +42,15 @@ def run_scheduled(
 ) -> dict[str, pl.DataFrame]:
     """Run the detectors named in ``run`` (``dets`` gives the run order and may hold more).
 
-    ``given``: events of detectors computed elsewhere (an engine's cross-vessel stage): they
-    reach the detectors that read them; a ``given`` detector not in ``run`` counts as done, one
-    also in ``run`` adds its run's events to the given ones (the engines' shared-IMO search is
-    global, the rest of ``identity_change`` per vessel). Each detector gets
-    as ``prior_events`` the events of its :func:`prerequisites`, concatenated in run order —
-    for a detector with ``reads=None`` exactly the events of every detector before it, as in a
-    sequential run. Returns events by detector name (the ``run`` ones), in run order.
+    ``given``: events of detectors computed elsewhere (an engine's pair and fleet stage, or
+    another partition's): they count as done and reach the detectors that read them; a
+    detector cannot be both given and run. Each detector gets as ``prior_events`` the events
+    of its :func:`prerequisites`, concatenated in run order — for a detector with
+    ``reads=None`` exactly the events of every detector before it, as in a sequential run.
+    ``workers``: threads (default: the ``SANCTIONWATCH_THREADS`` setting, whose default is
+    twice the cores: a detector spends part of its time holding the GIL or waiting for a view
+    another is building, and meanwhile another thread uses the core). Returns events by
+    detector name (the ``run`` ones), in run order.
 
     ``unlinked``: detectors with a ``link`` step whose linked events come later (an engine's
     cross-vessel stage): their ``detect`` result is returned as it is, for the caller to
@@ -63,12 +58,15 @@ def run_scheduled(
     detector in ``run`` may read them.
     """
     given = dict(given or {})
+    both = set(given) & set(run)
+    if both:
+        raise ValueError(f"detectors both given and run: {', '.join(sorted(both))}")
     order = [n for n in dets if n in run or n in given]
     needs = prerequisites(order, dets)
     todo = [n for n in order if n in run]
-    done: dict[str, pl.DataFrame] = {n: ev for n, ev in given.items() if n not in todo}
+    done: dict[str, pl.DataFrame] = dict(given)
     results: dict[str, pl.DataFrame] = {}
-    n_workers = max(1, workers if workers is not None else DEFAULT_WORKERS)
+    n_workers = max(1, workers if workers is not None else settings().threads)
 
     def prior(name: str) -> pl.DataFrame:
         frames = [done[d] for d in needs[name]]
@@ -96,9 +94,7 @@ def run_scheduled(
         if dets[name].link is not None:
             events = dets[name].finish(events, prior(name), params.get(name))
         results[name] = events
-        done[name] = (
-            pl.concat([given[name], events], how="vertical") if name in given else events
-        )
+        done[name] = events
         if on_done:
             on_done(name)
 
@@ -139,4 +135,4 @@ def _with_prior(data: DetectionInput, prior: pl.DataFrame) -> DetectionInput:
     return dataclasses.replace(data, prior_events=prior)
 
 
-__all__ = ["DEFAULT_WORKERS", "prerequisites", "run_scheduled"]
+__all__ = ["prerequisites", "run_scheduled"]

@@ -37,7 +37,7 @@ class EngineOptions:
 
     partition_rows: positions (and reports) per MMSI-range partition: the memory knob of the
         lake engines (a partition is prepared and run through every vessel-scope detector at
-        once; docs/engines.md gives the memory per million positions as measured).
+        once, so its memory grows with it; measured: ``benchmarks/results/design-notes.md``).
     pair_sample_rows: at most the samples one pairing task of a pair-scope detector reads (a
         range of pairing keys; more only when one key holds more). Also cut so that there
         are at least as many tasks as cores (or Dask threads).

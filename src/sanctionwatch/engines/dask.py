@@ -17,15 +17,18 @@ from distributed import Client, LocalCluster
 from sanctionwatch.engines.base import EngineOptions, EngineRun, Job
 from sanctionwatch.engines.partitioned import run_lake
 from sanctionwatch.reference import ReferenceData
+from sanctionwatch.settings import settings
 
 T = TypeVar("T")
 
 
 @contextmanager
 def dask_client(options: EngineOptions) -> Iterator[Client]:
-    """A client of ``options.scheduler``, or of a LocalCluster started (and stopped) here."""
-    if options.scheduler:
-        with Client(options.scheduler) as client:  # type: ignore[no-untyped-call]
+    """A client of ``options.scheduler`` (else the ``SANCTIONWATCH_SCHEDULER`` setting), or of
+    a LocalCluster started (and stopped) here."""
+    scheduler = options.scheduler or settings().scheduler
+    if scheduler:
+        with Client(scheduler) as client:  # type: ignore[no-untyped-call]
             yield client
         return
     kwargs: dict[str, Any] = {"processes": options.processes, "dashboard_address": ":0"}

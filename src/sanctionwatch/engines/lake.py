@@ -40,7 +40,7 @@ def write_scratch(df: pl.DataFrame, path: Path) -> None:
     """Write a lake file: uncompressed, row groups of :data:`ROW_GROUP_ROWS` with min/max
     statistics (readers prune row groups on ``mmsi`` and ``k``). The lake is scratch, read
     back once or twice and deleted with the run, so it is written for speed rather than size
-    (the writers compared are in ``benchmarks/README.md``)."""
+    (the writers compared: ``benchmarks/results/design-notes.md``)."""
     df.write_parquet(path, compression="uncompressed", statistics=True,
                      row_group_size=ROW_GROUP_ROWS)
 

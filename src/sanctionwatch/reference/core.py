@@ -101,7 +101,7 @@ class ReferenceData:
 
     def __post_init__(self) -> None:
         if self.ports:
-            # imported here, not with the module: SciPy takes a quarter of a second to load,
+            # imported here, not with the module: SciPy is slow to load,
             # and detect loads the reference data on a thread while it prepares the tracks
             from scipy.spatial import cKDTree
 

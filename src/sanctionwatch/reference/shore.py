@@ -126,7 +126,7 @@ def is_land(lat: npt.ArrayLike, lon: npt.ArrayLike) -> BoolArray:
 
     Lakes count as land (even the Caspian Sea and the Great Lakes), and so may harbours and
     rivers narrower than a pixel (about 1 km).
-    The first call loads the full mask (about 1 GB in memory, a few seconds).
+    The first call loads the full mask (about 1 GB in memory).
     """
     from global_land_mask import globe  # deferred: importing it loads the 1 GB mask
 

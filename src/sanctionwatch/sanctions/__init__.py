@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     )
     from sanctionwatch.sanctions.store import ListStore, LoadResult
 
-# Loaded on first use (PEP 562): followthemoney takes over a second to import, which every
+# Loaded on first use (PEP 562): followthemoney is slow to import, which every
 # ``sanctionwatch`` command would otherwise pay.
 _WHERE = {
     "EntityChange": "diff", "ListDiff": "diff", "diff_entities": "diff",

@@ -34,8 +34,8 @@ if TYPE_CHECKING:
         screen,
     )
 
-# The names are loaded on first use (PEP 562): the matcher's tables and followthemoney take
-# over a second to import, which every ``sanctionwatch`` command would otherwise pay.
+# The names are loaded on first use (PEP 562): the matcher's tables and followthemoney are
+# slow to import, which every ``sanctionwatch`` command would otherwise pay.
 _WHERE = {
     "enrich_events": "ais_link", "link_sanctions": "ais_link", "screen_vessels": "ais_link",
     "vessel_identities": "ais_link",

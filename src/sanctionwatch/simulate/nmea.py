@@ -1,9 +1,11 @@
 """NMEA 0183 writer: ``!AIVDM`` sentences behind NMEA 4.0 tag blocks (``\\c:<unix>,s:sim*hh\\``).
 
 Position reports (type 1 for class A, 18 for class B: the bulk of a file) are bit-packed and
-6-bit armoured with NumPy, byte-identical to :func:`pyais.encode_dict` (tested) and about
-1,000 times faster. Static data (type 5 in two sentences with a sequential message id 0-9,
-type 24 parts A and B) goes through :func:`pyais.encode_dict`, cached per vessel and content.
+6-bit armoured with NumPy, byte-identical to :func:`pyais.encode_dict` (tested) but whole
+columns at a time instead of one Python call per message (measured:
+``benchmarks/results/design-notes.md``). Static data (type 5 in two sentences with a
+sequential message id 0-9, type 24 parts A and B) goes through :func:`pyais.encode_dict`,
+cached per vessel and content.
 """
 
 from __future__ import annotations

@@ -13,7 +13,6 @@ nothing, and the readers fill the missing nullable columns with nulls.
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,10 +24,8 @@ import duckdb
 import polars as pl
 
 from sanctionwatch.schema import EVENTS, RUNS, VESSEL_MATCHES, Table
+from sanctionwatch.settings import settings
 
-STORE_ENV = "SANCTIONWATCH_STORE"
-"""Environment variable naming the default store file."""
-DEFAULT_STORE = "sanctionwatch.duckdb"
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
     """Columns of ``table`` in the connection's current schema, in order (empty: no table)."""
@@ -75,8 +72,9 @@ def read_table(
 
 
 def default_store_path() -> Path:
-    """``$SANCTIONWATCH_STORE`` if set, else ``./sanctionwatch.duckdb``."""
-    return Path(os.environ.get(STORE_ENV, DEFAULT_STORE))
+    """The ``SANCTIONWATCH_STORE`` setting: ``$SANCTIONWATCH_STORE`` if set, else
+    ``./sanctionwatch.duckdb`` (:mod:`sanctionwatch.settings`)."""
+    return settings().store
 
 
 @dataclass(frozen=True)

@@ -93,9 +93,10 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
         .otherwise(pl.col("heading_deg"))
         .alias("heading_deg"),
     )
-    # One contiguous chunk: row gathers on it are several times faster than on the chunks
-    # of the files read. Row indices, not frames, until the end: one gather of the wide
-    # frame instead of a filter, a sort and another filter.
+    # One contiguous chunk: a row gather on it indexes one array, where on the chunks of the
+    # files read every row must first be found in its chunk (measured:
+    # benchmarks/results/design-notes.md). Row indices, not frames, until the end: one
+    # gather of the wide frame instead of a filter, a sort and another filter.
     if df.n_chunks() > 1:
         df = df.rechunk()
     reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
@@ -215,7 +216,8 @@ def _jumps(
     trigonometry (along the meridian, then along a parallel: at most the latitude plus the
     longitude difference, in radians) clears nearly all of them, and the exact distance is
     computed for the rest only. In blocks of :data:`~sanctionwatch.geo.POINT_BLOCK` positions,
-    whose temporaries stay in cache (9.9 M positions: 0.16-0.29 s whole, 0.10 s in blocks).
+    whose temporaries stay in cache instead of being fresh input-sized arrays (measured:
+    ``benchmarks/results/design-notes.md``).
     """
     jump = np.zeros(lat.size, dtype=bool)
     for s in range(1, lat.size, POINT_BLOCK):

@@ -163,8 +163,9 @@ def resample_tracks(
         raise ValueError("max_gap_h must be at least one grid interval")
     tid, mmsi, t, lat, lon = _sorted_arrays(tracks)
     # Tracks are resampled independently, so they are done in chunks of whole tracks: the
-    # working arrays of a chunk stay small (cost per position was 20x higher at 10 M positions
-    # in one go than at 1 M, from memory traffic), and only ``seg`` needs renumbering.
+    # working arrays of a chunk stay small, so the cost per position does not grow with the
+    # input (in one go, the memory traffic of input-sized temporaries made it grow; measured:
+    # benchmarks/results/design-notes.md), and only ``seg`` needs renumbering.
     bounds = [0]
     while bounds[-1] < tid.size:
         cut = min(bounds[-1] + RESAMPLE_CHUNK_ROWS, tid.size)

@@ -2,6 +2,16 @@
 
 Every reader streams :class:`~sanctionwatch.ingest.ais.base.Batch` objects (canonical
 positions, vessel reports and rejects), so a file larger than memory can be read.
+
+Modules, by concern:
+
+- formats: :mod:`.nmea` (with :mod:`.nmea_framing`, :mod:`.nmea_multipart`,
+  :mod:`.nmea_messages` and :mod:`.fastdecode`), :mod:`.csv`, :mod:`.parquet`, :mod:`.gpkg`;
+- tabular layouts (data): :mod:`.layouts` (every vendor layout), :mod:`.parsers` (how a
+  text becomes a value), :mod:`.codes` (vendor code tables), :mod:`.sniff` (which layout);
+- tabular conversion: :mod:`.convert` (raw columns -> canonical batches), with
+  :mod:`.plan`, :mod:`.distinct`, :mod:`.dedup`, :mod:`.rules` and :mod:`.exprs`;
+- shared: :mod:`.base` (batches, rejects, errors).
 """
 
 from __future__ import annotations
@@ -10,8 +20,12 @@ import gzip
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sanctionwatch.ingest.ais.base import Batch, IngestError
+
+if TYPE_CHECKING:
+    from sanctionwatch.ingest.ais.layouts import Layout
 
 FORMATS = ("nmea", "csv", "parquet", "gpkg")
 """Input formats understood by :func:`read_ais`."""
@@ -51,16 +65,18 @@ def read_ais(
     path: str | Path,
     *,
     fmt: str | None = None,
-    layout: str | None = None,
+    layout: str | Layout | None = None,
     strict: bool = False,
     batch_rows: int = 200_000,
     assume_time: datetime | None = None,
 ) -> Iterator[Batch]:
     """Stream canonical batches from one AIS file of any supported format.
 
-    ``fmt`` forces a format (one of :data:`FORMATS`); ``layout`` forces a CSV/Parquet column
-    layout; ``strict`` raises :class:`IngestError` at the first bad record instead of counting
-    it as a reject; ``assume_time`` dates NMEA messages that carry no time at all.
+    ``fmt`` forces a format (one of :data:`FORMATS`); ``layout`` forces the column layout of
+    a CSV, Parquet or GeoPackage file (a name in ``layouts.LAYOUTS``, or a
+    :class:`~sanctionwatch.ingest.ais.layouts.Layout`); ``strict`` raises
+    :class:`IngestError` at the first bad record instead of counting it as a reject;
+    ``assume_time`` dates NMEA messages that carry no time at all.
     """
     kind = fmt or detect_format(path)
     if kind == "nmea":
@@ -68,11 +84,11 @@ def read_ais(
 
         return read_nmea(path, strict=strict, batch_rows=batch_rows, assume_time=assume_time)
     if kind == "csv":
-        from sanctionwatch.ingest.ais.tabular import read_csv
+        from sanctionwatch.ingest.ais.csv import read_csv
 
         return read_csv(path, layout=layout, strict=strict, batch_rows=batch_rows)
     if kind == "parquet":
-        from sanctionwatch.ingest.ais.tabular import read_parquet
+        from sanctionwatch.ingest.ais.parquet import read_parquet
 
         return read_parquet(path, layout=layout, strict=strict, batch_rows=batch_rows)
     if kind == "gpkg":

@@ -1,4 +1,4 @@
-"""Shared pieces of the AIS readers: batches, rejects, errors, column builders."""
+"""Shared pieces of the AIS readers: batches, rejects, errors, row buffers."""
 
 from __future__ import annotations
 
@@ -24,6 +24,10 @@ class IngestError(ValueError):
         self.reason = reason
         self.detail = detail
         super().__init__(f"{self.source}:{record}: {reason}" + (f": {detail}" if detail else ""))
+
+
+class FormatError(ValueError):
+    """A file whose structure cannot be read: no known layout, unsupported SRS, no header."""
 
 
 @dataclass

@@ -2,8 +2,10 @@
 
 The payloads of each message type are turned into a matrix of 6-bit values (zero padded),
 and every field is cut out of fixed character columns with integer arithmetic, for all
-messages of the type at once. The values are those of ``pyais`` (the oracle, checked field
-by field in ``tests/ingest_fast``): same names, scaling, rounding, text stripping and
+messages of the type at once: time and memory linear in the number of messages times the
+characters read per type (at most 72), with no Python loop over messages. The values are
+those of ``pyais`` (the oracle, checked field by field in
+``tests/ingest/ais/test_fastdecode.py``): same names, scaling, rounding, text stripping and
 "not available" codes, and the same handling of payloads shorter than the layout (a field
 that starts past the end is missing, one that runs past it has only the bits present).
 See ``docs/ingest-fastdecode.md``.

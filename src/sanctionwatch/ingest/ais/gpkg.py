@@ -3,7 +3,12 @@
 A GeoPackage is an SQLite database. Feature layers are listed in ``gpkg_contents`` and
 ``gpkg_geometry_columns``; each geometry is a GeoPackage binary blob: a header (magic ``GP``,
 version, flags, SRS id, optional envelope) followed by standard WKB. The position comes from
-the point geometry; the other columns are mapped by the same layouts as CSV and Parquet.
+the point geometry; the other columns are mapped by the same layouts as CSV and Parquet
+(:class:`~sanctionwatch.ingest.ais.convert.RowConverter`).
+
+Features are fetched in batches of ``batch_rows`` in primary-key order; the point blobs of a
+batch are decoded together with NumPy (:func:`decode_points`, linear in the blob bytes).
+Memory is bounded by one batch.
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from sanctionwatch.ingest.ais.base import Batch
-from sanctionwatch.ingest.ais.tabular import FormatError, RowConverter, resolve_layout
+from sanctionwatch.ingest.ais.base import Batch, FormatError
+from sanctionwatch.ingest.ais.convert import RowConverter
+from sanctionwatch.ingest.ais.layouts import Layout
+from sanctionwatch.ingest.ais.sniff import resolve_layout
 
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 _GPKG_APP_IDS = (b"GPKG", b"GP10", b"GP11")
@@ -190,8 +197,9 @@ def _key_column(con: sqlite3.Connection, table: str) -> str:
     return _quote(pks[0][1]) if len(pks) == 1 and sum(c[5] > 0 for c in cols) == 1 else "rowid"
 
 
-def read_gpkg(path: str | Path, *, layer: str | None = None, layout: str | None = None,
-              strict: bool = False, batch_rows: int = 200_000) -> Iterator[Batch]:
+def read_gpkg(path: str | Path, *, layer: str | None = None,
+              layout: str | Layout | None = None, strict: bool = False,
+              batch_rows: int = 200_000) -> Iterator[Batch]:
     """Stream one point layer of a GeoPackage as canonical batches.
 
     ``layer`` may be omitted when the file has a single point layer. Only EPSG:4326 layers are

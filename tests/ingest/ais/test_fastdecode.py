@@ -1,16 +1,13 @@
-"""``fastdecode`` against pyais, field by field, and the reader with and without it."""
+"""``fastdecode`` against pyais, field by field (the reader with and without it:
+test_nmea_messages.py)."""
 
 from __future__ import annotations
 
 import random
-from functools import reduce
-from operator import xor
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyais
-import pytest
 from pyais.bit_vector import bit_vector
 from pyais.messages import (
     MessageType1,
@@ -23,19 +20,13 @@ from pyais.messages import (
     MessageType27,
 )
 
-from sanctionwatch.ingest.ais import nmea
-from sanctionwatch.ingest.ais.base import IngestError
 from sanctionwatch.ingest.ais.fastdecode import SUPPORTED_TYPES, decode_payloads, payload_bits
+from tests.ingest.ais.helpers import NMEA_CORPORA as CORPORA
+from tests.ingest.ais.helpers import SIXBIT, random_fields
 
-DATA = Path(__file__).resolve().parents[1] / "data" / "ais"
-CORPORA = [*sorted((DATA / "pyais-nmea").iterdir()),
-           *sorted((DATA / "aisdb-testdata").glob("*.nm4")),
-           *sorted((DATA / "aisdb-testdata").glob("*.nmea"))]
 CLASSES: dict[int, Any] = {1: MessageType1, 2: MessageType2, 3: MessageType3, 5: MessageType5,
                            18: MessageType18, 19: MessageType19, 24: MessageType24,
                            27: MessageType27}
-SIXBIT = "0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVW`abcdefghijklmnopqrstuvw"
-TEXT = "@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_ !\"#$%&'()*+,-./0123456789:;<=>?"
 
 
 def _compare(oracle: list[dict[str, Any]], payloads: list[bytes], fills: list[int]) -> int:
@@ -77,47 +68,12 @@ def test_corpora_agree_with_pyais_on_every_field() -> None:
     assert compared == 26441
 
 
-def _random_fields(rng: random.Random, t: int) -> dict[str, Any]:
-    def text(n: int) -> str:
-        return "".join(rng.choice(TEXT + "  @@") for _ in range(rng.randrange(n)))
-
-    lat = rng.choice([90, -90, 91, -91, 0, rng.uniform(-90, 90), -1e-6])
-    lon = rng.choice([180, -180, 181, -181, 0, rng.uniform(-180, 180), -1e-6])
-    d: dict[str, Any] = {"msg_type": t, "mmsi": rng.choice([0, 2**30 - 1, rng.randrange(10**9),
-                                                          rng.randrange(980_000_000, 990_000_000)]),
-                         "repeat": rng.randrange(4)}
-    if t in (1, 2, 3, 18, 19):
-        d.update(lat=lat, lon=lon, speed=rng.choice([102.3, 0, rng.randrange(1024) / 10]),
-                 course=rng.choice([360, 0, rng.randrange(4096) / 10]),
-                 heading=rng.choice([511, 0, rng.randrange(512)]), second=rng.randrange(64),
-                 status=rng.randrange(16), turn=rng.choice([-128, 127, -127, 0,
-                                                            rng.uniform(-720, 720)]),
-                 accuracy=rng.random() < 0.5, raim=rng.random() < 0.5, radio=rng.randrange(2**19),
-                 maneuver=rng.randrange(3))
-    if t in (5, 19, 24):
-        d.update(shipname=text(25), callsign=text(9), ship_type=rng.randrange(256),
-                 to_bow=rng.randrange(512), to_stern=rng.randrange(512), to_port=rng.randrange(64),
-                 to_starboard=rng.randrange(64), epfd=rng.randrange(16), dte=rng.random() < 0.5,
-                 partno=rng.randrange(2), vendorid=text(4), model=rng.randrange(16),
-                 serial=rng.randrange(2**20), mothership_mmsi=rng.randrange(10**9))
-    if t == 5:
-        d.update(imo=rng.choice([0, 2**30 - 1, rng.randrange(10**7)]), destination=text(25),
-                 draught=rng.choice([0, 25.5, rng.randrange(256) / 10]), month=rng.randrange(13),
-                 day=rng.randrange(32), hour=rng.randrange(25), minute=rng.randrange(61),
-                 ais_version=rng.randrange(4))
-    if t == 27:
-        d.update(lat=lat, lon=lon, speed=rng.choice([63, 0, rng.randrange(64)]),
-                 course=rng.choice([511, 0, rng.randrange(512)]), status=rng.randrange(16),
-                 gnss=rng.random() < 0.5)
-    return d
-
-
 def test_generated_messages_agree_with_pyais() -> None:
     rng = random.Random(20240505)
     oracle, payloads, fills = [], [], []
     for t in sorted(SUPPORTED_TYPES):
         for _ in range(400):
-            sentences = pyais.encode_dict(_random_fields(rng, t), seq_id=1)
+            sentences = pyais.encode_dict(random_fields(rng, t), seq_id=1)
             oracle.append(pyais.decode(*sentences).asdict(enum_as_int=True))
             payload, fill = _sentences_payload(sentences)
             payloads.append(payload)
@@ -185,70 +141,6 @@ def test_payload_bits_pads_with_zeros() -> None:
     from pyais.bit_vector import _PAYLOAD_ARMOR
     mat, _ = payload_bits([bytes(range(i, i + 64)) for i in range(0, 256, 64)])
     assert mat.ravel().tolist() == list(_PAYLOAD_ARMOR)
-
-
-def _tag(t: int) -> str:
-    body = f"c:{t}"
-    return f"\\{body}*{reduce(xor, body.encode(), 0):02X}\\"
-
-
-def _sentence(body: str) -> str:
-    return f"!{body}*{reduce(xor, body.encode(), 0):02X}"
-
-
-def _read(path: Path, fast: bool, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> Any:
-    monkeypatch.setattr(nmea, "_FAST_DECODE", fast)
-    reader = nmea.NmeaReader(path, **kw)
-    return list(reader.batches()), reader.stats
-
-
-def _assert_same(path: Path, monkeypatch: pytest.MonkeyPatch, **kw: Any) -> None:
-    fast, fast_stats = _read(path, True, monkeypatch, **kw)
-    slow, slow_stats = _read(path, False, monkeypatch, **kw)
-    assert fast_stats == slow_stats
-    assert len(fast) == len(slow)
-    for a, b in zip(fast, slow, strict=True):
-        for name in ("positions", "reports", "rejects"):
-            assert getattr(a, name).equals(getattr(b, name), null_equal=True), (path, name)
-
-
-@pytest.mark.parametrize("path", CORPORA, ids=lambda p: p.name)
-@pytest.mark.parametrize("batch_rows", [7, 100_000])
-def test_reader_output_is_the_same_with_and_without_fast_decode(
-        path: Path, batch_rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
-    from datetime import datetime
-    _assert_same(path, monkeypatch, batch_rows=batch_rows,
-                 assume_time=datetime(2020, 1, 1) if path.name == "nmea_data_sample.txt" else None)
-
-
-def test_reader_same_on_generated_and_broken_messages(tmp_path: Path,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    rng = random.Random(11)
-    lines: list[str] = []
-    for i in range(1500):
-        t = sorted(SUPPORTED_TYPES)[i % len(SUPPORTED_TYPES)]
-        sentences = pyais.encode_dict(_random_fields(rng, t), seq_id=i % 10)
-        if rng.random() < 0.15:  # cut short: a decode_error on the pyais path, same detail
-            fields = sentences[-1].split("*")[0][1:].split(",")
-            fields[5] = fields[5][:rng.randrange(1, len(fields[5]) + 1)]
-            fields[6] = str(rng.randrange(6))
-            sentences = [*sentences[:-1], _sentence(",".join(fields))]
-        lines.extend(_tag(1_600_000_000 + i) + s for s in sentences)
-    part2 = _sentence("AIVDM,1,1,,A,H" + "".join(rng.choice(SIXBIT) for _ in range(5))
-                      + "8" + "0" * 22 + ",0")  # type 24, part number 2
-    lines += [_tag(1_600_000_000) + part2]
-    path = tmp_path / "gen.nmea"
-    path.write_text("\n".join(lines) + "\n")
-    _assert_same(path, monkeypatch, batch_rows=500)
-    batches, stats = _read(path, True, monkeypatch)
-    assert stats.rejects.get("decode_error", 0) > 50
-    messages: list[str] = []
-    assert any("Partno 2" in d for b in batches for d in b.rejects["detail"].to_list())
-    for fast in (True, False):
-        with pytest.raises(IngestError) as err:
-            _read(path, fast, monkeypatch, strict=True)
-        messages.append(str(err.value))
-    assert messages[0] == messages[1]
 
 
 def test_not_available_and_sign_extremes() -> None:

@@ -1,21 +1,22 @@
-"""The typed CSV fast path (numbers and ISO times cast by Arrow) gives exactly what parsing
-every column as text gives: values, rejects (line numbers, raw text, details), strict mode."""
+"""The typed CSV fast path (``csv.cast_typed``: numbers and ISO times cast by Arrow) gives
+exactly what parsing every column as text gives: values, rejects (line numbers, raw text,
+details), strict mode."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from pathlib import Path
 
-import polars as pl
 import pyarrow as pa
 import pytest
 from polars.testing import assert_frame_equal
 
-import sanctionwatch.ingest.ais.tabular as tabular
 from sanctionwatch.ingest.ais.base import Batch, IngestError
-
-ROOT = Path(__file__).resolve().parents[2]
-DATA = ROOT / "tests" / "data" / "ais"
+from sanctionwatch.ingest.ais.convert import RowConverter
+from sanctionwatch.ingest.ais.csv import cast_typed, read_csv
+from sanctionwatch.ingest.ais.sniff import resolve_layout
+from tests.ingest.ais.helpers import DATA
 
 MC_HEADER = ("MMSI,BaseDateTime,LAT,LON,SOG,COG,Heading,VesselName,IMO,CallSign,VesselType,"
              "Status,Length,Width,Draft,Cargo,TransceiverClass")
@@ -62,9 +63,9 @@ def _read(path: Path, *, typed: bool, batch_rows: int, strict: bool = False,
           layout: str | None = None) -> list[Batch] | str:
     mp = pytest.MonkeyPatch()
     if not typed:
-        mp.setattr(tabular.RowConverter, "csv_typed_candidates", lambda self: ([], []))
+        mp.setattr(RowConverter, "csv_typed_candidates", lambda self: ([], []))
     try:
-        return list(tabular.read_csv(path, batch_rows=batch_rows, strict=strict, layout=layout))
+        return list(read_csv(path, batch_rows=batch_rows, strict=strict, layout=layout))
     except IngestError as exc:
         return repr((exc.args, str(exc)))
     finally:
@@ -97,14 +98,14 @@ def test_malformed_marinecadastre(tmp_path: Path, batch_rows: int, strict: bool,
 def test_clean_batches_take_the_typed_path(tmp_path: Path) -> None:
     path = tmp_path / "mc.csv"
     path.write_text("\n".join([MC_HEADER, MC_ROWS[0], MC_ROWS[11], ""]))
-    lay = tabular.resolve_layout(str(path), MC_HEADER.split(","), None)
-    conv = tabular.RowConverter(lay, MC_HEADER.split(","), str(path), strict=False)
+    lay = resolve_layout(str(path), MC_HEADER.split(","), None)
+    conv = RowConverter(lay, MC_HEADER.split(","), str(path), strict=False)
     numeric, times = conv.csv_typed_candidates()
     assert {"MMSI", "LAT", "LON", "SOG", "IMO", "Status"} <= set(numeric)
     assert times == ["BaseDateTime"]
     table = pa.table({n: pa.array(["1"], pa.string()) for n in MC_HEADER.split(",")})
     table = table.set_column(1, "BaseDateTime", pa.array(["2019-03-01T00:00:00"]))
-    _, typed = tabular._csv_typed(table, numeric, times)
+    _, typed = cast_typed(table, numeric, times)
     assert set(typed) == {*numeric, "BaseDateTime"}
     for batch_rows in (1, 2):
         _assert_same(path, batch_rows)
@@ -125,8 +126,9 @@ def test_fuzzed_numbers_and_times(tmp_path: Path, seed: int) -> None:
              "2019-03-01T00:00:61", " 2019-03-01T00:00:00", ""]
     for _ in range(400):
         good = rng.random() < 0.9
-        num = (lambda: str(round(rng.uniform(-200, 200), rng.randint(0, 6)))) if good else (
-            lambda: _fuzz_value(rng))
+        num: Callable[[], str] = (
+            (lambda: str(round(rng.uniform(-200, 200), rng.randint(0, 6)))) if good else (
+                lambda: _fuzz_value(rng)))
         fields = [str(rng.randint(1, 10)) if good else num(),
                   times[0] if good else rng.choice(times),
                   *[num() for _ in range(5)], "N", num(), "C", num(), num(), num(), num(),
@@ -144,10 +146,3 @@ def test_real_csv_files(path: Path) -> None:
     # batches are covered on the malformed files above, where they are cheap
     for batch_rows in (997, 200_000):
         _assert_same(path, batch_rows)
-
-
-def test_typed_imo_matches_text_for_negative_numbers() -> None:
-    df = pl.DataFrame({"x": ["-5", "5", "-0", "0", "-5.0", "12.5", "-inf"]})
-    text = df.select(tabular._imo(pl.col("x"))).to_series()
-    typed = df.select(tabular._imo_typed(pl.col("x").cast(pl.Float64))).to_series()
-    assert text.to_list() == typed.to_list()

@@ -1,22 +1,34 @@
-"""Vessel report dedup and the typed fast paths on data shaped to reach every branch:
-files ordered by vessel (long runs) and by time (vessels interleaved), changes back and forth,
-nulls, batch boundaries inside runs, integers beyond 2**53, dictionary-encoded text."""
+"""Vessel report dedup (``dedup.py``) and the typed fast paths on data shaped to reach every
+branch: files ordered by vessel (long runs) and by time (vessels interleaved), changes back and
+forth, nulls, batch boundaries inside runs, dictionary-encoded text (integers beyond 2**53:
+test_parsers.py)."""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, TypeVar
 
+import numpy as np
+import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from polars.testing import assert_frame_equal
 
-import sanctionwatch.ingest.ais.tabular as tabular
-from sanctionwatch.ingest.ais.base import Batch
+from sanctionwatch.ingest.ais.csv import read_csv
+from sanctionwatch.ingest.ais.dedup import stable_order
+from sanctionwatch.ingest.ais.parquet import read_parquet
+from tests.ingest.ais.helpers import (
+    MC_PARQUET,
+    assert_same_batches,
+    collect,
+    read_parquet_batches,
+)
 
 T0 = datetime(2019, 6, 1, tzinfo=UTC)
+T = TypeVar("T")
 NAMES = ["ALPHA", " alpha ", "BETA", "", None, "al@pha"]
 IMOS = [9340348, 9340349, None, 0]
 
@@ -69,22 +81,6 @@ def _table(rows: list[dict[str, object]]) -> pa.Table:
     })
 
 
-def _read_parquet(path: Path, batch_rows: int, *, typed: bool,
-                  monkeypatch: pytest.MonkeyPatch) -> list[Batch]:
-    with monkeypatch.context() as m:
-        if not typed:
-            m.setattr(tabular.RowConverter, "typed_columns", lambda self, schema: {})
-        return list(tabular.read_parquet(path, batch_rows=batch_rows))
-
-
-def _same(a: list[Batch], b: list[Batch]) -> None:
-    assert len(a) == len(b)
-    for x, y in zip(a, b, strict=True):
-        assert_frame_equal(x.positions, y.positions)
-        assert_frame_equal(x.reports, y.reports)
-        assert_frame_equal(x.rejects, y.rejects)
-
-
 @pytest.mark.parametrize("order", ["vessel", "time"])
 @pytest.mark.parametrize("seed", range(3))
 @pytest.mark.parametrize("batch_rows", [7, 64, 100_000])
@@ -93,10 +89,11 @@ def test_reports_match_a_row_by_row_reference(tmp_path: Path, monkeypatch: pytes
     rows = _rows(order, seed)
     path = tmp_path / "t.parquet"
     pq.write_table(_table(rows), path)
-    fast = _read_parquet(path, batch_rows, typed=True, monkeypatch=monkeypatch)
+    fast = read_parquet_batches(path, batch_rows, typed=True, monkeypatch=monkeypatch)
     reports = [r for b in fast for r in b.reports["record"].to_list()]
     assert reports == _reference(rows)
-    _same(fast, _read_parquet(path, batch_rows, typed=False, monkeypatch=monkeypatch))
+    assert_same_batches(fast, read_parquet_batches(path, batch_rows, typed=False,
+                                                   monkeypatch=monkeypatch))
 
 
 @pytest.mark.parametrize("order", ["vessel", "time"])
@@ -110,29 +107,9 @@ def test_csv_reports_match_a_row_by_row_reference(tmp_path: Path, order: str) ->
                      f"{'' if r['imo'] is None else r['imo']},{r['ais_class']}")
     path.write_text("\n".join(lines) + "\n")
     for batch_rows in (5, 100, 100_000):
-        reports = [r - 1 for b in tabular.read_csv(path, batch_rows=batch_rows)
+        reports = [r - 1 for b in read_csv(path, batch_rows=batch_rows)
                    for r in b.reports["record"].to_list()]  # line numbers: header is line 1
         assert reports == _reference(rows)
-
-
-def test_typed_integers_beyond_float_precision(tmp_path: Path,
-                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    big = 2**53
-    n = 8
-    table = pa.table({
-        "mmsi": pa.array([1, 2, 3, 4, 5, 6, 7, 8], pa.int64()),
-        "timestamp": pa.array([T0] * n, pa.timestamp("us", "UTC")),
-        "lat": pa.array([1.0] * n), "lon": pa.array([1.0] * n),
-        "imo": pa.array([big, big + 1, -(big + 1), 2**62, -1, 0, None, 9340348], pa.int64()),
-        "ship_type": pa.array([70, None, 0, 32767, 32768, -5, 1, 2], pa.int64()),
-        "nav_status": pa.array([2**64 - 1, 0, 15, 16, 1, 2, 3, None], pa.uint64()),
-    })
-    path = tmp_path / "t.parquet"
-    for rows in (table, table.slice(4)):  # with and without values beyond 2**53
-        pq.write_table(rows, path)
-        for batch_rows in (3, 100):
-            _same(_read_parquet(path, batch_rows, typed=True, monkeypatch=monkeypatch),
-                  _read_parquet(path, batch_rows, typed=False, monkeypatch=monkeypatch))
 
 
 def test_dictionary_encoded_parquet_text(tmp_path: Path,
@@ -146,5 +123,46 @@ def test_dictionary_encoded_parquet_text(tmp_path: Path,
     path = tmp_path / "t.parquet"
     pq.write_table(table, path)
     for batch_rows in (4, 100):
-        _same(_read_parquet(path, batch_rows, typed=True, monkeypatch=monkeypatch),
-              _read_parquet(path, batch_rows, typed=False, monkeypatch=monkeypatch))
+        assert_same_batches(
+            read_parquet_batches(path, batch_rows, typed=True, monkeypatch=monkeypatch),
+            read_parquet_batches(path, batch_rows, typed=False, monkeypatch=monkeypatch))
+
+
+def _num(text: str | None, cast: Callable[[str], T]) -> T | None:
+    """Reference parsing of an optional MarineCadastre number: empty or 0 is null."""
+    return cast(text) if text and float(text) else None
+
+
+def test_report_dedup_matches_a_row_by_row_reference() -> None:
+    """A plain Python loop over the rows gives the same report records as the reader."""
+    _, rep, _, _ = collect(read_parquet(MC_PARQUET, batch_rows=30_000))
+    last: dict[int, tuple[Any, ...]] = {}
+    expected = []
+    raw = pl.read_parquet(MC_PARQUET).with_row_index("record", offset=1)
+    for r in raw.iter_rows(named=True):
+        static = (
+            _num(r["IMO"] and r["IMO"].removeprefix("IMO"), int),
+            (r["VesselName"] or "").strip() or None,
+            r["CallSign"] or None,
+            _num(r["VesselType"], int),
+            r["Draft"] or None,
+            _num(r["Length"], float),
+            _num(r["Width"], float),
+        )
+        if all(v is None for v in static):
+            continue
+        key = (*static, r["TransceiverClass"])
+        if last.get(r["MMSI"]) != key:
+            expected.append(r["record"])
+            last[r["MMSI"]] = key
+    assert rep["record"].to_list() == expected
+
+
+@pytest.mark.parametrize("high", [3, 2**30, 2**62])
+def test_stable_order(high: int) -> None:
+    rng = np.random.default_rng(high % 1000)
+    for n in (0, 1, 2, 17, 5000):
+        keys = rng.integers(0, high, n, dtype=np.int64)
+        assert (stable_order(keys) == np.argsort(keys, kind="stable")).all()
+    keys = np.array([-5, 3, -5, 2, 3])
+    assert (stable_order(keys) == np.argsort(keys, kind="stable")).all()

@@ -1,0 +1,143 @@
+"""Vessel report dedup: a row gives a report only when its vessel's static tuple is new.
+
+A row's static tuple (``report_cols``: IMO, name, call sign, ... and the transceiver class)
+is compared with the row before of the same vessel, and a vessel's first row of a batch with
+the last tuple carried over from the batches before, so the result does not depend on the
+batch size. Vectorised: consecutive rows of one vessel (runs) compare with the row above in
+one NumPy / Polars pass; each run's first row compares with the last row of that vessel's run
+before, found with one stable sort of the runs by MMSI (O(n log n) in the number of runs).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import polars as pl
+
+from sanctionwatch.ingest.ais.distinct import decode
+from sanctionwatch.ingest.ais.exprs import table_schema
+from sanctionwatch.schema import VESSEL_REPORTS
+
+_BEFORE = "__sw_before"
+
+State = tuple[pl.DataFrame, Any]
+"""What :class:`ReportDedup` carries from batch to batch (see :meth:`ReportDedup.save`)."""
+
+
+def differs(cols: Sequence[str], suffix: str = "") -> pl.Expr:
+    """Whether any of ``cols`` differs (nulls equal) from its counterpart: the column shifted
+    by a row, or the column named with ``suffix``."""
+    def other(c: str) -> pl.Expr:
+        return pl.col(c + suffix) if suffix else pl.col(c).shift(1)
+
+    return pl.any_horizontal([pl.col(c).ne_missing(other(c)) for c in cols]) if cols else (
+        pl.lit(False))
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """The stable sort order of integer ``keys``."""
+    shift = max(len(keys) - 1, 1).bit_length()
+    if len(keys) and keys.min() >= 0 and keys.max() < 1 << (62 - shift):
+        # Keys made unique by their position sort in the same order with any sort, and the
+        # default (unstable) sort is cheaper than the stable one.
+        return np.argsort((keys.astype(np.int64) << shift) | np.arange(len(keys)))
+    return np.argsort(keys, kind="stable")
+
+
+class ReportDedup:
+    """Keeps the last emitted static tuple of each vessel of one file."""
+
+    def __init__(self, report_cols: Sequence[str]) -> None:
+        self.cols = list(report_cols)
+        rschema = table_schema(VESSEL_REPORTS)
+        self._last = pl.DataFrame(schema={c: rschema[c] for c in ["mmsi", *self.cols]})
+        self._pending: tuple[pl.DataFrame, Mapping[str, pl.Series]] | None = None
+
+    def save(self) -> State:
+        """The state carried from batch to batch (the vessels' last static tuples), to go
+        back to with :meth:`restore`."""
+        return self._last, self._pending
+
+    def restore(self, state: State) -> None:
+        """Go back to a state returned by :meth:`save`."""
+        self._last, self._pending = state
+
+    def changed(self, rep: pl.DataFrame, coded: Mapping[str, pl.Series]) -> np.ndarray:
+        """Whether each row of ``rep`` (``mmsi``, ``report_cols``, at least one row) differs
+        in its static tuple from its vessel's row before (the carried tuple before its first
+        row). Text columns in ``coded`` come as codes
+        (:class:`~sanctionwatch.ingest.ais.distinct.DistinctValues`)."""
+        self._carry()
+        mmsi = rep["mmsi"].to_numpy()
+        keep = self._changes(rep)
+        # Runs of one vessel's consecutive rows: within a run, a row's row before is the row
+        # above; a run's first row compares with the last row of the vessel's run before, or
+        # with the carried tuple.
+        start = np.ones(len(mmsi), dtype=bool)
+        start[1:] = mmsi[1:] != mmsi[:-1]
+        first = np.flatnonzero(start)
+        last = np.append(first[1:], len(mmsi)) - 1
+        order = stable_order(mmsi[first])  # runs by vessel, in file order
+        by_vessel = mmsi[first][order]
+        again = by_vessel[1:] == by_vessel[:-1]  # run order[k + 1] follows run order[k]
+        later = first[order[1:][again]]
+        if len(later):
+            keep[later] = self._differ(rep[later], rep[last[order[:-1][again]]])
+        firsts = first[order[np.append(True, ~again)]]
+        keep[firsts] = self._differ(decode(rep[firsts], coded), self._last) if (
+            self._last.height) else True
+        # Each vessel's last row, carried to the next batch (spelled out when needed).
+        self._pending = (rep[last[order[np.append(~again, True)]]], coded)
+        return keep
+
+    def _carry(self) -> None:
+        """Fold the last rows of the batch before into the carried tuples (``_last``)."""
+        if self._pending is None:
+            return
+        rows, coded = self._pending
+        self._pending = None
+        latest = decode(rows.select("mmsi", *self.cols), coded)
+        self._last = pl.concat([self._last.join(latest, on="mmsi", how="anti"), latest],
+                               how="vertical")
+
+    def _changes(self, rep: pl.DataFrame) -> np.ndarray:
+        """Whether each row of ``rep`` differs in ``cols`` from the row above (nulls equal;
+        the first row: any value)."""
+        out = np.zeros(rep.height, dtype=bool)
+        rest = []
+        for c in self.cols:
+            s = rep[c]
+            if s.null_count() == s.len():
+                continue
+            if s.null_count() == 0 and (s.dtype.is_integer() or (
+                    s.dtype.is_float() and not s.is_nan().any())):
+                # NumPy compares as Polars does here (no nulls; no NaN, -0.0 == 0.0), at a
+                # lower cost.
+                v = s.to_numpy()
+                out[1:] |= v[1:] != v[:-1]
+            else:
+                rest.append(c)
+        if rest:
+            out |= rep.select(differs(rest)).to_series().to_numpy()
+        return out
+
+    def _differ(self, rows: pl.DataFrame, before: pl.DataFrame) -> np.ndarray:
+        """Whether each of ``rows`` differs in ``cols`` from the row of ``before`` of its
+        MMSI: ``before`` aligned with ``rows``, or (``_last``) one row per MMSI, where an
+        MMSI without a row differs."""
+        cols = self.cols
+        if before is self._last:
+            both = rows.join(before.with_columns(pl.lit(True).alias(_BEFORE)), on="mmsi",
+                             how="left", suffix=_BEFORE, maintain_order="left")
+            new = pl.col(_BEFORE).is_null()
+        else:
+            both = pl.concat([rows.select(cols),
+                              before.select(pl.col(cols).name.suffix(_BEFORE))],
+                             how="horizontal")
+            new = pl.lit(False)
+        return both.select(new | differs(cols, _BEFORE)).to_series().to_numpy()
+
+
+__all__ = ["ReportDedup", "differs", "stable_order"]
