@@ -39,6 +39,8 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from sanctionwatch.units import US_PER_MIN
+
 DEFAULT_TIME_TOLERANCE_MIN = 30.0
 """Half-width of the window around instant events and labels, minutes.
 
@@ -325,7 +327,7 @@ def evaluate(
     ev = _normalise(events, events_name, "event_index")
     lab = _normalise(labels, labels_name, "label_index")
     wanted = sorted(set(types)) if types is not None else sorted(set(lab["event_type"].to_list()))
-    tol_us = round(time_tolerance_min * 60e6)
+    tol_us = round(time_tolerance_min * US_PER_MIN)
     ev_in = ev.filter(pl.col("event_type").is_in(wanted)).with_columns(_widen(tol_us))
     lab_in = lab.filter(pl.col("event_type").is_in(wanted)).with_columns(_widen(tol_us))
     matches = _assign(_candidates(lab_in, ev_in))

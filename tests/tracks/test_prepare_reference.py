@@ -13,7 +13,7 @@ from polars.testing import assert_frame_equal
 from sanctionwatch.geo import KNOT_M_PER_S, haversine_m
 from sanctionwatch.schema import POSITIONS
 from sanctionwatch.tracks import PrepareParams, prepare_tracks
-from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI, _greedy_segments
+from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI, _greedy_segments, _haversine1
 
 
 def _reference(positions: pl.DataFrame, p: PrepareParams) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -157,3 +157,48 @@ def test_prepare_matches_reference_on_ingested_row_order(
         assert_frame_equal(got.tracks, tracks)
         assert_frame_equal(got.removed, removed)
         assert removed.height > 0
+
+
+def _greedy_reference(t: np.ndarray, lat: np.ndarray, lon: np.ndarray,
+                      p: PrepareParams) -> np.ndarray:
+    """The greedy track assignment without shortcuts: every open track tested by haversine,
+    most recently updated first."""
+    last: list[tuple[float, float, float]] = []
+    order: list[int] = []
+    seg = np.empty(len(t), dtype=np.int64)
+    max_mps = p.max_speed_knots * KNOT_M_PER_S
+    for i in range(len(t)):
+        best = next((k for k in order
+                     if _haversine1(float(lat[i]), float(lon[i]), last[k][1], last[k][2])
+                     <= p.noise_m + max_mps * (float(t[i]) - last[k][0])), -1)
+        if best < 0:
+            best = len(last)
+            last.append((float(t[i]), float(lat[i]), float(lon[i])))
+        else:
+            last[best] = (float(t[i]), float(lat[i]), float(lon[i]))
+            order.remove(best)
+        order.insert(0, best)
+        seg[i] = best
+    return seg
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_greedy_segments_equal_the_plain_haversine_test(seed: int) -> None:
+    # positions at all scales: far apart, metres apart, a hair apart, exactly repeated, and
+    # at exactly the reach (the bound that skips the trigonometry must never decide otherwise)
+    rng = np.random.default_rng(seed)
+    n = 600
+    t = np.sort(rng.integers(0, 36_000, n)).astype(np.float64)
+    lat = 35.0 + rng.choice([10.0, 1e-2, 1e-5, 1e-9, 0.0], n) * rng.standard_normal(n)
+    lon = 125.0 + rng.choice([10.0, 1e-2, 1e-5, 0.0], n) * rng.standard_normal(n)
+    lat[5::50] = lat[4::50][: lat[5::50].size]  # repeats
+    for p in (PrepareParams(), PrepareParams(max_speed_knots=0.001, noise_m=0),
+              PrepareParams(max_speed_knots=1.0, noise_m=0.5)):
+        assert np.array_equal(_greedy_segments(t, lat, lon, p),
+                              _greedy_reference(t, lat, lon, p))
+    # two points exactly one degree of latitude apart, with exactly that reach
+    one_deg = _haversine1(35.0, 125.0, 36.0, 125.0)
+    p = PrepareParams(max_speed_knots=1.0, noise_m=one_deg)
+    t2, la2, lo2 = np.array([0.0, 0.0]), np.array([35.0, 36.0]), np.array([125.0, 125.0])
+    assert np.array_equal(_greedy_segments(t2, la2, lo2, p),
+                          _greedy_reference(t2, la2, lo2, p))

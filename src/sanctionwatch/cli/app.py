@@ -60,10 +60,10 @@ def detect(
     inputs: Annotated[
         list[Path] | None,
         typer.Argument(help="AIS files or directories (NMEA, CSV, Parquet, GeoPackage; gzip "
-                       "ok) [or `inputs` in --config]."),
+                       "ok; or `inputs` in --config)."),
     ] = None,
     out: Annotated[
-        Path | None, typer.Option("--out", "-o", help="Output directory [or `out` in --config].")
+        Path | None, typer.Option("--out", "-o", help="Output directory (or `out` in --config).")
     ] = None,
     config: Annotated[
         Path | None,
@@ -102,7 +102,7 @@ def detect(
             help="auto (memory up to 8 M input positions, else local), memory (one frame; "
             "fastest), local (partitioned lake, one partition at a time: bounded memory) or "
             "dask (the same partitions on a Dask cluster); all give the same events. See "
-            "docs/engines.md. [default: auto]",
+            "docs/engines.md. Default: auto.",
         ),
     ] = None,
     scheduler: Annotated[

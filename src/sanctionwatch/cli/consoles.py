@@ -21,7 +21,7 @@ StoreOpt = Annotated[
     Path | None,
     typer.Option(
         "--store",
-        help="DuckDB store file [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb].",
+        help="DuckDB store file (default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb).",
     ),
 ]
 """The ``--store`` option of every command that reads or writes the store."""

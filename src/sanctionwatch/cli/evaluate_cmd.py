@@ -37,7 +37,7 @@ def evaluate(
     event_type: Annotated[
         list[str] | None,
         typer.Option(
-            "--type", "-t", help="Evaluate this event type (repeatable) [default: label types]."
+            "--type", "-t", help="Evaluate this event type (repeatable) (default: the label types)."
         ),
     ] = None,
     tolerance_min: Annotated[

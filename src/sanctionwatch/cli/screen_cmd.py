@@ -53,7 +53,7 @@ def screen(
     store: Annotated[
         Path | None,
         typer.Option(
-            "--store", help="Store [default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb]."
+            "--store", help="Store (default: $SANCTIONWATCH_STORE or ./sanctionwatch.duckdb)."
         ),
     ] = None,
 ) -> None:

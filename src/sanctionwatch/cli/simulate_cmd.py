@@ -19,7 +19,7 @@ def simulate(
     vessels: Annotated[
         int | None, typer.Option("--vessels", help="Number of ships [scenario default].")
     ] = None,
-    days: Annotated[int | None, typer.Option("--days", help="Days simulated [default 7].")] = None,
+    days: Annotated[int | None, typer.Option("--days", help="Days simulated (default 7).")] = None,
     fmt: Annotated[
         str, typer.Option("--format", help="marinecadastre (CSV), nmea or parquet.")
     ] = "marinecadastre",

@@ -32,7 +32,7 @@ from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, chord_to_arc_m, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
-from sanctionwatch.units import US_PER_H
+from sanctionwatch.units import US_PER_H, US_PER_S
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -339,7 +339,7 @@ def _segment_knots(
 ) -> FloatArray:
     """Implied speed from position ``a`` to ``b`` (NaN where not ``ok`` or no time passes)."""
     seg_m = haversine_m(lat[a], lon[a], lat[b], lon[b])
-    seg_s = (t[b] - t[a]) / 1e6
+    seg_s = (t[b] - t[a]) / US_PER_S
     ok = ok & (seg_s > 0)
     out = np.full(seg_m.size, np.nan)
     np.divide(seg_m, seg_s * KNOT_M_PER_S, out=out, where=ok)

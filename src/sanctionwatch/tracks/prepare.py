@@ -19,6 +19,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
+from sanctionwatch.units import US_PER_S
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -242,7 +243,7 @@ def _assign_tracks(
     if rows.size == 0:
         return df.clear().with_columns(pl.lit(None, dtype=pl.Int64).alias("track_id"))
     mmsi = keys["mmsi"].to_numpy()
-    t = keys["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / 1e6
+    t = keys["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / US_PER_S
     lat = keys["lat"].to_numpy()
     lon = keys["lon"].to_numpy()
     same = np.zeros(len(mmsi), dtype=bool)
@@ -288,6 +289,7 @@ def _greedy_segments(
     last_lat: list[float] = []
     last_lon: list[float] = []
     max_mps = p.max_speed_knots * KNOT_M_PER_S
+    noise = p.noise_m
     order: list[int] = []  # open tracks, most recently updated first
     for i in range(len(t)):
         ti, la, lo = float(t[i]), float(lat[i]), float(lon[i])
@@ -296,9 +298,15 @@ def _greedy_segments(
         # that went silent keeps to its own fresh track instead of being absorbed by the
         # silent one, whose reach grows with the silence.
         for k in order:
-            if _haversine1(la, lo, last_lat[k], last_lon[k]) <= p.noise_m + max_mps * (
-                ti - last_t[k]
-            ):
+            reach = noise + max_mps * (ti - last_t[k])
+            # The great-circle distance is at least the latitude difference's arc: a track
+            # clearly beyond reach by that bound alone needs no trigonometry (the margins
+            # exceed the rounding of both, so the answer is the haversine test's). Tracks
+            # of an MMSI shared by many craft are mostly far apart, which makes this loop
+            # O(tracks) per position with a small constant.
+            if abs(la - last_lat[k]) * _M_PER_DEG_LOWER - 1e-6 > reach:
+                continue
+            if _haversine1(la, lo, last_lat[k], last_lon[k]) <= reach:
                 best = k
                 break
         if best < 0:
@@ -312,6 +320,10 @@ def _greedy_segments(
         order.insert(0, best)
         seg[i] = best
     return seg
+
+
+_M_PER_DEG_LOWER = EARTH_RADIUS_M * math.pi / 180 * (1 - 1e-9)
+"""Metres per degree of latitude difference, a lower bound of the arc (see _greedy_segments)."""
 
 
 def _haversine1(lat1: float, lon1: float, lat2: float, lon2: float) -> float:

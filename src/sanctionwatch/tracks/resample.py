@@ -32,6 +32,7 @@ import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S
+from sanctionwatch.units import US_PER_H, US_PER_MIN, US_PER_S
 
 IntArray = npt.NDArray[np.int64]
 FloatArray = npt.NDArray[np.float64]
@@ -53,7 +54,7 @@ GRID_SCHEMA: dict[str, pl.DataType] = {
 
 def interval_us(interval_min: float) -> int:
     """Grid interval in whole microseconds (at least 2)."""
-    return max(2, round(interval_min * 60e6))
+    return max(2, round(interval_min * US_PER_MIN))
 
 
 def grid_timestamp(k: pl.Expr, interval_min: float) -> pl.Expr:
@@ -158,7 +159,7 @@ def resample_tracks(
     machine's cores); the result does not depend on the number.
     """
     iv = interval_us(interval_min)
-    max_gap = round(max_gap_h * 3.6e9)
+    max_gap = round(max_gap_h * US_PER_H)
     if max_gap < iv:
         raise ValueError("max_gap_h must be at least one grid interval")
     tid, mmsi, t, lat, lon = _sorted_arrays(tracks)
@@ -259,7 +260,7 @@ def _resample_sorted(
     same[1:] = g_seg[1:] == g_seg[:-1]
     step = np.zeros(m)
     step[1:] = np.where(same[1:], _steps_m(g_lat, g_lon), 0.0)
-    speed = step / (iv / 1e6) / KNOT_M_PER_S
+    speed = step / (iv / US_PER_S) / KNOT_M_PER_S
     # the first point of a segment takes its first step's speed (NaN for one-point segments)
     first = offs
     has_next = counts > 1
