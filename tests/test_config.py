@@ -194,6 +194,20 @@ min_duration_h = 0.0
     assert res.exit_code == 2 and "missing.toml" in res.output
 
 
+def test_recorded_paths_mean_the_same_files_from_anywhere(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from sanctionwatch.pipeline import detect
+
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "in.csv").write_bytes(SOLENT.read_bytes())
+    monkeypatch.chdir(work)
+    detect(["in.csv"], "out", store_path="sw.duckdb", only=["port_call"])
+    recorded = RunConfig.load(work / "out" / "run.toml")
+    assert recorded.inputs == (str(work / "in.csv"),)
+    assert recorded.store == str(work / "sw.duckdb") and recorded.out == str(work / "out")
+
+
 def test_the_example_run_file_runs(tmp_path: Path) -> None:
     from sanctionwatch.pipeline import run
 

@@ -29,6 +29,7 @@ and the key.
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 import types
 from collections.abc import Iterable, Mapping
@@ -118,6 +119,8 @@ class RunConfig:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise ConfigError(f"{p}: no such run configuration file") from exc
+        except OSError as exc:
+            raise ConfigError(f"{p}: cannot read the run configuration: {exc}") from exc
         except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
             raise ConfigError(f"{p}: not a TOML file: {exc}") from exc
         return cls.from_mapping(data, source=str(p), base=p.parent)
@@ -170,6 +173,17 @@ class RunConfig:
             select(self.detectors)
         except ValueError as exc:
             raise ConfigError(f"detectors: {exc}") from None
+
+    def absolute(self) -> RunConfig:
+        """A copy whose paths (inputs, out, store, zones) are absolute, resolved against the
+        current directory: what a run records, so that its ``run.toml`` means the same files
+        from anywhere."""
+        return self.replace(
+            inputs=tuple(os.path.abspath(p) for p in self.inputs),
+            out=None if self.out is None else os.path.abspath(self.out),
+            store=None if self.store is None else os.path.abspath(self.store),
+            zones=tuple(os.path.abspath(p) for p in self.zones),
+        )
 
     def replace(self, **changes: Any) -> RunConfig:
         """A copy with ``changes`` (fields of this class)."""

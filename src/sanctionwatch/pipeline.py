@@ -125,12 +125,12 @@ def detect(
     engine_name = resolve_engine(engine, inputs, opts)
     names = select(only)
     all_params = build_params({n: p.to_dict() for n, p in (params or {}).items()})
-    effective = config or RunConfig(
+    effective = (config or RunConfig(
         inputs=tuple(str(p) for p in inputs), out=None if out_dir is None else str(out_dir),
         engine=engine, store=None if store_path is None else str(store_path),
         detectors=tuple(only or ()), ingest=ingest_opts, engine_options=opts,
         tracks=prepare or PrepareParams(), params=all_params,
-    )
+    )).absolute()
     files = expand_inputs(inputs)
     started = datetime.now(UTC)
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]

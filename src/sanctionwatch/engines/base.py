@@ -26,6 +26,9 @@ from sanctionwatch.tracks import PrepareParams
 
 T = TypeVar("T")
 
+EVENT_ORDER: Final = ("start_time", "event_type", "mmsi", "event_id")
+"""How every engine sorts the events it returns."""
+
 OUTPUT_PARQUET: Final[dict[str, Any]] = {"compression": "zstd", "compression_level": 1}
 """How the large cleaned tables (positions, removed) are written: zstd at its fastest level,
 whose files are a little larger than the default level's for much less CPU time."""
@@ -170,6 +173,7 @@ def load_reference(source: ReferenceSource) -> Future[ReferenceData]:
 
 
 __all__ = [
+    "EVENT_ORDER",
     "OUTPUT_PARQUET",
     "Engine",
     "EngineOptions",

@@ -17,6 +17,7 @@ import polars as pl
 from sanctionwatch.detectors import DetectionInput, Params, detectors, select
 from sanctionwatch.detectors.schedule import run_scheduled
 from sanctionwatch.engines.base import (
+    EVENT_ORDER,
     OUTPUT_PARQUET,
     EngineRun,
     Job,
@@ -27,9 +28,6 @@ from sanctionwatch.ingest.files import IngestResult, Progress, ingest
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.settings import settings
 from sanctionwatch.tracks import prepare_tracks
-
-EVENT_ORDER = ["start_time", "event_type", "mmsi", "event_id"]
-"""How every engine sorts its events."""
 
 
 def run_detectors(
@@ -58,7 +56,7 @@ def run_detectors(
         workers=workers if workers is not None else max(settings().threads, len(names)),
         on_done=(lambda name: progress(name, 1)) if progress else None,
     )
-    return pl.concat(list(by_name.values()), how="vertical").sort(EVENT_ORDER)
+    return pl.concat(list(by_name.values()), how="vertical").sort(list(EVENT_ORDER))
 
 
 class MemoryEngine:
@@ -124,4 +122,4 @@ class _Laps:
         self._last = now
 
 
-__all__ = ["EVENT_ORDER", "MemoryEngine", "run_detectors"]
+__all__ = ["MemoryEngine", "run_detectors"]

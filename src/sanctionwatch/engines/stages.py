@@ -32,6 +32,7 @@ import polars as pl
 from sanctionwatch.detectors import DetectionInput, Detector, Params, detectors
 from sanctionwatch.detectors.base import PAIR_COLUMNS
 from sanctionwatch.detectors.schedule import prerequisites, run_scheduled
+from sanctionwatch.engines.base import EVENT_ORDER
 from sanctionwatch.engines.lake import Lake, MmsiRange
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, VESSEL_REPORTS
@@ -409,7 +410,7 @@ def combine(frames: Sequence[pl.DataFrame]) -> pl.DataFrame:
     if not frames:
         return EVENTS.empty()
     ev = pl.concat(frames, how="vertical").unique("event_id", keep="first", maintain_order=True)
-    return ev.sort(["start_time", "event_type", "mmsi", "event_id"])
+    return ev.sort(list(EVENT_ORDER))
 
 
 __all__ = [
