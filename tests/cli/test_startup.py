@@ -5,13 +5,17 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 HEAVY = ("followthemoney", "scipy.optimize", "scipy.spatial", "sanctionwatch.screening.matcher",
-         "sanctionwatch.sanctions.store", "rapidfuzz")
+         "sanctionwatch.sanctions.store", "rapidfuzz", "distributed")
 
 
-def test_cli_import_leaves_heavy_modules_unloaded() -> None:
+@pytest.mark.parametrize("module", ["sanctionwatch.cli.app", "sanctionwatch.pipeline"])
+def test_cli_and_detect_imports_leave_heavy_modules_unloaded(module: str) -> None:
+    # detect without sanctions lists loaded never needs the matcher or followthemoney
     code = (
-        "import sys, sanctionwatch.cli.app\n"
+        f"import sys, {module}\n"
         f"print(','.join(m for m in {HEAVY!r} if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)

@@ -11,14 +11,18 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
 from sanctionwatch.detectors.details import details_text
 from sanctionwatch.schema import VESSEL_MATCHES
-from sanctionwatch.screening.matcher import normalize_imo
-from sanctionwatch.screening.screen import Screener
+
+if TYPE_CHECKING:
+    from sanctionwatch.screening.screen import Screener
+
+# The matcher and the list store (followthemoney) load on first use, not on import: a
+# detection run without lists loaded never needs them.
 
 MATCH_SCHEMA: dict[str, pl.DataType] = VESSEL_MATCHES.polars_schema()
 """The Polars schema of :func:`screen_vessels` frames: the stored table ``vessel_matches``."""
@@ -73,6 +77,8 @@ def screen_vessels(
     """One row per (MMSI, listed vessel) scoring at least 0.5, with the best-scoring
     broadcast name/IMO behind it. ``matched_on`` is ``imo``, ``mmsi`` (a listed MMSI) or
     ``name``; ``is_match`` uses ``threshold`` (the screener's by default)."""
+    from sanctionwatch.screening.matcher import normalize_imo
+
     th = screener.threshold if threshold is None else threshold
     best: dict[tuple[int, str], dict[str, Any]] = {}
     for row in identities.iter_rows(named=True):
