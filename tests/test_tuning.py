@@ -108,3 +108,13 @@ print(keep_freed_memory(), state()["pool"], state()["hugepage"])
 """
     # Arrow allocates from glibc too, so what it frees is reused; no huge-page advice
     assert _run(code) == "True system False"
+
+
+def test_a_malformed_setting_is_a_clear_error_not_a_traceback() -> None:
+    env = {**os.environ, "SANCTIONWATCH_THREADS": "zero"}
+    code = ("import sys; sys.argv = ['sanctionwatch', 'version']\n"
+            "from sanctionwatch.cli import main; main()")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert out.returncode == 2
+    assert out.stderr.strip() == (
+        "error: SANCTIONWATCH_THREADS must be a whole number >= 1, got 'zero'")

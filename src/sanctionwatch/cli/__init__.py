@@ -13,7 +13,13 @@ import sys
 def main() -> None:
     """Console entry point."""
     from sanctionwatch import tuning
+    from sanctionwatch.settings import settings
 
+    try:
+        settings()  # read once, here: a malformed SANCTIONWATCH_* value stops every command
+    except ValueError as exc:
+        sys.stderr.write(f"error: {exc}\n")
+        raise SystemExit(2) from None
     applied = tuning.prepare_batch(sys.argv[1:])
     try:
         from sanctionwatch.cli.app import app  # loads Polars, which reads the allocator setting
