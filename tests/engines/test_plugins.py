@@ -95,7 +95,7 @@ PLUGIN_MODULE = dedent('''
     @register("rendezvous", RendezvousParams, reads=("fast_leg",), scope="pair",
               pair_search=PairSearch(_sample, _pairs,
                                      columns=("track_id", "mmsi", "timestamp", "lat", "lon",
-                                              "source", "record")))
+                                              "source", "record"), reports=True))
     def rendezvous(data, p):
         """Pair scope: two vessels within max_distance_m on average over at least
         min_hours_count consecutive clock hours; details count their fast legs."""
@@ -114,6 +114,8 @@ PLUGIN_MODULE = dedent('''
         runs = runs.filter(pl.col("n") >= p.min_hours_count)
         if runs.height == 0:
             return pl.DataFrame()
+        # the batch's reports (reports=True): only those of its vessels
+        assert set(data.reports["mmsi"]) <= set(data.tracks["mmsi"])
         prior = data.prior_events
         fast = (prior.filter(pl.col("event_type") == "fast_leg")["mmsi"].to_list()
                 if prior is not None and prior.height else [])

@@ -187,6 +187,17 @@ class Lake:
         """Vessel reports (of one MMSI range), in lake order."""
         return _scan(self.report_files(), part, VESSEL_REPORTS.empty())
 
+    def reports_of(self, mmsis: Sequence[int]) -> pl.DataFrame:
+        """Vessel reports of some MMSIs, in lake order (row groups outside their range are
+        skipped on their statistics)."""
+        files = self.report_files()
+        if not files or not mmsis:
+            return VESSEL_REPORTS.empty()
+        wanted = pl.Series("mmsi", sorted(set(mmsis)), dtype=pl.Int64)
+        return pl.scan_parquet(files).filter(
+            pl.col("mmsi").is_between(wanted.min(), wanted.max())
+            & pl.col("mmsi").is_in(wanted.implode())).collect()
+
     # ---------------------------------------------------------------- prepared tracks
     def write_tracks(self, part: MmsiRange, tracks: pl.DataFrame, removed: pl.DataFrame) -> None:
         """Store one partition's prepared tracks (as sorted) and removed rows."""

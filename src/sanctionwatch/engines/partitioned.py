@@ -17,6 +17,7 @@ from typing import Any
 import polars as pl
 
 from sanctionwatch.detectors import Params, detectors
+from sanctionwatch.detectors.schedule import prerequisites
 from sanctionwatch.engines.base import (
     OUTPUT_PARQUET,
     EngineOptions,
@@ -132,8 +133,6 @@ def _prior(name: str, plan: StagePlan, results: Sequence[PartitionResult],
            cross: dict[str, pl.DataFrame]) -> pl.DataFrame | None:
     """The events a pair or fleet detector reads (:func:`plan_stages` made sure they are
     complete: stage-1 ones of every partition, earlier pair and fleet ones)."""
-    from sanctionwatch.detectors.schedule import prerequisites
-
     regs = detectors()
     order = [n for n in regs if n in plan.now or n in plan.cross]
     needs = prerequisites(order, regs)[name]

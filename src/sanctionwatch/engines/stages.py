@@ -323,11 +323,8 @@ def pair_batch(
             frames.append(lake.tracks(part, det.pair_search.columns, mine))
     if not frames:
         return EVENTS.empty()
-    reports = VESSEL_REPORTS.empty()
-    if det.pair_search.reports:
-        wanted = sorted(set(mmsi.tolist()))
-        reports = _sorted_reports(
-            pl.concat([lake.reports(p).filter(pl.col("mmsi").is_in(wanted)) for p in parts]))
+    reports = (_sorted_reports(lake.reports_of(mmsi.tolist())) if det.pair_search.reports
+               else VESSEL_REPORTS.empty())
     # one thread: the batches themselves run one per core (or per Dask worker thread)
     data = DetectionInput(tracks=pl.concat(frames, how="vertical"), reports=reports,
                           reference=reference, prior_events=prior, input_spans=spans,
