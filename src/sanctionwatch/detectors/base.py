@@ -114,6 +114,9 @@ class DetectionInput:
     ``input_spans``: the time each input file covers over the whole run (columns ``source``,
     ``start``, ``end``), for detectors that reason about coverage (``ais_gap``) when they see
     only part of the data (an engine partition); None means "derive it from ``tracks``".
+    ``coverage``: when and where the run's inputs heard ships
+    (:attr:`sanctionwatch.tracks.context.RunContext.coverage`), over the whole run; None when
+    the caller has none.
     ``derived``: views of ``tracks`` several detectors use, built once (:meth:`grid`); kept by
     :func:`dataclasses.replace`, so the copies the scheduler makes share it.
     ``threads``: threads a view may be built on (None: the machine's cores); the Dask engine
@@ -126,6 +129,7 @@ class DetectionInput:
     removed: pl.DataFrame | None = None
     prior_events: pl.DataFrame | None = None
     input_spans: pl.DataFrame | None = None
+    coverage: pl.DataFrame | None = None
     derived: DerivedCache = field(default_factory=DerivedCache, repr=False, compare=False)
     threads: int | None = None
 

@@ -28,6 +28,7 @@ from sanctionwatch.ingest.files import IngestResult, Progress, ingest
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.settings import settings
 from sanctionwatch.tracks import prepare_tracks
+from sanctionwatch.tracks.context import context_inputs, run_context
 
 
 def run_detectors(
@@ -72,13 +73,16 @@ class MemoryEngine:
         # Loaded while the tracks are prepared (NumPy and Polars work), not during ingest,
         # whose readers it would slow down by as much as it saved.
         reference = load_reference(job.reference)
-        # handed over: the raw batches are freed inside prepare_tracks once copied
-        prepared = prepare_tracks(ing.take_positions(), job.prepare)
+        raw = [ing.take_positions()]
+        context = run_context(raw[0].lazy(), ing.input_spans(), job.prepare)
+        # handed over (popped, no reference left here): prepare_tracks frees the raw batches
+        # once copied
+        prepared = prepare_tracks(raw.pop(), job.prepare)
         laps.lap("prepare")
         reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
         data = DetectionInput(
             tracks=prepared.tracks, reports=reports, reference=reference.result(),
-            removed=prepared.removed, input_spans=ing.input_spans(),
+            removed=prepared.removed, **context_inputs(context),
         )
         # The cleaned tables do not depend on the events: written while detecting.
         tables = None if job.tables is None else in_background(

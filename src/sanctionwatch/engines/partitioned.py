@@ -45,6 +45,7 @@ from sanctionwatch.ingest.files import ingest
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, POSITIONS, REJECTS, VESSEL_REPORTS
 from sanctionwatch.tracks import prepare_tracks
+from sanctionwatch.tracks.context import RunContext, run_context
 
 
 def run_lake(job: Job, *, mapper: Mapper[Any], cross_mapper: Mapper[Any] | None = None,
@@ -72,13 +73,15 @@ def run_lake(job: Job, *, mapper: Mapper[Any], cross_mapper: Mapper[Any] | None 
     loaded = load_reference(job.reference)
     lake = Lake(job.work / "lake")
     ref = share(loaded.result()) if share is not None else loaded.result()
-    opts, spans = job.options, ing.input_spans()
+    opts = job.options
+    context = run_context(pl.scan_parquet(lake.position_files()), ing.input_spans(), job.prepare) \
+        if lake.position_files() else RunContext.empty()
     parts = lake.partitions(opts.partition_rows)
     params = {n: p for n, p in job.params.items() if n in job.detectors}
     results: list[PartitionResult] = mapper(
         vessel_partition, parts,
         {"lake": lake, "params": params, "reference": ref, "prepare": job.prepare,
-         "plan": plan, "spans": spans, "threads": task_threads},
+         "plan": plan, "context": context, "threads": task_threads},
     )
     lap("partitions")
     # The cleaned tables do not depend on the events: written while the later stages run.
@@ -92,11 +95,12 @@ def run_lake(job: Job, *, mapper: Mapper[Any], cross_mapper: Mapper[Any] | None 
             p = regs[name].params_or_default(params.get(name))
             prior = _prior(name, plan, results, cross_events)
             if regs[name].scope == "pair":
-                cross_events[name] = _pair_stage(name, results, parts, lake, p, ref, prior, spans,
+                cross_events[name] = _pair_stage(name, results, parts, lake, p, ref, prior, context,
                                                  opts, cross_mapper or mapper, parallel_tasks)
             else:
                 (cross_events[name],) = mapper(fleet_run, [name], {
-                    "lake": lake, "params": p, "reference": ref, "prior": prior, "spans": spans})
+                    "lake": lake, "params": p, "reference": ref, "prior": prior,
+                    "context": context})
             lap(name)
         if job.progress:
             job.progress("detectors", 1)
@@ -104,7 +108,7 @@ def run_lake(job: Job, *, mapper: Mapper[Any], cross_mapper: Mapper[Any] | None 
             per_vessel = mapper(
                 finish_partition, results,
                 {"lake": lake, "params": params, "reference": ref, "plan": plan,
-                 "global_events": cross_events, "spans": spans, "threads": task_threads},
+                 "global_events": cross_events, "context": context, "threads": task_threads},
             )
         else:  # nothing pending: the events are complete
             per_vessel = [pl.concat(list(r.found.values())) if r.found else EVENTS.empty()
@@ -145,7 +149,7 @@ def _prior(name: str, plan: StagePlan, results: Sequence[PartitionResult],
 
 def _pair_stage(name: str, results: Sequence[PartitionResult], parts: Sequence[MmsiRange],
                 lake: Lake, params: Params, reference: Any, prior: pl.DataFrame | None,
-                spans: pl.DataFrame, opts: EngineOptions, mapper: Mapper[Any],
+                context: RunContext, opts: EngineOptions, mapper: Mapper[Any],
                 parallel: int) -> pl.DataFrame:
     """A pair-scope detector's stage 2: candidate pairs per range of keys, then the detector
     on batches of connected candidate tracks."""
@@ -161,7 +165,7 @@ def _pair_stage(name: str, results: Sequence[PartitionResult], parts: Sequence[M
     batches = pair_batches(pairs, rows, opts.pair_batch_rows)
     events = mapper(pair_batch, batches,
                     {"lake": lake, "parts": list(parts), "detector": name, "params": params,
-                     "reference": reference, "prior": prior, "spans": spans})
+                     "reference": reference, "prior": prior, "context": context})
     return combine(events)
 
 

@@ -37,6 +37,7 @@ from sanctionwatch.engines.lake import Lake, MmsiRange
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, VESSEL_REPORTS
 from sanctionwatch.tracks import PrepareParams, prepare_tracks
+from sanctionwatch.tracks.context import RunContext, context_inputs
 from sanctionwatch.tracks.prepare import TRACKS_PER_MMSI, PreparedTracks
 
 T = TypeVar("T")
@@ -142,7 +143,7 @@ def vessel_partition(
     reference: ReferenceData,
     prepare: PrepareParams | None,
     plan: StagePlan,
-    spans: pl.DataFrame | None,
+    context: RunContext | None,
     threads: int | None = None,
 ) -> PartitionResult:
     """Stage 1: prepare one MMSI range's tracks, store them, run the vessel-scope detectors
@@ -150,7 +151,7 @@ def vessel_partition(
     :func:`~sanctionwatch.detectors.schedule.run_scheduled`; not ``workers``, which Dask's
     ``Client.map`` takes as worker restrictions) and store each pair-scope detector's sample.
 
-    ``spans``: the whole run's input spans (``DetectionInput.input_spans``).
+    ``context``: what the whole run knows (:class:`~sanctionwatch.tracks.context.RunContext`).
     """
     prepared = prepare_tracks(lake.positions(part), prepare)
     # Storing the tracks and sampling do not depend on the detectors: with threads to spare,
@@ -169,7 +170,7 @@ def vessel_partition(
 
     try:
         return _vessel_partition(part, prepared, later, lake=lake, params=params,
-                                 reference=reference, plan=plan, spans=spans, threads=threads)
+                                 reference=reference, plan=plan, context=context, threads=threads)
     finally:
         if side is not None:
             wait(jobs)  # never leave a writer running on an error
@@ -185,13 +186,13 @@ def _vessel_partition(
     params: Mapping[str, Params],
     reference: ReferenceData,
     plan: StagePlan,
-    spans: pl.DataFrame | None,
+    context: RunContext | None,
     threads: int | None,
 ) -> PartitionResult:
     tracks = prepared.tracks
     stored = later(lake.write_tracks, part, tracks, prepared.removed)
     data = DetectionInput(tracks=tracks, reports=_sorted_reports(lake.reports(part)),
-                          reference=reference, removed=prepared.removed, input_spans=spans,
+                          reference=reference, removed=prepared.removed, **context_inputs(context),
                           threads=threads)
     regs = detectors()
     sampled = {name: later(_sample, name, part, data, lake, params.get(name), regs)
@@ -309,7 +310,7 @@ def pair_batch(
     params: Params,
     reference: ReferenceData,
     prior: pl.DataFrame | None,
-    spans: pl.DataFrame | None,
+    context: RunContext | None,
 ) -> pl.DataFrame:
     """Stage 2b: a pair-scope detector on some tracks, whole (read from the partitions that
     hold them; only the columns its search declares)."""
@@ -327,7 +328,7 @@ def pair_batch(
                else VESSEL_REPORTS.empty())
     # one thread: the batches themselves run one per core (or per Dask worker thread)
     data = DetectionInput(tracks=pl.concat(frames, how="vertical"), reports=reports,
-                          reference=reference, prior_events=prior, input_spans=spans,
+                          reference=reference, prior_events=prior, **context_inputs(context),
                           threads=1)
     return det.run(data, params)
 
@@ -336,7 +337,7 @@ def pair_batch(
 
 
 def fleet_run(detector: str, *, lake: Lake, params: Params, reference: ReferenceData,
-              prior: pl.DataFrame | None, spans: pl.DataFrame | None) -> pl.DataFrame:
+              prior: pl.DataFrame | None, context: RunContext | None) -> pl.DataFrame:
     """Stage 2: a fleet-scope detector on the vessels its search names (all without one)."""
     det = detectors()[detector]
     files = lake.report_files()
@@ -348,7 +349,7 @@ def fleet_run(detector: str, *, lake: Lake, params: Params, reference: Reference
     data = DetectionInput(
         tracks=lake.all_tracks(mmsis), reports=_sorted_reports(scan.collect()),
         reference=reference, removed=lake.all_removed(mmsis), prior_events=prior,
-        input_spans=spans, threads=1,
+        **context_inputs(context), threads=1,
     )
     return det.run(data, params)
 
@@ -364,7 +365,7 @@ def finish_partition(
     reference: ReferenceData,
     plan: StagePlan,
     global_events: Mapping[str, pl.DataFrame],
-    spans: pl.DataFrame | None,
+    context: RunContext | None,
     threads: int | None = None,
 ) -> pl.DataFrame:
     """Stage 3: one MMSI range's events, complete. Each pending link gets, as its prior
@@ -391,7 +392,7 @@ def finish_partition(
         data = DetectionInput(
             tracks=lake.tracks(result.part),
             reports=_sorted_reports(lake.reports(result.part)),
-            reference=reference, removed=lake.removed(result.part), input_spans=spans,
+            reference=reference, removed=lake.removed(result.part), **context_inputs(context),
             threads=threads,
         )
         given = {n: ev for n in order if n not in plan.later and (ev := seen(n)) is not None}

@@ -37,14 +37,26 @@ class PrepareParams:
     noise_m: distance always allowed between consecutive positions whatever the time between
         them, absorbing GPS noise and receiver time-stamping jitter (a few hundred metres at
         most for class A GNSS, ITU-R M.1371 position accuracy flag).
+
+    coverage_bin_min: time bin of the run's receiver coverage
+        (:attr:`~sanctionwatch.tracks.context.RunContext.coverage`). 60 min: class A ships
+        under way report every 2-10 s and at anchor every 3 min (ITU-R M.1371 table 1), so an
+        hour in which a receiver hears no ship of a busy cell is the receiver's silence, not
+        theirs; the gaps it must explain are 6 h and more (``ais_gap.min_gap_h``).
+    coverage_cell_deg: side of the coverage cells, 1 degree: the cell of Welch et al. 2022's
+        satellite reception-quality term (positions per day per 1-degree cell).
     """
 
     max_speed_knots: float = 50.0
     noise_m: float = 1000.0
+    coverage_bin_min: float = 60.0
+    coverage_cell_deg: float = 1.0
 
     def __post_init__(self) -> None:
         if self.max_speed_knots <= 0 or self.noise_m < 0:
             raise ValueError("max_speed_knots must be > 0 and noise_m >= 0")
+        if self.coverage_bin_min <= 0 or self.coverage_cell_deg <= 0:
+            raise ValueError("coverage_bin_min and coverage_cell_deg must be > 0")
 
 
 @dataclass(frozen=True)

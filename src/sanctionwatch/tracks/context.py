@@ -1,0 +1,111 @@
+"""What the whole run knows that no partition of it does: when each input was listening and
+where. Built once from every raw position, before any engine cuts the data, and handed to
+every :class:`~sanctionwatch.detectors.DetectionInput`, so a detector that sees one MMSI range
+reasons about coverage as it would on all the data.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypedDict
+
+import polars as pl
+
+from sanctionwatch.tracks.prepare import PrepareParams
+
+COVERAGE_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "bin_start": pl.Datetime("us", "UTC"),
+    "cell_lat": pl.Int32(),
+    "cell_lon": pl.Int32(),
+    "n_vessels": pl.UInt32(),
+    "n_positions": pl.UInt32(),
+}
+"""Columns of :attr:`RunContext.coverage`."""
+
+SPANS_SCHEMA: dict[str, pl.DataType] = {
+    "source": pl.String(),
+    "start": pl.Datetime("us", "UTC"),
+    "end": pl.Datetime("us", "UTC"),
+}
+"""Columns of :attr:`RunContext.spans`."""
+
+
+def ship_mmsi_expr(col: str = "mmsi") -> pl.Expr:
+    """Nine-digit MMSIs with a first digit 2-7 (ITU-R M.585: a ship station's MID first).
+    Coast stations, aids to navigation and SAR aircraft are heard everywhere a receiver is;
+    counting them would make a silent feed look alive."""
+    m = pl.col(col)
+    return (m >= 200_000_000) & (m <= 799_999_999)
+
+
+def valid_position_expr() -> pl.Expr:
+    """Coordinates a receiver actually decoded: in range, not the 91/181 sentinel, not 0,0."""
+    lat, lon = pl.col("lat"), pl.col("lon")
+    return (lat.abs() <= 90) & (lon.abs() <= 180) & ~((lat == 0) & (lon == 0))
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """The run-wide facts detectors may need (see the module docstring).
+
+    spans: per input file with positions, ``source, start, end``: its first and last valid
+        time (``DetectionInput.input_spans``).
+    coverage: per input file, time bin (``PrepareParams.coverage_bin_min``) and area cell
+        (``PrepareParams.coverage_cell_deg``, ``cell_lat``/``cell_lon`` = floor(lat or lon /
+        cell)): how many distinct ships were heard and how many positions, from valid
+        positions of ship MMSIs. Only bins and cells where something was heard have a row.
+    """
+
+    spans: pl.DataFrame
+    coverage: pl.DataFrame
+
+    @classmethod
+    def empty(cls) -> RunContext:
+        """The context of a run without positions."""
+        return cls(spans=pl.DataFrame(schema=SPANS_SCHEMA),
+                   coverage=pl.DataFrame(schema=COVERAGE_SCHEMA))
+
+
+class ContextInputs(TypedDict, total=False):
+    """:class:`RunContext` as :class:`~sanctionwatch.detectors.DetectionInput` fields."""
+
+    input_spans: pl.DataFrame
+    coverage: pl.DataFrame
+
+
+def context_inputs(context: RunContext | None) -> ContextInputs:
+    """``context`` as :class:`~sanctionwatch.detectors.DetectionInput` keyword arguments
+    (none for None: the detectors then measure what they need on the data they see)."""
+    if context is None:
+        return {}
+    return {"input_spans": context.spans, "coverage": context.coverage}
+
+
+def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
+                params: PrepareParams | None = None) -> RunContext:
+    """The :class:`RunContext` of the raw ``positions`` (POSITIONS columns, any order) of a
+    run whose input files cover ``spans``. Every engine builds it from the same rows, so every
+    engine gives detectors the same context."""
+    p = params or PrepareParams()
+    cell = p.coverage_cell_deg
+    coverage = (
+        positions.filter(valid_position_expr() & ship_mmsi_expr())
+        .group_by(
+            "source",
+            pl.col("timestamp").dt.truncate(f"{round(p.coverage_bin_min * 60)}s")
+            .alias("bin_start"),
+            (pl.col("lat") / cell).floor().cast(pl.Int32).alias("cell_lat"),
+            (pl.col("lon") / cell).floor().cast(pl.Int32).alias("cell_lon"),
+        )
+        .agg(pl.col("mmsi").n_unique().cast(pl.UInt32).alias("n_vessels"),
+             pl.len().cast(pl.UInt32).alias("n_positions"))
+        .sort("source", "bin_start", "cell_lat", "cell_lon")
+        .collect()
+    )
+    return RunContext(spans=spans.cast(pl.Schema(SPANS_SCHEMA)),
+                      coverage=coverage.cast(pl.Schema(COVERAGE_SCHEMA)))
+
+
+__all__ = ["COVERAGE_SCHEMA", "SPANS_SCHEMA", "RunContext", "context_inputs", "run_context",
+           "ship_mmsi_expr", "valid_position_expr"]
