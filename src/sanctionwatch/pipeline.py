@@ -24,12 +24,13 @@ from typing import Any
 import polars as pl
 
 from sanctionwatch.config import RunConfig, build_params
-from sanctionwatch.detectors import Params, select
+from sanctionwatch.detectors import Params, select, split_findings
 from sanctionwatch.engines import EngineOptions, get_engine, resolve_engine
 from sanctionwatch.engines.base import Job, ReferenceSource
 from sanctionwatch.export.geojson import write_geojson
 from sanctionwatch.ingest.files import IngestOptions, IngestResult, Progress, expand_inputs
 from sanctionwatch.reference import ReferenceData
+from sanctionwatch.schema import QUALITY_FINDINGS
 from sanctionwatch.screening.ais_link import link_sanctions
 from sanctionwatch.tracks import PrepareParams
 
@@ -40,6 +41,7 @@ class DetectResult:
 
     run_id: str
     events: pl.DataFrame
+    """Behaviour events (``events`` table)."""
     ingest: IngestResult
     n_tracks: int
     removed_by_reason: dict[str, int]
@@ -51,21 +53,27 @@ class DetectResult:
     """Wall seconds of each stage, in order (also ``timings_s`` in ``summary.json``)."""
     config: RunConfig | None = None
     """The effective configuration (also in ``run.toml``, ``summary.json`` and the store)."""
+    quality: pl.DataFrame = field(default_factory=QUALITY_FINDINGS.empty)
+    """Data-quality findings (``quality_findings`` table): never counted as behaviour."""
+    quality_new_in_store: int | None = None
 
     def counts(self) -> dict[str, Any]:
-        """Summary counts (positions, reports, rejects, removed, events by type)."""
-        by_type = (
-            dict(self.events.group_by("event_type").len().sort("event_type").iter_rows())
-            if self.events.height
-            else {}
-        )
+        """Summary counts (positions, reports, rejects, removed, events and data-quality
+        findings by type)."""
+
+        def by_type(rows: pl.DataFrame) -> dict[str, int]:
+            if not rows.height:
+                return {}
+            return dict(rows.group_by("event_type").len().sort("event_type").iter_rows())
+
         return {
             "positions": self.ingest.n_positions,
             "vessel_reports": self.ingest.n_reports,
             "rejects": self.ingest.rejects_by_reason,
             "removed_in_cleaning": self.removed_by_reason,
             "tracks": self.n_tracks,
-            "events": by_type,
+            "events": by_type(self.events),
+            "data_quality": by_type(self.quality),
         }
 
 
@@ -108,7 +116,8 @@ def detect(
     """Ingest ``inputs``, detect events, write ``out_dir`` and the store (both optional).
 
     Outputs in ``out_dir``: ``events.parquet``, ``events.geojson``, ``positions.parquet``
-    (cleaned, with ``track_id``), ``vessel_reports.parquet``, ``vessel_matches.parquet`` (when
+    (cleaned, with ``track_id``), ``quality.parquet`` (data-quality findings, apart from the
+    behaviour events), ``vessel_reports.parquet``, ``vessel_matches.parquet`` (when
     sanctions lists are loaded in the store: every AIS vessel screened, see
     :func:`~sanctionwatch.screening.ais_link.link_sanctions`), ``rejects.parquet``,
     ``removed.parquet`` (positions taken out in cleaning), ``summary.json`` and ``run.toml``
@@ -151,16 +160,18 @@ def detect(
         tables = result.tables
         timings = dict(result.timings)
         clock = datetime.now(UTC)
-        events, matches = link_sanctions(result.events, result.reports(), store_path, progress)
+        behaviour, quality = split_findings(result.events)
+        events, matches = link_sanctions(behaviour, result.reports(), store_path, progress)
         timings["sanctions"] = (datetime.now(UTC) - clock).total_seconds()
         res = DetectResult(
             run_id=run_id, events=events, ingest=result.ingest, n_tracks=result.n_tracks,
             removed_by_reason=result.removed_by_reason, out_dir=out, engine=engine_name,
-            config=effective,
+            config=effective, quality=quality,
         )
         if out is not None:
             clock = datetime.now(UTC)
             events.write_parquet(staged / "events.parquet")
+            QUALITY_FINDINGS.conform(quality).write_parquet(staged / "quality.parquet")
             write_geojson(events, staged / "events.geojson")
             if matches is not None:
                 matches.write_parquet(staged / "vessel_matches.parquet")
@@ -200,6 +211,7 @@ def _record(store_path: str | Path, res: DetectResult, started: datetime, comman
 
     with DuckDBStore(store_path) as store:
         res.events_new_in_store = store.add_events(res.events)
+        res.quality_new_in_store = store.add_events(res.quality, QUALITY_FINDINGS)
         if matches is not None:
             store.replace_vessel_matches(matches)
         store.record_run(

@@ -90,7 +90,7 @@ def con() -> duckdb.DuckDBPyConnection:
 
 def test_every_table_is_listed():
     assert list(TABLES) == [
-        "positions", "vessel_reports", "rejects", "events",
+        "positions", "vessel_reports", "rejects", "events", "quality_findings",
         "vessel_matches", "runs", "sanction_statements", "sanction_list_versions",
     ]
     assert all(TABLES[name].name == name for name in TABLES)

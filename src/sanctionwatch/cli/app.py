@@ -185,6 +185,7 @@ def detect(
     summary.add_row("removed in cleaning", _fmt_counts(counts["removed_in_cleaning"]))
     summary.add_row("tracks", f"{counts['tracks']:,}")
     summary.add_row("events", _fmt_counts(counts["events"]))
+    summary.add_row("data quality", _fmt_counts(counts["data_quality"]))
     if result.events_new_in_store is not None:
         summary.add_row("new in store", f"{result.events_new_in_store:,} ({cfg.store})")
     summary.add_row("outputs", str(cfg.out))

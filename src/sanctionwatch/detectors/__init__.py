@@ -1,4 +1,5 @@
-"""Behaviour detectors. Each module registers itself; :func:`detectors` returns them in run order.
+"""Detectors of behaviour events and data-quality findings. Each module registers itself;
+:func:`detectors` returns them in run order.
 
 Third-party detectors register through the ``sanctionwatch.detectors`` entry-point group: the
 entry point names a module that calls :func:`sanctionwatch.detectors.base.register` (with the
@@ -11,8 +12,12 @@ import importlib
 from collections.abc import Iterable
 from importlib.metadata import entry_points
 
+import polars as pl
+
 from sanctionwatch.detectors.base import (
+    CATEGORIES,
     SCOPES,
+    Category,
     DetectionInput,
     Detector,
     FleetSearch,
@@ -77,10 +82,20 @@ def select(names: Iterable[str] | None) -> list[str]:
     return [n for n, d in regs.items() if n in wanted or d.event_type in wanted]
 
 
+def split_findings(rows: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """``rows`` (EVENTS-shaped, from any detectors) as ``(behaviour events, data-quality
+    findings)``, by the category of the detector that writes each event type."""
+    quality = {d.event_type for d in detectors().values() if d.category == "quality"}
+    is_quality = pl.col("event_type").is_in(sorted(quality))
+    return rows.filter(~is_quality), rows.filter(is_quality)
+
+
 __all__ = [
     "BUILTIN",
+    "CATEGORIES",
     "ENTRY_POINT_GROUP",
     "SCOPES",
+    "Category",
     "Details",
     "DetectionInput",
     "Detector",
@@ -92,4 +107,5 @@ __all__ = [
     "detectors",
     "register",
     "select",
+    "split_findings",
 ]

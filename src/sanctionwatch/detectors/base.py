@@ -162,6 +162,14 @@ Scope = Literal["vessel", "pair", "fleet"]
 
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 
+Category = Literal["behaviour", "quality"]
+"""What a detector's rows are: ``behaviour`` events (what a ship did: the ``events`` table) or
+``quality`` findings (what is wrong with the data: the ``quality_findings`` table). Both are
+EVENTS-shaped and run the same way; only where they are written and counted differs, so a
+data-quality problem is never reported as behaviour."""
+
+CATEGORIES: tuple[Category, ...] = get_args(Category)
+
 PAIR_COLUMNS = ("track_a", "track_b")
 """Columns of a candidate-pairs frame (:attr:`PairSearch.pairs`): two ``track_id`` s."""
 
@@ -226,12 +234,16 @@ class Detector:
     (``identity_change`` per vessel, ``shared_imo`` over the fleet)."""
     details: tuple[Details, ...] = ()
     """The shapes its events' ``details`` take (documented and tested)."""
+    category: Category = "behaviour"
+    """Behaviour events or data-quality findings (:data:`Category`)."""
 
     def __post_init__(self) -> None:
         if not self.event_type:
             object.__setattr__(self, "event_type", self.name)
         if self.scope not in SCOPES:
             raise ValueError(f"detector {self.name!r}: scope must be one of {SCOPES}")
+        if self.category not in CATEGORIES:
+            raise ValueError(f"detector {self.name!r}: category must be one of {CATEGORIES}")
         if self.scope == "pair" and self.pair_search is None:
             raise ValueError(f"detector {self.name!r}: a pair-scope detector needs a PairSearch")
         if self.pair_search is not None and self.scope != "pair":
@@ -278,6 +290,7 @@ def register(
     fleet_search: FleetSearch | None = None,
     event_type: str = "",
     details: Sequence[Details] = (),
+    category: Category = "behaviour",
 ) -> Callable[
     [Callable[[DetectionInput, Any], pl.DataFrame]], Callable[[DetectionInput, Any], pl.DataFrame]
 ]:
@@ -288,7 +301,8 @@ def register(
     all events of the detectors before it (sequential). ``link``: see :attr:`Detector.link`.
     ``scope``, ``pair_search``, ``fleet_search``: how engines run it (module docstring).
     ``event_type``: the type of its events, when not ``name``. ``details``: the shapes of its
-    events' ``details`` (:class:`~sanctionwatch.detectors.details.Details`).
+    events' ``details`` (:class:`~sanctionwatch.detectors.details.Details`). ``category``:
+    behaviour events or data-quality findings (:data:`Category`).
     """
 
     def deco(
@@ -298,7 +312,7 @@ def register(
             raise ValueError(f"detector {name!r} registered twice")
         _REGISTRY[name] = Detector(
             name, params_type, fn, doc or (fn.__doc__ or "").strip(), reads, link, scope,
-            pair_search, fleet_search, event_type, tuple(details),
+            pair_search, fleet_search, event_type, tuple(details), category,
         )
         return fn
 

@@ -11,6 +11,7 @@ from sanctionwatch.schema.store_tables import (
 from sanctionwatch.schema.tables import (
     EVENTS,
     POSITIONS,
+    QUALITY_FINDINGS,
     REJECTS,
     TABLES,
     VESSEL_REPORTS,
@@ -19,6 +20,7 @@ from sanctionwatch.schema.tables import (
 __all__ = [
     "EVENTS",
     "POSITIONS",
+    "QUALITY_FINDINGS",
     "REJECTS",
     "RUNS",
     "SANCTION_LIST_VERSIONS",

@@ -158,6 +158,16 @@ EVENTS = Table(
     primary_key=("event_id",),
 )
 
+QUALITY_FINDINGS = Table(
+    "quality_findings",
+    "Data-quality findings: what is wrong with the data rather than what a ship did (identifier "
+    "formats, stale or mis-stamped records, two transponders on one MMSI, impossible values, "
+    "silences of the feed itself). Written by the checks registered with category `quality`; "
+    "the columns are those of `events`, `event_type` holding the check's finding type.",
+    EVENTS.columns,
+    primary_key=("event_id",),
+)
+
 TABLES: dict[str, Table] = {
     t.name: t
     for t in (
@@ -165,6 +175,7 @@ TABLES: dict[str, Table] = {
         VESSEL_REPORTS,
         REJECTS,
         EVENTS,
+        QUALITY_FINDINGS,
         VESSEL_MATCHES,
         RUNS,
         SANCTION_STATEMENTS,
@@ -176,6 +187,7 @@ TABLES: dict[str, Table] = {
 __all__ = [
     "EVENTS",
     "POSITIONS",
+    "QUALITY_FINDINGS",
     "REJECTS",
     "RUNS",
     "SANCTION_LIST_VERSIONS",

@@ -23,7 +23,7 @@ from typing import Any, ClassVar
 import duckdb
 import polars as pl
 
-from sanctionwatch.schema import EVENTS, RUNS, VESSEL_MATCHES, Table
+from sanctionwatch.schema import EVENTS, QUALITY_FINDINGS, RUNS, VESSEL_MATCHES, Table
 from sanctionwatch.settings import settings
 
 
@@ -94,7 +94,7 @@ class EventFilter:
 class DuckDBStore:
     """Events, vessel matches and runs in one DuckDB file."""
 
-    TABLES: ClassVar[tuple[Table, ...]] = (EVENTS, VESSEL_MATCHES, RUNS)
+    TABLES: ClassVar[tuple[Table, ...]] = (EVENTS, QUALITY_FINDINGS, VESSEL_MATCHES, RUNS)
     """The tables this store creates (and brings up to date) when opened read-write."""
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
@@ -125,22 +125,23 @@ class DuckDBStore:
         """Close the connection."""
         self.con.close()
 
-    def add_events(self, events: pl.DataFrame) -> int:
-        """Insert or replace events by ``event_id``; return how many ids were new."""
+    def add_events(self, events: pl.DataFrame, table: Table = EVENTS) -> int:
+        """Insert or replace events (or, with ``table=QUALITY_FINDINGS``, data-quality
+        findings) by ``event_id``; return how many ids were new."""
         if events.height == 0:
             return 0
-        df = EVENTS.conform(events).unique("event_id", keep="last")
+        df = table.conform(events).unique("event_id", keep="last")
         arrow = df.to_arrow()
         self.con.execute("BEGIN TRANSACTION")
         try:
             self.con.register("_new_events", arrow)
             new = self._scalar(
                 "SELECT count(*) FROM _new_events n WHERE NOT EXISTS "
-                "(SELECT 1 FROM events e WHERE e.event_id = n.event_id)"
+                f"(SELECT 1 FROM {table.name} e WHERE e.event_id = n.event_id)"
             )
-            cols = ", ".join(f'"{c}"' for c in EVENTS.names)
+            cols = ", ".join(f'"{c}"' for c in table.names)
             self.con.execute(
-                f"INSERT OR REPLACE INTO events ({cols}) SELECT {cols} FROM _new_events"
+                f"INSERT OR REPLACE INTO {table.name} ({cols}) SELECT {cols} FROM _new_events"
             )
             self.con.unregister("_new_events")
             self.con.execute("COMMIT")
