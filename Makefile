@@ -13,7 +13,7 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
 
-.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection bench-peers bench-nmea bench-scale
+.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -71,6 +71,10 @@ bench-matching: $(BENCH_VENV)/.installed
 bench-peers: $(BENCH_VENV)/.installed
 	$(BENCH_VENV)/bin/python -m pip install --quiet movingpandas
 	$(BENCH_VENV)/bin/python benchmarks/peers.py
+
+# Precision on the real samples against the committed review set (docs/real-review.md).
+bench-real: $(STAMP)
+	$(BIN)/python benchmarks/real_review/bench.py
 
 bench-nmea: $(STAMP)
 	$(BIN)/python benchmarks/nmea_decode.py --sentences 1000000 --repeat 5
