@@ -21,11 +21,11 @@ MATCH_TOLERANCE_S = 60
 """Slack when comparing times (s): events whose start and end are the same record, re-read by
 another detector version, agree to the second; a minute absorbs a boundary record moving."""
 
-LABEL_SCHEMA = {
-    "event_id": pl.String, "event_type": pl.String, "subtype": pl.String, "mmsi": pl.Int64,
-    "other_mmsi": pl.Int64, "start_time": pl.Datetime("us", "UTC"),
-    "end_time": pl.Datetime("us", "UTC"), "src": pl.String, "verdict": pl.String,
-    "rule": pl.String, "reason": pl.String, "read_by_hand": pl.Boolean,
+LABEL_SCHEMA: dict[str, pl.DataType] = {
+    "event_id": pl.String(), "event_type": pl.String(), "subtype": pl.String(),
+    "mmsi": pl.Int64(), "other_mmsi": pl.Int64(), "start_time": pl.Datetime("us", "UTC"),
+    "end_time": pl.Datetime("us", "UTC"), "src": pl.String(), "verdict": pl.String(),
+    "rule": pl.String(), "reason": pl.String(), "read_by_hand": pl.Boolean(),
 }
 """Columns of a review set (CSV)."""
 

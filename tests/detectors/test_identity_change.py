@@ -38,12 +38,12 @@ def test_rename_imo_callsign_and_type_changes() -> None:
     ev = _run([
         {"mmsi": MMSI, "timestamp": T0, "name": "RICH GLORY", "imo": 9074729,
          "callsign": "3EAB4", "ship_type": 80},
-        {"mmsi": MMSI, "timestamp": T0 + 6 * H, "name": "YU JONG 2", "imo": 8987186,
+        {"mmsi": MMSI, "timestamp": T0 + 6 * H, "name": "YU JONG 2", "imo": 8987187,
          "callsign": "HMYF", "ship_type": 70},
     ])
     assert sorted(_changes(ev)) == [
         ("callsign", "3EAB4", "HMYF"),
-        ("imo", "9074729", "8987186"),
+        ("imo", "9074729", "8987187"),
         ("name", "RICH GLORY", "YU JONG 2"),
         ("ship_type", "80", "70"),
     ]
@@ -53,6 +53,20 @@ def test_rename_imo_callsign_and_type_changes() -> None:
     assert (row["lat"], row["lon"]) == (30.0, 125.0)
     assert json.loads(row["details"])["hours_since_old_report"] == pytest.approx(6.0)
     assert ev["event_id"].n_unique() == 4
+
+
+def test_data_entry_noise_is_not_an_identity_change() -> None:
+    """Read as false identity changes on the real samples (docs/real-review.md): the same IMO
+    written with two zeros appended, a type code revised within its category, two letters of a
+    call sign swapped. A type moved to another category still is a change."""
+    ev = _run([
+        {"mmsi": MMSI, "timestamp": T0, "name": "TINTIN", "imo": 9144665,
+         "callsign": "WDM3715", "ship_type": 52},
+        {"mmsi": MMSI, "timestamp": T0 + 6 * H, "name": "TINITN", "imo": 914466500,
+         "callsign": "WMD3715", "ship_type": 57},
+        {"mmsi": MMSI, "timestamp": T0 + 7 * H, "imo": 9144665, "ship_type": 31},
+    ])
+    assert _changes(ev) == [("ship_type", "57", "31")]
 
 
 def test_case_whitespace_and_null_transitions_are_not_changes() -> None:
@@ -182,3 +196,20 @@ def test_imo_on_many_mmsis_is_treated_as_a_default() -> None:
 
 def test_tuple_parameter_accepts_comma_separated_text() -> None:
     assert ic.Params(fields="name, imo").fields == ("name", "imo")  # type: ignore[arg-type]
+
+
+def test_mistyped_second_mmsi_is_not_a_shared_imo() -> None:
+    """GRAN FINALE on the real samples: one name, call sign and IMO on 377039000 and
+    377039001. Another ship under a one-digit-apart MMSI and another name still counts."""
+    rows = [
+        {"mmsi": 377039000, "timestamp": T0, "name": "GRAN FINALE", "imo": 9022180,
+         "callsign": "J8Y2969"},
+        {"mmsi": 377039001, "timestamp": T0 + H, "name": "Gran Finale", "imo": 9022180,
+         "callsign": "J8Y2969"},
+        {"mmsi": 377039002, "timestamp": T0 + 2 * H, "name": "OTHER SHIP", "imo": 9022180,
+         "callsign": "J8Y2969"},
+    ]
+    frames = [track(m, 13.0, -61.0, hours=3) for m in (377039000, 377039001, 377039002)]
+    ev = _run(rows, *frames).filter(pl.col("subtype") == "shared_imo")
+    assert sorted(ev.select("mmsi", "other_mmsi").iter_rows()) == [
+        (377039000, 377039002), (377039001, 377039002)]

@@ -4,7 +4,15 @@ changes, and an MMSI whose country (MID) contradicts the stated flag.
 DETECTION.md 1.6 (identity spoofing) and 3 (identity laundering: renamed ships keeping the IMO
 hull, fraudulent registries and flag hopping). Changes are read from ``vessel_reports`` per MMSI
 in time order. A value that comes or goes (null <-> value) is not a change, and neither is a
-difference of case, spacing or punctuation only. One IMO broadcast by several MMSIs is the
+difference of case, spacing or punctuation only, nor, because each was read as a false
+identity change on the real samples (docs/real-review.md):
+
+- an IMO number that fails its check digit (``914466500`` for 9144665, a USCG documentation
+  number): not an identity at all, a data-quality matter;
+- a ship type code revised within its ITU-R M.1371 category (the tens digit: 52 tug / 57
+  local vessel, 60 / 69 passenger, 70 / 74 cargo): transceiver configuration;
+- a call sign or name whose only difference is two adjacent characters swapped (``WDM3715`` /
+  ``WMD3715``): a typing error. One IMO broadcast by several MMSIs is the
 fleet-scope detector :mod:`~sanctionwatch.detectors.shared_imo` (same event type).
 
 Per vessel and per field, the work is one sort of the reports by MMSI and time and a shift
@@ -27,7 +35,7 @@ from sanctionwatch.detectors.common import (
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
-from sanctionwatch.ids import SOVEREIGN, mid_table
+from sanctionwatch.ids import SOVEREIGN, imo_valid_array, mid_table
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "identity_change"
@@ -81,10 +89,26 @@ def _value_and_key(field: str) -> tuple[pl.Expr, pl.Expr]:
     if field in ("imo", "ship_type"):
         # 0 is the AIS 'not available' value for both
         v = pl.when(pl.col(field) > 0).then(pl.col(field).cast(pl.Utf8)).otherwise(None)
+        if field == "ship_type":
+            return v, pl.when(pl.col(field) > 0).then((pl.col(field) // 10).cast(pl.Utf8))
+        valid = pl.col(field).map_batches(
+            lambda s: pl.Series(imo_valid_array(s.fill_null(0).to_numpy())),
+            return_dtype=pl.Boolean)
+        v = pl.when(valid).then(v).otherwise(None)
         return v, v
     v = pl.col(field).str.strip_chars().str.replace_all(r"\s+", " ")
     key = v.str.to_uppercase().str.replace_all(r"[^\p{L}\p{N}]", "")
     return v, pl.when(key != "").then(key).otherwise(None)
+
+
+def _swapped(a: str, b: str) -> bool:
+    """``a`` is ``b`` with two adjacent characters swapped (a typing error). Called on the few
+    rows that changed, not on every report."""
+    if len(a) != len(b) or a == b:
+        return False
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (len(diff) == 2 and diff[1] == diff[0] + 1
+            and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]])
 
 
 def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
@@ -104,6 +128,12 @@ def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
     same = pl.col("mmsi").eq_missing(pl.col("mmsi").shift(1))
     f = f.with_columns([pl.when(same).then(e.shift(1)).alias(k) for k, e in prev.items()])
     ch = f.filter(pl.col("prev_key").is_not_null() & (pl.col("key") != pl.col("prev_key")))
+    if field in ("name", "callsign"):
+        ch = ch.filter(~pl.struct("key", "prev_key").map_batches(
+            lambda s: pl.Series([_swapped(a, b) for a, b in zip(
+                s.struct.field("key").to_list(), s.struct.field("prev_key").to_list(),
+                strict=True)], dtype=pl.Boolean),
+            return_dtype=pl.Boolean))
     return ch.select(
         "mmsi",
         pl.col("timestamp").alias("start_time"),

@@ -4,7 +4,8 @@ DETECTION.md 3 (identity laundering: IMO numbers of other ships broadcast, a shi
 under a new MMSI that keeps its hull's IMO). Events have type ``identity_change``, subtype
 ``shared_imo``: one per IMO and pair of MMSIs that broadcast it. ``details.overlapping`` says
 whether both did so during overlapping periods: two hulls with one identity, rather than one
-hull that changed MMSI.
+hull that changed MMSI. Two MMSIs a digit apart that broadcast the same name and call sign
+with the IMO are one ship with a mistyped MMSI on a second transceiver, not an event.
 
 A fleet-scope detector: any two vessels anywhere can share an IMO. Its :class:`FleetSearch`
 names the MMSIs whose reports hold an IMO that 2 to ``max_mmsi_count`` MMSIs broadcast, so an
@@ -74,6 +75,17 @@ def candidate_vessels(reports: pl.LazyFrame, params: SharedImoParams) -> pl.Lazy
     )
 
 
+def _identity_key(field: str) -> pl.Expr:
+    """A name or call sign compared without case, spacing or punctuation."""
+    return pl.col(field).str.to_uppercase().str.replace_all(r"[^\p{L}\p{N}]", "")
+
+
+def _one_digit_apart(a: int, b: int) -> bool:
+    """Two MMSIs that differ in exactly one digit."""
+    x, y = f"{a:09d}", f"{b:09d}"
+    return len(x) == len(y) and sum(c != d for c, d in zip(x, y, strict=True)) == 1
+
+
 @register("shared_imo", SharedImoParams, reads=(), scope="fleet",
           fleet_search=FleetSearch(candidate_vessels), event_type=EVENT_TYPE,
           details=(SHARED_IMO,))
@@ -96,10 +108,22 @@ def detect(data: DetectionInput, params: SharedImoParams) -> pl.DataFrame:
             pl.col("timestamp").max().alias("last_ts"),
             pl.len().alias("n"),
             evidence_expr().first().alias("ev"),
+            _identity_key("name").drop_nulls().first().alias("name_key"),
+            _identity_key("callsign").drop_nulls().first().alias("callsign_key"),
         )
         .filter(pl.len().over("imo") <= params.max_mmsi_count)
     )
     pairs = per.join(per, on="imo", suffix="_o").filter(pl.col("mmsi") < pl.col("mmsi_o"))
+    # One ship, one name and call sign, two MMSIs a digit apart: a mistyped MMSI on a second
+    # transceiver (read as such on the real samples, docs/real-review.md), not two identities.
+    typo = (pl.col("name_key").eq_missing(pl.col("name_key_o"))
+            & pl.col("callsign_key").eq_missing(pl.col("callsign_key_o"))
+            & pl.col("name_key").is_not_null()
+            & pl.struct("mmsi", "mmsi_o").map_batches(
+                lambda s: pl.Series([_one_digit_apart(a, b) for a, b in zip(
+                    s.struct.field("mmsi").to_list(), s.struct.field("mmsi_o").to_list(),
+                    strict=True)], dtype=pl.Boolean), return_dtype=pl.Boolean))
+    pairs = pairs.filter(~typo)
     if pairs.height == 0:
         return pl.DataFrame()
     pairs = pairs.select(
