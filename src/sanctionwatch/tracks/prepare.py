@@ -51,6 +51,10 @@ class PrepareParams:
     noise_m: float = 1000.0
     coverage_bin_min: float = 60.0
     coverage_cell_deg: float = 1.0
+    place_cell_m: float = 500.0
+    place_min_vessels: int = 3
+    place_min_stationary_h: float = 1.0
+    place_speed_knots: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_speed_knots <= 0 or self.noise_m < 0:
