@@ -300,3 +300,15 @@ def test_details_are_canonical_json_with_the_dprk_keys_only_at_dprk_ports() -> N
     assert elsewhere.height == 1
     d = json.loads(elsewhere["details"][0])
     assert "dprk_port" not in d and "dprk_note" not in d  # optional keys, absent when null
+
+
+def test_a_port_call_needs_three_positions_over_six_minutes() -> None:
+    def moored(n: int, interval_s: float) -> pl.DataFrame:
+        return track(MMSI, NAMPO.lat, NAMPO.lon, hours=(n - 1) * interval_s / 3600,
+                     interval_s=interval_s)
+
+    assert run(moored(1, 180.0)).height == 0  # one position
+    assert run(moored(2, 600.0)).height == 0  # two
+    assert run(moored(3, 60.0)).height == 0  # three within two minutes
+    ev = run(moored(3, 180.0))
+    assert ev.height == 1 and ev["subtype"][0] == "stop" and ev["n_positions"][0] == 3
