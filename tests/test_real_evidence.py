@@ -29,7 +29,7 @@ def test_no_port_call_of_one_position(marinecadastre: Path) -> None:
     assert calls["n_positions"].min() >= 3  # type: ignore[operator]
     observed = calls["details"].str.json_path_match("$.last_position_in_port").str.to_datetime(
         time_zone="UTC") - calls["start_time"]
-    assert observed.dt.total_seconds().min() >= 6 * 60  # type: ignore[operator]
+    assert observed.dt.total_seconds().min() >= 3 * 60  # type: ignore[operator]
 
 
 def test_garden_state_flapping_draught_is_at_most_one_change(marinecadastre: Path) -> None:

@@ -90,14 +90,14 @@ class PortCallParams(Params):
         2 h, and 2 h is the shortest duration GFW accepts for its other events (encounters,
         raw loitering, DETECTION.md 1.7). Set 0 to keep every passage.
     min_positions: a visit needs at least this many positions in port. Not a GFW parameter
-        (GFW's daily, dense inputs rarely lack them): one or two positions say a ship was near
-        a port, not that it called there, and sparse feeds (a position an hour, or one per
-        ship per file) give many such. 3: a moored or anchored class A ship reports every
-        3 min (ITU-R M.1371 table 1), so a stay of ``min_observed_min`` yields 3.
+        (GFW's dense inputs rarely lack them): one or two positions say a ship was near a
+        port, not that it called there, and sparse feeds (a position an hour, or one per ship
+        per file) give many such. 3: the fewest that show a stay rather than a sighting; a
+        moored or anchored class A ship reports every 3 min (ITU-R M.1371 table 1), so any
+        call of 6 min or more on a dense feed has them.
     min_observed_min: a visit needs its first and last positions in port at least this far
-        apart. 6 min: two class A reporting intervals at anchor (ITU-R M.1371), the span of
-        ``min_positions`` scheduled reports, so positions at one instant (duplicated or
-        mis-stamped records) are not a stay.
+        apart. 3 min: one class A reporting interval at anchor (ITU-R M.1371), so positions
+        stamped at one instant (duplicates, a mis-stamped batch) are no stay.
     """
 
     entry_radius_km: float = 3.0
@@ -107,7 +107,7 @@ class PortCallParams(Params):
     port_gap_h: float = 4.0
     min_duration_h: float = 2.0
     min_positions: int = 3
-    min_observed_min: float = 6.0
+    min_observed_min: float = 3.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
