@@ -29,9 +29,11 @@ so every engine, whatever its partitioning, learns the same places.
 from __future__ import annotations
 
 import math
+import threading
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, haversine_m_expr
@@ -63,9 +65,8 @@ PLACES_SCHEMA: dict[str, pl.DataType] = {
 """Columns of :attr:`RunContext.places <sanctionwatch.tracks.context.RunContext.places>`: one
 row per place cell. ``place_id`` names the place the cell belongs to (``"lat,lon"`` of its
 busiest cell, 3 decimals); ``kind`` what it is (module docstring, step 4); ``lat``/``lon``
-the mean of its stays' positions;
-``n_vessels`` distinct MMSIs that stayed, ``n_stays`` their stays, ``stationary_h`` their
-total time."""
+the mean of its stays' positions; ``n_vessels`` distinct MMSIs that stayed, ``n_stays``
+their stays, ``stationary_h`` their total time."""
 
 _DEG_M = math.pi * EARTH_RADIUS_M / 180.0
 
@@ -125,6 +126,32 @@ def _cells(stays: pl.DataFrame, cell_m: float) -> pl.DataFrame:
     )
 
 
+def _cell_sums(stays: pl.DataFrame) -> pl.DataFrame:
+    """Per cell (``cell_i, cell_j``, in order): distinct vessels, stays, their total hours,
+    mean position and status counts. Sums run over the stays in a fixed order (NumPy
+    ``reduceat``), not a Polars group-by whose float sums may differ in the last bit from call
+    to call: every engine must learn the very same places."""
+    st = stays.sort("cell_i", "cell_j", "mmsi", "lat", "lon", "hours")
+    key = st.select("cell_i", "cell_j")
+    first = np.flatnonzero(np.r_[True, (key.to_numpy()[1:] != key.to_numpy()[:-1]).any(axis=1)])
+    n = np.diff(np.r_[first, st.height])
+
+    def total(col: str) -> npt.NDArray[np.float64]:
+        return np.add.reduceat(st[col].cast(pl.Float64).to_numpy(), first)
+
+    vessels = st.select(pl.struct("cell_i", "cell_j", "mmsi").is_first_distinct()).to_series()
+    return key[first].with_columns(
+        pl.Series("n_vessels", np.add.reduceat(vessels.cast(pl.UInt32).to_numpy(), first),
+                  dtype=pl.UInt32),
+        pl.Series("n_stays", n, dtype=pl.UInt32),
+        pl.Series("stationary_h", total("hours")),
+        pl.Series("lat", total("lat") / n),
+        pl.Series("lon", total("lon") / n),
+        pl.Series("moored", total("moored")),
+        pl.Series("anchored", total("anchored")),
+    )
+
+
 def learn_places(positions: pl.LazyFrame, params: PrepareParams) -> pl.DataFrame:
     """The places of ``positions`` (raw POSITIONS rows of ship MMSIs at valid coordinates, any
     order): :data:`PLACES_SCHEMA` rows sorted by ``place_id``, ``lat``, ``lon``."""
@@ -132,19 +159,8 @@ def learn_places(positions: pl.LazyFrame, params: PrepareParams) -> pl.DataFrame
     stays = _stays(positions, p)
     if stays.height == 0:
         return pl.DataFrame(schema=PLACES_SCHEMA)
-    cells = (
-        _cells(stays, p.place_cell_m)
-        .group_by("cell_i", "cell_j")
-        .agg(
-            pl.col("mmsi").n_unique().cast(pl.UInt32).alias("n_vessels"),
-            pl.len().cast(pl.UInt32).alias("n_stays"),
-            pl.col("hours").sum().alias("stationary_h"),
-            pl.col("lat").mean(), pl.col("lon").mean(),
-            pl.col("moored").sum(), pl.col("anchored").sum(),
-        )
-        .filter(pl.col("n_vessels") >= p.place_min_vessels)
-        .sort("cell_i", "cell_j")
-    )
+    cells = _cell_sums(_cells(stays, p.place_cell_m)).filter(
+        pl.col("n_vessels") >= p.place_min_vessels)
     if cells.height == 0:
         return pl.DataFrame(schema=PLACES_SCHEMA)
     group = _groups(cells["lat"].to_numpy(), cells["lon"].to_numpy(), NAMING_RADIUS_KM)
@@ -185,10 +201,31 @@ def with_places(reference: ReferenceData, places: pl.DataFrame | None) -> Refere
     anchorages, so its cells join that port; any other place keeps ``name = place_id`` and an
     empty country: a harbour the port list does not know.
     """
-    from sanctionwatch.reference import Port, ReferenceData
-
     if places is None or places.height == 0:
         return reference
+    key = (id(reference), hash(tuple(places.rows())))
+    with _COMBINED_LOCK:
+        hit = _COMBINED.get(key)
+        if hit is not None and hit[0] is reference:
+            return hit[1]
+    combined = _combine(reference, places)
+    with _COMBINED_LOCK:
+        if len(_COMBINED) >= 4:
+            _COMBINED.pop(next(iter(_COMBINED)))
+        _COMBINED[key] = (reference, combined)
+    return combined
+
+
+_COMBINED: dict[tuple[int, int], tuple[ReferenceData, ReferenceData]] = {}
+"""The last few :func:`with_places` results: an engine gives each partition the same reference
+and places, and the port index and its proximity masks are worth building once per process."""
+_COMBINED_LOCK = threading.Lock()
+
+
+def _combine(reference: ReferenceData, places: pl.DataFrame) -> ReferenceData:
+    """:func:`with_places` without the cache."""
+    from sanctionwatch.reference import Port, ReferenceData
+
     dist, idx = reference.nearest_port(places["lat"].to_numpy(), places["lon"].to_numpy(),
                                        within_km=NAMING_RADIUS_KM)
     named = (
@@ -211,7 +248,8 @@ def with_places(reference: ReferenceData, places: pl.DataFrame | None) -> Refere
                          zones=reference.zones)
 
 
-def _groups(lat: np.ndarray, lon: np.ndarray, radius_km: float) -> np.ndarray:
+def _groups(lat: npt.NDArray[np.float64], lon: npt.NDArray[np.float64],
+            radius_km: float) -> npt.NDArray[np.int64]:
     """Connected components of the points, two points linked when within ``radius_km``."""
     from scipy.sparse import coo_matrix
     from scipy.sparse.csgraph import connected_components
