@@ -125,3 +125,10 @@ def _shipped():
     from sanctionwatch.reference import ReferenceData
 
     return ReferenceData.default()
+
+
+def test_place_parameters_are_validated() -> None:
+    with pytest.raises(ValueError):
+        PrepareParams(place_cell_m=0)
+    with pytest.raises(ValueError):
+        PrepareParams(place_min_vessels=0)
