@@ -114,3 +114,34 @@ def test_output_conforms_and_ids_are_stable() -> None:
 def test_link_types_accept_comma_separated_text() -> None:
     p = draught_change.Params(link_event_types="ais_gap,encounter")  # type: ignore[arg-type]
     assert p.link_event_types == ("ais_gap", "encounter")
+
+
+def _flapping(then: float) -> pl.DataFrame:
+    """11.2 m, then two transponders alternating 8.6 / 11.2 m every 3 min for 21 min, then
+    ``then`` held to the end."""
+    rows = [{"mmsi": MMSI, "timestamp": T0, "draught_m": 11.2}]
+    for i in range(1, 8):
+        rows.append({"mmsi": MMSI, "timestamp": T0 + 1 * H + timedelta(minutes=3 * i),
+                     "draught_m": 8.6 if i % 2 else 11.2})
+    rows.append({"mmsi": MMSI, "timestamp": T0 + 1 * H + timedelta(minutes=24),
+                 "draught_m": then})
+    return reports(rows)
+
+
+def test_flapping_draught_gives_no_change_and_a_held_one_is_found() -> None:
+    ship = track(MMSI, 30.0, 125.0, hours=6)
+    assert _run(detection_input(ship, vessel_reports=_flapping(11.2))).height == 0
+    held = _run(detection_input(ship, vessel_reports=_flapping(8.6)))
+    assert list(held.select("old_value", "new_value").iter_rows()) == [("11.2", "8.6")]
+    # without hysteresis the flapping is eight changes
+    assert _run(detection_input(ship, vessel_reports=_flapping(11.2)),
+                draught_change.Params(min_hold_min=0)).height == 8
+
+
+def test_a_new_value_seen_once_then_silence_is_no_change() -> None:
+    ship = track(MMSI, 30.0, 125.0, hours=6)
+    rep = reports([{"mmsi": MMSI, "timestamp": T0, "draught_m": 5.0},
+                   {"mmsi": MMSI, "timestamp": T0 + 3 * H, "draught_m": 9.0},
+                   {"mmsi": MMSI, "timestamp": T0 + 3 * H + timedelta(minutes=6),
+                    "draught_m": 5.0}])
+    assert _run(detection_input(ship, vessel_reports=rep)).height == 0

@@ -142,8 +142,10 @@ def test_jitter_in_the_hysteresis_band_stays_one_visit() -> None:
     det = details(ev)
     assert det["stopped"] is True and det["n_stops"] == 1
     assert 9.5 < ev["duration_h"][0] < 11.0
-    # without hysteresis (exit = entry = 3 km) the same track makes no single long visit
-    strict = run(pos, params=PortCallParams(entry_radius_km=3.5, exit_radius_km=3.5))
+    # without hysteresis (exit = entry = 3.5 km) the same track makes no single long visit,
+    # but one-position flickers the evidence thresholds then drop
+    strict = run(pos, params=PortCallParams(entry_radius_km=3.5, exit_radius_km=3.5,
+                                            min_positions=1, min_observed_min=0.0))
     assert strict.height > 1
 
 
@@ -298,3 +300,21 @@ def test_details_are_canonical_json_with_the_dprk_keys_only_at_dprk_ports() -> N
     assert elsewhere.height == 1
     d = json.loads(elsewhere["details"][0])
     assert "dprk_port" not in d and "dprk_note" not in d  # optional keys, absent when null
+
+
+def test_a_port_call_needs_three_positions_over_three_minutes() -> None:
+    def moored(n: int, interval_s: float) -> pl.DataFrame:
+        if interval_s == 0:
+            one = track(MMSI, NAMPO.lat, NAMPO.lon, hours=0)
+            return pl.concat([one.with_columns(pl.lit(i + 1).alias("record"))
+                              for i in range(n)]).with_columns(pl.col("lat") + pl.int_range(
+                                  n) * 1e-6)
+        return track(MMSI, NAMPO.lat, NAMPO.lon, hours=(n - 1) * interval_s / 3600,
+                     interval_s=interval_s)
+
+    assert run(moored(1, 180.0)).height == 0  # one position
+    assert run(moored(2, 600.0)).height == 0  # two
+    assert run(moored(3, 60.0)).height == 0  # three within two minutes
+    assert run(moored(20, 0.0)).height == 0  # twenty stamped at one instant
+    ev = run(moored(3, 90.0))
+    assert ev.height == 1 and ev["subtype"][0] == "stop" and ev["n_positions"][0] == 3

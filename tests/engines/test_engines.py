@@ -30,7 +30,10 @@ def _scenario(folder: Path) -> list[Path]:
       midnight;
     - a ship dark from day 1 06:00 to day 3 12:00 (a gap over three day partitions);
     - a ship moored at Nampo from day 1 20:00 to day 2 08:00 (port call, DPRK zone stay);
-    - ships in transit across 10-degree cells all along, so the inputs cover the whole time.
+    - ships in transit across 10-degree cells all along, so the inputs cover the whole time;
+    - four ships moored in a small harbour no port list knows, day 1 18:00 to day 2 06:00, two
+      of them 40 m apart: a place learnt over the whole run (every engine the same), so no
+      encounter, and their port calls are at the learnt place.
     """
     frames = [
         # the pair: 0.3 kn north across 30.0 N, 60 m apart
@@ -47,6 +50,12 @@ def _scenario(folder: Path) -> list[Path]:
         track(445000004, 38.7167, 125.4, start=DAY1 + timedelta(hours=20), hours=12,
               first_record=4000),
     ]
+    for i in range(4):  # the small harbour, at 33 N 128 E
+        frames.append(
+            track(441000010 + i, 33.0 + (0.0009 if i == 3 else 0.0), 128.0 + 0.00043 * min(i, 2),
+                  start=DAY1 + timedelta(hours=18), hours=12, interval_s=180,
+                  first_record=5000 + 1000 * i)
+        )
     for i in range(6):  # transits: 15 kn eastwards for three days, crossing 10-degree cells
         frames.append(
             track(440000100 + i, 20.0 + 3 * i, 118.0 + i, start=DAY1, hours=72,
@@ -121,6 +130,11 @@ def test_boundary_events_found_once(runs: dict[str, Path], engine: str) -> None:
     stays = moored.filter(pl.col("event_type") == "zone_entry")
     assert stays.height >= 1
     assert stays.select("details").is_unique().all()
+    harbour = ev.filter(pl.col("mmsi").is_between(441000010, 441000013))
+    assert harbour.filter(pl.col("event_type").is_in(["encounter", "loitering"])).height == 0
+    calls = harbour.filter(pl.col("event_type") == "port_call")
+    assert calls.height == 4 and calls["port_name"].is_null().all()
+    assert calls["details"].str.json_path_match("$.learnt_place").n_unique() == 1
 
 
 def test_unknown_engine(tmp_path: Path) -> None:

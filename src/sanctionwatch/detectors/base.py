@@ -117,6 +117,9 @@ class DetectionInput:
     ``coverage``: when and where the run's inputs heard ships
     (:attr:`sanctionwatch.tracks.context.RunContext.coverage`), over the whole run; None when
     the caller has none.
+    ``places``: berths and anchorages learnt from where many ships stopped over the whole run
+    (:attr:`sanctionwatch.tracks.context.RunContext.places`); detectors see them beside the
+    shipped ports through :meth:`ports_and_places`. None when the caller has none.
     ``derived``: views of ``tracks`` several detectors use, built once (:meth:`grid`); kept by
     :func:`dataclasses.replace`, so the copies the scheduler makes share it.
     ``threads``: threads a view may be built on (None: the machine's cores); the Dask engine
@@ -130,8 +133,18 @@ class DetectionInput:
     prior_events: pl.DataFrame | None = None
     input_spans: pl.DataFrame | None = None
     coverage: pl.DataFrame | None = None
+    places: pl.DataFrame | None = None
     derived: DerivedCache = field(default_factory=DerivedCache, repr=False, compare=False)
     threads: int | None = None
+
+    def ports_and_places(self) -> ReferenceData:
+        """``reference`` with the learnt ``places`` among its ports
+        (:func:`sanctionwatch.tracks.places.with_places`), built once: port calls, encounters
+        and loitering treat a learnt berth or anchorage as they treat a shipped port."""
+        from sanctionwatch.tracks.places import with_places
+
+        return self.derived.get("ports_and_places",
+                                lambda: with_places(self.reference, self.places))
 
     def grid(self, interval_min: float, max_gap_h: float) -> pl.DataFrame:
         """``tracks`` resampled onto the absolute time grid

@@ -8,12 +8,15 @@ moved.
 
 AIS draught is typed in by the crew and often left stale or wrong (practitioner feedback,
 DETECTION.md 1.6): a change is a hint to corroborate, never proof. Values that cannot be real
-are ignored before comparing (see :class:`Params`).
+are ignored before comparing (see :class:`Params`), and only values that were held count
+(hysteresis): two transponders on one ship, each with its own draught, make the reported value
+flap between two values, which is no cargo operation.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 import polars as pl
 
@@ -59,6 +62,12 @@ class Params(BaseParams):
         [earlier report - window, later report + window]. 6 h absorbs a crew updating the
         draught a watch or so late, or announcing it before sailing.
     link_event_types: event types in ``DetectionInput.prior_events`` to link.
+    min_hold_min: a reported value counts only once it was held this long: no report of
+        another value came sooner, and the vessel was still heard (a report or a position)
+        that long after; a return to the earlier value within this time is no change. 30 min
+        is five class A static-report intervals (6 min, ITU-R M.1371): a value repeated or
+        left unchallenged through five scheduled reports is the ship's, while two
+        transponders with different draughts alternate within one interval.
     """
 
     min_change_m: float = 0.5
@@ -66,6 +75,7 @@ class Params(BaseParams):
     max_draught_length_share: float = 0.5
     link_window_h: float = 6.0
     link_event_types: tuple[str, ...] = LINKED_TYPES
+    min_hold_min: float = 30.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -88,6 +98,51 @@ def _plausible_reports(reports: pl.DataFrame, p: Params) -> pl.DataFrame:
             | (pl.col("_d") <= p.max_draught_length_share * pl.col("_length"))
         )
     )
+
+
+def _held_values(rep: pl.DataFrame, tracks: pl.DataFrame, data_end: datetime,
+                 p: Params) -> pl.DataFrame:
+    """The plausible reports that start a held value (:attr:`Params.min_hold_min`), each with
+    ``_last_ts`` and ``_last_ev``: the time and evidence of the last report of that value.
+
+    Consecutive reports of one value form a run; a run is held when the next run starts at
+    least ``min_hold_min`` after it, or, for the MMSI's last run, when the vessel was heard
+    that long after its start or until ``data_end`` (less the hold: the data ended before
+    anything could contradict it). Runs that are not held (flapping, typos corrected at once) are
+    dropped, so the runs on either side of them are compared directly.
+    """
+    heard_until = pl.concat(
+        [rep.select("mmsi", "timestamp"),
+         tracks.select(pl.col("mmsi").cast(rep.schema["mmsi"]), "timestamp")],
+        how="vertical_relaxed",
+    ).group_by("mmsi").agg(pl.col("timestamp").max().alias("_heard_until"))
+    run = (pl.col("_d") != pl.col("_d").shift(1)).fill_null(True).cum_sum().over("mmsi")
+    runs = (
+        rep.with_columns(run.alias("_run"), evidence_expr().alias("_ev"))
+        .group_by("mmsi", "_run", maintain_order=True)
+        .agg(pl.all().first(), pl.col("timestamp").last().alias("_last_ts"),
+             pl.col("_ev").last().alias("_last_ev"))
+        .join(heard_until, on="mmsi", how="left")
+    )
+    next_start = pl.col("timestamp").shift(-1).over("mmsi")
+    hold = pl.duration(microseconds=int(p.min_hold_min * 60_000_000))
+    held = pl.when(next_start.is_not_null()).then(next_start - pl.col("timestamp") >= hold)
+    # the last value: heard long enough after, or heard until the data ends (nothing could
+    # contradict it)
+    last_held = (pl.col("_heard_until") - pl.col("timestamp") >= hold) | (
+        pl.col("_heard_until") >= data_end - hold)
+    return runs.filter(held.otherwise(last_held)).drop("_run", "_ev", "_heard_until")
+
+
+def _data_end(data: DetectionInput) -> datetime:
+    """The end of the run's inputs (``input_spans``), else of the data given."""
+    if data.input_spans is not None and data.input_spans.height:
+        end = data.input_spans["end"].max()
+    else:
+        end = max(x for x in (data.reports["timestamp"].max(), data.tracks["timestamp"].max()
+                              if data.tracks.height else None) if x is not None)
+    assert isinstance(end, datetime)
+    return end
 
 
 def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.DataFrame:
@@ -128,7 +183,7 @@ def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.Dat
 
 @register(EVENT_TYPE, Params, details=(DETAILS,))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """Draught changes between consecutive plausible reports of one MMSI.
+    """Draught changes between consecutive held values of one MMSI (see :class:`Params`).
 
     ``subtype`` ``laden`` (deeper) or ``unladen`` (shallower); ``start_time`` = the earlier
     report, ``end_time`` = the later one (the change happened in between);
@@ -139,11 +194,12 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """
     if data.reports.height == 0:
         return pl.DataFrame()
-    rep = _plausible_reports(data.reports, params)
+    rep = _held_values(_plausible_reports(data.reports, params), data.tracks,
+                       _data_end(data), params)
     prev = {
         "_pd": pl.col("_d"),
-        "_pts": pl.col("timestamp"),
-        "_pev": evidence_expr(),
+        "_pts": pl.col("_last_ts"),
+        "_pev": pl.col("_last_ev"),
     }
     rep = rep.with_columns(e.shift(1).over("mmsi").alias(k) for k, e in prev.items())
     change = (pl.col("_d") - pl.col("_pd")).round(2)

@@ -566,7 +566,7 @@ def _vessel_stats(grid: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
 def _sample_hook(data: DetectionInput, p: EncounterParams) -> pl.DataFrame:
     """:class:`PairSearch` sample: :func:`encounter_sample` of the input's grid."""
     return encounter_sample(data.grid(p.resample_interval_min, p.max_interpolation_gap_h),
-                            data.reference, p)
+                            data.ports_and_places(), p)
 
 
 def _pairs_hook(samples: pl.DataFrame, p: EncounterParams) -> pl.DataFrame:
@@ -594,10 +594,10 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     p = params
     iv = interval_us(p.resample_interval_min)
     grid = data.grid(p.resample_interval_min, p.max_interpolation_gap_h)
-    pairs_grid, unit, a, b = _candidate_pairs(grid, data.reference, p)
+    pairs_grid, unit, a, b = _candidate_pairs(grid, data.ports_and_places(), p)
     if a.size == 0:
         return pl.DataFrame()
-    close = _runs(pairs_grid, unit, a, b, p, iv, data.reference)
+    close = _runs(pairs_grid, unit, a, b, p, iv, data.ports_and_places())
     if close.height == 0:
         return pl.DataFrame()
     events = (
@@ -624,7 +624,7 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
         return pl.DataFrame()
     lat, lon = unit_to_lat_lon(events["x"].to_numpy(), events["y"].to_numpy(),
                                  events["z"].to_numpy())
-    ref = data.reference
+    ref = data.ports_and_places()
     events = events.with_columns(
         pl.Series("lat", lat),
         pl.Series("lon", lon),

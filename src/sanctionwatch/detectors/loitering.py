@@ -193,7 +193,7 @@ def detect(data: DetectionInput, params: LoiteringParams) -> pl.DataFrame:
     runs = runs.with_columns(
         pl.Series("lat", lat),
         pl.Series("lon", lon),
-        pl.Series("distance_to_port_km", data.reference.distance_to_port_km(lat, lon)),
+        pl.Series("distance_to_port_km", data.ports_and_places().distance_to_port_km(lat, lon)),
     ).filter(pl.col("distance_to_port_km") >= p.min_distance_to_port_km)
     if runs.height == 0:
         return pl.DataFrame()

@@ -32,7 +32,7 @@ from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.geo import KNOT_M_PER_S, chord_to_arc_m, haversine_m, to_unit_xyz
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
-from sanctionwatch.units import US_PER_H, US_PER_S
+from sanctionwatch.units import US_PER_H, US_PER_MIN, US_PER_S
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.int64]
@@ -56,6 +56,9 @@ DETAILS = Details(
         "exit_seen": Key(pl.Boolean(), "the track was seen outside after it"),
         "has_port_gap": Key(pl.Boolean(), "the longest silence in port exceeds `port_gap_h`"),
         "last_position_in_port": Key(pl.Utf8(), "time of the last position inside"),
+        "learnt_place": Key(pl.Utf8(), "present when the nearest point is a place learnt from "
+                            "the data: its `place_id` (`port_name` is null when no shipped "
+                            "port is within 4 km of it)", optional=True),
         "n_stops": Key(pl.Int64(), "stops in the visit"),
         "port_gap_h": Key(_HOURS, "the longest silence in port, hours"),
         "port_point_kind": Key(pl.Utf8(), "kind of the nearest port point (port, anchorage)"),
@@ -86,6 +89,15 @@ class PortCallParams(Params):
         a ship passing through the 8 km exit circle at more than about 2 kn leaves it within
         2 h, and 2 h is the shortest duration GFW accepts for its other events (encounters,
         raw loitering, DETECTION.md 1.7). Set 0 to keep every passage.
+    min_positions: a visit needs at least this many positions in port. Not a GFW parameter
+        (GFW's dense inputs rarely lack them): one or two positions say a ship was near a
+        port, not that it called there, and sparse feeds (a position an hour, or one per ship
+        per file) give many such. 3: the fewest that show a stay rather than a sighting; a
+        moored or anchored class A ship reports every 3 min (ITU-R M.1371 table 1), so any
+        call of 6 min or more on a dense feed has them.
+    min_observed_min: a visit needs its first and last positions in port at least this far
+        apart. 3 min: one class A reporting interval at anchor (ITU-R M.1371), so positions
+        stamped at one instant (duplicates, a mis-stamped batch) are no stay.
     """
 
     entry_radius_km: float = 3.0
@@ -94,6 +106,8 @@ class PortCallParams(Params):
     restart_speed_knots: float = 0.5
     port_gap_h: float = 4.0
     min_duration_h: float = 2.0
+    min_positions: int = 3
+    min_observed_min: float = 3.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -129,7 +143,7 @@ def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
     confidence 1-4 as GFW; subtype ``stop`` (the vessel stopped) or ``visit``.
     """
     tr = data.tracks
-    ref = data.reference
+    ref = data.ports_and_places()
     if tr.height == 0 or len(ref.ports) == 0:
         return EVENTS.empty()
     lat = tr["lat"].to_numpy()
@@ -217,7 +231,11 @@ def detect(data: DetectionInput, params: PortCallParams) -> pl.DataFrame:
     )
     visits = visits.with_columns(
         ((pl.col("end_us") - pl.col("start_us")) / US_PER_H).alias("duration_h")
-    ).filter(pl.col("stopped_any") | (pl.col("duration_h") >= params.min_duration_h))
+    ).filter(
+        (pl.col("stopped_any") | (pl.col("duration_h") >= params.min_duration_h))
+        & (pl.col("n_positions") >= params.min_positions)
+        & (pl.col("last_us") - pl.col("start_us") >= params.min_observed_min * US_PER_MIN)
+    )
     if visits.height == 0:
         return EVENTS.empty()
     return _events(visits, tr, ref, group_keys, params)
@@ -390,7 +408,10 @@ def _events(
     iso = {c: s.dt.strftime("%Y-%m-%dT%H:%M:%SZ") for c, s in ts.items()}
     is_dprk = [ports[p].is_dprk for p in points]
     kinds = [ports[p].kind for p in points]
-    details = _details(visits, stop_lat, stop_lon, iso, kinds, is_dprk, params)
+    place_ids = [ports[p].place_id for p in points]
+    # a learnt place no shipped port names: its group key is (place_id, "")
+    unnamed = [ports[p].place_id is not None and not ports[p].country_iso3 for p in points]
+    details = _details(visits, stop_lat, stop_lon, iso, kinds, place_ids, is_dprk, params)
     out = pl.DataFrame(
         {
             "event_type": "port_call",
@@ -404,17 +425,24 @@ def _events(
             "subtype": pl.Series(np.where(stopped, "stop", "visit")),
             "median_speed_knots": visits["median_speed_knots"],
             "distance_to_port_km": visits["distance_to_port_km"],
-            "port_name": [group_keys[g][0] for g in groups],
-            "port_country": [group_keys[g][1] for g in groups],
+            "port_name": pl.Series([None if u else group_keys[g][0]
+                                    for g, u in zip(groups, unnamed, strict=True)],
+                                   dtype=pl.Utf8),
+            "port_country": pl.Series([None if u else group_keys[g][1]
+                                       for g, u in zip(groups, unnamed, strict=True)],
+                                      dtype=pl.Utf8),
             "is_dprk": pl.Series(is_dprk, dtype=pl.Boolean),
             "n_positions": visits["n_positions"],
             "evidence": evidence,
             "details": details,
         }
     )
-    # two ships sharing an MMSI (two tracks) entering one port at one instant: tie on the track
-    keys = ["port_name", "port_country"]
-    return unique_event_ids(out, keys, pl.col("track_id")).drop("track_id")
+    # two ships sharing an MMSI (two tracks) entering one port at one instant: tie on the track;
+    # the port's group key names an unnamed learnt place by its place_id
+    out = out.with_columns(pl.Series("_port_key", [group_keys[g][0] for g in groups],
+                                     dtype=pl.Utf8))
+    keys = ["_port_key", "port_country"]
+    return unique_event_ids(out, keys, pl.col("track_id")).drop("track_id", "_port_key")
 
 
 def _details(
@@ -423,6 +451,7 @@ def _details(
     stop_lon: FloatArray,
     iso: dict[str, pl.Series],
     kinds: list[str],
+    place_ids: list[str | None],
     is_dprk: list[bool],
     params: PortCallParams,
 ) -> pl.Series:
@@ -447,6 +476,7 @@ def _details(
         "n_stops": visits["n_stops"],
         "gap_h": gap_h,
         "kind": pl.Series(kinds, dtype=pl.Utf8),
+        "place": pl.Series(place_ids, dtype=pl.Utf8),
         "stop_h": visits["stopped_us"].to_numpy() / US_PER_H,
         "at_entry": (start - visits["before_us"].to_numpy()) / US_PER_H,
         "at_exit": (visits["end_us"].to_numpy() - visits["last_us"].to_numpy()) / US_PER_H,
@@ -461,6 +491,7 @@ def _details(
         exit_seen=pl.col("exit"),
         has_port_gap=pl.col("has_gap"),
         last_position_in_port=pl.col("last"),
+        learnt_place=pl.col("place"),
         n_stops=pl.col("n_stops"),
         port_gap_h=pl.col("gap_h").round(4),
         port_point_kind=pl.col("kind"),

@@ -42,6 +42,7 @@ class Port:
     lat: float
     lon: float
     kind: str = "port"  # "port" (World Port Index) or "anchorage" (GFW named anchorage point)
+    place_id: str | None = None  # a place learnt from the data (sanctionwatch.tracks.places)
 
     @property
     def is_dprk(self) -> bool:

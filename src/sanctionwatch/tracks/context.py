@@ -6,11 +6,12 @@ reasons about coverage as it would on all the data.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypedDict
 
 import polars as pl
 
+from sanctionwatch.tracks.places import PLACES_SCHEMA, learn_places
 from sanctionwatch.tracks.prepare import PrepareParams
 
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -55,10 +56,14 @@ class RunContext:
         (``PrepareParams.coverage_cell_deg``, ``cell_lat``/``cell_lon`` = floor(lat or lon /
         cell)): how many distinct ships were heard and how many positions, from valid
         positions of ship MMSIs. Only bins and cells where something was heard have a row.
+    places: berths and anchorages learnt from where many distinct ships stopped for long
+        (:mod:`sanctionwatch.tracks.places`, :data:`~sanctionwatch.tracks.places.PLACES_SCHEMA`),
+        from valid positions of ship MMSIs (``DetectionInput.places``).
     """
 
     spans: pl.DataFrame
     coverage: pl.DataFrame
+    places: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=PLACES_SCHEMA))
 
     @classmethod
     def empty(cls) -> RunContext:
@@ -72,6 +77,7 @@ class ContextInputs(TypedDict, total=False):
 
     input_spans: pl.DataFrame
     coverage: pl.DataFrame
+    places: pl.DataFrame
 
 
 def context_inputs(context: RunContext | None) -> ContextInputs:
@@ -79,7 +85,8 @@ def context_inputs(context: RunContext | None) -> ContextInputs:
     (none for None: the detectors then measure what they need on the data they see)."""
     if context is None:
         return {}
-    return {"input_spans": context.spans, "coverage": context.coverage}
+    return {"input_spans": context.spans, "coverage": context.coverage,
+            "places": context.places}
 
 
 def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
@@ -89,8 +96,9 @@ def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
     engine gives detectors the same context."""
     p = params or PrepareParams()
     cell = p.coverage_cell_deg
+    ships = positions.filter(valid_position_expr() & ship_mmsi_expr())
     coverage = (
-        positions.filter(valid_position_expr() & ship_mmsi_expr())
+        ships
         .group_by(
             "source",
             pl.col("timestamp").dt.truncate(f"{round(p.coverage_bin_min * 60)}s")
@@ -104,7 +112,8 @@ def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
         .collect()
     )
     return RunContext(spans=spans.cast(pl.Schema(SPANS_SCHEMA)),
-                      coverage=coverage.cast(pl.Schema(COVERAGE_SCHEMA)))
+                      coverage=coverage.cast(pl.Schema(COVERAGE_SCHEMA)),
+                      places=learn_places(ships, p))
 
 
 __all__ = ["COVERAGE_SCHEMA", "SPANS_SCHEMA", "RunContext", "context_inputs", "run_context",

@@ -45,18 +45,39 @@ class PrepareParams:
         theirs; the gaps it must explain are 6 h and more (``ais_gap.min_gap_h``).
     coverage_cell_deg: side of the coverage cells, 1 degree: the cell of Welch et al. 2022's
         satellite reception-quality term (positions per day per 1-degree cell).
+
+    Places learnt from the data (:mod:`sanctionwatch.tracks.places`; GFW's anchorage method,
+    DETECTION.md 1.4):
+
+    place_cell_m: side of a place cell, and the radius a stationary ship stays within, 500 m:
+        GFW's S2 level-14 cells (about 0.5 km) and "stationary" (within 0.5 km).
+    place_min_vessels: distinct ships that must have stayed in a cell, 3. GFW asks 20 over
+        years of global data, one run holds hours or days; 3 is more than the pair an
+        encounter is about, so two ships stopped together at sea never make a place.
+    place_min_stationary_h: the shortest stay, 1 h. GFW asks 12 h over years; 1 h is GFW's
+        shortest raw encounter or loitering run (DETECTION.md 1.7) and fits short inputs.
+    place_speed_knots: slower is stationary, 0.5 kn: GFW's port-visit restart speed (a port
+        stop ends above 0.5 kn, DETECTION.md 1.4).
     """
 
     max_speed_knots: float = 50.0
     noise_m: float = 1000.0
     coverage_bin_min: float = 60.0
     coverage_cell_deg: float = 1.0
+    place_cell_m: float = 500.0
+    place_min_vessels: int = 3
+    place_min_stationary_h: float = 1.0
+    place_speed_knots: float = 0.5
 
     def __post_init__(self) -> None:
         if self.max_speed_knots <= 0 or self.noise_m < 0:
             raise ValueError("max_speed_knots must be > 0 and noise_m >= 0")
         if self.coverage_bin_min <= 0 or self.coverage_cell_deg <= 0:
             raise ValueError("coverage_bin_min and coverage_cell_deg must be > 0")
+        if self.place_cell_m <= 0 or self.place_min_vessels < 1 or self.place_speed_knots < 0 \
+                or self.place_min_stationary_h < 0:
+            raise ValueError("place_cell_m must be > 0, place_min_vessels >= 1, and "
+                             "place_speed_knots and place_min_stationary_h >= 0")
 
 
 @dataclass(frozen=True)
