@@ -81,13 +81,27 @@ def _extent_km(w: pl.DataFrame) -> float | None:
     return float(np.hypot(dx, dy).max())
 
 
+def _longest_silence(w: pl.DataFrame) -> tuple[float | None, float | None]:
+    """The longest time between consecutive positions (h) and how far apart (km) the two
+    positions either side of it are: whether the ship stayed put while unheard."""
+    if w.height < 2:
+        return None, None
+    dt = w["timestamp"].diff().dt.total_seconds().to_numpy()[1:] / 3600
+    i = int(np.argmax(dt)) + 1
+    a, b = w.row(i - 1, named=True), w.row(i, named=True)
+    dy = (b["lat"] - a["lat"]) * 111.2
+    dx = (b["lon"] - a["lon"]) * 111.2 * np.cos(np.radians(a["lat"]))
+    return float(dt[i - 1]), float(np.hypot(dx, dy))
+
+
 def port_call_evidence(calls: pl.DataFrame, pos: pl.DataFrame) -> pl.DataFrame:
     """Per port call: the ship's positions in the call's window, their files, years and top
     speed, and the station kind of the MMSI."""
     rows = []
     for c in calls.iter_rows(named=True):
         w = pos.filter((pl.col("mmsi") == c["mmsi"]) & (pl.col("timestamp") >= c["start_time"])
-                       & (pl.col("timestamp") <= c["end_time"]))
+                       & (pl.col("timestamp") <= c["end_time"])).sort("timestamp")
+        silence = _longest_silence(w)
         rows.append({
             "event_id": c["event_id"],
             "window_positions": w.height,
@@ -95,6 +109,8 @@ def port_call_evidence(calls: pl.DataFrame, pos: pl.DataFrame) -> pl.DataFrame:
             "window_years": "|".join(sorted({str(y) for y in w["timestamp"].dt.year().to_list()})),
             "window_max_sog_knots": w["sog_knots"].max(),
             "window_extent_km": _extent_km(w),
+            "longest_silence_h": silence[0],
+            "moved_across_silence_km": silence[1],
         })
     return calls.join(pl.DataFrame(rows), on="event_id")
 

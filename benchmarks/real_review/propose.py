@@ -71,15 +71,17 @@ def port_call(r: dict[str, object]) -> Verdict:
         return False, "P1", (f"{r['n_positions']} positions within "
                              f"{float(r['duration_h']) * 60:.1f} min: no evidence of a stay")  # type: ignore[arg-type]
     d = json.loads(str(r["details"]))
-    extent = float(r["window_extent_km"] or 0)  # type: ignore[arg-type]
-    if (d.get("n_stops") == 0 and extent > 1
-            and float(d.get("port_gap_h") or 0) >= float(r["duration_h"]) / 2):  # type: ignore[arg-type]
-        return False, "P3", (f"never seen stopped, moving over {extent:.1f} km, and unheard for "
-                             f"{d['port_gap_h']:.1f} of the visit's "
-                             f"{float(r['duration_h']):.1f} h: a passage stretched by a silence "  # type: ignore[arg-type]
-                             "of the feed, not a stay")
+    moved = r["moved_across_silence_km"]
+    silent = float(r["longest_silence_h"] or 0)  # type: ignore[arg-type]
+    if (d.get("n_stops") == 0 and moved is not None and float(moved) > 1  # type: ignore[arg-type]
+            and silent >= float(r["duration_h"]) / 2):  # type: ignore[arg-type]
+        return False, "P3", (f"never seen stopped, unheard for {silent:.1f} of the visit's "
+                             f"{float(r['duration_h']):.1f} h and {float(moved):.1f} km away "  # type: ignore[arg-type]
+                             "when heard again: a passage stretched by a silence of the feed, "
+                             "not a stay")
     return True, "P4", (f"{r['n_positions']} positions over {float(r['duration_h']):.2f} h "  # type: ignore[arg-type]
-                        f"within the port radius of {r['port_name']}, stopped")
+                        f"within the port radius of {r['port_name']}: stopped, or heard "
+                        "again where it fell silent")
 
 
 def spoofing(r: dict[str, object]) -> Verdict:
