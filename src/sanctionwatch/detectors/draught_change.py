@@ -27,6 +27,7 @@ from sanctionwatch.detectors.common import (
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import US_PER_H, hours_between
 
 EVENT_TYPE = "draught_change"
@@ -140,14 +141,18 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     if data.reports.height == 0:
         return pl.DataFrame()
     rep = _plausible_reports(data.reports, params)
+    # a draught in a file of another year is no "before": compare within an input block only
+    rep = rep.with_columns(blocks_of(rep["timestamp"], data.input_spans))
     prev = {
         "_pd": pl.col("_d"),
         "_pts": pl.col("timestamp"),
         "_pev": evidence_expr(),
+        "_pblock": pl.col("_block"),
     }
     rep = rep.with_columns(e.shift(1).over("mmsi").alias(k) for k, e in prev.items())
     change = (pl.col("_d") - pl.col("_pd")).round(2)
-    ch = rep.filter(pl.col("_pd").is_not_null() & (change.abs() >= params.min_change_m))
+    ch = rep.filter(pl.col("_pd").is_not_null() & (change.abs() >= params.min_change_m)
+                    & (pl.col("_block") == pl.col("_pblock")))
     if ch.height == 0:
         return pl.DataFrame()
     ev = ch.select(
