@@ -75,8 +75,9 @@ def reception(gaps: pl.DataFrame, coverage: pl.DataFrame | None) -> pl.DataFrame
 def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
                   bin_us: int) -> pl.DataFrame:
     """One row per silence (``_g``) and time bin it touches: ``_overlap_h`` (hours shared),
-    ``_whole`` (the bin lies inside the silence), ``_feed``/``_others`` (other ships heard by
-    the feed / in the area), ``_positions`` (positions heard in the area), ``_n_cells``."""
+    ``_whole`` (the bin lies inside the silence and holds neither end of it),
+    ``_feed``/``_others`` (other ships heard by the feed / in the area), ``_positions``
+    (positions heard in the area), ``_n_cells``."""
     every = f"{bin_us}us"
     t0, t1 = pl.col("timestamp"), pl.col("end_time")
     bins = g.select(
@@ -89,10 +90,12 @@ def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
     ).with_columns(
         ((pl.min_horizontal("_bin_end", t1) - pl.max_horizontal("bin_start", t0))
          .dt.total_microseconds() / US_PER_H).clip(lower_bound=0).alias("_overlap_h"),
-        ((pl.col("bin_start") >= t0) & (pl.col("_bin_end") <= t1)).alias("_whole"),
         # the silent ship's own OFF and ON messages are heard in these bins
         ((pl.col("bin_start") == pl.col("_b0")).cast(pl.Int64)
          + (pl.col("bin_start") == pl.col("_b1")).cast(pl.Int64)).alias("_own"),
+    ).with_columns(
+        ((pl.col("bin_start") >= t0) & (pl.col("_bin_end") <= t1) & (pl.col("_own") == 0))
+        .alias("_whole"),
     ).select("_g", "bin_start", "_overlap_h", "_whole", "_own")
     cells = _area_cells(g, cell)
     n_cells = cells.group_by("_g").len("_n_cells")
