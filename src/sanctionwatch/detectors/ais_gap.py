@@ -12,8 +12,9 @@ Differences from GFW's pipe-gaps, on purpose:
 - Gaps are found per ``track_id`` (a physically plausible track, see
   :func:`sanctionwatch.tracks.prepare_tracks`), not per MMSI: pipe-gaps' README warns that
   grouping by MMSI lets one "gap" join two ships sharing an MMSI.
-- The whole input is one time line, so a gap across midnight or across two input files is one
-  gap (GFW processes daily and versions open gaps).
+- A continuous input is one time line, so a gap across midnight or across two consecutive
+  input files is one gap (GFW processes daily and versions open gaps); tracks never bridge a
+  break between input files far apart in time (:mod:`~sanctionwatch.tracks.continuity`).
 - Welch et al.'s satellite reception layer (> 10 positions/day per 1° cell, modelled monthly)
   is replaced by what the run itself heard around the silent ship during its silence
   (:mod:`~sanctionwatch.detectors.reception`).
