@@ -163,3 +163,19 @@ def test_without_coverage_only_the_ships_own_reporting_decides() -> None:
         tracks=prepare_tracks(_dark_ship()).tracks, reports=VESSEL_REPORTS.empty(),
         reference=open_sea_reference()), ais_gap.Params())
     assert dense["likely_intentional"].to_list() == [True]
+
+
+def test_open_silence_is_judged_on_the_coverage_up_to_the_horizon() -> None:
+    # the dark ship is last heard at 12 h; a neighbour is heard until 40 h (the horizon)
+    data = _data(track(DARK, 30.0, 125.0, hours=12), _neighbour(412_000_002, 30.2, 125.1))
+    p = ais_gap.Params(open_gaps=True)
+    gaps = ais_gap.detect(data, p)
+    dark = gaps.filter(pl.col("mmsi") == DARK)
+    assert dark["subtype"].to_list() == ["open"]
+    d = json.loads(dark["details"][0])
+    assert d["nearby_heard_h"] == pytest.approx(28.0)
+    assert d["positions_after_12h"] == 0
+    # heard alone, its open silence is nobody's business but the feed's
+    alone = _data(track(DARK, 30.0, 125.0, hours=12), _neighbour(412_000_002, 35.0, 131.0))
+    cov = coverage_gap.detect(alone, coverage_gap.Params(open_gaps=True))
+    assert cov.filter(pl.col("mmsi") == DARK)["subtype"].to_list() == ["area"]

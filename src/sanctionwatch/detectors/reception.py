@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from sanctionwatch.tracks.context import ship_mmsi_expr
 from sanctionwatch.units import US_PER_H
 
 RECEPTION_COLUMNS = ("feed_heard_h", "nearby_heard_h", "nearby_vessels",
@@ -81,7 +82,8 @@ def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
     every = f"{bin_us}us"
     t0, t1 = pl.col("timestamp"), pl.col("end_time")
     bins = g.select(
-        "_g", "timestamp", "end_time",
+        "_g", "timestamp", "end_time", ship_mmsi_expr().alias("_ship"),
+        pl.col("end_lat").is_not_null().alias("_has_on"),
         t0.dt.truncate(every).alias("_b0"), t1.dt.truncate(every).alias("_b1"),
     ).with_columns(
         pl.datetime_ranges("_b0", "_b1", interval=every).alias("bin_start")
@@ -90,9 +92,11 @@ def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
     ).with_columns(
         ((pl.min_horizontal("_bin_end", t1) - pl.max_horizontal("bin_start", t0))
          .dt.total_microseconds() / US_PER_H).clip(lower_bound=0).alias("_overlap_h"),
-        # the silent ship's own OFF and ON messages are heard in these bins
-        ((pl.col("bin_start") == pl.col("_b0")).cast(pl.Int64)
-         + (pl.col("bin_start") == pl.col("_b1")).cast(pl.Int64)).alias("_own"),
+        # the silent ship's own OFF and ON messages are heard in these bins (and counted in
+        # the coverage if it is a ship station)
+        (((pl.col("bin_start") == pl.col("_b0")).cast(pl.Int64)
+          + ((pl.col("bin_start") == pl.col("_b1")) & pl.col("_has_on")).cast(pl.Int64))
+         * pl.col("_ship").cast(pl.Int64)).alias("_own"),
     ).with_columns(
         ((pl.col("bin_start") >= t0) & (pl.col("_bin_end") <= t1) & (pl.col("_own") == 0))
         .alias("_whole"),
