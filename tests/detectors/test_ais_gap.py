@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sanctionwatch.detectors import ais_gap
+from sanctionwatch.detectors import ais_gap, coverage_gap
 from sanctionwatch.detectors.base import registry
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS
@@ -172,13 +172,16 @@ def test_params_validation() -> None:
        st.floats(min_value=1.0, max_value=12.0))
 def test_property_gaps_are_exactly_the_long_intervals(steps_h: list[float], min_gap: float
                                                       ) -> None:
-    """Every interval >= min_gap_h is one gap, and no gap is shorter than the threshold."""
+    """Every interval >= min_gap_h is one gap or one coverage gap (a silence too long for the
+    ship's own reporting rate to notice), and none is shorter than the threshold."""
     times = [T0]
     for s in steps_h:
         times.append(times[-1] + timedelta(hours=s))
     rows = [{"mmsi": MMSI, "timestamp": t, "lat": 30.0, "lon": 125.0, "source": "p.csv",
              "record": i + 1} for i, t in enumerate(times)]
-    ev = _run(positions(rows), params=ais_gap.Params(min_gap_h=min_gap))
+    data = detection_input(positions(rows))
+    ev = pl.concat([registry()[name].run(data, cls(min_gap_h=min_gap)) for name, cls in
+                    (("ais_gap", ais_gap.Params), ("coverage_gap", coverage_gap.Params))])
     long = [s for s in steps_h if round(s * 3600e6) >= round(min_gap * 3600e6)]
     assert ev.height == len(long)
     assert (ev["duration_h"] >= min_gap - 1e-9).all()

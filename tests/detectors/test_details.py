@@ -31,8 +31,9 @@ def _shapes() -> dict[str, list[tuple[str, Details]]]:
 def _handmade() -> pl.DataFrame:
     """Positions for the shapes a short scenario rarely holds: a track that jumps
     impossibly far without overlapping another (spoofing track_jump), a (0, 0) position
-    (spoofing invalid_position), an invalid MMSI and two ships drifting together at sea for
-    three hours (an encounter)."""
+    (spoofing invalid_position), an invalid MMSI, two ships drifting together at sea for
+    three hours (an encounter) and a ship heard twice, 8 h apart (a coverage gap: too rarely
+    heard for its silence to be noticed)."""
     first = track(412000009, 30.0, 123.0, hours=1)
     jumped = track(412000009, 36.0, 123.0, start=T0 + timedelta(hours=2), hours=1,
                    first_record=100)
@@ -41,7 +42,10 @@ def _handmade() -> pl.DataFrame:
     invalid = track(123456789, 31.0, 124.0, hours=1, first_record=2000)
     pair = [track(412000010, 31.5, 124.5, hours=3, speed_knots=0.5, first_record=3000),
             track(412000011, 31.5, 124.501, hours=3, speed_knots=0.5, first_record=4000)]
-    return pl.concat([first, jumped, null_island, invalid, *pair])
+    sparse = positions([{"mmsi": 412000012, "timestamp": T0 + timedelta(hours=h), "lat": 31.0,
+                         "lon": 125.0, "source": "test.csv", "record": 5000 + h}
+                        for h in (0, 8)])
+    return pl.concat([first, jumped, null_island, invalid, *pair, sparse])
 
 
 @pytest.fixture(scope="module")

@@ -28,7 +28,11 @@ def _scenario(folder: Path) -> list[Path]:
 
     - an encounter 23:00-04:00 of two drifting ships crossing 30 N (a 10-degree cell edge) and
       midnight;
-    - a ship dark from day 1 06:00 to day 3 12:00 (a gap over three day partitions);
+    - a ship dark from day 1 06:00 to day 3 12:00 (a gap over three day partitions), while a
+      ship drifting nearby (another MMSI partition) is heard all along: the run's coverage
+      must reach the dark ship's partition for the silence to be a gap;
+    - a ship alone far out at sea, silent for 10 h with nobody heard around it (a coverage gap,
+      a data-quality finding);
     - a ship moored at Nampo from day 1 20:00 to day 2 08:00 (port call, DPRK zone stay);
     - ships in transit across 10-degree cells all along, so the inputs cover the whole time;
     - four ships moored in a small harbour no port list knows, day 1 18:00 to day 2 06:00, two
@@ -46,6 +50,13 @@ def _scenario(folder: Path) -> list[Path]:
               first_record=2000),
         track(413000003, 25.0, 141.0, start=DAY1 + timedelta(days=2, hours=12), hours=6,
               speed_knots=10, course_deg=90, first_record=3000),
+        # heard around the dark ship all along
+        track(414000006, 25.3, 140.4, start=DAY1, hours=66, interval_s=1800, first_record=5000),
+        # alone at sea: its silence is the feed's (nobody heard around it)
+        track(416000007, -10.0, 170.0, start=DAY1 + timedelta(hours=2), hours=2,
+              first_record=6000),
+        track(416000007, -10.0, 170.01, start=DAY1 + timedelta(hours=14), hours=2,
+              first_record=7000),
         # moored at Nampo
         track(445000004, 38.7167, 125.4, start=DAY1 + timedelta(hours=20), hours=12,
               first_record=4000),
@@ -101,7 +112,7 @@ def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
     expected = _events(runs["memory"])
     assert expected.height > 0
     assert_frame_equal(_events(runs[engine]), expected, check_exact=True)
-    for table in ("positions", "vessel_reports", "removed", "rejects"):
+    for table in ("quality", "positions", "vessel_reports", "removed", "rejects"):
         assert_frame_equal(
             pl.read_parquet(runs[engine] / f"{table}.parquet"),
             pl.read_parquet(runs["memory"] / f"{table}.parquet"),
@@ -123,6 +134,11 @@ def test_boundary_events_found_once(runs: dict[str, Path], engine: str) -> None:
     assert gaps.height == 1
     assert gaps["start_time"][0] == DAY1 + timedelta(hours=6)
     assert gaps["end_time"][0] == DAY1 + timedelta(days=2, hours=12)
+    assert json.loads(gaps["details"][0])["nearby_heard_h"] == pytest.approx(54.0)
+    quality = pl.read_parquet(runs[engine] / "quality.parquet")
+    lone = quality.filter(pl.col("mmsi") == 416000007)
+    assert lone.select("event_type", "subtype").rows() == [("coverage_gap", "area")]
+    assert not ev.filter(pl.col("mmsi") == 416000007)["event_type"].is_in(["ais_gap"]).any()
     moored = ev.filter(pl.col("mmsi") == 445000004)
     calls = moored.filter(pl.col("event_type") == "port_call")
     assert calls.height == 1

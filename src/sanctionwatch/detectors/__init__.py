@@ -33,6 +33,7 @@ BUILTIN = (
     "encounter",
     "loitering",
     "ais_gap",
+    "coverage_gap",
     "spoofing",
     "identity_change",
     "shared_imo",

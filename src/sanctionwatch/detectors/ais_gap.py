@@ -12,10 +12,16 @@ Differences from GFW's pipe-gaps, on purpose:
 - Gaps are found per ``track_id`` (a physically plausible track, see
   :func:`sanctionwatch.tracks.prepare_tracks`), not per MMSI: pipe-gaps' README warns that
   grouping by MMSI lets one "gap" join two ships sharing an MMSI.
-- The whole input is one time line, so a gap across midnight or across two input files is one
-  gap (GFW processes daily and versions open gaps).
-- Satellite reception quality (> 10 positions/day per 1° cell) is not modelled: the count of
-  positions in the 12 h before the gap, whatever the receiver, is our proxy for it.
+- A continuous input is one time line, so a gap across midnight or across two consecutive
+  input files is one gap (GFW processes daily and versions open gaps); tracks never bridge a
+  break between input files far apart in time (:mod:`~sanctionwatch.tracks.continuity`).
+- Welch et al.'s satellite reception layer (> 10 positions/day per 1° cell, modelled monthly)
+  is replaced by what the run itself heard around the silent ship during its silence
+  (:mod:`~sanctionwatch.detectors.reception`).
+- A silence is a gap only when it was observable (:func:`observability`): the area around the
+  ship was heard for at least ``min_gap_h`` of it, and the ship was heard often enough before
+  or after to expect ``min_expected_positions`` in that time. Other silences are the feed's:
+  :mod:`~sanctionwatch.detectors.coverage_gap` reports them as data-quality findings.
 """
 
 from __future__ import annotations
@@ -35,6 +41,7 @@ from sanctionwatch.detectors.common import (
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.detectors.reception import reception
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
 from sanctionwatch.units import S_PER_H, US_PER_H, hours_between
 
@@ -45,6 +52,18 @@ DETAILS = Details(
         "positions_before_12h": Key(pl.Int64(), "positions of the track in the "
                                     "`positions_before_window_h` before the gap (OFF included)"),
         "positions_before_window_h": Key(pl.Float64(), "that window"),
+        "positions_after_12h": Key(pl.Int64(), "positions of the track in the "
+                                   "`positions_before_window_h` after the gap (ON included)"),
+        "expected_positions": Key(pl.Float64(), "positions the ship's own reporting rate "
+                                  "predicts in the hours the area was heard"),
+        "feed_heard_h": Key(pl.Float64(), "hours of the silence in which the feed heard "
+                            "another ship anywhere"),
+        "nearby_heard_h": Key(pl.Float64(), "hours of the silence in which another ship was "
+                              "heard in the area (OFF and ON cells and their neighbours)"),
+        "nearby_vessels": Key(pl.Float64(), "other ships heard in the area per time bin of "
+                              "the silence (median)"),
+        "nearby_reception_per_day": Key(pl.Float64(), "positions heard in the area during "
+                                        "the silence, per day and per cell"),
         "track_id": Key(pl.Int64(), "the track"),
         "draught_before_reported": Key(pl.Utf8(), "time of the draught report before the gap"),
         "draught_after_reported": Key(pl.Utf8(), "time of the draught report after it"),
@@ -82,6 +101,15 @@ class Params(BaseParams):
         (1 h: consecutive daily or hourly files abut within minutes), must contain the gap.
         Otherwise the silence is between two inputs (e.g. a 2016 file and a 2022 file that
         share an MMSI) and says nothing about the vessel.
+    min_expected_positions: a silence is observable only if the ship's own reporting rate
+        (the larger of its positions in the ``positions_before_window_h`` before and after
+        the silence, per hour) times the hours the area was heard predicts at least this
+        many positions. 3: were the ship reporting as a Poisson process at that rate, the
+        chance of hearing nothing by chance is e^-3 < 5 % (the "rule of three").
+    intentional_min_reception_per_day: Welch et al. 2022: satellite reception above 10
+        positions per day in the 1-degree cell of the gap. Here the positions actually heard
+        around the ship (its cells and their neighbours, per cell) during its silence; a
+        likely intentional gap also needs the area heard for ``intentional_min_gap_h`` of it.
     """
 
     min_gap_h: float = 6.0
@@ -92,6 +120,8 @@ class Params(BaseParams):
     min_draught_change_m: float = 0.5
     open_gaps: bool = False
     coverage_join_h: float = 1.0
+    min_expected_positions: float = 3.0
+    intentional_min_reception_per_day: float = 10.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -205,6 +235,55 @@ def _positions_before(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> p
     return gaps.with_columns(pl.Series("positions_before", row - lo + 1))
 
 
+def _positions_after(gaps: pl.DataFrame, t: pl.DataFrame, window_h: float) -> pl.DataFrame:
+    """Count the track's positions in [end, end + window] (the ON message and those after it;
+    0 for an open gap), bisecting the rest of the track (times never decrease within it)."""
+    window_us = int(window_h * US_PER_H)
+    tid = t["track_id"].to_numpy()
+    ts = t["timestamp"].dt.epoch("us").to_numpy()
+    track_end = np.r_[np.flatnonzero(tid[1:] != tid[:-1]) + 1, tid.size]
+    on = gaps["_row"].to_numpy() + 1
+    closed = gaps["subtype"].is_null().to_numpy()
+    on = np.where(closed, on, 0)
+    lo = on.copy()
+    hi = track_end[np.searchsorted(track_end, on, side="right")] if on.size else on
+    limit = ts[np.minimum(on, ts.size - 1)] + window_us
+    while (open_ := lo < hi).any():
+        mid = (lo + hi) // 2
+        inside = ts[np.minimum(mid, ts.size - 1)] <= limit
+        lo = np.where(open_ & inside, mid + 1, lo)
+        hi = np.where(open_ & ~inside, mid, hi)
+    return gaps.with_columns(pl.Series("positions_after", np.where(closed, lo - on, 0)))
+
+
+def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """``gaps`` (with ``duration_h``, ``positions_before``, ``positions_after`` and the
+    :func:`~sanctionwatch.detectors.reception.reception` columns) with
+    ``expected_positions`` and ``unobservable``: null for a silence that is a gap, else why
+    it is not one:
+
+    - ``feed``: the feed heard no other ship, anywhere, for all but less than ``min_gap_h``
+      of the silence (a feed outage, or rows stamped hours after the file's real end);
+    - ``area``: the feed was listening, but no other ship was heard around the silent one for
+      ``min_gap_h`` of the silence (out of every receiver's range);
+    - ``sparse``: the area was heard, but the ship itself reported too rarely for its absence
+      to be noticed (``expected_positions`` < ``min_expected_positions``: e.g. one message
+      per ship per day, as in satellite or decimated feeds).
+
+    Without coverage (null reception columns) only ``sparse`` applies, on the silence's
+    whole duration.
+    """
+    heard = pl.coalesce(pl.col("nearby_heard_h"), pl.col("duration_h"))
+    rate = (pl.max_horizontal("positions_before", "positions_after").cast(pl.Float64)
+            / p.positions_before_window_h)
+    return gaps.with_columns((rate * heard).alias("expected_positions")).with_columns(
+        pl.when(pl.col("feed_heard_h") < p.min_gap_h).then(pl.lit("feed"))
+        .when(pl.col("nearby_heard_h") < p.min_gap_h).then(pl.lit("area"))
+        .when(pl.col("expected_positions") < p.min_expected_positions).then(pl.lit("sparse"))
+        .otherwise(None).alias("unobservable")
+    )
+
+
 def _positions_before_asof(gaps: pl.DataFrame, t: pl.DataFrame, window_us: int) -> pl.DataFrame:
     """:func:`_positions_before` by an as-of join, for tracks with repeated times."""
     left = gaps.with_columns(
@@ -260,13 +339,22 @@ def _draughts(gaps: pl.DataFrame, reports: pl.DataFrame) -> pl.DataFrame:
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """AIS gaps per track (DETECTION.md 1.3): GFW naive gaps plus Welch et al. 2022 flags.
 
-    One event per pair of consecutive positions of a track at least ``min_gap_h`` apart:
-    ``start_time``/``lat``/``lon`` = OFF message, ``end_time``/``end_lat``/``end_lon`` = ON
-    message, great-circle ``distance_km`` and ``implied_speed_knots`` between them,
-    ``distance_from_shore_km`` and ``distance_to_port_km`` at the start, the MMSI's reported
-    draught before and after, ``likely_intentional``, and ``details`` with
-    ``positions_before_12h`` (the count in ``positions_before_window_h``).
+    One event per pair of consecutive positions of a track at least ``min_gap_h`` apart
+    whose silence was observable (:func:`observability`): ``start_time``/``lat``/``lon`` =
+    OFF message, ``end_time``/``end_lat``/``end_lon`` = ON message, great-circle
+    ``distance_km`` and ``implied_speed_knots`` between them, ``distance_from_shore_km`` and
+    ``distance_to_port_km`` at the start, the MMSI's reported draught before and after,
+    ``likely_intentional``, and ``details`` (:data:`DETAILS`).
     """
+    gaps = silences(data, params)
+    if gaps.height == 0:
+        return pl.DataFrame()
+    return gaps.filter(pl.col("unobservable").is_null()).drop("unobservable")
+
+
+def silences(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """Every silence of at least ``min_gap_h`` as an ``ais_gap`` event, with the column
+    ``unobservable`` (:func:`observability`): null for the gaps :func:`detect` reports."""
     t = data.tracks
     if t.height == 0:
         return pl.DataFrame()
@@ -275,6 +363,8 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     if gaps.height == 0:
         return pl.DataFrame()
     gaps = _positions_before(gaps, t, params.positions_before_window_h)
+    gaps = _positions_after(gaps, t, params.positions_before_window_h)
+    gaps = reception(gaps, data.coverage)
     gaps = _draughts(gaps, data.reports)
 
     lat = gaps["lat"].to_numpy()
@@ -292,7 +382,15 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         (haversine_m_expr(pl.col("lat"), pl.col("lon"), pl.col("end_lat"), pl.col("end_lon"))
          / 1000).alias("distance_km"),
     )
+    gaps = observability(gaps, params)
     min_shore_km = params.intentional_min_shore_distance_nm * METRES_PER_NM / 1000
+    # the area was heard through the silence (Welch et al.'s reception term), where known
+    heard_around = (
+        pl.col("nearby_heard_h").is_null()
+        | ((pl.col("nearby_heard_h") >= params.intentional_min_gap_h)
+           & (pl.col("nearby_reception_per_day").fill_null(0)
+              >= params.intentional_min_reception_per_day))
+    )
     draught_diff = (
         (pl.col("draught_after_m").cast(pl.Float64) - pl.col("draught_before_m").cast(pl.Float64))
         .abs().round(3)
@@ -307,6 +405,8 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
             (pl.col("duration_h") >= params.intentional_min_gap_h)
             & (pl.col("distance_from_shore_km").fill_nan(None) > min_shore_km).fill_null(False)
             & (pl.col("positions_before") >= params.intentional_min_prior_positions)
+            & heard_around
+            & pl.col("unobservable").is_null()
         ).alias("likely_intentional"),
         pl.when(pl.col("end_record").is_null()).then(pl.lit(1)).otherwise(pl.lit(2))
         .cast(pl.Int64).alias("n_positions"),
@@ -316,6 +416,12 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         DETAILS.expr(
             positions_before_12h=pl.col("positions_before"),
             positions_before_window_h=pl.lit(params.positions_before_window_h),
+            positions_after_12h=pl.col("positions_after"),
+            expected_positions=pl.col("expected_positions"),
+            feed_heard_h=pl.col("feed_heard_h"),
+            nearby_heard_h=pl.col("nearby_heard_h"),
+            nearby_vessels=pl.col("nearby_vessels"),
+            nearby_reception_per_day=pl.col("nearby_reception_per_day"),
             track_id=pl.col("track_id"),
             draught_before_reported=iso_expr("draught_before_time"),
             draught_after_reported=iso_expr("draught_after_time"),
@@ -331,8 +437,9 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         "subtype", "end_lat", "end_lon", "distance_km", "implied_speed_knots",
         "distance_to_port_km", "distance_from_shore_km", "draught_before_m", "draught_after_m",
         "draught_changed", "likely_intentional", "n_positions", "evidence", "details",
+        "unobservable",
     ]
     return out.select(cols).sort(["mmsi", "start_time", "event_id"])
 
 
-__all__ = ["EVENT_TYPE", "Params", "detect"]
+__all__ = ["DETAILS", "EVENT_TYPE", "Params", "detect", "observability", "silences"]

@@ -112,8 +112,9 @@ class DetectionInput:
     ``prior_events``: events of the detectors that ran before this one (EVENTS schema), for
     detectors that link to others (``draught_change`` links to gaps and encounters).
     ``input_spans``: the time each input file covers over the whole run (columns ``source``,
-    ``start``, ``end``), for detectors that reason about coverage (``ais_gap``) when they see
-    only part of the data (an engine partition); None means "derive it from ``tracks``".
+    ``start``, ``end``, and ``block``: its continuous input block), for detectors that
+    reason about coverage (``ais_gap``) when they see only part of the data (an engine
+    partition); None means "derive it from ``tracks``".
     ``coverage``: when and where the run's inputs heard ships
     (:attr:`sanctionwatch.tracks.context.RunContext.coverage`), over the whole run; None when
     the caller has none.

@@ -30,6 +30,7 @@ from sanctionwatch.detectors.common import (
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import US_PER_H, hours_between
 
 EVENT_TYPE = "draught_change"
@@ -116,7 +117,10 @@ def _held_values(rep: pl.DataFrame, tracks: pl.DataFrame, data_end: datetime,
          tracks.select(pl.col("mmsi").cast(rep.schema["mmsi"]), "timestamp")],
         how="vertical_relaxed",
     ).group_by("mmsi").agg(pl.col("timestamp").max().alias("_heard_until"))
-    run = (pl.col("_d") != pl.col("_d").shift(1)).fill_null(True).cum_sum().over("mmsi")
+    # a new run where the value changes or a new input block begins (``_block``)
+    new_run = (pl.col("_d") != pl.col("_d").shift(1)) | (
+        pl.col("_block") != pl.col("_block").shift(1))
+    run = new_run.fill_null(True).cum_sum().over("mmsi")
     runs = (
         rep.with_columns(run.alias("_run"), evidence_expr().alias("_ev"))
         .group_by("mmsi", "_run", maintain_order=True)
@@ -194,16 +198,20 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """
     if data.reports.height == 0:
         return pl.DataFrame()
-    rep = _held_values(_plausible_reports(data.reports, params), data.tracks,
-                       _data_end(data), params)
+    rep = _plausible_reports(data.reports, params)
+    # a draught in a file of another year is no "before": compare within an input block only
+    rep = rep.with_columns(blocks_of(rep["timestamp"], data.input_spans))
+    rep = _held_values(rep, data.tracks, _data_end(data), params)
     prev = {
         "_pd": pl.col("_d"),
         "_pts": pl.col("_last_ts"),
         "_pev": pl.col("_last_ev"),
+        "_pblock": pl.col("_block"),
     }
     rep = rep.with_columns(e.shift(1).over("mmsi").alias(k) for k, e in prev.items())
     change = (pl.col("_d") - pl.col("_pd")).round(2)
-    ch = rep.filter(pl.col("_pd").is_not_null() & (change.abs() >= params.min_change_m))
+    ch = rep.filter(pl.col("_pd").is_not_null() & (change.abs() >= params.min_change_m)
+                    & (pl.col("_block") == pl.col("_pblock")))
     if ch.height == 0:
         return pl.DataFrame()
     ev = ch.select(

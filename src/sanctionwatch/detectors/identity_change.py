@@ -36,6 +36,7 @@ from sanctionwatch.detectors.common import (
 )
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.ids import SOVEREIGN, imo_valid_array, mid_table
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "identity_change"
@@ -47,6 +48,8 @@ FIELD_CHANGE = Details(
         "old_value_last_reported": Key(pl.Utf8(), "time of the last report with the old value"),
         "hours_since_old_report": Key(pl.Float64(), "hours from that report to the first with "
                                       "the new value"),
+        "across_input_break": Key(pl.Boolean(), "the two reports lie in input files far apart "
+                                  "in time: the change happened somewhen in between"),
     },
     subtypes=FIELDS,
 )
@@ -114,7 +117,7 @@ def _swapped(a: str, b: str) -> bool:
 def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
     """Changes of one field; ``rep`` must be sorted by MMSI (then time)."""
     value, key = _value_and_key(field)
-    f = rep.select(*_BASE_COLS, value.alias("new_value"), key.alias("key")).filter(
+    f = rep.select(*_BASE_COLS, "_block", value.alias("new_value"), key.alias("key")).filter(
         pl.col("key").is_not_null()
     )
     prev = {
@@ -122,6 +125,7 @@ def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
         "prev_key": pl.col("key"),
         "prev_ts": pl.col("timestamp"),
         "prev_ev": evidence_expr(),
+        "prev_block": pl.col("_block"),
     }
     # the previous row of the same MMSI: rows are sorted by MMSI, so a plain shift within the
     # MMSI's run (much cheaper than a window over thousands of MMSIs)
@@ -145,6 +149,7 @@ def _field_changes(rep: pl.LazyFrame, field: str) -> pl.LazyFrame:
         FIELD_CHANGE.expr(
             old_value_last_reported=iso_expr("prev_ts"),
             hours_since_old_report=hours_between("prev_ts", "timestamp"),
+            across_input_break=pl.col("_block") != pl.col("prev_block"),
         ).alias("details"),
     )
 
@@ -204,6 +209,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     if rep.height == 0:
         return pl.DataFrame()
     rep = rep.sort(["mmsi", "timestamp", "source", "record"])
+    rep = rep.with_columns(blocks_of(rep["timestamp"], data.input_spans))
     out: list[pl.DataFrame] = []
     # one small frame per field: a loop over (at most five) columns, not over rows
     parts = [_field_changes(rep.lazy(), f) for f in params.fields]

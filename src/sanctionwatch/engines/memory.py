@@ -77,7 +77,7 @@ class MemoryEngine:
         context = run_context(raw[0].lazy(), ing.input_spans(), job.prepare)
         # handed over (popped, no reference left here): prepare_tracks frees the raw batches
         # once copied
-        prepared = prepare_tracks(raw.pop(), job.prepare)
+        prepared = prepare_tracks(raw.pop(), job.prepare, context.spans)
         laps.lap("prepare")
         reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
         data = DetectionInput(

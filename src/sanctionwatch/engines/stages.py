@@ -153,7 +153,8 @@ def vessel_partition(
 
     ``context``: what the whole run knows (:class:`~sanctionwatch.tracks.context.RunContext`).
     """
-    prepared = prepare_tracks(lake.positions(part), prepare)
+    prepared = prepare_tracks(lake.positions(part), prepare,
+                              context.spans if context is not None else None)
     # Storing the tracks and sampling do not depend on the detectors: with threads to spare,
     # they run beside them (a view such as the grid is built once, by whoever asks first).
     side = ThreadPoolExecutor(max_workers=2, thread_name_prefix="partition") \

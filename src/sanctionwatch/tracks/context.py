@@ -11,25 +11,27 @@ from typing import TypedDict
 
 import polars as pl
 
+from sanctionwatch.tracks.continuity import (
+    SPANS_SCHEMA,
+    block_index,
+    input_blocks,
+    with_blocks,
+)
 from sanctionwatch.tracks.places import PLACES_SCHEMA, learn_places
 from sanctionwatch.tracks.prepare import PrepareParams
 
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
     "bin_start": pl.Datetime("us", "UTC"),
+    "bin_end": pl.Datetime("us", "UTC"),
     "cell_lat": pl.Int32(),
     "cell_lon": pl.Int32(),
+    "cell_deg": pl.Float64(),
     "n_vessels": pl.UInt32(),
     "n_positions": pl.UInt32(),
 }
 """Columns of :attr:`RunContext.coverage`."""
 
-SPANS_SCHEMA: dict[str, pl.DataType] = {
-    "source": pl.String(),
-    "start": pl.Datetime("us", "UTC"),
-    "end": pl.Datetime("us", "UTC"),
-}
-"""Columns of :attr:`RunContext.spans`."""
 
 
 def ship_mmsi_expr(col: str = "mmsi") -> pl.Expr:
@@ -51,11 +53,14 @@ class RunContext:
     """The run-wide facts detectors may need (see the module docstring).
 
     spans: per input file with positions, ``source, start, end``: its first and last valid
-        time (``DetectionInput.input_spans``).
-    coverage: per input file, time bin (``PrepareParams.coverage_bin_min``) and area cell
-        (``PrepareParams.coverage_cell_deg``, ``cell_lat``/``cell_lon`` = floor(lat or lon /
-        cell)): how many distinct ships were heard and how many positions, from valid
-        positions of ship MMSIs. Only bins and cells where something was heard have a row.
+        time (``DetectionInput.input_spans``), and ``block``: its continuous input block
+        (:func:`input_blocks`, files joined where less than ``PrepareParams.input_join_h``
+        apart). Tracks, and everything built on them, never bridge two blocks.
+    coverage: per input file, time bin (``bin_start`` to ``bin_end``,
+        ``PrepareParams.coverage_bin_min``) and area cell (``cell_lat``/``cell_lon`` =
+        floor(lat or lon / ``cell_deg``), ``PrepareParams.coverage_cell_deg``): how many
+        distinct ships were heard and how many positions, from valid positions of ship MMSIs.
+        Only bins and cells where something was heard have a row.
     places: berths and anchorages learnt from where many distinct ships stopped for long
         (:mod:`sanctionwatch.tracks.places`, :data:`~sanctionwatch.tracks.places.PLACES_SCHEMA`),
         from valid positions of ship MMSIs (``DetectionInput.places``).
@@ -97,24 +102,27 @@ def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
     p = params or PrepareParams()
     cell = p.coverage_cell_deg
     ships = positions.filter(valid_position_expr() & ship_mmsi_expr())
+    bin_s = round(p.coverage_bin_min * 60)
     coverage = (
         ships
         .group_by(
             "source",
-            pl.col("timestamp").dt.truncate(f"{round(p.coverage_bin_min * 60)}s")
-            .alias("bin_start"),
+            pl.col("timestamp").dt.truncate(f"{bin_s}s").alias("bin_start"),
             (pl.col("lat") / cell).floor().cast(pl.Int32).alias("cell_lat"),
             (pl.col("lon") / cell).floor().cast(pl.Int32).alias("cell_lon"),
         )
         .agg(pl.col("mmsi").n_unique().cast(pl.UInt32).alias("n_vessels"),
              pl.len().cast(pl.UInt32).alias("n_positions"))
+        .with_columns((pl.col("bin_start") + pl.duration(seconds=bin_s)).alias("bin_end"),
+                      pl.lit(cell, dtype=pl.Float64).alias("cell_deg"))
         .sort("source", "bin_start", "cell_lat", "cell_lon")
         .collect()
     )
-    return RunContext(spans=spans.cast(pl.Schema(SPANS_SCHEMA)),
-                      coverage=coverage.cast(pl.Schema(COVERAGE_SCHEMA)),
+    return RunContext(spans=with_blocks(spans, p.input_join_h),
+                      coverage=coverage.select(list(COVERAGE_SCHEMA))
+                      .cast(pl.Schema(COVERAGE_SCHEMA)),
                       places=learn_places(ships, p))
 
 
-__all__ = ["COVERAGE_SCHEMA", "SPANS_SCHEMA", "RunContext", "context_inputs", "run_context",
-           "ship_mmsi_expr", "valid_position_expr"]
+__all__ = ["COVERAGE_SCHEMA", "SPANS_SCHEMA", "RunContext", "block_index", "context_inputs",
+           "input_blocks", "run_context", "ship_mmsi_expr", "valid_position_expr", "with_blocks"]

@@ -10,6 +10,7 @@ sequential path.
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 
@@ -19,6 +20,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
+from sanctionwatch.tracks.continuity import DEFAULT_JOIN_H, block_index, input_blocks
 from sanctionwatch.units import US_PER_S
 
 IntArray = npt.NDArray[np.int64]
@@ -45,6 +47,10 @@ class PrepareParams:
         theirs; the gaps it must explain are 6 h and more (``ais_gap.min_gap_h``).
     coverage_cell_deg: side of the coverage cells, 1 degree: the cell of Welch et al. 2022's
         satellite reception-quality term (positions per day per 1-degree cell).
+    input_join_h: input files whose time spans are less than this apart form one continuous
+        block (:mod:`~sanctionwatch.tracks.continuity`); a track never spans two blocks. 1 h:
+        consecutive daily or hourly files abut within minutes, and 1 h is the same join as
+        ``ais_gap.coverage_join_h``.
 
     Places learnt from the data (:mod:`sanctionwatch.tracks.places`; GFW's anchorage method,
     DETECTION.md 1.4):
@@ -68,6 +74,7 @@ class PrepareParams:
     place_min_vessels: int = 3
     place_min_stationary_h: float = 1.0
     place_speed_knots: float = 0.5
+    input_join_h: float = DEFAULT_JOIN_H
 
     def __post_init__(self) -> None:
         if self.max_speed_knots <= 0 or self.noise_m < 0:
@@ -78,6 +85,8 @@ class PrepareParams:
                 or self.place_min_stationary_h < 0:
             raise ValueError("place_cell_m must be > 0, place_min_vessels >= 1, and "
                              "place_speed_knots and place_min_stationary_h >= 0")
+        if self.input_join_h < 0:
+            raise ValueError("input_join_h must be >= 0")
 
 
 @dataclass(frozen=True)
@@ -99,8 +108,15 @@ class PreparedTracks:
         return dict(zip(counts["reason"].to_list(), counts["len"].to_list(), strict=True))
 
 
-def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None) -> PreparedTracks:
+def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
+                   spans: pl.DataFrame | None = None) -> PreparedTracks:
     """Clean ``positions`` (POSITIONS schema) and assign ``track_id``.
+
+    ``spans``: the time span of every input file of the run (``source, start, end``, and
+    ``block`` when known: :attr:`~sanctionwatch.tracks.context.RunContext.spans`). A track
+    never spans two continuous input blocks (:func:`~sanctionwatch.tracks.continuity.
+    input_blocks`): an MMSI heard in files years apart gets one track per block. None: the
+    input is taken as one block (every engine passes the run's spans).
 
     - lat 91 / lon 181 ("not available") and out-of-range coordinates are removed (reason
       ``position_not_available`` / ``position_out_of_range``); 0,0 is removed as
@@ -145,7 +161,11 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
     dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
     removed = pl.concat([bad, dups], how="vertical").sort(["source", "record"])
     kept = order[~dup_mask]
-    tracks = _assign_tracks(df, kept, keys.filter(pl.Series(~dup_mask)), p)
+    keys = keys.filter(pl.Series(~dup_mask))
+    blocks = None if spans is None else input_blocks(spans, p.input_join_h)
+    block = block_index(keys["timestamp"], blocks) \
+        if blocks is not None and blocks.height > 1 else None
+    tracks = _assign_tracks(df, kept, keys, p, block)
     return PreparedTracks(tracks=tracks, removed=removed)
 
 
@@ -269,10 +289,12 @@ def _jumps(
 
 
 def _assign_tracks(
-    df: pl.DataFrame, rows: IntArray, keys: pl.DataFrame, p: PrepareParams
+    df: pl.DataFrame, rows: IntArray, keys: pl.DataFrame, p: PrepareParams,
+    block: IntArray | None = None,
 ) -> pl.DataFrame:
     """``df[rows]`` (rows sorted by MMSI, time, source, record; ``keys``: their MMSI, time and
-    position) with ``track_id``, sorted by track and time."""
+    position; ``block``: their input block, None for one block) with ``track_id``, sorted by
+    track and time. An MMSI's tracks are numbered block by block."""
     if rows.size == 0:
         return df.clear().with_columns(pl.lit(None, dtype=pl.Int64).alias("track_id"))
     mmsi = keys["mmsi"].to_numpy()
@@ -281,17 +303,28 @@ def _assign_tracks(
     lon = keys["lon"].to_numpy()
     same = np.zeros(len(mmsi), dtype=bool)
     same[1:] = mmsi[1:] == mmsi[:-1]
+    # a new block within an MMSI: the rows before and after never share a track
+    new_block = np.zeros(len(mmsi), dtype=bool)
+    if block is not None:
+        new_block[1:] = same[1:] & (block[1:] != block[:-1])
+        same &= ~new_block
     dt = np.zeros(len(mmsi))
     dt[1:] = t[1:] - t[:-1]
     allowed = p.noise_m + p.max_speed_knots * KNOT_M_PER_S * dt
     jump = _jumps(same, lat, lon, allowed)
     track = np.zeros(len(mmsi), dtype=np.int64)
+    if new_block.any():
+        # k-th block of the MMSI: a running count of block changes, restarted at each MMSI
+        count = np.cumsum(new_block)
+        mmsi_start = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
+        run = np.repeat(count[mmsi_start], np.diff(np.r_[mmsi_start, len(mmsi)]))
+        track = count - run
     jumpy = np.unique(mmsi[jump])
     if jumpy.size:
         starts = np.searchsorted(mmsi, jumpy, side="left")
         ends = np.searchsorted(mmsi, jumpy, side="right")
         for s, e in zip(starts, ends, strict=True):
-            track[s:e] = _greedy_segments(t[s:e], lat[s:e], lon[s:e], p)
+            track[s:e] = _segments_by_block(t[s:e], lat[s:e], lon[s:e], new_block[s:e], p)
     track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI + np.minimum(track, TRACKS_PER_MMSI - 1)
     if keys["mmsi"].null_count() or keys["timestamp"].null_count():
         out = df[rows].with_columns(pl.Series("track_id", track_id, dtype=pl.Int64))
@@ -309,6 +342,20 @@ def _assign_tracks(
     in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
     out = df if in_place else df[take]
     return out.with_columns(pl.Series("track_id", track_id[order], dtype=pl.Int64))
+
+
+def _segments_by_block(t: FloatArray, lat: FloatArray, lon: FloatArray,
+                       new_block: npt.NDArray[np.bool_], p: PrepareParams) -> IntArray:
+    """:func:`_greedy_segments` of one MMSI, run on each input block apart; the tracks of a
+    block are numbered after those of the blocks before it."""
+    cuts = np.r_[0, np.flatnonzero(new_block), t.size]
+    out = np.empty(t.size, dtype=np.int64)
+    offset = 0
+    for s, e in itertools.pairwise(cuts):
+        seg = _greedy_segments(t[s:e], lat[s:e], lon[s:e], p)
+        out[s:e] = seg + offset
+        offset += int(seg.max()) + 1
+    return out
 
 
 def _greedy_segments(

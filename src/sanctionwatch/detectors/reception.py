@@ -1,0 +1,153 @@
+"""Was anyone listening? The receiver coverage around a silent ship during its silence.
+
+A silence is evidence about a ship only where the feed kept hearing other ships around it
+(DETECTION.md 6): when the whole feed, or every receiver of the area, was silent too, the
+silence is the feed's. From the run's coverage
+(:attr:`~sanctionwatch.tracks.context.RunContext.coverage`: ships and positions heard per time
+bin and area cell, over every input), this module measures, for each silence, how long and how
+well the area around it was heard. Used by :mod:`~sanctionwatch.detectors.ais_gap` and
+:mod:`~sanctionwatch.detectors.coverage_gap`.
+
+The area of a silence is the cell of its OFF position and of its ON position and their
+neighbours (3 x 3 cells around each, longitudes wrapping at 180 degrees). A ship is counted once
+per input, bin and cell, so one that crosses a cell boundary within a bin counts twice; the
+silent ship itself is taken out of the bins of its OFF and ON messages.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+
+from sanctionwatch.tracks.context import ship_mmsi_expr
+from sanctionwatch.units import US_PER_H
+
+RECEPTION_COLUMNS = ("feed_heard_h", "nearby_heard_h", "nearby_vessels",
+                     "nearby_reception_per_day")
+"""Columns :func:`reception` adds (see its docstring)."""
+
+_OFFSETS = pl.DataFrame({"_dy": [-1, -1, -1, 0, 0, 0, 1, 1, 1],
+                         "_dx": [-1, 0, 1, -1, 0, 1, -1, 0, 1]},
+                        schema={"_dy": pl.Int32, "_dx": pl.Int32})
+
+
+def reception(gaps: pl.DataFrame, coverage: pl.DataFrame | None) -> pl.DataFrame:
+    """``gaps`` (silences: ``timestamp`` = OFF time, ``end_time`` = ON time, ``lat``, ``lon``,
+    ``end_lat``, ``end_lon``; a null ON position for an open gap) with, from ``coverage``:
+
+    - ``feed_heard_h``: hours of the silence in which the feed (any input, anywhere) heard
+      another ship;
+    - ``nearby_heard_h``: hours of it in which another ship was heard in the area;
+    - ``nearby_vessels``: the median, over the silence's whole bins, of the ships heard in
+      the area per bin;
+    - ``nearby_reception_per_day``: positions heard in the area during those bins, per day and
+      per cell (Welch et al. 2022's reception term is positions per day per 1-degree cell).
+
+    A bin counts for the hours it shares with the silence. All four are null without
+    ``coverage`` (a :class:`~sanctionwatch.detectors.DetectionInput` built by hand).
+    """
+    if coverage is None or gaps.height == 0:
+        return gaps.with_columns(pl.lit(None, dtype=pl.Float64).alias(c)
+                                 for c in RECEPTION_COLUMNS)
+    if coverage.height == 0:
+        return gaps.with_columns(
+            pl.lit(0.0).alias("feed_heard_h"), pl.lit(0.0).alias("nearby_heard_h"),
+            pl.lit(None, dtype=pl.Float64).alias("nearby_vessels"),
+            pl.lit(None, dtype=pl.Float64).alias("nearby_reception_per_day"))
+    cell = float(coverage["cell_deg"][0])
+    bin_us = int((coverage["bin_end"][0] - coverage["bin_start"][0]).total_seconds() * 1e6)
+    g = gaps.with_row_index("_g")
+    area = _area_per_bin(g, coverage, cell, bin_us)
+    per_gap = area.group_by("_g").agg(
+        (pl.col("_overlap_h") * (pl.col("_feed") >= 1)).sum().alias("feed_heard_h"),
+        (pl.col("_overlap_h") * (pl.col("_others") >= 1)).sum().alias("nearby_heard_h"),
+        pl.col("_others").filter(pl.col("_whole")).cast(pl.Float64).median()
+        .alias("nearby_vessels"),
+        (pl.col("_positions").filter(pl.col("_whole")).sum().cast(pl.Float64)
+         / (pl.col("_overlap_h").filter(pl.col("_whole")).sum() / 24)
+         / pl.col("_n_cells").first()).alias("nearby_reception_per_day"),
+    )
+    out = g.join(per_gap, on="_g", how="left").with_columns(
+        pl.col("feed_heard_h").fill_null(0.0), pl.col("nearby_heard_h").fill_null(0.0),
+        pl.col("nearby_reception_per_day").fill_nan(None),
+    )
+    return out.sort("_g").drop("_g")
+
+
+def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
+                  bin_us: int) -> pl.DataFrame:
+    """One row per silence (``_g``) and time bin it touches: ``_overlap_h`` (hours shared),
+    ``_whole`` (the bin lies inside the silence and holds neither end of it),
+    ``_feed``/``_others`` (other ships heard by the feed / in the area), ``_positions``
+    (positions heard in the area), ``_n_cells``."""
+    every = f"{bin_us}us"
+    t0, t1 = pl.col("timestamp"), pl.col("end_time")
+    bins = g.select(
+        "_g", "timestamp", "end_time", ship_mmsi_expr().alias("_ship"),
+        pl.col("end_lat").is_not_null().alias("_has_on"),
+        t0.dt.truncate(every).alias("_b0"), t1.dt.truncate(every).alias("_b1"),
+    ).with_columns(
+        pl.datetime_ranges("_b0", "_b1", interval=every).alias("bin_start")
+    ).explode("bin_start").with_columns(
+        (pl.col("bin_start") + pl.duration(microseconds=bin_us)).alias("_bin_end"),
+    ).with_columns(
+        ((pl.min_horizontal("_bin_end", t1) - pl.max_horizontal("bin_start", t0))
+         .dt.total_microseconds() / US_PER_H).clip(lower_bound=0).alias("_overlap_h"),
+        # the silent ship's own OFF and ON messages are heard in these bins (and counted in
+        # the coverage if it is a ship station)
+        (((pl.col("bin_start") == pl.col("_b0")).cast(pl.Int64)
+          + ((pl.col("bin_start") == pl.col("_b1")) & pl.col("_has_on")).cast(pl.Int64))
+         * pl.col("_ship").cast(pl.Int64)).alias("_own"),
+    ).with_columns(
+        ((pl.col("bin_start") >= t0) & (pl.col("_bin_end") <= t1) & (pl.col("_own") == 0))
+        .alias("_whole"),
+    ).select("_g", "bin_start", "_overlap_h", "_whole", "_own")
+    cells = _area_cells(g, cell)
+    n_cells = cells.group_by("_g").len("_n_cells")
+    cov = coverage.group_by("bin_start", "cell_lat", "cell_lon").agg(
+        pl.col("n_vessels").sum().cast(pl.Int64), pl.col("n_positions").sum().cast(pl.Int64))
+    feed = cov.group_by("bin_start").agg(pl.col("n_vessels").sum().alias("_feed_v"))
+    heard = (
+        bins.select("_g", "bin_start").join(cells, on="_g")
+        .join(cov, on=["bin_start", "cell_lat", "cell_lon"])
+        .group_by("_g", "bin_start")
+        .agg(pl.col("n_vessels").sum().alias("_area_v"),
+             pl.col("n_positions").sum().alias("_positions"))
+    )
+    return (
+        bins.join(heard, on=["_g", "bin_start"], how="left")
+        .join(feed, on="bin_start", how="left")
+        .join(n_cells, on="_g", how="left")
+        .with_columns(
+            (pl.col("_area_v").fill_null(0) - pl.col("_own")).clip(lower_bound=0)
+            .alias("_others"),
+            (pl.col("_feed_v").fill_null(0) - pl.col("_own")).clip(lower_bound=0)
+            .alias("_feed"),
+            pl.col("_positions").fill_null(0),
+        )
+    )
+
+
+def _area_cells(g: pl.DataFrame, cell: float) -> pl.DataFrame:
+    """``_g, cell_lat, cell_lon``: the cells of the OFF and ON positions and their
+    neighbours, without repeats."""
+    n_lon = round(360 / cell)
+    wraps = abs(n_lon * cell - 360) < 1e-9 and n_lon % 2 == 0
+    ends = pl.concat([
+        g.select("_g", pl.col("lat").alias("_la"), pl.col("lon").alias("_lo")),
+        g.select("_g", pl.col("end_lat").alias("_la"), pl.col("end_lon").alias("_lo")),
+    ]).drop_nulls().with_columns(
+        (pl.col("_la") / cell).floor().cast(pl.Int32).alias("_cla"),
+        (pl.col("_lo") / cell).floor().cast(pl.Int32).alias("_clo"),
+    ).select("_g", "_cla", "_clo").unique()
+    lon = pl.col("_clo") + pl.col("_dx")
+    if wraps:
+        half = n_lon // 2
+        lon = (lon + half) % n_lon - half
+    return ends.join(_OFFSETS, how="cross").select(
+        "_g",
+        (pl.col("_cla") + pl.col("_dy")).alias("cell_lat"),
+        lon.cast(pl.Int32).alias("cell_lon"),
+    ).unique()
+
+
+__all__ = ["RECEPTION_COLUMNS", "reception"]
