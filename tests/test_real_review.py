@@ -35,8 +35,8 @@ def _labels(**over: object) -> pl.DataFrame:
 
 def _events(**over: object) -> pl.DataFrame:
     row = {"event_id": "E1", "event_type": "spoofing", "subtype": "impossible_speed",
-           "mmsi": 211000001, "other_mmsi": None, "start_time": T0 + timedelta(minutes=30),
-           "end_time": T0 + timedelta(minutes=40)} | over
+           "mmsi": 211000001, "other_mmsi": None, "start_time": T0 + timedelta(minutes=5),
+           "end_time": T0 + timedelta(minutes=55)} | over
     return EVENTS.conform(pl.DataFrame([row], schema_overrides={"other_mmsi": pl.Int64}))
 
 
@@ -49,6 +49,7 @@ def test_event_matches_label_by_claim_and_overlap():
     {"subtype": "sustained_teleport"},               # another claim about the same MMSI
     {"mmsi": 211000002},                             # another vessel
     {"start_time": T0 + timedelta(hours=3), "end_time": T0 + timedelta(hours=4)},  # later
+    {"start_time": T0, "end_time": T0 + timedelta(hours=30)},  # the label is a small part
 ])
 def test_event_with_another_claim_is_unlabelled(change):
     m = match(_events(**change), _labels())

@@ -2,8 +2,10 @@
 that an analyst labelled true or false with a reason (docs/real-review.md).
 
 A review set outlives the detectors that produced it, so an event is matched to a label by what
-it claims, not by its id alone: the same type and vessels, an overlapping time, and for the types
-whose subtype is the claim (``spoofing``, ``identity_change``) the same subtype. Events no label
+it claims, not by its id alone: the same type and vessels, about the same time (their overlap
+at least :data:`MIN_OVERLAP_SHARE` of the longer of the two: a 20-minute port call is not the
+year-long visit it was cut from), and for the types whose subtype is the claim (``spoofing``,
+``identity_change``) the same subtype. Events no label
 matches are reported as unlabelled, to be read and added; a label no event matches is an event
 the detectors no longer make.
 """
@@ -20,6 +22,11 @@ SUBTYPE_IS_CLAIM = ("spoofing", "identity_change")
 MATCH_TOLERANCE_S = 60
 """Slack when comparing times (s): events whose start and end are the same record, re-read by
 another detector version, agree to the second; a minute absorbs a boundary record moving."""
+
+MIN_OVERLAP_SHARE = 0.5
+"""An event and a label describe the same thing when their overlap is at least half of the
+longer of the two (each widened by :data:`MATCH_TOLERANCE_S` at both ends, so instants at the
+same time match)."""
 
 LABEL_SCHEMA: dict[str, pl.DataType] = {
     "event_id": pl.String(), "event_type": pl.String(), "subtype": pl.String(),
@@ -48,9 +55,9 @@ def load_labels(path: str | Path) -> pl.DataFrame:
 def match(events: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
     """``events`` with the label each matches (``verdict``, ``reason``, ``rule``, ``label_id``
     = the labelled event's id; null where none does). An event matches the label of the same
-    ``event_id``, else the label of its type and vessels whose time overlaps its own (within
-    :data:`MATCH_TOLERANCE_S`), the closest start first; the subtype must agree for
-    :data:`SUBTYPE_IS_CLAIM` types."""
+    ``event_id``, else the label of its type and vessels whose time overlaps its own by at
+    least :data:`MIN_OVERLAP_SHARE` of the longer (within :data:`MATCH_TOLERANCE_S`), the
+    closest start first; the subtype must agree for :data:`SUBTYPE_IS_CLAIM` types."""
     ev = events.select("event_id", "event_type", "subtype", "mmsi", "other_mmsi",
                        "start_time", "end_time").with_row_index("_row")
     lab = labels.select(pl.col("event_id").alias("label_id"), "event_type",
@@ -68,6 +75,12 @@ def match(events: pl.DataFrame, labels: pl.DataFrame) -> pl.DataFrame:
         & (~pl.col("event_type").is_in(SUBTYPE_IS_CLAIM)
            | pl.col("subtype").eq_missing(pl.col("_lsub")))
     ).with_columns((pl.col("start_time") - pl.col("_ls")).abs().alias("_d"))
+    overlap = (pl.min_horizontal("end_time", "_le") - pl.max_horizontal("start_time", "_ls")
+               + 2 * slack)
+    longest = pl.max_horizontal(pl.col("end_time") - pl.col("start_time"),
+                                pl.col("_le") - pl.col("_ls")) + 2 * slack
+    cand = cand.filter(overlap.dt.total_microseconds()
+                       >= MIN_OVERLAP_SHARE * longest.dt.total_microseconds())
     by_time = cand.sort("_row", "_d", "label_id").unique("_row", keep="first", maintain_order=True)
     best = pl.concat([same_id, by_time.select(same_id.columns)]).unique(
         "_row", keep="first", maintain_order=True)
@@ -114,5 +127,5 @@ def label_precision(labels: pl.DataFrame) -> pl.DataFrame:
     ).with_columns((pl.col("true") / pl.col("labelled")).alias("precision")).sort("event_type")
 
 
-__all__ = ["LABEL_SCHEMA", "SUBTYPE_IS_CLAIM", "label_precision", "load_labels", "match",
-           "precision"]
+__all__ = ["LABEL_SCHEMA", "MIN_OVERLAP_SHARE", "SUBTYPE_IS_CLAIM", "label_precision",
+           "load_labels", "match", "precision"]

@@ -106,6 +106,11 @@ class Params(BaseParams):
         the silence, per hour) times the hours the area was heard predicts at least this
         many positions. 3: were the ship reporting as a Poisson process at that rate, the
         chance of hearing nothing by chance is e^-3 < 5 % (the "rule of three").
+    min_heard_share: the feed must have heard ships (``feed``), and ships around the silent
+        one (``area``), for at least this share of the silence as well as ``min_gap_h`` of it.
+        0.5: the claim is the ship's silence, so most of it must have been observable; on the
+        real review set a 35 h silence in which the area was heard for 7 h was read as the
+        receiver's, not the ship's (docs/real-review.md, rule G1).
     intentional_min_reception_per_day: Welch et al. 2022: satellite reception above 10
         positions per day in the 1-degree cell of the gap. Here the positions actually heard
         around the ship (its cells and their neighbours, per cell) during its silence; a
@@ -121,10 +126,13 @@ class Params(BaseParams):
     open_gaps: bool = False
     coverage_join_h: float = 1.0
     min_expected_positions: float = 3.0
+    min_heard_share: float = 0.5
     intentional_min_reception_per_day: float = 10.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
+        if not 0 <= self.min_heard_share <= 1:
+            raise ValueError("ais_gap: min_heard_share must be between 0 and 1")
         if self.min_gap_h <= 0 or self.positions_before_window_h <= 0:
             raise ValueError("ais_gap: min_gap_h and positions_before_window_h must be > 0")
 
@@ -262,10 +270,12 @@ def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
     ``expected_positions`` and ``unobservable``: null for a silence that is a gap, else why
     it is not one:
 
-    - ``feed``: the feed heard no other ship, anywhere, for all but less than ``min_gap_h``
-      of the silence (a feed outage, or rows stamped hours after the file's real end);
-    - ``area``: the feed was listening, but no other ship was heard around the silent one for
-      ``min_gap_h`` of the silence (out of every receiver's range);
+    - ``feed``: the feed heard other ships, anywhere, for less than ``min_gap_h`` or less than
+      ``min_heard_share`` of the silence (a feed outage, or rows stamped hours after the
+      file's real end);
+    - ``area``: the feed was listening, but other ships around the silent one were heard for
+      less than ``min_gap_h`` or ``min_heard_share`` of the silence (out of every receiver's
+      range);
     - ``sparse``: the area was heard, but the ship itself reported too rarely for its absence
       to be noticed (``expected_positions`` < ``min_expected_positions``: e.g. one message
       per ship per day, as in satellite or decimated feeds).
@@ -274,11 +284,12 @@ def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
     whole duration.
     """
     heard = pl.coalesce(pl.col("nearby_heard_h"), pl.col("duration_h"))
+    needed = pl.max_horizontal(pl.lit(p.min_gap_h), p.min_heard_share * pl.col("duration_h"))
     rate = (pl.max_horizontal("positions_before", "positions_after").cast(pl.Float64)
             / p.positions_before_window_h)
     return gaps.with_columns((rate * heard).alias("expected_positions")).with_columns(
-        pl.when(pl.col("feed_heard_h") < p.min_gap_h).then(pl.lit("feed"))
-        .when(pl.col("nearby_heard_h") < p.min_gap_h).then(pl.lit("area"))
+        pl.when(pl.col("feed_heard_h") < needed).then(pl.lit("feed"))
+        .when(pl.col("nearby_heard_h") < needed).then(pl.lit("area"))
         .when(pl.col("expected_positions") < p.min_expected_positions).then(pl.lit("sparse"))
         .otherwise(None).alias("unobservable")
     )
