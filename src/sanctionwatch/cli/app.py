@@ -175,6 +175,8 @@ def detect(
             result = run(cfg, progress=progress, command=" ".join(sys.argv))
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     counts = result.counts()
     summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
     summary.add_row("inputs", str(len(result.ingest.inputs)))
