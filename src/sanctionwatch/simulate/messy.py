@@ -273,7 +273,9 @@ def misstamp(w: World, mess: Mess, pos: pl.DataFrame, n: int = 12) -> pl.DataFra
     """A batch of stale records stamped at midnight (MarineCadastre-style): for ``n`` ships
     under way, a copy of a position they reported 8-20 h later, dated 00:00:00."""
     midnight = w.time(mess.midnight_min)
+    planted = pos.filter(pl.col("spoof"))["mmsi"].unique().implode()
     cand = pos.filter((pl.col("behaviour") == "background") & (pl.col("sog_knots") > 8)
+                      & ~pl.col("mmsi").is_in(planted)
                       & pl.col("timestamp").is_between(midnight + timedelta(hours=8),
                                                        midnight + timedelta(hours=20)))
     mmsis = sorted(set(cand["mmsi"].to_list()))
@@ -286,7 +288,8 @@ def misstamp(w: World, mess: Mess, pos: pl.DataFrame, n: int = 12) -> pl.DataFra
         w.labels.append(label("misstamped_record", m, midnight, midnight, lat=r["lat"],
                               lon=r["lon"], planted=True, behaviour="misstamped",
                               true_time=r["timestamp"]))
-        w.hard_negatives.append({"kind": "misstamped_record", "not": "spoofing", "mmsi": m,
+        # whatever the stale record makes of the track (a jump, a zone stay at midnight)
+        w.hard_negatives.append({"kind": "misstamped_record", "not": None, "mmsi": m,
                                  "start_time": midnight - timedelta(hours=2),
                                  "end_time": midnight + timedelta(hours=2),
                                  "expected": "none"})
