@@ -189,10 +189,12 @@ def _stations(w: World, mess: Mess) -> None:
 def plan(w: World, vessels: int, background: Callable[[World, int], Any]) -> Mess:
     """Plan the ships of the messy scenario: background traffic plus the planted mess."""
     mess = Mess()
-    day = 24 * 60
-    mess.area_outage = (day + 2 * 60, day + 12 * 60)
-    mess.midnight_min = 3 * day
-    mess.feed_outage = (5 * day + 10 * 60, 5 * day + 18 * 60)
+    day, hour, end = 24 * 60, 60, w.end_min
+    a = int(0.15 * end) // hour * hour
+    mess.area_outage = (a, a + 10 * hour)
+    mess.midnight_min = int(0.45 * end) // day * day
+    f = int(0.75 * end) // hour * hour
+    mess.feed_outage = (f, f + 8 * hour)
     _us_ships(w, mess, 2)
     _duplicate_transponder(w, mess)
     _harbour(w, 4)
