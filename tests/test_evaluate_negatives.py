@@ -77,7 +77,8 @@ def test_a_box_holds_the_event_start_or_end_position():
     neg = _negatives(("area_outage", "ais_gap", None, None, 0, 10, "none", (120.0, 30.0, 121.0,
                                                                             31.0)))
     ev = frame(("ais_gap", 1, None, 2, 9), ("ais_gap", 2, None, 2, 9), ("ais_gap", 3, None, 2, 9))
-    ev = ev.with_columns(pl.Series("lat", [30.5, 10.0, 10.0]), pl.Series("lon", [120.5, 10.0, 10.0]),
+    ev = ev.with_columns(pl.Series("lat", [30.5, 10.0, 10.0]),
+                         pl.Series("lon", [120.5, 10.0, 10.0]),
                          pl.Series("end_lat", [10.0, 30.2, 10.0]),
                          pl.Series("end_lon", [10.0, 120.2, 10.0]))
     r = evaluate(ev, frame(), negatives=neg)
