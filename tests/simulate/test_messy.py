@@ -158,3 +158,25 @@ def test_written_files_carry_the_negatives_and_read_back(tmp_path):
     pos = pl.concat([b.positions for b in read_ais(res.files[0])])
     base = neg.filter(pl.col("kind") == "base_station")["mmsi"]
     assert pos.filter(pl.col("mmsi").is_in(base.implode())).height > 100
+
+
+def test_nmea_base_stations_are_type_4_reports(tmp_path):
+    import pyais
+
+    simulate("messy", 4, tmp_path, vessels=20, days=3, fmt="nmea")
+    neg = pl.read_parquet(tmp_path / "negatives.parquet")
+    base = set(neg.filter(pl.col("kind") == "base_station")["mmsi"].to_list())
+    seen = 0
+    for line in (tmp_path / "ais.nmea").read_text().splitlines():
+        fields = line.split("\\")[-1].split(",")
+        if len(fields) < 7 or not fields[0].endswith("VDM") or fields[1] != "1" \
+                or fields[5][:1] not in ("1", "4"):  # position reports of types 1 and 4
+            continue
+        try:
+            msg = pyais.decode(fields[0] + "," + ",".join(fields[1:]))
+        except Exception:  # the writer's deliberately corrupt lines
+            continue
+        if msg.mmsi in base:
+            assert msg.msg_type == 4 and msg.year >= 2019
+            seen += 1
+    assert seen > 50
