@@ -95,3 +95,17 @@ def test_real_times_of_other_inputs_keep_their_findings(tmp_path):
     assert kept.select("mmsi", "start_time").sort("mmsi", "start_time").equals(
         calls.select("mmsi", "start_time").sort("mmsi", "start_time"))
     assert len(both.warnings) == 1 and "Solent" not in both.warnings[0]
+
+
+def test_every_engine_withholds_the_same_and_the_run_record_says_so(tmp_path, synthetic):
+    from sanctionwatch.store import DuckDBStore
+
+    res = detect([NO_TIMES], tmp_path / "out", store_path=tmp_path / "s.duckdb",
+                 options=IngestOptions(assume_time=ASSUMED), engine="local")
+    cols = ["event_id", "event_type", "subtype", "mmsi"]
+    assert res.events.select(cols).sort("event_id").equals(
+        synthetic.events.select(cols).sort("event_id"))
+    assert res.warnings == synthetic.warnings
+    with DuckDBStore(tmp_path / "s.duckdb", read_only=True) as st:
+        counts = json.loads(st.runs()["counts"][0])
+    assert counts["warnings"] == res.warnings

@@ -199,7 +199,7 @@ def plan(w: World, vessels: int, background: Callable[[World, int], Any]) -> Mes
     _duplicate_transponder(w, mess)
     _harbour(w, 4)
     _stations(w, mess)
-    background(w, max(0, vessels - len(w.ships)))
+    background(w, max(10, vessels - len(w.ships)))  # ships under way to mis-stamp, teleport
     for kind, (a, b), box in (("feed_outage", mess.feed_outage, None),
                               ("area_outage", mess.area_outage, AREA_OUTAGE_BOX)):
         w.hard_negatives.append({"kind": kind, "not": "ais_gap", "mmsi": None,
