@@ -31,4 +31,4 @@ def test_events_with_missing_values_print_blank_cells(tmp_path):
     text = res.stdout
     assert "412000001" in text and "412000002" in text
     assert "None" not in text and "nan" not in text.lower()
-    assert "-> 9074729" in text and "draught  -> 9.5 m" in text
+    assert "-> 9074729" in text and "draught -> 9.5 m" in text

@@ -380,7 +380,8 @@ def _what(row: dict[str, object]) -> str:
         parts.append("likely intentional")
     if row.get("draught_changed"):
         before, after = row.get("draught_before_m"), row.get("draught_after_m")
-        parts.append(f"draught {_cell(before, '.1f')} -> {_cell(after, '.1f')} m")
+        parts.append(" ".join(x for x in ("draught", _cell(before, ".1f"), "->",
+                                          _cell(after, ".1f"), "m") if x))
     listed = _listed(row.get("details"))
     if listed:
         parts.append("LISTED: " + ", ".join(listed))
