@@ -23,6 +23,17 @@ false negative. Only the evaluated types are scored: the ``types`` given, else e
 occurs in the labels. Events of other types are reported in ``unlabelled_types`` (counts) and
 never counted as false positives, since nothing says whether they are right.
 
+**Hard negatives** (``negatives``, the simulator's ``negatives.parquet``) are windows where an
+event would be wrong: the feed fell silent (no ``ais_gap``), boats moored in a harbour the
+port list lacks (no ``encounter``), a base station (no event of any type). Their event types
+are evaluated too, even without labels. A false positive inside a window whose ``expected``
+is ``none`` is counted as usual and also in ``fp_hard_negative`` (and by the window's
+``kind`` in ``hard_negative_hits``); an unmatched event inside an ``optional`` window (a port
+call in that harbour: right or wrong depends on the port list) is not scored at all
+(``not_scored``). An event is inside a window when its type, subtype, vessel (either party;
+a two-vessel window: the same pair) and box match where the window names them (a null is a
+wildcard; the box holds the event's start or end position) and the times overlap.
+
 Undefined ratios are ``None`` (``null`` in JSON): precision with no events of the type,
 recall with no labels of it. F1 is ``2 TP / (2 TP + FP + FN)``, which equals the harmonic mean
 of precision and recall when both are defined, is 0 when there are labels but no events (or
@@ -54,6 +65,9 @@ EVENT_COLUMNS = ("event_type", "mmsi", "other_mmsi", "start_time", "end_time")
 """Columns an events table must have (``subtype`` and ``event_id`` are used when present)."""
 LABEL_COLUMNS = ("event_type", "mmsi", "other_mmsi", "start_time", "end_time")
 """Columns a labels table must have (``subtype`` and ``details`` are optional)."""
+NEGATIVE_COLUMNS = ("kind", "event_type", "subtype", "mmsi", "other_mmsi", "start_time",
+                    "end_time", "min_lon", "min_lat", "max_lon", "max_lat", "expected")
+"""Columns a hard-negatives table must have (``negatives.parquet``; nulls are wildcards)."""
 
 MATCHING_RULE = (
     "same event_type; same vessel (two-vessel labels: same unordered pair, one-vessel labels: "
@@ -77,6 +91,10 @@ class Score:
     tp: int
     fp: int
     fn: int
+    fp_hard_negative: int = 0
+    """False positives inside a hard-negative window (included in ``fp``)."""
+    not_scored: int = 0
+    """Unmatched events inside an ``optional`` window: neither TP nor FP."""
 
     @property
     def precision(self) -> float | None:
@@ -103,6 +121,8 @@ class Score:
             "tp": self.tp,
             "fp": self.fp,
             "fn": self.fn,
+            "fp_hard_negative": self.fp_hard_negative,
+            "not_scored": self.not_scored,
             "precision": self.precision,
             "recall": self.recall,
             "f1": self.f1,
@@ -118,7 +138,9 @@ class EvaluationReport:
     ``matches``: one row per true positive (``label_index``, ``event_index`` into the inputs
     as given, ``event_type``, ``event_id`` when the events have one, ``iou``);
     ``false_positives``/``false_negatives``: the unmatched event and label rows, with their
-    ``event_index``/``label_index``.
+    ``event_index``/``label_index`` (false positives also with ``negative_kind``: the
+    hard-negative window they fell in, else null); ``hard_negative_hits``: false positives
+    by window ``kind`` and ``event_type``.
     """
 
     per_type: dict[str, Score]
@@ -128,6 +150,7 @@ class EvaluationReport:
     matches: pl.DataFrame = field(repr=False)
     false_positives: pl.DataFrame = field(repr=False)
     false_negatives: pl.DataFrame = field(repr=False)
+    hard_negative_hits: dict[str, dict[str, int]] = field(default_factory=dict)
 
     @property
     def matching_rule(self) -> str:
@@ -142,6 +165,7 @@ class EvaluationReport:
             "types": {k: v.to_dict() for k, v in self.per_type.items()},
             "micro": self.micro.to_dict(),
             "unlabelled_types": dict(self.unlabelled_types),
+            "hard_negative_hits": {k: dict(v) for k, v in self.hard_negative_hits.items()},
         }
 
 
@@ -155,14 +179,36 @@ def _check_columns(df: pl.DataFrame, required: Sequence[str], what: str) -> None
 
 
 def read_events(path: str | Path) -> pl.DataFrame:
-    """Read ``events.parquet`` (or the one inside a directory) and check its columns."""
+    """Read ``events.parquet`` and check its columns. Given a detect output directory, its
+    data-quality findings (``quality.parquet``) are added: they are scored by finding type
+    like events (those naming no vessel cannot be, and are left out)."""
     p = Path(path)
+    quality = None
     if p.is_dir():
+        quality = p / "quality.parquet"
         p = p / "events.parquet"
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such events file")
     df = pl.read_parquet(p)
     _check_columns(df, EVENT_COLUMNS, str(p))
+    if quality is not None and quality.is_file():
+        q = pl.read_parquet(quality)
+        _check_columns(q, EVENT_COLUMNS, str(quality))
+        q = q.filter(pl.col("mmsi").is_not_null())
+        if q.height:
+            df = pl.concat([df, q.select(df.columns)], how="vertical_relaxed")
+    return df
+
+
+def read_negatives(path: str | Path) -> pl.DataFrame:
+    """Read a hard-negatives table (``negatives.parquet``) and check its columns."""
+    p = Path(path)
+    if p.is_dir():
+        p = p / "negatives.parquet"
+    if not p.is_file():
+        raise FileNotFoundError(f"{p}: no such negatives file")
+    df = pl.read_parquet(p)
+    _check_columns(df, NEGATIVE_COLUMNS, str(p))
     return df
 
 
@@ -308,10 +354,60 @@ def _assign(cand: pl.DataFrame) -> pl.DataFrame:
     return cand.filter(pl.Series(keep))
 
 
+def _in_windows(fp: pl.DataFrame, neg: pl.DataFrame) -> pl.DataFrame:
+    """For each false-positive event (``event_index`` and the events' columns), the kind and
+    ``expected`` of a hard-negative window it lies in (``none`` preferred); null when none."""
+    empty = fp.select("event_index").with_columns(
+        pl.lit(None, pl.Utf8).alias("negative_kind"), pl.lit(None, pl.Utf8).alias("expected"))
+    if fp.height == 0 or neg.height == 0:
+        return empty
+    n = neg.select(
+        pl.col("kind").cast(pl.Utf8).alias("negative_kind"),
+        pl.col("event_type").cast(pl.Utf8).alias("n_type"),
+        pl.col("subtype").cast(pl.Utf8).alias("n_subtype"),
+        pl.col("mmsi").cast(pl.Int64).alias("n_mmsi"),
+        pl.col("other_mmsi").cast(pl.Int64).alias("n_other"),
+        _epoch_us(neg, "start_time", "negatives").alias("n0"),
+        _epoch_us(neg, "end_time", "negatives").alias("n1"),
+        *(pl.col(c).cast(pl.Float64) for c in ("min_lon", "min_lat", "max_lon", "max_lat")),
+        pl.col("expected").cast(pl.Utf8),
+    )
+    e = fp.with_columns(*(
+        (pl.col(c).cast(pl.Float64) if c in fp.columns else pl.lit(None, pl.Float64)).alias(c)
+        for c in ("lat", "lon", "end_lat", "end_lon")))
+    j = e.join(n, how="cross")
+
+    def boxed(lat: str, lon: str) -> pl.Expr:
+        return (pl.col(lon).is_between("min_lon", "max_lon")
+                & pl.col(lat).is_between("min_lat", "max_lat")).fill_null(False)
+
+    ev_parties = pl.concat_list("mmsi", "other_mmsi")
+    vessel = (
+        pl.col("n_mmsi").is_null()
+        | (pl.col("n_other").is_null() & ev_parties.list.contains(pl.col("n_mmsi")))
+        | (pl.col("n_other").is_not_null()
+           & (pl.min_horizontal("mmsi", "other_mmsi") == pl.min_horizontal("n_mmsi", "n_other"))
+           & (pl.max_horizontal("mmsi", "other_mmsi") == pl.max_horizontal("n_mmsi", "n_other")))
+    ).fill_null(False)
+    hit = j.filter(
+        (pl.col("n_type").is_null() | (pl.col("n_type") == pl.col("event_type")))
+        & (pl.col("n_subtype").is_null() | (pl.col("n_subtype") == pl.col("subtype"))
+           .fill_null(False))
+        & vessel
+        & (pl.col("w0") <= pl.col("n1")) & (pl.col("w1") >= pl.col("n0"))
+        & (pl.col("min_lon").is_null() | boxed("lat", "lon") | boxed("end_lat", "end_lon"))
+    )
+    best = hit.sort(["event_index", pl.col("expected") != "none", "negative_kind"]).unique(
+        "event_index", keep="first", maintain_order=True).select(
+        "event_index", "negative_kind", "expected")
+    return empty.select("event_index").join(best, on="event_index", how="left")
+
+
 def evaluate(
     events: pl.DataFrame,
     labels: pl.DataFrame,
     *,
+    negatives: pl.DataFrame | None = None,
     types: Iterable[str] | None = None,
     time_tolerance_min: float = DEFAULT_TIME_TOLERANCE_MIN,
     events_name: str = "events",
@@ -320,13 +416,19 @@ def evaluate(
     """Score ``events`` against ``labels`` with the matching rule of this module.
 
     ``types`` restricts (or extends) the evaluated event types; by default they are the types
-    present in ``labels``. ``events_name``/``labels_name`` name the inputs in error messages.
+    present in ``labels`` and those the ``negatives`` name. ``events_name``/``labels_name``
+    name the inputs in error messages.
     """
     if time_tolerance_min < 0:
         raise ValueError("time_tolerance_min must be >= 0")
     ev = _normalise(events, events_name, "event_index")
     lab = _normalise(labels, labels_name, "label_index")
-    wanted = sorted(set(types)) if types is not None else sorted(set(lab["event_type"].to_list()))
+    neg = negatives if negatives is not None else pl.DataFrame(
+        schema={c: pl.Utf8 for c in NEGATIVE_COLUMNS})
+    _check_columns(neg, NEGATIVE_COLUMNS, "negatives")
+    named = set(neg["event_type"].drop_nulls().cast(pl.Utf8).to_list())
+    wanted = sorted(set(types)) if types is not None else sorted(
+        set(lab["event_type"].to_list()) | named)
     tol_us = round(time_tolerance_min * US_PER_MIN)
     ev_in = ev.filter(pl.col("event_type").is_in(wanted)).with_columns(_widen(tol_us))
     lab_in = lab.filter(pl.col("event_type").is_in(wanted)).with_columns(_widen(tol_us))
@@ -337,12 +439,29 @@ def evaluate(
         dict(sorted(other.group_by("event_type").len().iter_rows())) if other.height else {}
     )
 
+    matched_e = matches["event_index"] if matches.height else pl.Series([], dtype=pl.Int64)
+    unmatched = ev_in.filter(~pl.col("event_index").is_in(matched_e.implode()))
+    extra = [c for c in ("lat", "lon", "end_lat", "end_lon") if c in events.columns]
+    if extra and unmatched.height:
+        unmatched = unmatched.with_columns(
+            events.select(extra)[unmatched["event_index"]].get_columns())
+    where = _in_windows(unmatched, neg)
+    skipped = where.filter(pl.col("expected") == "optional")
+    hard = where.filter(pl.col("expected") == "none")
+    unmatched = unmatched.join(where, on="event_index", how="left")
     per: dict[str, Score] = {}
     for t in wanted:
         nl = int((lab_in["event_type"] == t).sum())
         ne = int((ev_in["event_type"] == t).sum())
         tp = int((matches["event_type"] == t).sum()) if matches.height else 0
-        per[t] = Score(t, nl, ne, tp, ne - tp, nl - tp)
+        mine = unmatched.filter(pl.col("event_type") == t)
+        skip = int(mine["event_index"].is_in(skipped["event_index"].implode()).sum())
+        in_neg = int(mine["event_index"].is_in(hard["event_index"].implode()).sum())
+        per[t] = Score(t, nl, ne, tp, ne - tp - skip, nl - tp, in_neg, skip)
+    hits: dict[str, dict[str, int]] = {}
+    for kind, etype, k in unmatched.filter(pl.col("expected") == "none").group_by(
+            "negative_kind", "event_type").len().sort("negative_kind", "event_type").iter_rows():
+        hits.setdefault(kind, {})[etype] = k
     micro = Score(
         "all",
         sum(s.n_labels for s in per.values()),
@@ -350,10 +469,11 @@ def evaluate(
         sum(s.tp for s in per.values()),
         sum(s.fp for s in per.values()),
         sum(s.fn for s in per.values()),
+        sum(s.fp_hard_negative for s in per.values()),
+        sum(s.not_scored for s in per.values()),
     )
-    matched_e = matches["event_index"] if matches.height else pl.Series([], dtype=pl.Int64)
     matched_l = matches["label_index"] if matches.height else pl.Series([], dtype=pl.Int64)
-    fp_idx = ev_in.filter(~pl.col("event_index").is_in(matched_e.implode()))["event_index"]
+    fp_idx = unmatched.filter(pl.col("expected").ne_missing("optional"))["event_index"]
     fn_idx = lab_in.filter(~pl.col("label_index").is_in(matched_l.implode()))["label_index"]
     match_out = matches.select("label_index", "event_index", "event_type", "iou")
     if "event_id" in events.columns and match_out.height:
@@ -368,10 +488,12 @@ def evaluate(
         matches=match_out,
         false_positives=events.with_row_index("event_index")
         .with_columns(pl.col("event_index").cast(pl.Int64))
-        .filter(pl.col("event_index").is_in(fp_idx.implode())),
+        .filter(pl.col("event_index").is_in(fp_idx.implode()))
+        .join(unmatched.select("event_index", "negative_kind"), on="event_index", how="left"),
         false_negatives=labels.with_row_index("label_index")
         .with_columns(pl.col("label_index").cast(pl.Int64))
         .filter(pl.col("label_index").is_in(fn_idx.implode())),
+        hard_negative_hits=hits,
     )
 
 
@@ -380,10 +502,12 @@ __all__ = [
     "EVENT_COLUMNS",
     "LABEL_COLUMNS",
     "MATCHING_RULE",
+    "NEGATIVE_COLUMNS",
     "EvaluationInputError",
     "EvaluationReport",
     "Score",
     "evaluate",
     "read_events",
     "read_labels",
+    "read_negatives",
 ]

@@ -32,6 +32,7 @@ from sanctionwatch.ingest.files import IngestOptions, IngestResult, Progress, ex
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import QUALITY_FINDINGS
 from sanctionwatch.screening.ais_link import link_sanctions
+from sanctionwatch.timing import warnings_for, withhold
 from sanctionwatch.tracks import PrepareParams
 
 
@@ -56,6 +57,9 @@ class DetectResult:
     quality: pl.DataFrame = field(default_factory=QUALITY_FINDINGS.empty)
     """Data-quality findings (``quality_findings`` table): never counted as behaviour."""
     quality_new_in_store: int | None = None
+    warnings: list[str] = field(default_factory=list)
+    """What the user must know about the run's results (e.g. findings withheld because
+    times were assumed: :mod:`sanctionwatch.timing`); ``summary.json`` ``warnings``."""
 
     def counts(self) -> dict[str, Any]:
         """Summary counts (positions, reports, rejects, removed, events and data-quality
@@ -160,13 +164,16 @@ def detect(
         tables = result.tables
         timings = dict(result.timings)
         clock = datetime.now(UTC)
-        behaviour, quality = split_findings(result.events)
+        found, withheld = withhold(result.events, result.ingest.assumed_time_mmsis)
+        warnings = warnings_for(result.ingest.inputs, len(result.ingest.assumed_time_mmsis),
+                                withheld)
+        behaviour, quality = split_findings(found)
         events, matches = link_sanctions(behaviour, result.reports(), store_path, progress)
         timings["sanctions"] = (datetime.now(UTC) - clock).total_seconds()
         res = DetectResult(
             run_id=run_id, events=events, ingest=result.ingest, n_tracks=result.n_tracks,
             removed_by_reason=result.removed_by_reason, out_dir=out, engine=engine_name,
-            config=effective, quality=quality,
+            config=effective, quality=quality, warnings=warnings,
         )
         if out is not None:
             clock = datetime.now(UTC)
@@ -185,6 +192,7 @@ def detect(
                 "engine": engine_name,
                 "inputs": res.ingest.inputs,
                 "counts": res.counts(),
+                "warnings": res.warnings,
                 "timings_s": res.timings,
                 "params": {k: v.to_dict() for k, v in all_params.items()},
                 "config": effective.to_dict(),
@@ -221,7 +229,7 @@ def _record(store_path: str | Path, res: DetectResult, started: datetime, comman
             command=command,
             inputs=res.ingest.inputs,
             params={k: v.to_dict() for k, v in params.items()},
-            counts=res.counts(),
+            counts={**res.counts(), "warnings": res.warnings} if res.warnings else res.counts(),
             events_new=res.events_new_in_store,
             engine=res.engine,
             config=res.config.to_dict() if res.config is not None else None,

@@ -7,6 +7,7 @@ import math
 from datetime import UTC, datetime, timedelta
 
 import polars as pl
+import pytest
 
 from sanctionwatch.export.geojson import events_geojson, geojson_text
 from sanctionwatch.schema import EVENTS
@@ -30,6 +31,14 @@ def _reference(events: pl.DataFrame) -> dict[str, object]:
         geom: dict[str, object] | None = None
         if finite(row["lat"]) and finite(row["lon"]):
             if (finite(row["end_lat"]) and finite(row["end_lon"])
+                    and abs(row["end_lon"] - row["lon"]) > 180):
+                side = 180.0 if row["lon"] > 0 else -180.0
+                frac = (side - row["lon"]) / (row["end_lon"] + 2 * side - row["lon"])
+                at = row["lat"] + frac * (row["end_lat"] - row["lat"])
+                geom = {"type": "MultiLineString", "coordinates": [
+                    [[row["lon"], row["lat"]], [side, at]],
+                    [[-side, at], [row["end_lon"], row["end_lat"]]]]}
+            elif (finite(row["end_lat"]) and finite(row["end_lon"])
                     and (row["end_lat"] != row["lat"] or row["end_lon"] != row["lon"])):
                 geom = {"type": "LineString", "coordinates": [[row["lon"], row["lat"]],
                                                               [row["end_lon"], row["end_lat"]]]}
@@ -66,8 +75,31 @@ def test_geojson_equals_the_per_event_reference():
     got = json.loads(geojson_text(ev))
     assert got == _reference(ev)
     kinds = [f["geometry"] and f["geometry"]["type"] for f in got["features"]]
-    assert kinds == ["LineString", "Point", None, "LineString", None]
+    assert kinds == ["LineString", "Point", None, "MultiLineString", None]
     assert events_geojson(ev) == got
+
+
+def test_a_gap_across_the_antimeridian_is_split_at_180_degrees():
+    t0 = datetime(2019, 3, 1, tzinfo=UTC)
+    ev = EVENTS.conform(pl.DataFrame({
+        "event_id": ["east-west", "west-east", "near"], "event_type": ["ais_gap"] * 3,
+        "mmsi": [1, 2, 3], "start_time": [t0] * 3, "end_time": [t0 + timedelta(hours=8)] * 3,
+        "lat": [50.0, -10.0, 0.0], "lon": [179.0, -178.0, 170.0],
+        "end_lat": [52.0, -13.0, 1.0], "end_lon": [-179.0, 179.0, -170.0],
+    }, strict=False))
+    geoms = [f["geometry"] for f in events_geojson(ev)["features"]]
+    assert geoms[0] == {"type": "MultiLineString", "coordinates": [
+        [[179.0, 50.0], [180.0, 51.0]], [[-180.0, 51.0], [-179.0, 52.0]]]}
+    # 2 degrees west of 180 on the way from -178 to 179 is two thirds of the way
+    (a, b), (c, d) = geoms[1]["coordinates"]
+    assert a == [-178.0, -10.0] and d == [179.0, -13.0]
+    assert b[0] == -180.0 and c[0] == 180.0 and b[1] == c[1] == pytest.approx(-12.0)
+    # 340 degrees apart eastwards is 20 degrees apart across 180: still split
+    assert geoms[2]["type"] == "MultiLineString"
+    # no half ever spans more than 180 degrees of longitude
+    for g in geoms:
+        for (lon0, _), (lon1, _) in g["coordinates"]:
+            assert abs(lon1 - lon0) <= 180
 
 
 def test_empty_events_give_an_empty_collection():

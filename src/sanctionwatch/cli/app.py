@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
@@ -175,6 +176,8 @@ def detect(
             result = run(cfg, progress=progress, command=" ".join(sys.argv))
     except (IngestError, ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
+    for warning in result.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     counts = result.counts()
     summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
     summary.add_row("inputs", str(len(result.ingest.inputs)))
@@ -349,14 +352,15 @@ def _print_events(df: pl.DataFrame, limit: int) -> None:
     for col in ("type", "mmsi", "other", "start (UTC)", "hours", "lat", "lon", "what"):
         t.add_column(col)
     for row in df.head(limit).iter_rows(named=True):
+        start = row["start_time"]
         t.add_row(
-            row["event_type"],
-            str(row["mmsi"]),
-            str(row["other_mmsi"] or ""),
-            row["start_time"].strftime("%Y-%m-%d %H:%M"),
-            f"{row['duration_h']:.1f}" if row["duration_h"] is not None else "",
-            f"{row['lat']:.4f}",
-            f"{row['lon']:.4f}",
+            _cell(row["event_type"]),
+            _cell(row["mmsi"]),
+            _cell(row["other_mmsi"]),
+            start.strftime("%Y-%m-%d %H:%M") if start is not None else "",
+            _cell(row["duration_h"], ".1f"),
+            _cell(row["lat"], ".4f"),
+            _cell(row["lon"], ".4f"),
             _what(row),
         )
     out_console.print(t)
@@ -367,20 +371,23 @@ def _what(row: dict[str, object]) -> str:
     for key in ("subtype", "port_name", "zone_name"):
         if row.get(key):
             parts.append(str(row[key]))
-    if row.get("old_value") is not None or row.get("new_value") is not None:
-        parts.append(f"{row.get('old_value')} -> {row.get('new_value')}")
+    old, new = _cell(row.get("old_value")), _cell(row.get("new_value"))
+    if old or new:
+        parts.append(f"{old} -> {new}".strip())
     if row.get("is_dprk"):
         parts.append("DPRK")
     if row.get("likely_intentional"):
         parts.append("likely intentional")
     if row.get("draught_changed"):
         before, after = row.get("draught_before_m"), row.get("draught_after_m")
-        parts.append(f"draught {_num(before)} -> {_num(after)} m")
+        parts.append(" ".join(x for x in ("draught", _cell(before, ".1f"), "->",
+                                          _cell(after, ".1f"), "m") if x))
     listed = _listed(row.get("details"))
     if listed:
         parts.append("LISTED: " + ", ".join(listed))
-    if row.get("median_distance_m") is not None:
-        parts.append(f"{float(row['median_distance_m']):.0f} m apart")  # type: ignore[arg-type]
+    apart = _cell(row.get("median_distance_m"), ".0f")
+    if apart:
+        parts.append(f"{apart} m apart")
     return "; ".join(parts)
 
 
@@ -411,5 +418,8 @@ def _listed(details: object) -> list[str]:
     )
 
 
-def _num(v: object) -> str:
-    return f"{v:.1f}" if isinstance(v, (int, float)) else "?"
+def _cell(v: object, spec: str = "") -> str:
+    """A table cell: blank for a missing value (None, NaN, infinity), else ``v`` formatted."""
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return ""
+    return format(v, spec) if spec and isinstance(v, (int, float)) else str(v)

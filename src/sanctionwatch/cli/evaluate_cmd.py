@@ -34,6 +34,13 @@ def evaluate(
     labels: Annotated[
         Path, typer.Option("--labels", "-l", help="labels.parquet (ground truth).")
     ],
+    negatives: Annotated[
+        Path | None,
+        typer.Option(
+            "--negatives", "-n", help="Hard-negative windows (negatives.parquet) (default: the "
+            "one beside the labels file, when there is one)."
+        ),
+    ] = None,
     event_type: Annotated[
         list[str] | None,
         typer.Option(
@@ -48,14 +55,19 @@ def evaluate(
 ) -> None:
     """Precision, recall and F1 per event type of detected events against labels."""
     from sanctionwatch.evaluate import evaluate as run_evaluate
-    from sanctionwatch.evaluate import read_events, read_labels
+    from sanctionwatch.evaluate import read_events, read_labels, read_negatives
 
     try:
         ev = read_events(events)
         lab = read_labels(labels)
+        if negatives is None:
+            beside = (labels if labels.is_dir() else labels.parent) / "negatives.parquet"
+            negatives = beside if beside.is_file() else None
+        neg = read_negatives(negatives) if negatives is not None else None
         report = run_evaluate(
             ev,
             lab,
+            negatives=neg,
             types=event_type or None,
             time_tolerance_min=tolerance_min,
             events_name=str(events),
@@ -69,14 +81,18 @@ def evaluate(
         return
     t = Table(title=f"detection quality: {events} vs {labels}", show_edge=False)
     t.add_column("event type", no_wrap=True)
-    for col in ("labels", "events", "TP", "FP", "FN", "precision", "recall", "F1"):
+    cols = ["labels", "events", "TP", "FP", "FN", "precision", "recall", "F1"]
+    if neg is not None:
+        cols[4:4] = ["FP in hard neg.", "not scored"]
+    for col in cols:
         t.add_column(col, justify="right", no_wrap=True)
 
     def row(s: Score, style: str | None = None) -> None:
-        t.add_row(
-            s.event_type, str(s.n_labels), str(s.n_events), str(s.tp), str(s.fp), str(s.fn),
-            _ratio(s.precision), _ratio(s.recall), _ratio(s.f1), style=style,
-        )
+        cells = [str(s.n_labels), str(s.n_events), str(s.tp), str(s.fp), str(s.fn),
+                 _ratio(s.precision), _ratio(s.recall), _ratio(s.f1)]
+        if neg is not None:
+            cells[4:4] = [str(s.fp_hard_negative), str(s.not_scored)]
+        t.add_row(s.event_type, *cells, style=style)
 
     for s in report.per_type.values():
         row(s)
@@ -86,4 +102,9 @@ def evaluate(
     if report.unlabelled_types:
         parts = ", ".join(f"{k} {v:,}" for k, v in report.unlabelled_types.items())
         out_console.print(f"events of types not scored: {parts}")
+    if neg is not None:
+        hits = "; ".join(f"{kind}: " + ", ".join(f"{k} {v:,}" for k, v in by.items())
+                         for kind, by in report.hard_negative_hits.items())
+        out_console.print(f"false positives in hard negatives ({negatives}): {hits or 'none'}",
+                          highlight=False)
     out_console.print(f"matching: {report.matching_rule}", highlight=False)

@@ -13,7 +13,7 @@ console = err_console
 
 
 def simulate(
-    scenario: Annotated[str, typer.Option("--scenario", help="dprk-2019, baseline, scale.")],
+    scenario: Annotated[str, typer.Option("--scenario", help="dprk-2019, baseline, messy, scale.")],
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same bytes).")],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output directory.")],
     vessels: Annotated[

@@ -23,7 +23,10 @@ def geojson_text(events: pl.DataFrame) -> str:
     """:func:`events_geojson` as compact JSON text, built column-wise (no Python per event):
     every column is a property (times in ISO 8601, NaN and infinities as null); the
     geometry is a LineString from ``lat, lon`` to ``end_lat, end_lon`` when both are finite
-    and differ, a Point at ``lat, lon`` when that is finite, else null."""
+    and differ, a Point at ``lat, lon`` when that is finite, else null. A line whose ends are
+    more than 180 degrees of longitude apart crosses the antimeridian (the short way round):
+    it is a MultiLineString of its two halves, split at 180 degrees at the latitude
+    interpolated linearly in longitude (RFC 7946 section 3.1.9)."""
     if events.height == 0:
         return '{"type":"FeatureCollection","features":[]}'
 
@@ -38,8 +41,22 @@ def geojson_text(events: pl.DataFrame) -> str:
         point & finite("end_lat") & finite("end_lon")
         & ((pl.col("end_lat") != pl.col("lat")) | (pl.col("end_lon") != pl.col("lon")))
     )
+    cross = line & ((pl.col("end_lon") - pl.col("lon")).abs() > 180.0)
+    # the start's side of the antimeridian, and the end unwrapped onto that side
+    side = pl.when(pl.col("lon") > 0).then(pl.lit(180.0)).otherwise(pl.lit(-180.0))
+    end_unwrapped = pl.col("end_lon") + 2.0 * side
+    at = pl.col("lat") + (side - pl.col("lon")) / (end_unwrapped - pl.col("lon")) * (
+        pl.col("end_lat") - pl.col("lat"))
+    halves = pl.concat_list(
+        pl.concat_list(pair("lon", "lat"), pl.concat_list(side, at).list.to_array(2))
+        .list.to_array(2),
+        pl.concat_list(pl.concat_list(-side, at).list.to_array(2), pair("end_lon", "end_lat"))
+        .list.to_array(2),
+    )
     geometry = (
-        pl.when(line)
+        pl.when(cross)
+        .then(pl.struct(type=pl.lit("MultiLineString"), coordinates=halves).struct.json_encode())
+        .when(line)
         .then(pl.struct(type=pl.lit("LineString"),
                         coordinates=pl.concat_list(pair("lon", "lat"), pair("end_lon", "end_lat")))
               .struct.json_encode())

@@ -67,6 +67,9 @@ class IngestResult:
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     spans: list[tuple[str, datetime, datetime]] = field(default_factory=list)
     """Per input file with positions: its source name and first and last valid time."""
+    assumed_time_mmsis: set[int] = field(default_factory=set)
+    """MMSIs with a position or report whose time was assumed (``IngestOptions.assume_time``:
+    the NMEA reader dates messages that carry no time with it)."""
     frames: dict[str, list[pl.DataFrame]] | None = None
     """With ``ingest(..., in_memory=True)``: the tables' batches in input order, instead of
     parts in ``spool``."""
@@ -198,6 +201,8 @@ def ingest(
         n_pos = n_rep = n_rej = 0
         reasons: dict[str, int] = {}
         source: str | None = None
+        n_assumed = 0
+        assumed: set[int] = set()
         first: datetime | None = None
         last: datetime | None = None
         for part, batch in enumerate(read_ais(
@@ -224,6 +229,11 @@ def ingest(
                         spool / sub / f"part-{index:06d}-{part:06d}.parquet",
                         compression=SCRATCH_COMPRESSION,
                     )
+            if opts.assume_time is not None:
+                for df in (batch.positions, batch.reports):
+                    hit = df.filter(pl.col("timestamp") == opts.assume_time)["mmsi"]
+                    n_assumed += hit.len()
+                    assumed.update(hit.unique().to_list())
             span = _valid_span(batch.positions)
             if span is not None:
                 source = batch.positions["source"][0]
@@ -245,6 +255,10 @@ def ingest(
             "vessel_reports": n_rep,
             "rejects": n_rej,
         }
+        if opts.assume_time is not None:
+            record["assumed_time_records"] = n_assumed
+            with lock:
+                result.assumed_time_mmsis.update(assumed)
         if source is not None and first is not None and last is not None:
             with lock:
                 spans[index] = (source, first, last)

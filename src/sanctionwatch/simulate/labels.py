@@ -44,6 +44,25 @@ LABEL_SCHEMA: dict[str, pl.DataType] = {
 }
 """Columns of ``labels.parquet``."""
 
+NEGATIVE_SCHEMA: dict[str, pl.DataType] = {
+    "kind": pl.Utf8(),
+    "event_type": pl.Utf8(),
+    "subtype": pl.Utf8(),
+    "mmsi": pl.Int64(),
+    "other_mmsi": pl.Int64(),
+    "start_time": pl.Datetime("us", "UTC"),
+    "end_time": pl.Datetime("us", "UTC"),
+    "min_lon": pl.Float64(),
+    "min_lat": pl.Float64(),
+    "max_lon": pl.Float64(),
+    "max_lat": pl.Float64(),
+    "expected": pl.Utf8(),
+}
+"""Columns of ``negatives.parquet``: where an event would be wrong (``expected`` ``none``: a
+false positive, counted as one inside a hard negative) or neither right nor wrong
+(``optional``: not scored). A null ``event_type``, ``subtype``, ``mmsi`` or box is a wildcard:
+any type, any subtype, any vessel, anywhere."""
+
 US_PER_H = 3_600_000_000
 HARD_NEGATIVE_BEHAVIOURS = frozenset({"pilot_boat", "coastal_gap", "bunkering"})
 """Behaviours of hard-negative ships: their labels (port calls, ...) have ``planted=False``."""
@@ -72,6 +91,26 @@ def frame(rows: Sequence[dict[str, Any]]) -> pl.DataFrame:
     df = pl.DataFrame(list(rows), schema=LABEL_SCHEMA, orient="row")
     return df.sort(["event_type", "mmsi", "start_time", "subtype", "other_mmsi"],
                    nulls_last=True)
+
+
+def negatives_frame(hard_negatives: Sequence[dict[str, Any]]) -> pl.DataFrame:
+    """The hard negatives (the plan's dicts: ``kind``, ``not`` the event type or None for any,
+    optional ``subtype``, ``mmsi``, ``other_mmsi``, window, ``bbox`` lon0, lat0, lon1, lat1,
+    ``expected``) as a frame of :data:`NEGATIVE_SCHEMA`."""
+    rows = []
+    for h in hard_negatives:
+        if "not" not in h:
+            continue
+        box = h.get("bbox") or (None, None, None, None)
+        rows.append({"kind": h["kind"], "event_type": h["not"], "subtype": h.get("subtype"),
+                     "mmsi": h.get("mmsi"), "other_mmsi": h.get("other_mmsi"),
+                     "start_time": h["start_time"], "end_time": h["end_time"],
+                     "min_lon": box[0], "min_lat": box[1], "max_lon": box[2], "max_lat": box[3],
+                     "expected": h.get("expected", "none")})
+    if not rows:
+        return pl.DataFrame(schema=NEGATIVE_SCHEMA)
+    return pl.DataFrame(rows, schema=NEGATIVE_SCHEMA, orient="row").sort(
+        ["kind", "mmsi", "start_time", "event_type"], nulls_last=True)
 
 
 def _runs(mask: BoolArray, new: BoolArray) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:

@@ -47,7 +47,8 @@ def armour(bits: U8) -> U8:
 
 
 def position_payloads(pos: pl.DataFrame) -> U8:
-    """Type 1 (class A) / 18 (class B) payloads, 28 characters each, of canonical positions."""
+    """Type 1 (class A) / 18 (class B) / 4 (base station) payloads, 28 characters each, of
+    canonical positions."""
     n = pos.height
     mmsi = pos["mmsi"].to_numpy().astype(np.int64)
     lat = np.round(pos["lat"].to_numpy() * 600_000).astype(np.int64)
@@ -66,7 +67,17 @@ def position_payloads(pos: pl.DataFrame) -> U8:
     b = _bits([(np.full(n, 18), 6), (zero, 2), (mmsi, 30), (zero, 8), (sog_i, 10), (zero, 1),
                (lon, 28), (lat, 27), (cog, 12), (hdg, 9), (second, 6), (zero, 2),
                (np.ones(n, dtype=np.int64), 1), (zero, 5), (zero, 1), (zero, 20)])
-    return armour(np.where(is_b[:, None], b, a))
+    out = np.where(is_b[:, None], b, a)
+    is_base = (pos["msg_type"].cast(pl.Int64) == 4).to_numpy()
+    if is_base.any():  # base station report: UTC date and time instead of the motion fields
+        ts = pos["timestamp"]
+        parts = [ts.dt.year(), ts.dt.month(), ts.dt.day(), ts.dt.hour(), ts.dt.minute()]
+        y, mo, d, h, mi = (x.cast(pl.Int64).to_numpy() for x in parts)
+        c = _bits([(np.full(n, 4), 6), (zero, 2), (mmsi, 30), (y, 14), (mo, 4), (d, 5), (h, 5),
+                   (mi, 6), (second, 6), (np.ones(n, dtype=np.int64), 1), (lon, 28), (lat, 27),
+                   (np.ones(n, dtype=np.int64), 4), (zero, 10), (zero, 1), (zero, 19)])
+        out = np.where(is_base[:, None], c, out)
+    return armour(out)
 
 
 def _matrix(parts: list[bytes | U8], n: int) -> U8:
@@ -107,6 +118,8 @@ def _static_messages(rep: dict[str, Any], seq: int, cache: dict[tuple[Any, ...],
     if rep["ais_class"] == "B":
         key: tuple[Any, ...] = ("B", rep["mmsi"], rep["name"], rep["callsign"],
                                 rep["ship_type"], length, width)
+        if rep["mmsi"] // 10_000_000 == 98:  # craft associated with a parent ship: no dimensions
+            dims = {"mothership_mmsi": 0}
         if key not in cache:
             cache[key] = (
                 encode_dict({"type": 24, "mmsi": rep["mmsi"], "partno": 0,

@@ -12,11 +12,13 @@ import polars as pl
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS
 from sanctionwatch.simulate import behaviours as bv
+from sanctionwatch.simulate import messy
 from sanctionwatch.simulate.coverage import Coverage, noisy, received
 from sanctionwatch.simulate.labels import (
     frame,
     label,
     loitering_labels,
+    negatives_frame,
     report_labels,
     track_labels,
     visible_reports,
@@ -24,11 +26,12 @@ from sanctionwatch.simulate.labels import (
 from sanctionwatch.simulate.traffic import ShipBuilder, Track
 from sanctionwatch.simulate.world import World, find_port, imo_with_check
 
-SCENARIOS = ("dprk-2019", "baseline")
+SCENARIOS = ("dprk-2019", "baseline", "messy")
 DEFAULTS: dict[str, tuple[int, int]] = {"dprk-2019": (80, 7), "baseline": (60, 7),
-                                        "scale": (20_000, 7)}
+                                        "messy": (60, 7), "scale": (20_000, 7)}
 START = {"dprk-2019": datetime(2019, 3, 1, tzinfo=UTC), "baseline": datetime(2019, 3, 1,
                                                                              tzinfo=UTC),
+         "messy": datetime(2019, 3, 1, tzinfo=UTC),
          "scale": datetime(2019, 6, 1, tzinfo=UTC)}
 YELLOW_SEA = (119.5, 33.0, 124.5, 38.5)
 EAST_CHINA_SEA = (121.5, 27.5, 126.0, 32.5)
@@ -44,6 +47,8 @@ class Frames:
     labels: pl.DataFrame
     n_ships: int
     hard_negatives: list[dict[str, Any]] = field(default_factory=list)
+    negatives: pl.DataFrame = field(default_factory=lambda: negatives_frame([]))
+    """Hard-negative windows (``negatives.parquet``: :func:`labels.negatives_frame`)."""
 
 
 def _background(w: World, n: int) -> list[ShipBuilder]:
@@ -183,6 +188,9 @@ def build_world(scenario: str, seed: int, vessels: int, days: int) -> World:
     w = World(np.random.default_rng(seed), ref, START[scenario], days * 24 * 60)
     if scenario == "baseline":
         _background(w, vessels)
+        return w
+    if scenario == "messy":
+        w.mess = messy.plan(w, vessels, _background)
         return w
     planted_budget = 30
     merchants = [bv.merchant(w, "tanker") for _ in range(2)]
@@ -346,14 +354,19 @@ def generate(scenario: str, seed: int, vessels: int | None = None, days: int | N
     """Generate a scenario in memory: positions and reports (canonical tables, duplicates
     included) and the labels true for files written in ``fmt``."""
     if scenario not in DEFAULTS or scenario == "scale":
-        raise ValueError(f"unknown in-memory scenario {scenario!r}; use one of dprk-2019, "
-                         "baseline (scale streams to Parquet: simulate())")
+        raise ValueError(f"unknown in-memory scenario {scenario!r}; use one of "
+                         f"{', '.join(SCENARIOS)} (scale streams to Parquet: simulate())")
     dv, dd = DEFAULTS[scenario]
     w = build_world(scenario, seed, vessels or dv, days or dd)
     tracks = [s.build(w.end_min) for s in w.ships]
     cov = Coverage()
     pos = _positions(w, tracks, cov)
-    if scenario != "baseline":
+    if scenario == "messy":
+        pos = messy.outages(w, w.mess, pos)
+        pos = messy.teleport(w, w.mess, pos)
+        pos = messy.misstamp(w, w.mess, pos)
+        pos = messy.station_rows(w.mess, pos)
+    elif scenario != "baseline":
         jumps = _spoof_jumps(w, pos, 3)
         if jumps:
             pos = pl.concat([pos, pl.DataFrame(jumps, schema=pos.schema, orient="row")])
@@ -361,10 +374,19 @@ def generate(scenario: str, seed: int, vessels: int | None = None, days: int | N
     _clone_labels(w, pos)
     rep = _reports(w, pos)
     clean = pos.filter(~pl.col("spoof"))
+    rep_ships = rep
+    if scenario == "messy":  # stations are no ships: base stations send no voyage data
+        stations = sorted(w.mess.stations)
+        rep = rep.filter(~pl.col("mmsi").is_in(
+            [m for m, k in w.mess.stations.items() if k == "base_station"]))
+        rep_ships = rep.filter(~pl.col("mmsi").is_in(stations))
+        clean = clean.filter(~pl.col("mmsi").is_in(stations))
     # loitering is labelled from the data by definition, not from the plan's windows
     plan = [r for r in w.labels if r["event_type"] != "loitering"]
     rows = plan + track_labels(clean, w.ref) + loitering_labels(clean, w.ref) + report_labels(
-        visible_reports(rep, fmt), w.behaviour_of_mmsi)
+        visible_reports(rep_ships, fmt), w.behaviour_of_mmsi)
+    if scenario == "messy":
+        rows = messy.fix_labels(w, w.mess, rows)
     # occasional exact duplicates (one position heard by two receivers)
     dup = pos.filter(pl.Series(w.rng.random(pos.height) < 0.002))
     out = pl.concat([pos, dup]).sort(["timestamp", "mmsi", "lat"])
@@ -372,4 +394,4 @@ def generate(scenario: str, seed: int, vessels: int | None = None, days: int | N
         pl.lit("simulated").alias("source"), pl.int_range(1, pl.len() + 1).alias("record"),
         pl.lit("sim").alias("receiver")))
     return Frames(positions, rep.sort(["timestamp", "mmsi"]), frame(rows), len(w.ships),
-                  w.hard_negatives)
+                  w.hard_negatives, negatives_frame(w.hard_negatives))
