@@ -19,6 +19,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
+from sanctionwatch.stations import split_stations
 from sanctionwatch.units import US_PER_S
 
 IntArray = npt.NDArray[np.int64]
@@ -81,6 +82,9 @@ class PreparedTracks:
 def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None) -> PreparedTracks:
     """Clean ``positions`` (POSITIONS schema) and assign ``track_id``.
 
+    - positions of stations other than ships (coast stations, aids to navigation, SAR
+      aircraft, craft associated with a parent ship, SART/MOB/EPIRB, invalid or placeholder
+      identities: :mod:`sanctionwatch.stations`) are removed as ``station:<type>``.
     - lat 91 / lon 181 ("not available") and out-of-range coordinates are removed (reason
       ``position_not_available`` / ``position_out_of_range``); 0,0 is removed as
       ``null_island`` (a GNSS fault, never a real ship position in practice).
@@ -112,6 +116,7 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
     # gather of the wide frame instead of a filter, a sort and another filter.
     if df.n_chunks() > 1:
         df = df.rechunk()
+    df, stations = split_stations(df)
     reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
     good = reason < 0
     order = _sorted_good_rows(df, good)
@@ -122,7 +127,7 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None)
         pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
     )
     dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
-    removed = pl.concat([bad, dups], how="vertical").sort(["source", "record"])
+    removed = pl.concat([stations, bad, dups], how="vertical").sort(["source", "record"])
     kept = order[~dup_mask]
     tracks = _assign_tracks(df, kept, keys.filter(pl.Series(~dup_mask)), p)
     return PreparedTracks(tracks=tracks, removed=removed)
