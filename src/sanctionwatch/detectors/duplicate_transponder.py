@@ -59,7 +59,7 @@ class Params(BaseParams):
 
 
 def _alternations(rep: pl.DataFrame, subtype: str, col: str, p: Params) -> pl.DataFrame:
-    r = rep.select("mmsi", "timestamp", pl.col(col).cast(pl.Float64).alias("v"),
+    r = rep.select("mmsi", "timestamp", pl.col(col).cast(pl.Float64).round(3).alias("v"),
                    evidence_expr().alias("ev")).filter(pl.col("v") > 0)
     # consecutive repeats of one value are one state
     r = r.filter((pl.col("v") != pl.col("v").shift(1).over("mmsi")).fill_null(True))

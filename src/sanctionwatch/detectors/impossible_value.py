@@ -72,7 +72,7 @@ def _over(frame: pl.DataFrame, col: str, limit: float, subtype: str) -> pl.DataF
         "mmsi", maintain_order=True).agg(
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),
-        pl.col(col).cast(pl.Float64).max().alias("_value"),
+        pl.col(col).cast(pl.Float64).round(3).max().alias("_value"),
         pl.len().cast(pl.Int64).alias("_n"),
         evidence_expr().head(MAX_EVIDENCE).alias("evidence"),
     ).with_columns(pl.lit(subtype).alias("subtype"), pl.lit(limit).alias("_limit"))
