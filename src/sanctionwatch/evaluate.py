@@ -155,14 +155,21 @@ def _check_columns(df: pl.DataFrame, required: Sequence[str], what: str) -> None
 
 
 def read_events(path: str | Path) -> pl.DataFrame:
-    """Read ``events.parquet`` (or the one inside a directory) and check its columns."""
+    """Read ``events.parquet`` (or the one inside a directory, with the directory's
+    ``quality.parquet`` data-quality findings when there is one) and check its columns."""
     p = Path(path)
+    quality = None
     if p.is_dir():
+        quality = p / "quality.parquet"
         p = p / "events.parquet"
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such events file")
     df = pl.read_parquet(p)
     _check_columns(df, EVENT_COLUMNS, str(p))
+    if quality is not None and quality.is_file():
+        found = pl.read_parquet(quality)
+        if found.height:
+            df = pl.concat([df, found], how="diagonal_relaxed")
     return df
 
 
