@@ -35,7 +35,7 @@ def test_marinecadastre_no_spoofing_from_identifier_formats(mc: Path) -> None:
     q = pl.read_parquet(mc / "quality.parquet")
     imo = q.filter(pl.col("event_type") == "invalid_imo")
     uscg = imo.filter(pl.col("subtype") == "uscg_documentation_number")
-    assert uscg.height >= 90  # the US habit, named as such
+    assert uscg.height >= 60  # the US habit, named as such
     assert (uscg["mmsi"] // 1_000_000).is_in(list(US_MIDS)).all()
 
 

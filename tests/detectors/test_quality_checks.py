@@ -74,6 +74,8 @@ def test_invalid_imo_names_uscg_numbers() -> None:
         {"mmsi": US + 1, "timestamp": T0, "imo": 652_123},
         {"mmsi": US + 2, "timestamp": T0, "imo": 9_074_729},  # a US ship with a real IMO
         {"mmsi": US + 3, "timestamp": T0, "imo": 1_001_089_558},
+        {"mmsi": US + 4, "timestamp": T0, "imo": 39},  # no official number is that short
+        {"mmsi": MMSI + 3, "timestamp": T0, "imo": 907_472_900},  # 9074729 x 100
     ])
     ev = _run("invalid_imo", track(MMSI, 30.0, 125.0, hours=3), vessel_reports=rep)
     got = {(r["mmsi"], r["new_value"]): r for r in ev.iter_rows(named=True)}
@@ -81,7 +83,8 @@ def test_invalid_imo_names_uscg_numbers() -> None:
         (MMSI, "1234568"): "check_digit", (MMSI + 1, "1234567"): "placeholder",
         (US, "1234568"): "uscg_documentation_number",
         (US + 1, "652123"): "uscg_documentation_number",
-        (US + 3, "1001089558"): "wrong_length"}
+        (US + 3, "1001089558"): "wrong_length", (US + 4, "39"): "wrong_length",
+        (MMSI + 3, "907472900"): "imo_times_100"}
     bad = got[(MMSI, "1234568")]
     assert bad["evidence"] == ["test.csv:1", "test.csv:2"]
     assert (bad["lat"], bad["lon"]) == (30.0, 125.0)
@@ -158,7 +161,7 @@ def test_impossible_values() -> None:
     rep = reports([
         {"mmsi": MMSI, "timestamp": T0, "draught_m": 25.5, "length_m": 250.0, "width_m": 40.0},
         {"mmsi": MMSI + 1, "timestamp": T0, "draught_m": 12.0, "length_m": 510.0},
-        {"mmsi": MMSI + 2, "timestamp": T0, "width_m": 126.0},
+        {"mmsi": MMSI + 2, "timestamp": T0, "width_m": 140.0},
         {"mmsi": MMSI + 3, "timestamp": T0, "draught_m": 24.5, "length_m": 458.0,
          "width_m": 69.0},  # the largest ships are possible
     ])

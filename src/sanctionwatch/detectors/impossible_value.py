@@ -50,7 +50,9 @@ class Params(BaseParams):
     max_length_m: longest plausible reported length. The longest ship built, Seawise Giant,
         was 458 m; US towboats report the length of their tow, which passes it (a 476 m tow
         in the MarineCadastre sample), so 500 m.
-    max_width_m: widest plausible beam: Pioneering Spirit, 124 m, the widest ship built.
+    max_width_m: widest plausible beam. The widest ship built, Pioneering Spirit, has 124 m;
+        floating plant reports more (a USACE mat-sinking unit, 126 m, in the MarineCadastre
+        sample), so 130 m.
     max_sog_knots: fastest plausible speed over ground. 60 kn: above the fastest passenger
         craft in service (about 50 kn); AIS 102.2 means "102.2 kn or more".
     removed_positions: report positions removed as ``null_island`` or
@@ -59,7 +61,7 @@ class Params(BaseParams):
 
     max_draught_m: float = MAX_PLAUSIBLE_DRAUGHT_M
     max_length_m: float = 500.0
-    max_width_m: float = 125.0
+    max_width_m: float = 130.0
     max_sog_knots: float = 60.0
     removed_positions: bool = True
 
