@@ -81,6 +81,10 @@ def test_nmea_samples_stations(tmp_path: Path) -> None:
     types = dict(zip(st["mmsi"].to_list(), st["station_type"].to_list(), strict=True))
     assert types[123456789] == "invalid_identity"
     assert types[974291422] == "sart_mob_epirb"
+    # base stations (message 4), an aid to navigation (21), a SAR aircraft on a ship format (9)
+    assert [types[m] for m in (3669713, 3669157, 4132424)] == ["coast_station"] * 3
+    assert types[995121027] == "aid_to_navigation"
+    assert types[400214919] == "sar_aircraft"
     assert types[992766606] == "aid_to_navigation"  # a net buoy on an Estonian AtoN identity
     assert types[994008087] == "invalid_identity"  # AtoN format, MID 400 unallocated
     q = pl.read_parquet(tmp_path / "quality.parquet")

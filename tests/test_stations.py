@@ -9,6 +9,7 @@ import polars as pl
 
 from sanctionwatch.detectors import DetectionInput
 from sanctionwatch.ids import station_type_array
+from sanctionwatch.schema import VESSEL_REPORTS
 from sanctionwatch.stations import (
     classify_stations,
     is_ship_mmsi,
@@ -83,3 +84,21 @@ def test_prepare_removes_other_stations_and_detection_input_their_reports() -> N
     assert data.reports["mmsi"].to_list() == [412_000_001]
     assert ship_reports(rep.filter(pl.col("mmsi") == 412_000_001)).height == 1
     assert is_ship_mmsi([412_000_001, 992_351_234]).tolist() == [True, False]
+
+
+def test_station_messages_decide_for_ship_formats() -> None:
+    # a SAR aircraft on a ship-format MMSI (message 9), a base station (message 4)
+    rows = [{"mmsi": 400_214_919, "timestamp": T0 + timedelta(minutes=i), "lat": 30.0 + i,
+             "lon": 125.0, "msg_type": 9, "source": "s.nmea", "record": i} for i in range(3)]
+    rows += [{"mmsi": 2_320_001, "timestamp": T0, "lat": 50.8, "lon": -1.1, "msg_type": 4,
+              "source": "s.nmea", "record": 9},
+             {"mmsi": 412_000_001, "timestamp": T0, "lat": 30.0, "lon": 125.0, "msg_type": 1,
+              "source": "s.nmea", "record": 10}]
+    pos = positions(rows)
+    prepared = prepare_tracks(pos)
+    assert prepared.tracks["mmsi"].to_list() == [412_000_001]
+    assert prepared.removed_counts() == {"station:coast_station": 1, "station:sar_aircraft": 3}
+    st = classify_stations(position_summary(pos.lazy()), VESSEL_REPORTS.empty())
+    got = {r["mmsi"]: (r["station_type"], r["reason"]) for r in st.iter_rows(named=True)}
+    assert got[400_214_919] == ("sar_aircraft", "sar_aircraft_message")
+    assert got[2_320_001] == ("coast_station", "coast_station_format")
