@@ -90,7 +90,7 @@ def run_one(scenario: str, seed: int, work: Path) -> tuple[EvaluationReport, dic
     t2 = time.perf_counter()
     labels = pl.read_parquet(labels_path)
     report = evaluate(
-        result.events,
+        pl.concat([result.events, result.quality], how="diagonal_relaxed"),
         labels,
         events_name=str(det / "events.parquet"),
         labels_name=str(labels_path),

@@ -286,3 +286,13 @@ def test_subtype_agreement_outweighs_time_overlap():
     r = evaluate(ev, lab)
     pairs = sorted(zip(r.matches["label_index"], r.matches["event_index"], strict=True))
     assert pairs == [(0, 1), (1, 0)]
+
+
+def test_a_detect_folder_scores_its_data_quality_findings_too(tmp_path):
+    frame(("ais_gap", 5, None, 0, 6)).write_parquet(tmp_path / "events.parquet")
+    frame(("invalid_imo", 7, None, 1, 1)).write_parquet(tmp_path / "quality.parquet")
+    got = read_events(tmp_path)
+    assert sorted(got["event_type"].to_list()) == ["ais_gap", "invalid_imo"]
+    lab = frame(("invalid_imo", 7, None, 1, 1))
+    assert counts(evaluate(got, lab), "invalid_imo") == (1, 0, 0)
+    assert read_events(tmp_path / "events.parquet").height == 1  # the file alone: events only

@@ -58,7 +58,7 @@ def test_marinecadastre_no_ais_gap_inside_the_feed_wide_silence(marinecadastre: 
     cov = ev.filter(pl.col("event_type") == "coverage_gap")
     across = cov.filter((pl.col("start_time").dt.hour() == 0)
                         & (pl.col("end_time").dt.hour() >= 14))
-    assert across.height >= 323
+    assert across.height >= 320  # the issue counted 323, non-ship stations included
     assert set(across["subtype"]) == {"feed"}
     lyra = ev.filter(pl.col("mmsi") == CMA_CGM_LYRA, pl.col("event_type").is_in(["ais_gap",
                                                                                   "coverage_gap"]))

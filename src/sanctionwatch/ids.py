@@ -14,7 +14,7 @@ import polars as pl
 PLACEHOLDER_IMOS = frozenset({1234567})
 """IMO numbers that pass the check digit but are well-known fill-ins (1234567's weighted sum
 is 77, so its check digit 7 is right). ``identity_change`` does not count them as a shared
-IMO; ``spoofing`` reports them as ``invalid_imo``."""
+IMO; the ``invalid_imo`` check reports them."""
 
 
 def imo_is_valid(imo: int | None) -> bool:
@@ -62,6 +62,74 @@ def mmsi_kind(mmsi: int) -> str:
     if s.startswith(("970", "972", "974")):
         return "sart_mob_epirb"
     return "invalid"
+
+
+PLACEHOLDER_MMSIS = frozenset({
+    1_193_046, 12_345_678, 123_456_789, 987_654_321,
+    *(d * 111_111_111 for d in range(1, 10)),
+})
+"""MMSIs that fit a format but are fill-ins: ``123456789`` and ``12345678`` (typed test
+identities), ``1193046`` (hexadecimal 123456, a factory default of transponders),
+``987654321`` and the nine-repeated-digit numbers (``999999999`` is broadcast by US
+government vessels that withhold their identity). They are shared by unrelated craft."""
+
+US_MIDS = frozenset({303, 338, 366, 367, 368, 369})
+"""The United States' MIDs (Alaska 303, USA 338, 366-369; ITU MID table)."""
+
+STATION_TYPES = (
+    "ship_class_a", "ship_class_b", "ship", "coast_station", "aid_to_navigation",
+    "sar_aircraft", "craft_associated", "sart_mob_epirb", "invalid_identity",
+)
+"""Station types of :func:`station_type_array` and :mod:`sanctionwatch.stations`."""
+
+SHIP_TYPES = frozenset({"ship_class_a", "ship_class_b", "ship"})
+"""The station types vessel detectors see."""
+
+
+def station_type_array(
+    mmsi: npt.ArrayLike,
+) -> tuple[npt.NDArray[np.str_], npt.NDArray[np.str_]]:
+    """Station type and reason of each MMSI from its format alone (ITU-R M.585 annex 1).
+
+    Types: ``ship`` (``MIDxxxxxx``, first digit 2-7: the transceiver class comes from the
+    messages, :mod:`sanctionwatch.stations`), ``coast_station`` (``00MIDxxxx``),
+    ``sar_aircraft`` (``111MIDxxx``), ``craft_associated`` (``98MIDxxxx``),
+    ``aid_to_navigation`` (``99MIDxxxx``), ``sart_mob_epirb`` (``970``/``972``/``974``),
+    ``invalid_identity`` (anything else). Reasons: ``<type>_format``; for a ship whose MID is
+    not allocated ``unallocated_mid`` (still a ship: a misconfigured transponder on a hull);
+    for invalid identities ``zero``, ``placeholder`` (:data:`PLACEHOLDER_MMSIS`),
+    ``more_than_9_digits``, ``fewer_than_9_digits`` (group ``0MID`` call identities and
+    truncated numbers), ``unallocated_mid`` (a non-ship format whose MID is not allocated)
+    or ``not_a_station_format``.
+    """
+    m = np.asarray(mmsi, dtype=np.int64)
+    mids = np.fromiter(allocated_mids(), dtype=np.int64)
+    ship = (m >= 200_000_000) & (m <= 799_999_999)
+    coast = (m >= 2_000_000) & (m <= 7_999_999)
+    sar = (m >= 111_000_000) & (m <= 111_999_999)
+    craft = (m >= 980_000_000) & (m <= 989_999_999)
+    aton = (m >= 990_000_000) & (m <= 999_999_999)
+    sart = np.isin(m // 1_000_000, [970, 972, 974])
+    mid = np.select([ship, coast, sar], [m // 1_000_000, m // 10_000, (m // 1_000) % 1_000],
+                    default=(m // 10_000) % 1_000)
+    mid_ok = np.isin(mid, mids)
+    placeholder = np.isin(m, np.fromiter(PLACEHOLDER_MMSIS, dtype=np.int64))
+    station = coast | sar | craft | aton
+    kind = np.select(
+        [placeholder | (m <= 0) | (m > 999_999_999), ship, station & mid_ok, sart],
+        ["invalid_identity", "ship", np.select([coast, sar, craft], ["coast_station",
+         "sar_aircraft", "craft_associated"], default="aid_to_navigation"), "sart_mob_epirb"],
+        default="invalid_identity",
+    ).astype(np.str_)
+    reason = np.select(
+        [m <= 0, placeholder, m > 999_999_999, ship & ~mid_ok, ship, station & mid_ok, sart,
+         station, m < 100_000_000],
+        ["zero", "placeholder", "more_than_9_digits", "unallocated_mid", "ship_format",
+         np.char.add(kind, "_format"), "sart_mob_epirb_format", "unallocated_mid",
+         "fewer_than_9_digits"],
+        default="not_a_station_format",
+    ).astype(np.str_)
+    return kind, reason
 
 
 def mmsi_is_ship(mmsi: npt.ArrayLike) -> npt.NDArray[np.bool_]:

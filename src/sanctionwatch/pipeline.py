@@ -32,6 +32,7 @@ from sanctionwatch.ingest.files import IngestOptions, IngestResult, Progress, ex
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import QUALITY_FINDINGS
 from sanctionwatch.screening.ais_link import link_sanctions
+from sanctionwatch.stations import STATIONS_SCHEMA, classify_stations, station_counts
 from sanctionwatch.timing import warnings_for, withhold
 from sanctionwatch.tracks import PrepareParams
 
@@ -60,6 +61,8 @@ class DetectResult:
     warnings: list[str] = field(default_factory=list)
     """What the user must know about the run's results (e.g. findings withheld because
     times were assumed: :mod:`sanctionwatch.timing`); ``summary.json`` ``warnings``."""
+    stations: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(schema=STATIONS_SCHEMA))
+    """Every MMSI of the run with its station type (``stations.parquet``)."""
 
     def counts(self) -> dict[str, Any]:
         """Summary counts (positions, reports, rejects, removed, events and data-quality
@@ -76,6 +79,7 @@ class DetectResult:
             "rejects": self.ingest.rejects_by_reason,
             "removed_in_cleaning": self.removed_by_reason,
             "tracks": self.n_tracks,
+            "stations": station_counts(self.stations),
             "events": by_type(self.events),
             "data_quality": by_type(self.quality),
         }
@@ -124,7 +128,8 @@ def detect(
     behaviour events), ``vessel_reports.parquet``, ``vessel_matches.parquet`` (when
     sanctions lists are loaded in the store: every AIS vessel screened, see
     :func:`~sanctionwatch.screening.ais_link.link_sanctions`), ``rejects.parquet``,
-    ``removed.parquet`` (positions taken out in cleaning), ``summary.json`` and ``run.toml``
+    ``removed.parquet`` (positions taken out in cleaning), ``stations.parquet`` (every MMSI
+    with its station type: ships only reach the vessel detectors), ``summary.json`` and ``run.toml``
     (the effective configuration: ``sanctionwatch detect --config run.toml`` repeats the run).
 
     ``params``: parameters of some detectors (the others keep their defaults); ``only``:
@@ -175,10 +180,13 @@ def detect(
             removed_by_reason=result.removed_by_reason, out_dir=out, engine=engine_name,
             config=effective, quality=quality, warnings=warnings,
         )
+        if result.position_summary is not None:
+            res.stations = classify_stations(result.position_summary, result.reports())
         if out is not None:
             clock = datetime.now(UTC)
             events.write_parquet(staged / "events.parquet")
             QUALITY_FINDINGS.conform(quality).write_parquet(staged / "quality.parquet")
+            res.stations.write_parquet(staged / "stations.parquet")
             write_geojson(events, staged / "events.geojson")
             if matches is not None:
                 matches.write_parquet(staged / "vessel_matches.parquet")

@@ -19,7 +19,7 @@ import polars as pl
 
 TIME_BASED_TYPES: Final = frozenset({
     "ais_gap", "encounter", "loitering", "port_call", "draught_change",
-    "coverage_gap", "misstamped_record", "duplicate_transponder",
+    "coverage_gap", "stale_record", "duplicate_transponder",
 })
 """Event and finding types whose every row depends on the time between messages: silences,
 speeds, durations (stays, encounters, port calls) and the order of static reports in time."""

@@ -15,7 +15,7 @@ from sanctionwatch.detectors.details import details_text
 from sanctionwatch.engines.memory import run_detectors
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.tracks import prepare_tracks
-from tests.factory import T0, positions, track
+from tests.factory import T0, positions, reports, track
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "detectors"
 
@@ -31,9 +31,9 @@ def _shapes() -> dict[str, list[tuple[str, Details]]]:
 def _handmade() -> pl.DataFrame:
     """Positions for the shapes a short scenario rarely holds: a track that jumps
     impossibly far without overlapping another (spoofing track_jump), a (0, 0) position
-    (spoofing invalid_position), an invalid MMSI, two ships drifting together at sea for
-    three hours (an encounter) and a ship heard twice, 8 h apart (a coverage gap: too rarely
-    heard for its silence to be noticed)."""
+    (impossible_value), an invalid MMSI, two ships drifting together at sea for three hours
+    (an encounter), a sustained teleport, a stale record stamped at midnight and a ship heard
+    twice, 8 h apart (a coverage gap: too rarely heard for its silence to be noticed)."""
     first = track(412000009, 30.0, 123.0, hours=1)
     jumped = track(412000009, 36.0, 123.0, start=T0 + timedelta(hours=2), hours=1,
                    first_record=100)
@@ -42,10 +42,30 @@ def _handmade() -> pl.DataFrame:
     invalid = track(123456789, 31.0, 124.0, hours=1, first_record=2000)
     pair = [track(412000010, 31.5, 124.5, hours=3, speed_knots=0.5, first_record=3000),
             track(412000011, 31.5, 124.501, hours=3, speed_knots=0.5, first_record=4000)]
-    sparse = positions([{"mmsi": 412000012, "timestamp": T0 + timedelta(hours=h), "lat": 31.0,
-                         "lon": 125.0, "source": "test.csv", "record": 5000 + h}
+    # a sustained teleport: 412000012 reports 330 km north for 1.5 h, then comes back
+    teleport = [track(412000012, 30.0, 122.0, hours=2, first_record=5000),
+                track(412000012, 33.0, 122.0, start=T0 + timedelta(hours=2, minutes=10),
+                      hours=1.5, first_record=5100),
+                track(412000012, 30.0, 122.0, start=T0 + timedelta(hours=4), hours=2,
+                      first_record=5200)]
+    # a stale record: stamped 00:00:00, 200 km from the track that starts a minute later
+    stale = [track(412000013, 31.0, 121.0, start=T0 + timedelta(minutes=1), hours=1,
+                   first_record=6000),
+             positions([{"mmsi": 412000013, "timestamp": T0, "lat": 32.8, "lon": 121.0,
+                         "source": "test.csv", "record": 6999}])]
+    sparse = positions([{"mmsi": 412000014, "timestamp": T0 + timedelta(hours=h), "lat": 31.0,
+                         "lon": 125.0, "source": "test.csv", "record": 8000 + h}
                         for h in (0, 8)])
-    return pl.concat([first, jumped, null_island, invalid, *pair, sparse])
+    return pl.concat([first, jumped, null_island, invalid, *pair, *teleport, *stale, sparse])
+
+
+def _handmade_reports() -> pl.DataFrame:
+    """Two transponders on 412000010 (draught 11.2 / 8.6 m every 3 minutes) and an
+    impossible draught on 412000011."""
+    rows = [{"mmsi": 412000010, "timestamp": T0 + timedelta(minutes=3 * i),
+             "draught_m": 11.2 if i % 2 == 0 else 8.6, "record": 7000 + i} for i in range(6)]
+    rows.append({"mmsi": 412000011, "timestamp": T0, "draught_m": 25.5, "record": 7100})
+    return reports(rows)
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +74,8 @@ def events() -> pl.DataFrame:
 
     frames = generate("dprk-2019", 1, None, 3, "parquet")  # Parquet states flags
     prepared = prepare_tracks(pl.concat([frames.positions, _handmade()], how="vertical_relaxed"))
-    data = DetectionInput(prepared.tracks, frames.reports.sort("mmsi", "timestamp"),
+    rep = pl.concat([frames.reports, _handmade_reports()], how="vertical_relaxed")
+    data = DetectionInput(prepared.tracks, rep.sort("mmsi", "timestamp"),
                           ReferenceData.default(), prepared.removed)
     return run_detectors(data)
 

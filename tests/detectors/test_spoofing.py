@@ -1,4 +1,4 @@
-"""spoofing: impossible jumps, one MMSI in two places, positions on land, bad identifiers."""
+"""spoofing: impossible jumps, one MMSI in two places, positions on land, sustained teleports."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from sanctionwatch.detectors import spoofing
 from sanctionwatch.detectors.base import registry
 from sanctionwatch.reference import Port, ReferenceData
 from sanctionwatch.schema import EVENTS
-from tests.factory import T0, detection_input, positions, reports, track
+from tests.factory import T0, detection_input, positions, track
 
 MMSI = 412_000_001
 
@@ -135,78 +135,71 @@ def test_inland_near_a_port_or_barely_inland_is_not_reported() -> None:
     assert _sub(_run(t, reference=coarse), "position_on_land").height == 0
 
 
-def test_invalid_mmsis() -> None:
-    frames = [
-        track(123_456_789, 30.0, 126.0, hours=1),
-        track(0, 30.0, 126.5, hours=1),
-        track(111_111_111, 30.0, 127.0, hours=1),
-        track(MMSI, 30.0, 127.5, hours=1),
-        track(992_351_234, 30.0, 128.0, hours=1),  # UK aid to navigation: valid
-    ]
-    ev = _sub(_run(*frames), "invalid_mmsi")
-    reasons = {r["mmsi"]: json.loads(r["details"])["reason"] for r in ev.iter_rows(named=True)}
-    assert reasons == {
-        0: "zero",
-        111_111_111: "unallocated_mid",
-        123_456_789: "not_a_station_format",
-    }
-    zero = ev.filter(pl.col("mmsi") == 0).row(0, named=True)
-    assert zero["start_time"] == T0 and zero["end_time"] == T0 + timedelta(hours=1)
-    assert zero["n_positions"] == 7
-    assert zero["evidence"] == ["test.csv:1", "test.csv:7"]
+def _teleport(away_h: float = 2.0, away_lat: float = 33.0) -> list[pl.DataFrame]:
+    """MMSI at (30, 125) for 2 h, reporting from ``away_lat`` for ``away_h`` hours (never at
+    the same time as its true track), then back at (30, 125) for 2 h."""
+    back = T0 + timedelta(hours=2, minutes=10 + away_h * 60 + 10)
+    return [track(MMSI, 30.0, 125.0, hours=2, source="t.csv"),
+            track(MMSI, away_lat, 125.0, start=T0 + timedelta(hours=2, minutes=10),
+                  hours=away_h, source="t.csv", first_record=100),
+            track(MMSI, 30.0, 125.0, start=back, hours=2, source="t.csv", first_record=200)]
 
 
-def test_mmsi_problem_vectorised() -> None:
-    got = spoofing.mmsi_problem([0, 12345, 123456789, 111111111, 445000001, 200000001,
-                                 970123456, 1_000_000_000])
-    assert got.tolist() == ["zero", "fewer_than_9_digits", "not_a_station_format",
-                            "unallocated_mid", "", "unallocated_mid", "",
-                            "more_than_9_digits"]
+def test_sustained_teleport_found() -> None:
+    ev = _run(*_teleport())
+    tele = _sub(ev, "sustained_teleport")
+    assert tele.height == 1
+    row = tele.row(0, named=True)
+    assert row["start_time"] == T0 + timedelta(hours=2, minutes=10)
+    assert row["end_time"] == T0 + timedelta(hours=4, minutes=10)
+    assert (round(row["lat"], 3), round(row["end_lat"], 3)) == (33.0, 30.0)
+    assert row["distance_km"] == pytest.approx(333.6, abs=1)
+    assert row["n_positions"] == 13
+    # the true track's last position before, the false ones, its first after
+    assert row["evidence"][0] == "t.csv:13" and row["evidence"][-1] == "t.csv:200"
+    assert "t.csv:100" in row["evidence"]
+    d = json.loads(row["details"])
+    assert d["hours_away"] == pytest.approx(2.0)
+    assert d["back_on_true_track_at"] == "2019-03-01T04:20:00Z"
+    # nothing else is made of it: no simultaneous positions, no jump
+    assert set(ev["subtype"]) == {"sustained_teleport"}
 
 
-def test_invalid_imo() -> None:
-    rep = reports([
-        {"mmsi": MMSI, "timestamp": T0, "imo": 1234568},  # check digit should be 7
-        {"mmsi": MMSI, "timestamp": T0 + timedelta(hours=1), "imo": 1234568},
-        {"mmsi": MMSI, "timestamp": T0 + timedelta(hours=2), "imo": 9074729},  # valid
-        {"mmsi": MMSI + 1, "timestamp": T0, "imo": 1234567},  # placeholder, passes the check
-        {"mmsi": MMSI + 2, "timestamp": T0, "imo": 0},  # not available
-    ])
-    ev = _sub(_run(track(MMSI, 30.0, 125.0, hours=3), vessel_reports=rep), "invalid_imo")
-    got = {(r["mmsi"], r["new_value"]): r for r in ev.iter_rows(named=True)}
-    assert set(got) == {(MMSI, "1234568"), (MMSI + 1, "1234567")}
-    bad = got[(MMSI, "1234568")]
-    assert bad["evidence"] == ["test.csv:1", "test.csv:2"]
-    assert bad["end_time"] == T0 + timedelta(hours=1)
-    assert (bad["lat"], bad["lon"]) == (30.0, 125.0)
-    assert json.loads(bad["details"])["reason"] == "check_digit"
-    placeholder = got[(MMSI + 1, "1234567")]
-    assert json.loads(placeholder["details"])["reason"] == "placeholder"
-    assert np.isnan(placeholder["lat"])  # this MMSI sent no position
+def test_sustained_teleport_thresholds() -> None:
+    assert _sub(_run(*_teleport(away_h=0.5)), "sustained_teleport").height == 0  # < 1 h
+    near = _run(*_teleport(away_lat=30.5))  # 56 km away: impossible, but not 100 km
+    assert _sub(near, "sustained_teleport").height == 0
+    loose = spoofing.Params(min_teleport_km=50.0)
+    assert _sub(_run(*_teleport(away_lat=30.5), params=loose), "sustained_teleport").height == 1
 
 
-def test_removed_sentinel_positions() -> None:
-    sentinels = positions([
-        {"mmsi": MMSI, "timestamp": T0 + timedelta(minutes=5), "lat": 0.0, "lon": 0.0,
-         "source": "s.csv", "record": 1},
-        {"mmsi": MMSI, "timestamp": T0 + timedelta(minutes=15), "lat": 91.0, "lon": 181.0,
-         "source": "s.csv", "record": 2},
-    ])
-    ev = _sub(_run(track(MMSI, 30.0, 125.0, hours=1), sentinels), "invalid_position")
-    assert ev.height == 1
-    row = ev.row(0, named=True)
-    assert json.loads(row["details"])["reason"] == "null_island"
-    assert row["evidence"] == ["s.csv:1"]
-    assert (row["lat"], row["lon"]) == (30.0, 125.0)  # where the ship really was
-    off = spoofing.Params(removed_positions=False)
-    assert _sub(_run(track(MMSI, 30.0, 125.0, hours=1), sentinels, params=off),
-                "invalid_position").height == 0
+def test_shared_mmsi_is_not_a_teleport() -> None:
+    # two ships on one MMSI, 330 km apart, both reporting all the time (interleaved)
+    a = track(MMSI, 30.0, 125.0, hours=6, source="a.csv")
+    b = track(MMSI, 33.0, 125.0, start=T0 + timedelta(hours=2, minutes=5), hours=2,
+              source="b.csv")
+    ev = _run(a, b)
+    assert _sub(ev, "sustained_teleport").height == 0
+    assert _sub(ev, "simultaneous_positions").height == 1
+
+
+def test_stale_midnight_record_is_no_jump() -> None:
+    # T0 is midnight: a position stamped 00:00:00 200 km from where the ship is a minute later
+    t = track(MMSI, 30.0, 125.0, start=T0 + timedelta(minutes=1), hours=2, source="d.csv")
+    stale = positions([{"mmsi": MMSI, "timestamp": T0, "lat": 31.8, "lon": 125.0,
+                        "source": "d.csv", "record": 999}])
+    assert _run(t, stale).height == 0
+    kept = spoofing.Params(stale_day_start_window_s=0.0)
+    assert _sub(_run(t, stale, params=kept), "impossible_speed").height == 1
+    # the same jump a minute later is the ship's
+    late = stale.with_columns(pl.lit(T0 + timedelta(minutes=30, seconds=5)).alias("timestamp"))
+    assert _sub(_run(t, late), "impossible_speed").height == 1
 
 
 def test_clean_data_has_no_events_and_output_conforms() -> None:
     assert _run(track(MMSI, 30.0, 125.0, hours=6, speed_knots=12)).height == 0
     data = detection_input(
-        track(0, 30.0, 126.5, hours=1),
+        track(0, 30.0, 126.5, hours=1),  # not a ship: never reaches the detector
         track(MMSI, 30.0, 125.0, hours=6, speed_knots=10, source="a.csv"),
         track(MMSI, 32.7, 125.0, hours=6, speed_knots=10, source="b.csv"),
     )
@@ -215,42 +208,3 @@ def test_clean_data_has_no_events_and_output_conforms() -> None:
     again = spoofing.detect(data, spoofing.Params())
     assert ev["event_id"].to_list() == again["event_id"].to_list()
     assert ev["event_id"].n_unique() == ev.height
-
-
-def test_invalid_mmsi_shared_by_many_craft_is_reported_once() -> None:
-    craft = [track(0, 30.0 + 3 * i, 125.0, hours=2, source=f"c{i}.csv") for i in range(4)]
-    ev = _run(*craft)
-    assert ev["subtype"].to_list() == ["invalid_mmsi"]
-    assert json.loads(ev["details"][0])["n_tracks"] == 4
-
-
-@pytest.mark.parametrize("seed", [0, 1, 2])
-def test_candidate_positions_give_the_same_nearest_positions(seed: int) -> None:
-    from sanctionwatch.detectors.common import nearest_position
-
-    rng = np.random.default_rng(seed)
-    n = 4000
-    track_id = np.sort(rng.integers(0, 60, n))
-    mmsi = 200_000_000 + track_id // 2 * (track_id % 7 != 0)  # some MMSIs have two tracks
-    us = np.cumsum(rng.integers(1, 600, n)) * 1_000_000
-    if seed == 2:  # one MMSI heard at one instant on two tracks: the full frame is kept
-        k = min((track_id == 0).sum(), (track_id == 1).sum())
-        us[np.flatnonzero(track_id == 1)[:k]] = us[track_id == 0][:k]
-    t = pl.DataFrame({
-        "mmsi": mmsi,
-        "timestamp": pl.Series(us).cast(pl.Datetime("us", "UTC")),
-        "lat": rng.uniform(-60, 60, n),
-        "lon": rng.uniform(-180, 180, n),
-        "track_id": track_id,
-    }).sort("track_id", "timestamp")
-    picks = rng.integers(0, n, 300)
-    ev_us = np.r_[us[picks], us[picks] + rng.integers(-900, 900, 300) * 1_000_000, 0, us.max() * 2]
-    events = pl.DataFrame({
-        "mmsi": np.r_[mmsi[picks], mmsi[picks], mmsi[0], 999_999_999],
-        "start_time": pl.Series(ev_us).cast(pl.Datetime("us", "UTC")),
-    })
-    cand = spoofing._candidate_positions(t, events)
-    assert cand.height < t.height or seed == 2
-    got = nearest_position(events, cand, time_col="start_time", offset_col="_off")
-    want = nearest_position(events, t, time_col="start_time", offset_col="_off")
-    assert got.equals(want)

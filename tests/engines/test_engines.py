@@ -67,6 +67,17 @@ def _scenario(folder: Path) -> list[Path]:
                   start=DAY1 + timedelta(hours=18), hours=12, interval_s=180,
                   first_record=5000 + 1000 * i)
         )
+    # not ships: a UK aid to navigation and a test identity at Nampo (never a port call)
+    frames += [track(992351234, 38.7, 125.38, start=DAY1, hours=30, interval_s=3600,
+                     first_record=7000),
+               track(123456789, 38.7167, 125.4, start=DAY1 + timedelta(hours=2), hours=12,
+                     first_record=8000)]
+    # a sustained teleport: 416000005 reports 330 km north for 2 h on day 2, then comes back
+    frames += [track(416000005, 21.0, 150.0, start=DAY2, hours=3, first_record=9000),
+               track(416000005, 24.0, 150.0, start=DAY2 + timedelta(hours=3, minutes=10),
+                     hours=2, first_record=9100),
+               track(416000005, 21.0, 150.0, start=DAY2 + timedelta(hours=5, minutes=20),
+                     hours=3, first_record=9200)]
     for i in range(6):  # transits: 15 kn eastwards for three days, crossing 10-degree cells
         frames.append(
             track(440000100 + i, 20.0 + 3 * i, 118.0 + i, start=DAY1, hours=72,
@@ -112,7 +123,7 @@ def test_engine_equals_memory(runs: dict[str, Path], engine: str) -> None:
     expected = _events(runs["memory"])
     assert expected.height > 0
     assert_frame_equal(_events(runs[engine]), expected, check_exact=True)
-    for table in ("quality", "positions", "vessel_reports", "removed", "rejects"):
+    for table in ("positions", "vessel_reports", "removed", "rejects", "quality", "stations"):
         assert_frame_equal(
             pl.read_parquet(runs[engine] / f"{table}.parquet"),
             pl.read_parquet(runs["memory"] / f"{table}.parquet"),
@@ -238,3 +249,22 @@ def test_task_keywords_do_not_collide_with_dask_map_options() -> None:
     for fn in (stages.vessel_partition, stages.pair_candidates, stages.pair_batch,
                stages.fleet_run, stages.finish_partition):
         assert not reserved & set(inspect.signature(fn).parameters), fn.__name__
+
+
+@pytest.mark.parametrize("engine", ["memory", "local", "local-wide", "dask"])
+def test_stations_kept_from_detectors_and_teleport_found(runs: dict[str, Path],
+                                                         engine: str) -> None:
+    ev = _events(runs[engine])
+    assert not ev["mmsi"].is_in([992351234, 123456789]).any()
+    tele = ev.filter(pl.col("subtype") == "sustained_teleport")
+    assert tele["mmsi"].to_list() == [416000005]
+    st = pl.read_parquet(runs[engine] / "stations.parquet")
+    types = dict(zip(st["mmsi"].to_list(), st["station_type"].to_list(), strict=True))
+    assert types[992351234] == "aid_to_navigation"
+    assert types[123456789] == "invalid_identity"
+    assert types[412000001] == "ship"  # the test tracks state no class
+    quality = pl.read_parquet(runs[engine] / "quality.parquet")
+    assert quality.filter(pl.col("event_type") == "invalid_mmsi")["mmsi"].to_list() == [
+        123456789]
+    summary = json.loads((runs[engine] / "summary.json").read_text())
+    assert summary["counts"]["stations"]["aid_to_navigation"] == 1

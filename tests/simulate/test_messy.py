@@ -35,7 +35,7 @@ def test_deterministic_and_every_mess_present(messy):
             "duplicate_transponder", "base_station", "aid_to_navigation", "gear_buoy",
             "unlisted_harbour"} <= kinds
     planted = set(messy.labels.filter(pl.col("planted"))["event_type"])
-    assert {"spoofing", "invalid_imo", "misstamped_record", "duplicate_transponder"} <= planted
+    assert {"spoofing", "invalid_imo", "stale_record", "duplicate_transponder"} <= planted
 
 
 def test_outages_are_silent_and_no_gap_is_expected_there(messy):
@@ -59,7 +59,7 @@ def test_outages_are_silent_and_no_gap_is_expected_there(messy):
 
 
 def test_misstamped_records_are_stale_copies_at_midnight(messy):
-    lab = messy.labels.filter(pl.col("event_type") == "misstamped_record")
+    lab = messy.labels.filter(pl.col("event_type") == "stale_record")
     assert lab.height >= 10
     midnight = lab["start_time"][0]
     assert midnight.hour == midnight.minute == midnight.second == 0
@@ -77,7 +77,7 @@ def test_misstamped_records_are_stale_copies_at_midnight(messy):
 
 def test_uscg_numbers_are_us_vessels_failing_the_imo_check(messy):
     lab = messy.labels.filter(pl.col("event_type") == "invalid_imo")
-    assert lab.height == 2 and (lab["subtype"] == "uscg_number").all()
+    assert lab.height == 2 and (lab["subtype"] == "uscg_documentation_number").all()
     assert messy.labels.filter((pl.col("event_type") == "spoofing")
                                & pl.col("mmsi").is_in(lab["mmsi"].implode())).height == 0
     for m in lab["mmsi"]:

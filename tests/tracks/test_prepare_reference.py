@@ -66,7 +66,7 @@ def _reference(positions: pl.DataFrame, p: PrepareParams) -> tuple[pl.DataFrame,
 def _random_positions(seed: int, n: int) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     t0 = datetime(2019, 3, 1, tzinfo=UTC)
-    mmsi = rng.integers(1, 8, n)
+    mmsi = rng.integers(1, 8, n) + 412_000_000  # ship MMSIs: other stations leave first
     secs = rng.integers(0, 400, n) * 30  # many exact time ties
     lat = np.round(rng.uniform(30, 40, n), 1)  # jumps, and equal positions
     lon = np.round(rng.uniform(120, 130, n), 1)
@@ -101,7 +101,7 @@ def test_more_tracks_than_ids_keep_time_order() -> None:
     n = TRACKS_PER_MMSI + 50
     t0 = datetime(2019, 3, 1, tzinfo=UTC)
     pos = POSITIONS.conform(pl.DataFrame({
-        "source": ["a"] * n, "record": list(range(n)), "mmsi": [5] * n,
+        "source": ["a"] * n, "record": list(range(n)), "mmsi": [412_000_005] * n,
         "timestamp": [t0 + timedelta(seconds=i) for i in range(n)],
         "lat": [(i * 7) % 80 for i in range(n)], "lon": [(i * 13) % 170 for i in range(n)],
     }))
@@ -117,7 +117,7 @@ def _ingested_like(seed: int, n: int, *, by_vessel: bool) -> pl.DataFrame:
     by vessel, with positions heard twice (same MMSI and time) by two receivers."""
     rng = np.random.default_rng(seed)
     t0 = datetime(2019, 3, 1, tzinfo=UTC)
-    mmsi = rng.integers(1, 9, n)
+    mmsi = rng.integers(1, 9, n) + 412_000_000
     secs = np.sort(rng.integers(0, 3000, n)) * 10
     lat = np.round(rng.uniform(30, 30.5, n), 2)
     lon = np.round(rng.uniform(120, 120.5, n), 2)

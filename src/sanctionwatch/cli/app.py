@@ -187,6 +187,7 @@ def detect(
     summary.add_row("rejected records", _fmt_counts(counts["rejects"]))
     summary.add_row("removed in cleaning", _fmt_counts(counts["removed_in_cleaning"]))
     summary.add_row("tracks", f"{counts['tracks']:,}")
+    summary.add_row("stations (MMSIs)", _fmt_counts(counts["stations"]))
     summary.add_row("events", _fmt_counts(counts["events"]))
     summary.add_row("data quality", _fmt_counts(counts["data_quality"]))
     if result.events_new_in_store is not None:

@@ -39,7 +39,13 @@ BUILTIN = (
     "shared_imo",
     "port_call",
     "zone_entry",
-    "draught_change",  # last: it links to the gaps, encounters and loitering found before it
+    "draught_change",  # last behaviour detector: it links to the gaps, encounters and loitering
+    # data-quality checks (category "quality"): their findings are never behaviour events
+    "invalid_mmsi",
+    "invalid_imo",
+    "stale_record",
+    "duplicate_transponder",
+    "impossible_value",
 )
 """Built-in detectors in the order they run."""
 

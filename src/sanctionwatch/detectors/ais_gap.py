@@ -287,7 +287,9 @@ def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
     needed = pl.max_horizontal(pl.lit(p.min_gap_h), p.min_heard_share * pl.col("duration_h"))
     rate = (pl.max_horizontal("positions_before", "positions_after").cast(pl.Float64)
             / p.positions_before_window_h)
-    return gaps.with_columns((rate * heard).alias("expected_positions")).with_columns(
+    # rounded: Polars may divide by a constant as a multiplication by its inverse, one ulp off
+    # depending on how a frame is chunked, and every engine must give the same figures
+    return gaps.with_columns((rate * heard).round(6).alias("expected_positions")).with_columns(
         pl.when(pl.col("feed_heard_h") < needed).then(pl.lit("feed"))
         .when(pl.col("nearby_heard_h") < needed).then(pl.lit("area"))
         .when(pl.col("expected_positions") < p.min_expected_positions).then(pl.lit("sparse"))

@@ -105,7 +105,9 @@ class DetectionInput:
     ``tracks``: positions after :func:`sanctionwatch.tracks.prepare_tracks`, i.e. the
     POSITIONS columns plus ``track_id`` (Int64, unique per plausible track of one MMSI), sorted
     by ``track_id, timestamp``.
-    ``reports``: VESSEL_REPORTS rows sorted by ``mmsi, timestamp``.
+    ``reports``: VESSEL_REPORTS rows sorted by ``mmsi, timestamp``, of ships only: the
+    reports of other stations (:func:`sanctionwatch.stations.ship_reports`) are dropped here,
+    as their positions are in track preparation.
     ``removed``: positions taken out during preparation, with a ``reason`` column (sentinel
     coordinates, duplicates); spoofing uses it.
     ``reference``: ports, anchorages, coastline distance and zones.
@@ -137,6 +139,11 @@ class DetectionInput:
     places: pl.DataFrame | None = None
     derived: DerivedCache = field(default_factory=DerivedCache, repr=False, compare=False)
     threads: int | None = None
+
+    def __post_init__(self) -> None:
+        from sanctionwatch.stations import ship_reports
+
+        object.__setattr__(self, "reports", ship_reports(self.reports))
 
     def ports_and_places(self) -> ReferenceData:
         """``reference`` with the learnt ``places`` among its ports

@@ -57,14 +57,18 @@ def reception(gaps: pl.DataFrame, coverage: pl.DataFrame | None) -> pl.DataFrame
     bin_us = int((coverage["bin_end"][0] - coverage["bin_start"][0]).total_seconds() * 1e6)
     g = gaps.with_row_index("_g")
     area = _area_per_bin(g, coverage, cell, bin_us)
+    # Sums of whole microseconds, converted once, and ratios rounded: float sums depend on the
+    # order Polars adds rows in, and its division by a constant on how a frame is chunked;
+    # every engine must give the same figures to the bit.
+    us = pl.col("_overlap_us")
     per_gap = area.group_by("_g").agg(
-        (pl.col("_overlap_h") * (pl.col("_feed") >= 1)).sum().alias("feed_heard_h"),
-        (pl.col("_overlap_h") * (pl.col("_others") >= 1)).sum().alias("nearby_heard_h"),
+        ((us * (pl.col("_feed") >= 1)).sum() / US_PER_H).round(6).alias("feed_heard_h"),
+        ((us * (pl.col("_others") >= 1)).sum() / US_PER_H).round(6).alias("nearby_heard_h"),
         pl.col("_others").filter(pl.col("_whole")).cast(pl.Float64).median()
         .alias("nearby_vessels"),
         (pl.col("_positions").filter(pl.col("_whole")).sum().cast(pl.Float64)
-         / (pl.col("_overlap_h").filter(pl.col("_whole")).sum() / 24)
-         / pl.col("_n_cells").first()).alias("nearby_reception_per_day"),
+         / (us.filter(pl.col("_whole")).sum() / US_PER_H / 24)
+         / pl.col("_n_cells").first()).round(6).alias("nearby_reception_per_day"),
     )
     out = g.join(per_gap, on="_g", how="left").with_columns(
         pl.col("feed_heard_h").fill_null(0.0), pl.col("nearby_heard_h").fill_null(0.0),
@@ -75,7 +79,7 @@ def reception(gaps: pl.DataFrame, coverage: pl.DataFrame | None) -> pl.DataFrame
 
 def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
                   bin_us: int) -> pl.DataFrame:
-    """One row per silence (``_g``) and time bin it touches: ``_overlap_h`` (hours shared),
+    """One row per silence (``_g``) and time bin it touches: ``_overlap_us`` (microseconds shared),
     ``_whole`` (the bin lies inside the silence and holds neither end of it),
     ``_feed``/``_others`` (other ships heard by the feed / in the area), ``_positions``
     (positions heard in the area), ``_n_cells``."""
@@ -90,8 +94,8 @@ def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
     ).explode("bin_start").with_columns(
         (pl.col("bin_start") + pl.duration(microseconds=bin_us)).alias("_bin_end"),
     ).with_columns(
-        ((pl.min_horizontal("_bin_end", t1) - pl.max_horizontal("bin_start", t0))
-         .dt.total_microseconds() / US_PER_H).clip(lower_bound=0).alias("_overlap_h"),
+        (pl.min_horizontal("_bin_end", t1) - pl.max_horizontal("bin_start", t0))
+        .dt.total_microseconds().clip(lower_bound=0).alias("_overlap_us"),
         # the silent ship's own OFF and ON messages are heard in these bins (and counted in
         # the coverage if it is a ship station)
         (((pl.col("bin_start") == pl.col("_b0")).cast(pl.Int64)
@@ -100,7 +104,7 @@ def _area_per_bin(g: pl.DataFrame, coverage: pl.DataFrame, cell: float,
     ).with_columns(
         ((pl.col("bin_start") >= t0) & (pl.col("_bin_end") <= t1) & (pl.col("_own") == 0))
         .alias("_whole"),
-    ).select("_g", "bin_start", "_overlap_h", "_whole", "_own")
+    ).select("_g", "bin_start", "_overlap_us", "_whole", "_own")
     cells = _area_cells(g, cell)
     n_cells = cells.group_by("_g").len("_n_cells")
     cov = coverage.group_by("bin_start", "cell_lat", "cell_lon").agg(

@@ -1,5 +1,5 @@
-"""Position and identity spoofing: impossible jumps, one MMSI in two places, positions on land,
-invalid MMSIs and IMO numbers, sentinel positions.
+"""Position spoofing: impossible jumps, one MMSI in two places, positions on land, sustained
+false positions.
 
 DETECTION.md 1.6: GFW's segmenter (gpsdio-segment / pipe-segment) splits an MMSI's messages
 where the implied speed is impossible and drops ``overlapping_and_short`` segments as spoofing
@@ -19,13 +19,18 @@ Subtypes (``subtype``):
   (``lat``/``lon`` on one track, ``end_lat``/``end_lon`` on the other).
 - ``position_on_land``: a run of consecutive positions more than ``min_inland_km`` inland and
   more than ``port_radius_km`` from any port.
-- ``invalid_mmsi``: an MMSI that is no valid mobile station identity under ITU-R M.585.
-  Such MMSIs are typically shared by many unrelated craft, so the track-based subtypes above
-  are not computed for them.
-- ``invalid_imo``: an IMO number in the static reports that fails its check digit (or is the
-  placeholder 1234567, which passes it); one event per MMSI and IMO.
-- ``invalid_position``: positions removed by track preparation as ``null_island`` (0, 0) or
-  ``position_out_of_range``, one event per MMSI and reason.
+- ``sustained_teleport``: a long track of an MMSI that lies wholly inside a silence of
+  another, longer track of the same MMSI (A ... B ... A): for at least ``min_teleport_h`` the
+  MMSI reports from a place at least ``min_teleport_km`` from where it was just before, and
+  then comes back. Never simultaneous with A, so it is one transmitter reporting a false
+  position for a while, not two ships sharing the MMSI (those report interleaved, which
+  ``simultaneous_positions`` reports).
+
+Identifier formats, invalid positions and impossible values are data quality, not behaviour:
+the ``invalid_mmsi``, ``invalid_imo`` and ``impossible_value`` checks report them. Positions the
+``stale_record`` check flags (a daily file's stale positions stamped at 00:00:00) are left out
+before any subtype is computed (``stale_day_start_window_s``), so a stale record is never an
+``impossible_speed``.
 """
 
 from __future__ import annotations
@@ -43,13 +48,13 @@ from sanctionwatch.detectors.common import (
     MAX_EVIDENCE,
     evidence_expr,
     iso_expr,
-    nearest_position,
     tracks_in_record_order,
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.detectors.stale_record import Params as StaleParams
+from sanctionwatch.detectors.stale_record import stale_mask
 from sanctionwatch.geo import KNOT_M_PER_S, haversine_m_expr
-from sanctionwatch.ids import PLACEHOLDER_IMOS, allocated_mids, imo_valid_array, mmsi_kind
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "spoofing"
@@ -84,29 +89,15 @@ ON_LAND = Details(
      "min_inland_km": Key(pl.Float64(), "the `min_inland_km` parameter")},
     subtypes=("position_on_land",),
 )
-INVALID_MMSI = Details(
-    {"reason": Key(pl.Utf8(), "why the MMSI is invalid (`mmsi_problem`)"),
-     "kind": Key(pl.Utf8(), "the MMSI's ITU-R M.585 format (`mmsi_kind`)"),
-     "n_tracks": Key(pl.Int64(), "tracks under the MMSI")},
-    subtypes=("invalid_mmsi",),
+TELEPORT = Details(
+    {"track_id": _TRACK,
+     "true_track_id": Key(pl.Int64(), "the longer track it interrupts"),
+     "left_true_track_at": Key(pl.Utf8(), "time of the true track's last position before "
+                               "(in `end_lat`/`end_lon`)"),
+     "back_on_true_track_at": Key(pl.Utf8(), "time of its first position after"),
+     "hours_away": Key(pl.Float64(), "hours the false track lasts")},
+    subtypes=("sustained_teleport",),
 )
-INVALID_IMO = Details(
-    {"imo": Key(pl.Int64(), "the IMO number as broadcast"),
-     "reason": Key(pl.Utf8(), "`check_digit` or `placeholder`"),
-     "n_reports": Key(pl.Int64(), "reports with it"),
-     "position_offset_h": _OFFSET},
-    subtypes=("invalid_imo",),
-)
-INVALID_POSITION = Details(
-    {"reason": Key(pl.Utf8(), "the removal reason (`null_island`, `position_out_of_range`)"),
-     "reported_lat": Key(pl.Float64(), "the latitude as reported"),
-     "reported_lon": Key(pl.Float64(), "the longitude as reported"),
-     "position_offset_h": _OFFSET},
-    subtypes=("invalid_position",),
-)
-REMOVED_REASONS = ("null_island", "position_out_of_range")
-"""Removal reasons reported as ``invalid_position`` (``position_not_available`` is the
-legitimate AIS 'not available' value and ``duplicate`` is a reception artefact)."""
 
 
 @dataclass(frozen=True)
@@ -127,7 +118,16 @@ class Params(BaseParams):
     port_radius_km: positions within this distance of a port or anchorage are never reported as
         on land (ports sit on the coast line and river ports inland); 10 km is GFW's
         port exclusion radius for encounters (DETECTION.md 1.1).
-    removed_positions: report ``invalid_position`` events from ``DetectionInput.removed``.
+    min_teleport_h: a ``sustained_teleport`` lasts at least this long. 1 h: a bad fix repeated
+        for minutes is ``impossible_speed``'s; a false position kept up for an hour is a
+        decision.
+    min_teleport_km: and lies at least this far from where the MMSI was just before. 100 km:
+        beyond the few km of GNSS or receiver errors and of two ships of one fleet confused,
+        within the hundreds of km of the false positions reported around DPRK (UN Panel of
+        Experts S/2019/171: tankers reporting positions off China while loading at Nampo).
+    stale_day_start_window_s: positions stamped within this many seconds of 00:00:00 UTC and
+        impossibly far from the MMSI's next position are stale records (the ``stale_record``
+        check, same default) and are left out here. 0 keeps them.
     max_on_land_run_positions: an on-land run is reported only when it is a short excursion
         (at most this many consecutive inland positions of a track) of an MMSI also seen at sea.
         A track that stays "inland" is a vessel on a river, canal or lake, which the 1 km land
@@ -141,8 +141,10 @@ class Params(BaseParams):
     max_short_track_positions: int = 3
     min_inland_km: float = 5.0
     port_radius_km: float = 10.0
-    removed_positions: bool = True
     max_on_land_run_positions: int = 3
+    min_teleport_h: float = 1.0
+    min_teleport_km: float = 100.0
+    stale_day_start_window_s: float = 2.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -167,32 +169,6 @@ def _seconds(a: pl.Expr, b: pl.Expr) -> pl.Expr:
 
 def _dist_m(la1: str, lo1: str, la2: str, lo2: str) -> pl.Expr:
     return haversine_m_expr(pl.col(la1), pl.col(lo1), pl.col(la2), pl.col(lo2))
-
-
-def mmsi_problem(mmsi: npt.ArrayLike) -> npt.NDArray[np.str_]:
-    """Why each MMSI is not a valid mobile station identity ("" when it is), ITU-R M.585.
-
-    Accepted: ship stations ``MIDxxxxxx`` (first digit 2-7), SAR aircraft ``111MIDxxx``,
-    craft associated with a parent ship ``98MIDxxxx`` and aids to navigation ``99MIDxxxx``,
-    all with an allocated MID, and SART / MOB / EPIRB ``970``/``972``/``974``. Coast station
-    ``00MID`` and group ``0MID`` identities (fewer than 9 significant digits) cannot be a
-    vessel's position source and are reported as ``fewer_than_9_digits``.
-    """
-    m = np.asarray(mmsi, dtype=np.int64)
-    mids = np.fromiter(allocated_mids(), dtype=np.int64)
-    ship = (m >= 200_000_000) & (m <= 799_999_999)
-    sar = (m >= 111_000_000) & (m <= 111_999_999)
-    craft_aton = (m >= 980_000_000) & (m <= 999_999_999)
-    sart = np.isin(m // 1_000_000, [970, 972, 974])
-    mid = np.where(ship, m // 1_000_000, np.where(sar, (m // 1_000) % 1_000, (m // 10_000) % 1_000))
-    has_mid = ship | sar | craft_aton
-    bad_mid = has_mid & ~np.isin(mid, mids)
-    return np.select(
-        [m <= 0, m > 999_999_999, m < 100_000_000, bad_mid, ~(has_mid | sart)],
-        ["zero", "more_than_9_digits", "fewer_than_9_digits", "unallocated_mid",
-         "not_a_station_format"],
-        default="",
-    ).astype(np.str_)
 
 
 def _track_summary(t: pl.DataFrame) -> pl.DataFrame:
@@ -462,171 +438,82 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
     )
 
 
-def _invalid_mmsi(t: pl.DataFrame, bad: pl.Series) -> pl.DataFrame:
-    """``invalid_mmsi`` events of the MMSIs ``bad`` (those :func:`mmsi_problem` rejects)."""
-    if bad.len() == 0:
-        return pl.DataFrame()
-    t = t.filter(pl.col("mmsi").is_in(bad.implode()))
-    per = t.sort(["mmsi", "timestamp", "source", "record"]).group_by(
-        "mmsi", maintain_order=True
-    ).agg(
-        pl.col("timestamp").first().alias("start_time"),
-        pl.col("timestamp").last().alias("end_time"),
-        pl.col("lat").first(),
-        pl.col("lon").first(),
-        pl.col("lat").last().alias("end_lat"),
-        pl.col("lon").last().alias("end_lon"),
-        pl.len().alias("n_positions"),
-        pl.col("track_id").n_unique().alias("n_tracks"),
-        evidence_expr().first().alias("first_ev"),
-        evidence_expr().last().alias("last_ev"),
+def _sustained_teleports(t: pl.DataFrame, long: pl.DataFrame, p: Params) -> pl.DataFrame:
+    """Long tracks B inside a silence of a longer track A of the same MMSI (A ... B ... A)."""
+    pairs = long.join(long, on="mmsi", suffix="_o").filter(
+        (pl.col("track_id") != pl.col("track_id_o"))
+        & (pl.col("first_ts_o") < pl.col("first_ts")) & (pl.col("last_ts") < pl.col("last_ts_o"))
+        & ((pl.col("last_ts") - pl.col("first_ts"))
+           >= pl.duration(microseconds=round(p.min_teleport_h * 3.6e9)))
     )
-    problem = mmsi_problem(per["mmsi"].to_numpy())
-    per = per.with_columns(pl.Series("reason", problem)).filter(pl.col("reason") != "")
-    if per.height == 0:
+    if pairs.height == 0:
         return pl.DataFrame()
-    # mmsi_kind is scalar; called once per invalid MMSI, a handful per data set
-    kinds = [mmsi_kind(int(x)) for x in per["mmsi"]]
-    return per.with_columns(pl.Series("kind", kinds, dtype=pl.Utf8)).select(
-        "mmsi", "start_time", "end_time", "lat", "lon", "end_lat", "end_lon",
-        pl.col("n_positions").cast(pl.Int64),
-        pl.lit("invalid_mmsi").alias("subtype"),
+    a = t.join(pairs.select(pl.col("track_id_o").alias("track_id")).unique(), on="track_id")
+    a = a.select(pl.col("track_id").alias("_a"), pl.col("timestamp").alias("_a_ts"),
+                 pl.col("lat").alias("_a_lat"), pl.col("lon").alias("_a_lon"),
+                 evidence_expr().alias("_a_ev")).sort("_a_ts")
+    q = pairs.sort("first_ts").join_asof(
+        a.rename({c: f"p{c}" for c in a.columns}), left_on="first_ts", right_on="p_a_ts",
+        by_left="track_id_o", by_right="p_a", strategy="backward", check_sortedness=False,
+    ).sort("first_ts").join_asof(
+        a.rename({c: f"n{c}" for c in a.columns}), left_on="first_ts", right_on="n_a_ts",
+        by_left="track_id_o", by_right="n_a", strategy="forward", check_sortedness=False,
+    )
+    dist = _dist_m("p_a_lat", "p_a_lon", "first_lat", "first_lon")
+    q = q.with_columns(dist.alias("_d")).filter(
+        # A is silent all through B: its next position comes after B's last
+        (pl.col("n_a_ts") > pl.col("last_ts")) & (pl.col("_d") >= p.min_teleport_km * 1000)
+        & _impossible(pl.col("_d"), _seconds(pl.col("p_a_ts"), pl.col("first_ts")), p)
+    )
+    if q.height == 0:
+        return pl.DataFrame()
+    # one event per teleported track, against the longest track around it
+    q = q.sort(["track_id", "n_o", "track_id_o"], descending=[False, True, False]).group_by(
+        "track_id", maintain_order=True).first()
+    ev = t.join(q.select("track_id"), on="track_id").group_by("track_id", maintain_order=True
+                                                              ).agg(
+        evidence_expr().head(MAX_EVIDENCE).alias("_b_ev"))
+    q = q.join(ev, on="track_id")
+    return q.select(
+        "mmsi",
+        pl.col("first_ts").alias("start_time"),
+        pl.col("last_ts").alias("end_time"),
+        pl.col("first_lat").alias("lat"), pl.col("first_lon").alias("lon"),
+        pl.col("p_a_lat").alias("end_lat"), pl.col("p_a_lon").alias("end_lon"),
+        (pl.col("_d") / 1000).alias("distance_km"),
+        _speed_knots(pl.col("_d"), _seconds(pl.col("p_a_ts"), pl.col("first_ts")))
+        .alias("implied_speed_knots"),
+        pl.col("n").cast(pl.Int64).alias("n_positions"),
+        pl.lit("sustained_teleport").alias("subtype"),
         pl.lit("").alias("_key"),
-        pl.concat_list([pl.col("first_ev"), pl.col("last_ev")]).list.unique(maintain_order=True)
-        .alias("evidence"),
-        INVALID_MMSI.expr(
-            reason=pl.col("reason"), kind=pl.col("kind"), n_tracks=pl.col("n_tracks")
-        ).alias("details"),
-    )
-
-
-def _candidate_positions(t: pl.DataFrame, events: pl.DataFrame) -> pl.DataFrame:
-    """The rows of ``t`` (in record order) that :func:`nearest_position` can pick for the
-    ``mmsi``/``start_time`` of ``events``: same answer, much less to sort.
-
-    For an MMSI with one track those are the track's positions just before and just after
-    the time; an MMSI with several tracks keeps all its positions. When one MMSI has two
-    positions at one time the pick among them depends on the sort, so all of ``t`` is kept.
-    """
-    if t.height == 0 or events.schema["start_time"] != t.schema["timestamp"]:
-        return t
-    tid = t["track_id"].to_numpy()
-    mmsi = t["mmsi"].to_numpy()
-    ts = t["timestamp"].dt.epoch("us").to_numpy()
-    same = tid[1:] == tid[:-1]
-    if not (ts[1:][same] > ts[:-1][same]).all():
-        return t
-    start = np.flatnonzero(np.r_[True, ~same])
-    end = np.r_[start[1:], tid.size]
-    by_mmsi = np.argsort(mmsi[start], kind="stable")
-    track_mmsi = mmsi[start][by_mmsi]
-    q_mmsi = events["mmsi"].to_numpy()
-    first = np.searchsorted(track_mmsi, q_mmsi, side="left")
-    n_tracks = np.searchsorted(track_mmsi, q_mmsi, side="right") - first
-    rows = np.flatnonzero(np.isin(mmsi, q_mmsi[n_tracks > 1]))
-    in_time = rows[np.lexsort((ts[rows], mmsi[rows]))]
-    if ((np.diff(mmsi[in_time]) == 0) & (np.diff(ts[in_time]) == 0)).any():
-        return t
-    single = n_tracks == 1
-    track = by_mmsi[first[single]]
-    s, e = start[track], end[track]
-    at = events["start_time"].dt.epoch("us").to_numpy()[single]
-    lo, hi = s.copy(), e.copy()
-    while (open_ := lo < hi).any():  # first position at or after the time
-        mid = (lo + hi) // 2
-        later = ts[mid] >= at
-        hi = np.where(open_ & later, mid, hi)
-        lo = np.where(open_ & ~later, mid + 1, lo)
-    return t[np.unique(np.concatenate([rows, lo[lo < e], lo[lo > s] - 1]))]
-
-
-def _invalid_imo(reports: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
-    rep = reports.filter(pl.col("imo").is_not_null() & (pl.col("imo") != 0))
-    if rep.height == 0:
-        return pl.DataFrame()
-    placeholder = pl.col("imo").is_in(list(PLACEHOLDER_IMOS))
-    bad = rep.with_columns(
-        pl.Series("_valid", imo_valid_array(rep["imo"].cast(pl.Float64).to_numpy())),
-        pl.when(placeholder).then(pl.lit("placeholder")).otherwise(pl.lit("check_digit"))
-        .alias("_reason"),
-    ).filter(~pl.col("_valid") | placeholder)
-    if bad.height == 0:
-        return pl.DataFrame()
-    per = bad.sort(["mmsi", "timestamp", "source", "record"]).group_by(
-        ["mmsi", "imo"], maintain_order=True
-    ).agg(
-        pl.col("timestamp").first().alias("start_time"),
-        pl.col("timestamp").last().alias("end_time"),
-        pl.len().alias("n_reports"),
-        pl.col("_reason").first(),
-        evidence_expr().head(MAX_EVIDENCE).alias("evidence"),
-    )
-    per = nearest_position(
-        per, _candidate_positions(t, per), time_col="start_time", offset_col="_off"
-    )
-    return per.select(
-        "mmsi", "start_time", "end_time", "lat", "lon", "evidence",
-        pl.lit("invalid_imo").alias("subtype"),
-        pl.col("imo").cast(pl.Utf8).alias("new_value"),
-        pl.col("imo").cast(pl.Utf8).alias("_key"),
-        INVALID_IMO.expr(
-            imo=pl.col("imo"),
-            reason=pl.col("_reason"),
-            n_reports=pl.col("n_reports"),
-            position_offset_h=pl.col("_off"),
-        ).alias("details"),
-    )
-
-
-def _invalid_position(removed: pl.DataFrame, t: pl.DataFrame) -> pl.DataFrame:
-    bad = removed.filter(pl.col("reason").is_in(list(REMOVED_REASONS)))
-    if bad.height == 0:
-        return pl.DataFrame()
-    per = bad.sort(["mmsi", "timestamp", "source", "record"]).group_by(
-        ["mmsi", "reason"], maintain_order=True
-    ).agg(
-        pl.col("timestamp").first().alias("start_time"),
-        pl.col("timestamp").last().alias("end_time"),
-        pl.len().alias("n_positions"),
-        pl.col("lat").first().alias("reported_lat"),
-        pl.col("lon").first().alias("reported_lon"),
-        evidence_expr().head(MAX_EVIDENCE).alias("evidence"),
-    )
-    per = nearest_position(
-        per, _candidate_positions(t, per), time_col="start_time", offset_col="_off"
-    )
-    return per.select(
-        "mmsi", "start_time", "end_time", "lat", "lon",
-        pl.col("n_positions").cast(pl.Int64), "evidence",
-        pl.lit("invalid_position").alias("subtype"),
-        pl.col("reason").alias("_key"),
-        INVALID_POSITION.expr(
-            reason=pl.col("reason"),
-            reported_lat=pl.col("reported_lat"),
-            reported_lon=pl.col("reported_lon"),
-            position_offset_h=pl.col("_off"),
+        pl.concat_list([pl.col("p_a_ev"), pl.col("_b_ev"), pl.col("n_a_ev")]).alias("evidence"),
+        TELEPORT.expr(
+            track_id=pl.col("track_id"), true_track_id=pl.col("track_id_o"),
+            left_true_track_at=iso_expr("p_a_ts"), back_on_true_track_at=iso_expr("n_a_ts"),
+            hours_away=(pl.col("last_ts") - pl.col("first_ts")).dt.total_seconds() / 3600,
         ).alias("details"),
     )
 
 
 @register(EVENT_TYPE, Params, reads=(), details=(
-    SHORT_TRACK, TRACK_JUMP, SIMULTANEOUS, ON_LAND, INVALID_MMSI, INVALID_IMO, INVALID_POSITION))
+    SHORT_TRACK, TRACK_JUMP, SIMULTANEOUS, ON_LAND, TELEPORT))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Spoofing events (DETECTION.md 1.6); see the module docstring for the subtypes.
 
-    ``lat``/``lon`` of report-based subtypes (``invalid_imo``, ``invalid_position``) are the
-    MMSI's position nearest in time (NaN when it has none). Every event lists its source
-    records in ``evidence`` (at most ``MAX_EVIDENCE``; ``n_positions`` has the count).
+    Every event lists its source records in ``evidence`` (at most ``MAX_EVIDENCE``;
+    ``n_positions`` has the count).
     """
     t = tracks_in_record_order(data.tracks)
+    if t.height and params.stale_day_start_window_s > 0:
+        stale = stale_mask(t, StaleParams(day_start_window_s=params.stale_day_start_window_s,
+                                          max_speed_knots=params.max_speed_knots,
+                                          noise_m=params.noise_m))
+        if stale.any():
+            t = t.filter(pl.Series(~stale))
     parts: list[pl.DataFrame] = []
     if t.height:
         summ = _track_summary(t)
-        # MMSIs that are no valid identity (0, 123456789, ...) are typically shared by many
-        # unrelated craft: they are reported once as invalid_mmsi, not as O(n^2) track pairs
-        valid = pl.Series(mmsi_problem(summ["mmsi"].to_numpy()) == "")
-        bad_mmsis = summ.filter(~valid)["mmsi"].unique()
-        multi = summ.filter(valid).filter(pl.len().over("mmsi") > 1)
+        multi = summ.filter(pl.len().over("mmsi") > 1)
         if multi.height:
             main = (
                 multi.sort(["mmsi", "n", "track_id"], descending=[False, True, False])
@@ -639,11 +526,9 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
                 _short_tracks(t, multi, main, params),
                 _track_jumps(long, params),
                 _simultaneous(t, long, params),
+                _sustained_teleports(t, long, params),
             ]
-        parts += [_on_land(data, t, params), _invalid_mmsi(t, bad_mmsis)]
-    parts.append(_invalid_imo(data.reports, t))
-    if params.removed_positions and data.removed is not None and data.removed.height:
-        parts.append(_invalid_position(data.removed, t))
+        parts.append(_on_land(data, t, params))
     parts = [x for x in parts if x.height]
     if not parts:
         return pl.DataFrame()
@@ -655,4 +540,4 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     return ev.sort(["mmsi", "start_time", "subtype", "event_id"])
 
 
-__all__ = ["EVENT_TYPE", "REMOVED_REASONS", "Params", "detect", "mmsi_problem"]
+__all__ = ["EVENT_TYPE", "Params", "detect"]

@@ -111,6 +111,10 @@ class EngineRun:
     """Every vessel report read, sorted by MMSI and time (for the sanctions screening)."""
     timings: dict[str, float] = field(default_factory=dict)
     """Wall seconds of each stage, in order."""
+    position_summary: pl.DataFrame | None = None
+    """Per MMSI of the raw positions, how many and of which transceiver class
+    (:func:`sanctionwatch.stations.position_summary`): the run's station list is built from
+    it and the reports."""
     tables: Future[None] | None = None
     """Done when the cleaned tables are written (they may still be being written when the
     engine returns, so the caller's own outputs overlap them)."""

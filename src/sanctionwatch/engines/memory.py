@@ -27,6 +27,7 @@ from sanctionwatch.engines.base import (
 from sanctionwatch.ingest.files import IngestResult, Progress, ingest
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.settings import settings
+from sanctionwatch.stations import position_summary
 from sanctionwatch.tracks import prepare_tracks
 from sanctionwatch.tracks.context import context_inputs, run_context
 
@@ -75,6 +76,7 @@ class MemoryEngine:
         reference = load_reference(job.reference)
         raw = [ing.take_positions()]
         context = run_context(raw[0].lazy(), ing.input_spans(), job.prepare)
+        summary = position_summary(raw[0].lazy())
         # handed over (popped, no reference left here): prepare_tracks frees the raw batches
         # once copied
         prepared = prepare_tracks(raw.pop(), job.prepare, context.spans)
@@ -100,6 +102,7 @@ class MemoryEngine:
             n_tracks=prepared.tracks["track_id"].n_unique() if prepared.tracks.height else 0,
             removed_by_reason=prepared.removed_counts(),
             reports=lambda: reports,
+            position_summary=summary,
             timings=laps.seconds,
             tables=tables,
         )

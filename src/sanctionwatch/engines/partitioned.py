@@ -44,6 +44,7 @@ from sanctionwatch.engines.stages import (
 from sanctionwatch.ingest.files import ingest
 from sanctionwatch.reference import ReferenceData
 from sanctionwatch.schema import EVENTS, POSITIONS, REJECTS, VESSEL_REPORTS
+from sanctionwatch.stations import position_summary
 from sanctionwatch.tracks import prepare_tracks
 from sanctionwatch.tracks.context import RunContext, run_context
 
@@ -128,6 +129,8 @@ def run_lake(job: Job, *, mapper: Mapper[Any], cross_mapper: Mapper[Any] | None 
         n_tracks=sum(r.n_tracks for r in results),
         removed_by_reason=dict(sorted(removed.items())),
         reports=lake.reports,
+        position_summary=position_summary(pl.scan_parquet(lake.position_files()))
+        if lake.position_files() else None,
         timings=timings,
         tables=tables,
     )

@@ -31,9 +31,11 @@ _PROVENANCE = (
 POSITIONS = Table(
     "positions",
     "One AIS position report (message types 1, 2, 3, 18, 19, 27, or a position row of a CSV / "
-    "Parquet export). Ingest keeps values as broadcast, including the AIS 'not available' codes "
-    "(lat 91, lon 181, sog 102.3, cog 360, heading 511); track preparation removes such "
-    "positions or turns the codes into nulls (see docs/tracks.md).",
+    "Parquet export; from NMEA also 4, 9 and 21, the positions of base stations, SAR aircraft "
+    "and aids to navigation, which track preparation removes). Ingest keeps values as "
+    "broadcast, including the AIS 'not available' codes (lat 91, lon 181, sog 102.3, cog 360, "
+    "heading 511); track preparation removes such positions or turns the codes into nulls "
+    "(see docs/tracks.md).",
     (
         Column("mmsi", pa.int64(), "Maritime Mobile Service Identity as broadcast.", False),
         Column("timestamp", UTC_TS, "Time of the report, UTC (receiver time).", False),

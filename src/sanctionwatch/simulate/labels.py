@@ -9,7 +9,7 @@ truth (background port calls, zone stays, reception gaps, draught edits) is labe
   stopped (SOG < 0.2 kn, restart above 0.5 kn) or stayed 2 h;
 - ``zone_entry``: stays in an area of interest, runs shorter than 30 min debounced;
 - ``spoofing`` ``position_on_land`` (runs of <= 3 positions > 5 km inland, > 10 km from a
-  port, of an MMSI also seen at sea), ``invalid_imo``;
+  port, of an MMSI also seen at sea); ``invalid_imo`` (a data-quality finding);
 - ``loitering`` (:func:`loitering_labels`, the GFW definition on the received positions);
 - ``identity_change`` (field changes, ``shared_imo``, ``mid_flag_mismatch``) and
   ``draught_change`` from the static reports as a reader of the chosen format sees them.
@@ -243,7 +243,7 @@ def visible_reports(reports: pl.DataFrame, fmt: str) -> pl.DataFrame:
 
 
 def report_labels(rep: pl.DataFrame, behaviour_of: dict[int, str]) -> list[dict[str, Any]]:
-    """identity_change, spoofing invalid_imo and draught_change labels from static reports."""
+    """identity_change, invalid_imo and draught_change labels from static reports."""
     rows: list[dict[str, Any]] = []
 
     def beh(m: int) -> str:
@@ -267,7 +267,8 @@ def report_labels(rep: pl.DataFrame, behaviour_of: dict[int, str]) -> list[dict[
             pl.col("timestamp").min().alias("t0"), pl.col("timestamp").max().alias("t1")
     ).iter_rows(named=True):
         b = beh(r["mmsi"])
-        rows.append(label("spoofing", r["mmsi"], r["t0"], r["t1"], subtype="invalid_imo",
+        rows.append(label("invalid_imo", r["mmsi"], r["t0"], r["t1"],
+                          subtype="placeholder" if r["imo"] == 1234567 else "check_digit",
                           planted=b != "background", behaviour=b, imo=r["imo"]))
     good = imos.filter(valid & (pl.col("imo") != 1234567)).group_by(["imo", "mmsi"]).agg(
         pl.col("timestamp").min().alias("t0"), pl.col("timestamp").max().alias("t1"))

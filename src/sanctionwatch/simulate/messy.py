@@ -9,7 +9,7 @@ moor together for hours; and one true spoofing case among them, a ship reporting
 position hundreds of km away for about two hours and then its true one again.
 
 Each mess is either a *planted case* (a label the detectors should find: ``spoofing`` subtype
-``sustained_teleport``; data-quality ``invalid_imo``, ``misstamped_record``,
+``sustained_teleport``; data-quality ``invalid_imo``, ``stale_record``,
 ``duplicate_transponder``) or a *hard negative* (``negatives.parquet``: where an event of a
 type would be a false positive; see :func:`sanctionwatch.simulate.labels.negatives_frame`).
 """
@@ -287,7 +287,7 @@ def misstamp(w: World, mess: Mess, pos: pl.DataFrame, n: int = 12) -> pl.DataFra
         own = cand.filter(pl.col("mmsi") == m)
         r = own.row(int(w.rng.integers(own.height)), named=True)
         rows.append({**r, "timestamp": midnight, "spoof": True, "behaviour": "misstamped"})
-        w.labels.append(label("misstamped_record", m, midnight, midnight, lat=r["lat"],
+        w.labels.append(label("stale_record", m, midnight, midnight, lat=r["lat"],
                               lon=r["lon"], planted=True, behaviour="misstamped",
                               true_time=r["timestamp"]))
         # whatever the stale record makes of the track (a jump, a zone stay at midnight)
@@ -328,9 +328,8 @@ def fix_labels(w: World, mess: Mess, rows: list[dict[str, Any]]) -> list[dict[st
             if r["start_time"] < ab and r["end_time"] > aa and (
                     inside(r["lat"], r["lon"]) or inside(d.get("end_lat"), d.get("end_lon"))):
                 continue
-        if r["event_type"] == "spoofing" and r["subtype"] == "invalid_imo" \
-                and r["mmsi"] in mess.uscg:
-            r = {**r, "event_type": "invalid_imo", "subtype": "uscg_number", "planted": True}
+        if r["event_type"] == "invalid_imo" and r["mmsi"] in mess.uscg:
+            r = {**r, "subtype": "uscg_documentation_number", "planted": True}
         if dup is not None and r["event_type"] == "draught_change" and r["mmsi"] == dup[0] \
                 and w.time(dup[1]) <= r["end_time"] <= w.time(dup[2] + 60):
             continue

@@ -20,6 +20,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
+from sanctionwatch.stations import split_stations
 from sanctionwatch.tracks.continuity import DEFAULT_JOIN_H, block_index, input_blocks
 from sanctionwatch.units import US_PER_S
 
@@ -112,6 +113,9 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
                    spans: pl.DataFrame | None = None) -> PreparedTracks:
     """Clean ``positions`` (POSITIONS schema) and assign ``track_id``.
 
+    - positions of stations other than ships (coast stations, aids to navigation, SAR
+      aircraft, craft associated with a parent ship, SART/MOB/EPIRB, invalid or placeholder
+      identities: :mod:`sanctionwatch.stations`) are removed as ``station:<type>``.
     ``spans``: the time span of every input file of the run (``source, start, end``, and
     ``block`` when known: :attr:`~sanctionwatch.tracks.context.RunContext.spans`). A track
     never spans two continuous input blocks (:func:`~sanctionwatch.tracks.continuity.
@@ -149,6 +153,7 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
     # gather of the wide frame instead of a filter, a sort and another filter.
     if df.n_chunks() > 1:
         df = df.rechunk()
+    df, stations = split_stations(df)
     reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
     good = reason < 0
     order = _sorted_good_rows(df, good)
@@ -159,7 +164,7 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
         pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
     )
     dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
-    removed = pl.concat([bad, dups], how="vertical").sort(["source", "record"])
+    removed = pl.concat([stations, bad, dups], how="vertical").sort(["source", "record"])
     kept = order[~dup_mask]
     keys = keys.filter(pl.Series(~dup_mask))
     blocks = None if spans is None else input_blocks(spans, p.input_join_h)

@@ -49,11 +49,13 @@ CORPORA = [
     (PYAIS / "nmea_data_sample.txt", None, 0, 0,
      {"empty_payload": 100, "incomplete_multipart": 20, "no_timestamp": 764},
      {4: 6, 15: 7, 20: 1}),
-    (PYAIS / "nmea_data_sample.txt", ASSUMED, 762, 2,
-     {"empty_payload": 100, "incomplete_multipart": 20}, {4: 6, 15: 7, 20: 1}),
-    (SAT, None, 5, 2, {}, {t: 1 for t in (4, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 20, 21,
+    # base stations (4), SAR aircraft (9) and aids to navigation (21) give station positions
+    # when they have a time; without one they are counted as before
+    (PYAIS / "nmea_data_sample.txt", ASSUMED, 768, 2,
+     {"empty_payload": 100, "incomplete_multipart": 20}, {15: 7, 20: 1}),
+    (SAT, None, 8, 2, {}, {t: 1 for t in (6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17, 20,
                                           22, 23, 25, 26)}),
-    (NM4, None, 917, 46, {}, {4: 5, 6: 1, 8: 1, 21: 11, 25: 2}),
+    (NM4, None, 933, 46, {}, {6: 1, 8: 1, 25: 2}),
 ]
 
 
@@ -138,6 +140,7 @@ def test_leading_timestamps(tmp_path: Path, prefix: str, expected: datetime) -> 
 
 def test_satellite_trailer_first_epoch_and_receiver() -> None:
     pos, rep, _, _ = read_all(SAT)
+    pos = pos.filter(~pl.col("msg_type").is_in([4, 9, 21]))  # ship positions
     first = pos.row(0, named=True)
     # ...*30,d-080,S2118,t050056.00,T56.4837741,r003669946,1325394060,1325394001
     assert first["record"] == 2
@@ -277,3 +280,16 @@ def test_a_reader_reads_once() -> None:
     assert reader.stats.lines == 1000 and reader.stats.messages == 979
     with pytest.raises(RuntimeError):
         list(reader.batches())
+
+
+def test_station_messages_are_station_positions() -> None:
+    pos, _, _, _ = read_all(SAT)
+    got = {r["msg_type"]: r for r in pos.filter(pl.col("msg_type").is_in([4, 9, 21]))
+           .iter_rows(named=True)}
+    assert {t: got[t]["mmsi"] for t in got} == {4: 3669713, 9: 400214919, 21: 852992994}
+    lines = SAT.read_text().splitlines()
+    for row in got.values():
+        msg = pyais.decode(lines[row["record"] - 1].split(",d-")[0] if ",d-" in
+                           lines[row["record"] - 1] else lines[row["record"] - 1])
+        assert (row["lat"], row["lon"]) == (msg.lat, msg.lon)
+        assert row["ais_class"] is None and row["heading_deg"] is None

@@ -2,7 +2,9 @@
 
 A complete message (one sentence, or the joined payloads of a multi-sentence one) is sorted
 by its type, read from the first payload character: types 1, 2, 3, 18, 19, 27 give a
-position, 5, 19 and 24 a vessel report, every other type is only counted. A message with
+position, 5, 19 and 24 a vessel report, 4, 9 and 21 (base station, SAR aircraft, aid to
+navigation) a position row with their ``msg_type`` (decoded by pyais; the run lists these
+stations and keeps them out of the tracks), every other type is only counted. A message with
 enough bits for the fields read is queued, and its row holds a placeholder; at the next batch
 all queued messages are decoded in one :func:`~sanctionwatch.ingest.ais.fastdecode.decode_payloads`
 call (NumPy, vectorised over messages), and the positions are built as columns. A message
@@ -26,9 +28,12 @@ from pyais.messages import (
     MessageType1,
     MessageType2,
     MessageType3,
+    MessageType4,
     MessageType5,
+    MessageType9,
     MessageType18,
     MessageType19,
+    MessageType21,
     MessageType24,
     MessageType27,
 )
@@ -56,6 +61,11 @@ _KIND: Final[dict[int, tuple[int, Any, str]]] = {
 # instead of 424 bits; the missing bits are padding of the destination.
 _MIN_BITS: Final[dict[int, int]] = {1: 137, 2: 137, 3: 137, 18: 133, 19: 301, 27: 94, 5: 420}
 _MIN_BITS_24: Final = (160, 162)  # part A (name), part B (dimensions)
+# Stations other than ships: base station (4), SAR aircraft (9), aid to navigation (21). Their
+# position is kept (msg_type says which) so that the run can list them; track preparation takes
+# them out of the tracks (sanctionwatch.stations). Bits to the end of the latitude.
+_STATIONS: Final[dict[int, tuple[Any, int]]] = {
+    4: (MessageType4, 134), 9: (MessageType9, 116), 21: (MessageType21, 219)}
 TYPE_OF: Final = tuple((c - 56 if c > 87 else c - 48) for c in range(256))
 """The 6-bit value of a payload character (the message type, for the first one)."""
 
@@ -104,6 +114,10 @@ class MessageRows:
             return
         msg_type = TYPE_OF[payload[0]]
         kind = _KIND.get(msg_type)
+        if msg_type in _STATIONS and (t_us is not None or self._assume_us is not None):
+            self._station(msg_type, payload, fill, t_us if t_us is not None else self._assume_us,
+                          receiver, record, raws)
+            return
         if kind is None:
             ignored = self._stats.ignored_types
             ignored[msg_type] = ignored.get(msg_type, 0) + 1
@@ -137,6 +151,25 @@ class MessageRows:
             self._pyais(msg_type, what, cls, ais_class, payload, fill, t_us, receiver, record)
         except Exception as e:  # any decoder failure is a reject, not a crash
             self._reject(record, "decode_error", f"{type(e).__name__}: {e}", b"\n".join(raws))
+
+    def _station(self, msg_type: int, payload: bytes, fill: int, t_us: int | None,
+                 receiver: str | None, record: int, raws: tuple[bytes, ...]) -> None:
+        """A base station, SAR aircraft or aid-to-navigation report as a position row."""
+        cls, need = _STATIONS[msg_type]
+        try:
+            bv = bit_vector(payload, fill)
+            if len(bv) < need:
+                raise ValueError(f"payload of {len(bv)} bits, type {msg_type} needs {need}")
+            msg: Any = cls.from_vector(bv)
+        except Exception as e:  # any decoder failure is a reject, not a crash
+            self._reject(record, "decode_error", f"{type(e).__name__}: {e}", b"\n".join(raws))
+            return
+        sog = cog = None
+        if msg_type == 9:  # speed 1023 and course 3600 are "not available"
+            sog = None if msg.speed >= 1023 else float(msg.speed)
+            cog = None if msg.course >= 360 else float(msg.course)
+        self.pos_rows.append((msg.mmsi, t_us, msg.lat, msg.lon, sog, cog, None, None, msg_type,
+                              None, receiver, self.source, record))
 
     def _pyais(self, msg_type: int, what: int, cls: Any, ais_class: str, payload: bytes,
                fill: int, t_us: int, receiver: str | None, record: int) -> None:
@@ -207,8 +240,9 @@ class MessageRows:
         dec = decode_payloads(self._jobs, self._job_fills, _DECODED)
         self._jobs, self._job_fills = [], []
         fields = dec.fields
-        # Positions are never made by the pyais path while deferring (types 1-3, 18, 19 and 27
-        # take it only to be rejected), so they are all placeholders.
+        # Positions of types 1-3, 18, 19 and 27 are never made by the pyais path while
+        # deferring (they take it only to be rejected), so they are placeholders; station
+        # positions (types 4, 9, 21) are whole rows.
         pos_columns = self._position_columns(fields) if self.pos_rows else None
 
         def col(name: str) -> list[Any]:
@@ -249,8 +283,30 @@ class MessageRows:
         return pos_columns
 
     def _position_columns(self, fields: dict[str, Any]) -> dict[str, list[Any]]:
-        """The (all deferred) positions as columns, the values the per-row path gives."""
-        job, msg_type, what, t_us, receiver, record = zip(*self.pos_rows, strict=True)
+        """The positions as columns, the values the per-row path gives: deferred ones from
+        ``fields``, station rows (:meth:`_station`, already whole) as they are, in row order."""
+        whole = [i for i, row in enumerate(self.pos_rows) if len(row) != 6]
+        if not whole:
+            return self._deferred_columns(self.pos_rows, fields)
+        deferred = [row for row in self.pos_rows if len(row) == 6]
+        part = self._deferred_columns(deferred, fields) if deferred else None
+        out: dict[str, list[Any]] = {name: [] for name in _POS_FIELDS}
+        k = 0
+        for row in self.pos_rows:
+            if len(row) == 6:
+                assert part is not None
+                for name in _POS_FIELDS:
+                    out[name].append(part[name][k])
+                k += 1
+            else:
+                for name, value in zip(_POS_FIELDS, row, strict=True):
+                    out[name].append(value)
+        return out
+
+    def _deferred_columns(self, pos_rows: list[tuple[Any, ...]], fields: dict[str, Any]
+                          ) -> dict[str, list[Any]]:
+        """Deferred positions (placeholder rows) as columns."""
+        job, msg_type, what, t_us, receiver, record = zip(*pos_rows, strict=True)
         rows = np.array(job, dtype=np.int64)
         kind = np.array(what, dtype=np.int64)
         is_27 = kind == _POS_27

@@ -1,0 +1,160 @@
+"""Data quality: stale positions stamped at the start of a day.
+
+Daily AIS files such as MarineCadastre's carry, at exactly 00:00:00-00:00:01 UTC, positions the
+ship broadcast earlier (the previous day's last reports, stamped with the file's first
+second). Read as fresh, each makes the ship jump tens to hundreds of km and back within a
+second: an "impossible speed" that is the file's, not the ship's. A position is a
+``stale_record`` when
+
+1. its time of day is within ``day_start_window_s`` of 00:00:00 UTC,
+2. track preparation split it off the MMSI's main track (its track with the most positions),
+   and
+3. the main track's position nearest in time, within ``max_reference_h``, is impossibly far
+   from it: more than ``noise_m + max_speed_knots * |dt|``.
+
+One finding per MMSI and day, naming the stale records. ``spoofing`` ignores the same records
+(:func:`stale_mask`), so they never make an ``impossible_speed`` event.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+import polars as pl
+
+from sanctionwatch.detectors.base import DetectionInput, register
+from sanctionwatch.detectors.base import Params as BaseParams
+from sanctionwatch.detectors.common import MAX_EVIDENCE, evidence_expr, iso_expr, with_event_ids
+from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.geo import KNOT_M_PER_S, haversine_m_expr
+from sanctionwatch.units import US_PER_S, hours_between
+
+EVENT_TYPE = "stale_record"
+
+DETAILS = Details({
+    "reference_time": Key(pl.Utf8(), "time of the main-track position the first stale one is "
+                          "compared with (in `end_lat`/`end_lon`)"),
+    "reference_record": Key(pl.Utf8(), "its record (`source:record`)"),
+    "max_distance_km": Key(pl.Float64(), "largest distance of a stale position from it"),
+    "day_start_window_s": Key(pl.Float64(), "the `day_start_window_s` parameter"),
+})
+
+
+@dataclass(frozen=True)
+class Params(BaseParams):
+    """Stale-record parameters.
+
+    day_start_window_s: positions stamped less than this after 00:00:00 UTC are candidates.
+        2 s: in the MarineCadastre day shipped in tests, the positions split off as impossible
+        fixes that start in a day's first seconds all start at 00:00:00 or 00:00:01, and none
+        between 00:00:02 and 00:00:42. 0 turns the check off.
+    max_speed_knots: fastest plausible movement (as in track preparation, AISdb's 50 kn).
+    noise_m: distance always allowed (as in track preparation).
+    max_reference_h: the main-track position compared with must be within this many hours;
+        a ship heard much earlier or later may really have moved anywhere. 6 h, the
+        ``ais_gap`` minimum gap: a shorter silence is ordinary reception.
+    """
+
+    day_start_window_s: float = 2.0
+    max_speed_knots: float = 50.0
+    noise_m: float = 1000.0
+    max_reference_h: float = 6.0
+
+    def __post_init__(self) -> None:
+        super().__post_init__()
+        if self.max_speed_knots <= 0:
+            raise ValueError("stale_record: max_speed_knots must be > 0")
+
+
+def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, noise_m: float,
+                    max_reference_h: float) -> pl.DataFrame:
+    """Rows of ``pos`` (prepared tracks) stamped in a day's first ``window_s`` seconds and not
+    on their MMSI's main track, each with the main track's position nearest in time
+    (``_ref_*``) and ``_stale``; empty when there are none."""
+    tod_us = (pos["timestamp"] - pos["timestamp"].dt.truncate("1d")).dt.total_microseconds()
+    cand = (tod_us < window_s * US_PER_S).to_numpy()
+    if window_s <= 0 or not cand.any():
+        return pl.DataFrame()
+    cols = pos.select("mmsi", "track_id", "timestamp", "lat", "lon",
+                      evidence_expr().alias("_ev"),
+                      pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
+    cand_mmsi = cols.filter(pl.Series(cand))["mmsi"].unique().implode()
+    mine = cols.filter(pl.col("mmsi").is_in(cand_mmsi))
+    main = (mine.group_by("mmsi", "track_id").len()
+            .sort(["mmsi", "len", "track_id"], descending=[False, True, False])
+            .group_by("mmsi", maintain_order=True).first().select("mmsi", "track_id"))
+    on_main = mine.join(main, on=["mmsi", "track_id"], how="semi")
+    c = cols.filter(pl.Series(cand)).join(main, on=["mmsi", "track_id"], how="anti")
+    if c.height == 0:
+        return pl.DataFrame()
+    ref = on_main.select(
+        pl.col("mmsi").alias("_ref_mmsi"), pl.col("timestamp").alias("_ref_ts"),
+        pl.col("lat").alias("_ref_lat"), pl.col("lon").alias("_ref_lon"),
+        pl.col("_ev").alias("_ref_ev")).sort("_ref_ts", "_ref_ev")
+    j = c.sort("timestamp", "_ev").join_asof(
+        ref, left_on="timestamp", right_on="_ref_ts", by_left="mmsi", by_right="_ref_mmsi",
+        strategy="nearest", check_sortedness=False)
+    dist = haversine_m_expr(pl.col("lat"), pl.col("lon"), pl.col("_ref_lat"), pl.col("_ref_lon"))
+    dt_s = (pl.col("_ref_ts") - pl.col("timestamp")).dt.total_seconds(fractional=True).abs()
+    return j.with_columns(dist.alias("_dist")).with_columns(
+        (pl.col("_ref_ts").is_not_null()
+         & (dt_s <= max_reference_h * 3600)
+         & (pl.col("_dist") > noise_m + max_speed_knots * KNOT_M_PER_S * dt_s)
+         ).fill_null(False).alias("_stale"))
+
+
+def stale_mask(pos: pl.DataFrame, p: Params | None = None) -> npt.NDArray[np.bool_]:
+    """Per row of ``pos`` (prepared tracks: ``mmsi``, ``track_id``, ``timestamp``, ``lat``,
+    ``lon``, ``source``, ``record``): a stale record under ``p`` (defaults when None)."""
+    q = p or Params()
+    out = np.zeros(pos.height, dtype=bool)
+    if pos.height == 0:
+        return out
+    j = _with_reference(pos, q.day_start_window_s, q.max_speed_knots, q.noise_m,
+                        q.max_reference_h)
+    if j.height:
+        out[j.filter(pl.col("_stale"))["_row"].to_numpy()] = True
+    return out
+
+
+@register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
+def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """One finding per MMSI and day with stale records: ``lat``/``lon`` the first stale
+    position, ``end_lat``/``end_lon`` the main-track position it is compared with."""
+    t = data.tracks
+    if t.height == 0:
+        return pl.DataFrame()
+    j = _with_reference(t, params.day_start_window_s, params.max_speed_knots, params.noise_m,
+                        params.max_reference_h)
+    if j.height == 0:
+        return pl.DataFrame()
+    stale = j.filter(pl.col("_stale"))
+    if stale.height == 0:
+        return pl.DataFrame()
+    per = stale.sort("mmsi", "timestamp", "_ev").group_by(
+        "mmsi", pl.col("timestamp").dt.truncate("1d").alias("_day"), maintain_order=True
+    ).agg(
+        pl.col("timestamp").first().alias("start_time"),
+        pl.col("timestamp").last().alias("end_time"),
+        pl.col("lat").first(), pl.col("lon").first(),
+        pl.col("_ref_lat").first().alias("end_lat"), pl.col("_ref_lon").first().alias("end_lon"),
+        pl.col("_ref_ts").first(), pl.col("_ref_ev").first(),
+        (pl.col("_dist").max() / 1000).alias("distance_km"),
+        pl.len().cast(pl.Int64).alias("n_positions"),
+        pl.col("_ev").head(MAX_EVIDENCE).alias("evidence"),
+    )
+    ev = per.select(
+        "mmsi", "start_time", "end_time", "lat", "lon", "end_lat", "end_lon", "distance_km",
+        "n_positions", "evidence", pl.lit("day_start_stamp").alias("subtype"),
+        pl.lit(EVENT_TYPE).alias("event_type"),
+        hours_between("start_time", "end_time").alias("duration_h"),
+        DETAILS.expr(reference_time=iso_expr("_ref_ts"), reference_record=pl.col("_ref_ev"),
+                     max_distance_km=pl.col("distance_km"),
+                     day_start_window_s=pl.lit(params.day_start_window_s)).alias("details"),
+    )
+    return with_event_ids(ev, ["subtype"]).sort(["mmsi", "start_time"])
+
+
+__all__ = ["EVENT_TYPE", "Params", "detect", "stale_mask"]
