@@ -32,11 +32,15 @@ def test_solent_harbour_moored_ships_are_not_encounters(solent):
 
 
 def test_solent_corrupt_position_is_caught(solent):
-    spoof = solent.events.filter(
-        (pl.col("event_type") == "spoofing") & (pl.col("mmsi") == 245188000)
+    """One fix at 54.8 E (file line 8209) in a Solent track: a stray position (data quality),
+    not spoofing."""
+    assert solent.events.filter((pl.col("mmsi") == 245188000)
+                                & (pl.col("event_type") == "spoofing")).height == 0
+    stray = solent.quality.filter(
+        (pl.col("event_type") == "stray_position") & (pl.col("mmsi") == 245188000)
     )
-    assert spoof.height >= 1
-    evidence = [e for row in spoof["evidence"].to_list() for e in row]
+    assert stray.height == 1
+    evidence = [e for row in stray["evidence"].to_list() for e in row]
     assert any(e.endswith(":8209") for e in evidence), evidence
 
 

@@ -10,7 +10,7 @@ import numpy.typing as npt
 import polars as pl
 import pytest
 
-from sanctionwatch.detectors import spoofing
+from sanctionwatch.detectors import detectors, spoofing
 from sanctionwatch.detectors.base import registry
 from sanctionwatch.reference import Port, ReferenceData
 from sanctionwatch.schema import EVENTS
@@ -49,14 +49,21 @@ class BoxShore:
         return np.where(inside, self.inland_km, 100.0)
 
 
-def test_single_corrupt_position_mid_track() -> None:
+def _stray(*frames: pl.DataFrame) -> pl.DataFrame:
+    return detectors()["stray_position"].run(detection_input(*frames), None)
+
+
+def test_single_corrupt_position_mid_track_is_a_stray_position_not_spoofing() -> None:
+    """One fix off a continuous track is a corrupt record (data quality), as read on the real
+    review set (docs/real-review.md, rule F3)."""
     t = track(MMSI, 30.0, 125.0, hours=6, speed_knots=10)
     t = t.with_columns(  # record 19 jumps ~500 km north
         pl.when(pl.col("record") == 19).then(pl.col("lat") + 4.5).otherwise(pl.col("lat"))
         .alias("lat")
     )
-    ev = _run(t)
-    assert ev["subtype"].to_list() == ["impossible_speed"]
+    assert _run(t).height == 0
+    ev = _stray(t)
+    assert ev["event_type"].to_list() == ["stray_position"]
     row = ev.row(0, named=True)
     assert row["n_positions"] == 1
     assert row["start_time"] == row["end_time"] == T0 + timedelta(minutes=180)
@@ -65,6 +72,18 @@ def test_single_corrupt_position_mid_track() -> None:
     # the bad fix with the main-track positions either side of it
     assert row["evidence"] == ["test.csv:18", "test.csv:19", "test.csv:20"]
     assert json.loads(row["details"])["kind"] == "short_track"
+
+
+def test_two_fixes_off_the_track_are_impossible_speed() -> None:
+    t = track(MMSI, 30.0, 125.0, hours=6, speed_knots=10)
+    t = t.with_columns(  # records 19 and 20 jump ~500 km north
+        pl.when(pl.col("record").is_in([19, 20])).then(pl.col("lat") + 4.5)
+        .otherwise(pl.col("lat")).alias("lat")
+    )
+    ev = _run(t)
+    assert ev["subtype"].to_list() == ["impossible_speed"]
+    assert ev["n_positions"].to_list() == [2]
+    assert _stray(t).height == 0
 
 
 def test_one_mmsi_used_by_two_ships_at_the_same_time() -> None:
@@ -184,15 +203,16 @@ def test_shared_mmsi_is_not_a_teleport() -> None:
 
 
 def test_stale_midnight_record_is_no_jump() -> None:
-    # T0 is midnight: a position stamped 00:00:00 200 km from where the ship is a minute later
+    # T0 is midnight: two positions stamped 00:00:00-00:00:01, 200 km from where the ship is
+    # a minute later
     t = track(MMSI, 30.0, 125.0, start=T0 + timedelta(minutes=1), hours=2, source="d.csv")
-    stale = positions([{"mmsi": MMSI, "timestamp": T0, "lat": 31.8, "lon": 125.0,
-                        "source": "d.csv", "record": 999}])
+    stale = positions([{"mmsi": MMSI, "timestamp": T0 + timedelta(seconds=s), "lat": 31.8,
+                        "lon": 125.0, "source": "d.csv", "record": 998 + s} for s in (0, 1)])
     assert _run(t, stale).height == 0
     kept = spoofing.Params(stale_day_start_window_s=0.0)
     assert _sub(_run(t, stale, params=kept), "impossible_speed").height == 1
-    # the same jump a minute later is the ship's
-    late = stale.with_columns(pl.lit(T0 + timedelta(minutes=30, seconds=5)).alias("timestamp"))
+    # the same jump half an hour later is the ship's
+    late = stale.with_columns(pl.col("timestamp") + timedelta(minutes=30, seconds=5))
     assert _sub(_run(t, late), "impossible_speed").height == 1
 
 

@@ -44,6 +44,7 @@ BUILTIN = (
     "invalid_mmsi",
     "invalid_imo",
     "stale_record",
+    "stray_position",
     "duplicate_transponder",
     "impossible_value",
 )

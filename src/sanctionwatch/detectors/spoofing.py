@@ -9,7 +9,9 @@ this detector turns its result into evidence-carrying events instead of dropping
 
 Subtypes (``subtype``):
 
-- ``impossible_speed``: a short track (at most ``max_short_track_positions`` positions) that no
+- ``impossible_speed``: a short track (``min_short_track_positions`` to
+  ``max_short_track_positions`` positions; a single stray fix is the ``stray_position``
+  data-quality finding) that no
   movement from the MMSI's main track (its longest) explains: every one of its positions is
   beyond ``noise_m + max_speed_knots * dt`` of the main track's positions just before and just
   after it. Also (``details.kind = "track_jump"``) a long track that starts, without
@@ -128,17 +130,29 @@ class Params(BaseParams):
     stale_day_start_window_s: positions stamped within this many seconds of 00:00:00 UTC and
         impossibly far from the MMSI's next position are stale records (the ``stale_record``
         check, same default) and are left out here. 0 keeps them.
+    min_short_track_positions: a split-off short track needs at least this many positions to
+        be ``impossible_speed``. 2: one fix off an otherwise continuous track is no evidence of
+        a second transmitter or a false position held, but a bit error or a mis-decoded
+        message; it is the ``stray_position`` data-quality finding. Read so on the real review
+        set (docs/real-review.md, rule F3: a Solent ship's one fix at 54.8 E, MarineCadastre
+        ships' single fixes hundreds of km off); two consistent fixes elsewhere (a ship at
+        Santa Barbara and at Pensacola in the same minutes) are a second transmitter.
     max_on_land_run_positions: an on-land run is reported only when it is a short excursion
-        (at most this many consecutive inland positions of a track) of an MMSI also seen at sea.
+        (at most this many consecutive inland positions of the MMSI, with positions off land
+        before and after them) of an MMSI also seen at sea.
         A track that stays "inland" is a vessel on a river, canal or lake, which the 1 km land
         mask counts as land (the Mississippi, the Great Lakes), not a spoofed position; 3, as
         ``max_short_track_positions``: a bad fix repeated by a few receivers. 0 reports every
-        inland run of a track seen at sea (for waters without inland shipping).
+        inland run of an MMSI seen at sea (for waters without inland shipping). A run that
+        begins or ends the MMSI's positions is no excursion (a ship going up a river as the
+        data ends, the Mississippi below New Orleans in the MarineCadastre sample) and is not
+        reported.
     """
 
     max_speed_knots: float = 50.0
     noise_m: float = 1000.0
     max_short_track_positions: int = 3
+    min_short_track_positions: int = 2
     min_inland_km: float = 5.0
     port_radius_km: float = 10.0
     max_on_land_run_positions: int = 3
@@ -399,22 +413,30 @@ def _on_land(data: DetectionInput, t: pl.DataFrame, p: Params) -> pl.DataFrame:
     # only the MMSIs with an inland position matter: all their rows (whole tracks) are kept
     mmsi = t["mmsi"].to_numpy()
     rows = np.isin(mmsi, np.unique(mmsi[inland]))
+    # runs of the MMSI's positions in time, whatever track prepare_tracks put them on (a fix
+    # far inland is usually split off as a track of its own)
     flagged = t.filter(rows).with_columns(
         pl.Series("_inland", inland[rows]), pl.Series("_shore", shore[rows])
-    ).with_columns(
+    ).sort(["mmsi", "timestamp", "source", "record"]).with_columns(
         (pl.col("_inland") != pl.col("_inland").shift(1)).fill_null(True).cum_sum()
-        .over("track_id").alias("_run"),
+        .over("mmsi").alias("_run"),
         # per MMSI: a bad fix is often split off as a track of its own by prepare_tracks
         (pl.col("_shore") > 0).any().over("mmsi").alias("_seen_at_sea"),
+    ).with_columns(
+        # runs alternate inland / not inland: one strictly between the MMSI's first and last
+        # runs has positions off land before and after it (an excursion)
+        ((pl.col("_run") > pl.col("_run").min().over("mmsi"))
+         & (pl.col("_run") < pl.col("_run").max().over("mmsi"))).alias("_between"),
     ).filter(pl.col("_inland") & pl.col("_seen_at_sea"))
     if p.max_on_land_run_positions > 0:
         flagged = flagged.filter(
-            pl.len().over(["track_id", "_run"]) <= p.max_on_land_run_positions
+            (pl.len().over(["mmsi", "_run"]) <= p.max_on_land_run_positions)
+            & pl.col("_between")
         )
     if flagged.height == 0:
         return pl.DataFrame()
-    runs = flagged.group_by(["track_id", "_run"], maintain_order=True).agg(
-        pl.col("mmsi").first(),
+    runs = flagged.group_by(["mmsi", "_run"], maintain_order=True).agg(
+        pl.col("track_id").first(),
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),
         pl.col("lat").first(),
@@ -495,6 +517,41 @@ def _sustained_teleports(t: pl.DataFrame, long: pl.DataFrame, p: Params) -> pl.D
     )
 
 
+def _usable(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """The tracks in record order, without the records the ``stale_record`` check flags."""
+    t = tracks_in_record_order(data.tracks)
+    if t.height and params.stale_day_start_window_s > 0:
+        stale = stale_mask(t, StaleParams(day_start_window_s=params.stale_day_start_window_s,
+                                          max_speed_knots=params.max_speed_knots,
+                                          noise_m=params.noise_m))
+        if stale.any():
+            t = t.filter(pl.Series(~stale))
+    return t
+
+
+def _main_tracks(multi: pl.DataFrame) -> pl.DataFrame:
+    return (
+        multi.sort(["mmsi", "n", "track_id"], descending=[False, True, False])
+        .group_by("mmsi", maintain_order=True)
+        .first()
+        .select("mmsi", pl.col("track_id").alias("main_track_id"))
+    )
+
+
+def short_track_fixes(data: DetectionInput, params: Params) -> pl.DataFrame:
+    """Every split-off short track no movement from its MMSI's main track explains (the
+    ``short_track`` rows, before the ``min_short_track_positions`` cut), for the
+    ``stray_position`` check."""
+    t = _usable(data, params)
+    if not t.height:
+        return pl.DataFrame()
+    summ = _track_summary(t)
+    multi = summ.filter(pl.len().over("mmsi") > 1)
+    if not multi.height:
+        return pl.DataFrame()
+    return _short_tracks(t, multi, _main_tracks(multi), params)
+
+
 @register(EVENT_TYPE, Params, reads=(), details=(
     SHORT_TRACK, TRACK_JUMP, SIMULTANEOUS, ON_LAND, TELEPORT))
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
@@ -503,27 +560,19 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     Every event lists its source records in ``evidence`` (at most ``MAX_EVIDENCE``;
     ``n_positions`` has the count).
     """
-    t = tracks_in_record_order(data.tracks)
-    if t.height and params.stale_day_start_window_s > 0:
-        stale = stale_mask(t, StaleParams(day_start_window_s=params.stale_day_start_window_s,
-                                          max_speed_knots=params.max_speed_knots,
-                                          noise_m=params.noise_m))
-        if stale.any():
-            t = t.filter(pl.Series(~stale))
+    t = _usable(data, params)
     parts: list[pl.DataFrame] = []
     if t.height:
         summ = _track_summary(t)
         multi = summ.filter(pl.len().over("mmsi") > 1)
         if multi.height:
-            main = (
-                multi.sort(["mmsi", "n", "track_id"], descending=[False, True, False])
-                .group_by("mmsi", maintain_order=True)
-                .first()
-                .select("mmsi", pl.col("track_id").alias("main_track_id"))
-            )
+            main = _main_tracks(multi)
             long = multi.filter(pl.col("n") > params.max_short_track_positions)
+            short = _short_tracks(t, multi, main, params)
+            if short.height:
+                short = short.filter(pl.col("n_positions") >= params.min_short_track_positions)
             parts += [
-                _short_tracks(t, multi, main, params),
+                short,
                 _track_jumps(long, params),
                 _simultaneous(t, long, params),
                 _sustained_teleports(t, long, params),
@@ -540,4 +589,4 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     return ev.sort(["mmsi", "start_time", "subtype", "event_id"])
 
 
-__all__ = ["EVENT_TYPE", "Params", "detect"]
+__all__ = ["EVENT_TYPE", "Params", "detect", "short_track_fixes"]

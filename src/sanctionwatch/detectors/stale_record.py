@@ -7,8 +7,9 @@ second: an "impossible speed" that is the file's, not the ship's. A position is 
 ``stale_record`` when
 
 1. its time of day is within ``day_start_window_s`` of 00:00:00 UTC,
-2. track preparation split it off the MMSI's main track (its track with the most positions),
-   and
+2. track preparation split it off the MMSI's main track (its track with the most positions
+   stamped after the day's first seconds, then the most positions) into a track of
+   day-start records only, and
 3. the main track's position nearest in time, within ``max_reference_h``, is impossibly far
    from it: more than ``noise_m + max_speed_knots * |dt|``.
 
@@ -79,14 +80,23 @@ def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, 
         return pl.DataFrame()
     cols = pos.select("mmsi", "track_id", "timestamp", "lat", "lon",
                       evidence_expr().alias("_ev"),
-                      pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"))
+                      pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+                      pl.Series("_cand", cand))
     cand_mmsi = cols.filter(pl.Series(cand))["mmsi"].unique().implode()
     mine = cols.filter(pl.col("mmsi").is_in(cand_mmsi))
-    main = (mine.group_by("mmsi", "track_id").len()
-            .sort(["mmsi", "len", "track_id"], descending=[False, True, False])
+    # the main track: the most positions not stamped at the day's start (a track made of
+    # midnight records only is the suspect, never the reference), then the most positions
+    per_track = (mine.group_by("mmsi", "track_id")
+                 .agg((~pl.col("_cand")).sum().alias("_fresh"), pl.len()))
+    main = (per_track
+            .sort(["mmsi", "_fresh", "len", "track_id"], descending=[False, True, True, False])
             .group_by("mmsi", maintain_order=True).first().select("mmsi", "track_id"))
+    # suspects: tracks made only of day-start records (a track that goes on after the first
+    # seconds of the day is a ship heard live, whatever its first record's stamp)
+    stamped_only = per_track.filter(pl.col("_fresh") == 0).select("mmsi", "track_id")
     on_main = mine.join(main, on=["mmsi", "track_id"], how="semi")
-    c = cols.filter(pl.Series(cand)).join(main, on=["mmsi", "track_id"], how="anti")
+    c = (cols.filter(pl.Series(cand)).join(main, on=["mmsi", "track_id"], how="anti")
+         .join(stamped_only, on=["mmsi", "track_id"], how="semi"))
     if c.height == 0:
         return pl.DataFrame()
     ref = on_main.select(
