@@ -32,8 +32,9 @@ def _handmade() -> pl.DataFrame:
     """Positions for the shapes a short scenario rarely holds: a track that jumps
     impossibly far without overlapping another (spoofing track_jump), a (0, 0) position
     (impossible_value), an invalid MMSI, two ships drifting together at sea for three hours
-    (an encounter), a sustained teleport, a stale record stamped at midnight and a ship heard
-    twice, 8 h apart (a coverage gap: too rarely heard for its silence to be noticed)."""
+    (an encounter), a sustained teleport, a stale record stamped at midnight, a ship heard
+    twice, 8 h apart (a coverage gap: too rarely heard for its silence to be noticed) and a
+    stray fix an ocean away."""
     first = track(412000009, 30.0, 123.0, hours=1)
     jumped = track(412000009, 36.0, 123.0, start=T0 + timedelta(hours=2), hours=1,
                    first_record=100)
@@ -56,7 +57,12 @@ def _handmade() -> pl.DataFrame:
     sparse = positions([{"mmsi": 412000014, "timestamp": T0 + timedelta(hours=h), "lat": 31.0,
                          "lon": 125.0, "source": "test.csv", "record": 8000 + h}
                         for h in (0, 8)])
-    return pl.concat([first, jumped, null_island, invalid, *pair, *teleport, *stale, sparse])
+    # a stray fix: one position of 412000016 2,500 km off its track
+    stray = track(412000016, 30.0, 126.0, hours=2, first_record=8100).with_columns(
+        pl.when(pl.col("record") == 8105).then(pl.col("lat") + 22.5).otherwise(pl.col("lat"))
+        .alias("lat"))
+    return pl.concat([first, jumped, null_island, invalid, *pair, *teleport, *stale, sparse,
+                      stray])
 
 
 def _handmade_reports() -> pl.DataFrame:

@@ -53,12 +53,12 @@ def _stray(*frames: pl.DataFrame) -> pl.DataFrame:
     return detectors()["stray_position"].run(detection_input(*frames), None)
 
 
-def test_single_corrupt_position_mid_track_is_a_stray_position_not_spoofing() -> None:
-    """One fix off a continuous track is a corrupt record (data quality), as read on the real
-    review set (docs/real-review.md, rule F3)."""
+def test_single_fix_an_ocean_away_is_a_stray_position_not_spoofing() -> None:
+    """One fix no ship could report (here 2,500 km off) is a corrupt record (data quality), as
+    read on the real review set (docs/real-review.md, rule F3)."""
     t = track(MMSI, 30.0, 125.0, hours=6, speed_knots=10)
-    t = t.with_columns(  # record 19 jumps ~500 km north
-        pl.when(pl.col("record") == 19).then(pl.col("lat") + 4.5).otherwise(pl.col("lat"))
+    t = t.with_columns(  # record 19 jumps ~2,500 km north
+        pl.when(pl.col("record") == 19).then(pl.col("lat") + 22.5).otherwise(pl.col("lat"))
         .alias("lat")
     )
     assert _run(t).height == 0
@@ -67,11 +67,34 @@ def test_single_corrupt_position_mid_track_is_a_stray_position_not_spoofing() ->
     row = ev.row(0, named=True)
     assert row["n_positions"] == 1
     assert row["start_time"] == row["end_time"] == T0 + timedelta(minutes=180)
-    assert row["distance_km"] == pytest.approx(497, abs=5)
+    assert row["distance_km"] == pytest.approx(2499, abs=10)
     assert row["implied_speed_knots"] > 1000
     # the bad fix with the main-track positions either side of it
     assert row["evidence"] == ["test.csv:18", "test.csv:19", "test.csv:20"]
     assert json.loads(row["details"])["kind"] == "short_track"
+
+
+def test_single_fix_on_land_is_a_stray_position() -> None:
+    ref = ReferenceData(ports=[], shore=BoxShore(39.0, 40.0, 126.0, 127.0))
+    t = track(MMSI, 38.5, 126.5, hours=4, speed_knots=1)
+    bad = t[10].with_columns(pl.lit(39.5).alias("lat"))  # one fix 110 km north, on land
+    frames = pl.concat([t[:10], bad, t[11:]])
+    assert _sub(_run(frames, reference=ref), "impossible_speed").height == 0
+    data = detection_input(frames, reference=ref)
+    assert detectors()["stray_position"].run(data, None).height == 1
+
+
+def test_single_fix_at_sea_within_reach_is_impossible_speed() -> None:
+    """One false fix 500 km off, at sea: a plausible false position, so spoofing."""
+    t = track(MMSI, 30.0, 125.0, hours=6, speed_knots=10)
+    t = t.with_columns(
+        pl.when(pl.col("record") == 19).then(pl.col("lat") + 4.5).otherwise(pl.col("lat"))
+        .alias("lat")
+    )
+    ev = _run(t)
+    assert ev["subtype"].to_list() == ["impossible_speed"]
+    assert ev["n_positions"].to_list() == [1]
+    assert _stray(t).height == 0
 
 
 def test_two_fixes_off_the_track_are_impossible_speed() -> None:

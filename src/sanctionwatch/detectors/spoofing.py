@@ -9,9 +9,9 @@ this detector turns its result into evidence-carrying events instead of dropping
 
 Subtypes (``subtype``):
 
-- ``impossible_speed``: a short track (``min_short_track_positions`` to
-  ``max_short_track_positions`` positions; a single stray fix is the ``stray_position``
-  data-quality finding) that no
+- ``impossible_speed``: a short track (at most ``max_short_track_positions`` positions; a
+  single fix no ship could plausibly report, on land, at the coast or an ocean away, is the
+  ``stray_position`` data-quality finding) that no
   movement from the MMSI's main track (its longest) explains: every one of its positions is
   beyond ``noise_m + max_speed_knots * dt`` of the main track's positions just before and just
   after it. Also (``details.kind = "track_jump"``) a long track that starts, without
@@ -130,13 +130,16 @@ class Params(BaseParams):
     stale_day_start_window_s: positions stamped within this many seconds of 00:00:00 UTC and
         impossibly far from the MMSI's next position are stale records (the ``stale_record``
         check, same default) and are left out here. 0 keeps them.
-    min_short_track_positions: a split-off short track needs at least this many positions to
-        be ``impossible_speed``. 2: one fix off an otherwise continuous track is no evidence of
-        a second transmitter or a false position held, but a bit error or a mis-decoded
-        message; it is the ``stray_position`` data-quality finding. Read so on the real review
-        set (docs/real-review.md, rule F3: a Solent ship's one fix at 54.8 E, MarineCadastre
-        ships' single fixes hundreds of km off); two consistent fixes elsewhere (a ship at
-        Santa Barbara and at Pensacola in the same minutes) are a second transmitter.
+    stray_coast_km: a split-off track of one fix is a stray position (the ``stray_position``
+        data-quality finding, not ``impossible_speed``) when the fix lies on land or within this
+        distance of the coast. 5 km, as ``min_inland_km``: there the shipped 1 km coastline
+        cannot tell a berth from land, and single fixes there were all read as corrupt on the
+        real review set (docs/real-review.md, rule F3: a Solent ship's fix in Kazakhstan,
+        MarineCadastre fixes inland in Pennsylvania and at the Gulf coast).
+    stray_max_jump_km: or when it lies more than this far from the MMSI's track. 2,000 km: a
+        false position is chosen to look plausible (the Panel's cases put tankers tens to
+        hundreds of km from where they were, S/2019/171); a fix an ocean away is a corrupt
+        message (a MarineCadastre fix 4,447 km off, at 7.6 N in the Pacific).
     max_on_land_run_positions: an on-land run is reported only when it is a short excursion
         (at most this many consecutive inland positions of the MMSI, with positions off land
         before and after them) of an MMSI also seen at sea.
@@ -152,13 +155,14 @@ class Params(BaseParams):
     max_speed_knots: float = 50.0
     noise_m: float = 1000.0
     max_short_track_positions: int = 3
-    min_short_track_positions: int = 2
+    stray_coast_km: float = 5.0
+    stray_max_jump_km: float = 2000.0
     min_inland_km: float = 5.0
     port_radius_km: float = 10.0
     max_on_land_run_positions: int = 3
     min_teleport_h: float = 1.0
     min_teleport_km: float = 100.0
-    stale_day_start_window_s: float = 2.0
+    stale_day_start_window_s: float = 60.0
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -538,10 +542,20 @@ def _main_tracks(multi: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def stray_mask(short: pl.DataFrame, data: DetectionInput, params: Params) -> pl.Series:
+    """Which ``short_track`` rows are one stray fix no ship could plausibly report (see
+    ``stray_coast_km`` and ``stray_max_jump_km``)."""
+    shore = np.asarray(data.reference.distance_from_shore_km(
+        short["lat"].to_numpy(), short["lon"].to_numpy()), dtype=np.float64)
+    coastal = pl.Series(np.nan_to_num(shore, nan=np.inf) < params.stray_coast_km)
+    far = short["distance_km"].fill_null(0) > params.stray_max_jump_km
+    return (short["n_positions"] == 1) & (coastal | far)
+
+
 def short_track_fixes(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Every split-off short track no movement from its MMSI's main track explains (the
-    ``short_track`` rows, before the ``min_short_track_positions`` cut), for the
-    ``stray_position`` check."""
+    ``short_track`` rows, before the :func:`stray_mask` cut), for the ``stray_position``
+    check."""
     t = _usable(data, params)
     if not t.height:
         return pl.DataFrame()
@@ -570,7 +584,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
             long = multi.filter(pl.col("n") > params.max_short_track_positions)
             short = _short_tracks(t, multi, main, params)
             if short.height:
-                short = short.filter(pl.col("n_positions") >= params.min_short_track_positions)
+                short = short.filter(~stray_mask(short, data, params))
             parts += [
                 short,
                 _track_jumps(long, params),
@@ -589,4 +603,4 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     return ev.sort(["mmsi", "start_time", "subtype", "event_id"])
 
 
-__all__ = ["EVENT_TYPE", "Params", "detect", "short_track_fixes"]
+__all__ = ["EVENT_TYPE", "Params", "detect", "short_track_fixes", "stray_mask"]

@@ -1,12 +1,11 @@
 """Stray positions: one fix off an otherwise continuous track (data quality).
 
 A single position that no movement from the MMSI's track explains, with the track going on
-as before around it, is a bit error, a mis-decoded message or another station's fix under the
-wrong MMSI: not evidence that the ship spoofed its position or that a second transmitter
-shares its MMSI. ``spoofing`` reports such split-off tracks from
-``min_short_track_positions`` (2) positions up as ``impossible_speed``; a lone fix is
-reported here instead, with the same columns and evidence (the fix, and the track's positions
-just before and after it).
+as before around it, and that no ship could plausibly report (on land or at the coast, or an
+ocean away) is a bit error, a mis-decoded message or another station's fix under the wrong
+MMSI: not evidence that the ship spoofed its position. ``spoofing`` reports the other
+split-off tracks as ``impossible_speed``; such a fix is reported here instead, with the same
+columns and evidence (the fix, and the track's positions just before and after it).
 """
 
 from __future__ import annotations
@@ -38,13 +37,14 @@ class Params(spoofing.Params):
 
 @register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """Split-off tracks of fewer than ``min_short_track_positions`` positions that no movement
-    from the MMSI's main track explains: ``spoofing``'s ``short_track`` columns, ``subtype``
+    """Split-off tracks of one fix that no movement from the MMSI's main track explains and
+    no ship could plausibly report (on land, within ``stray_coast_km`` of the coast or more
+    than ``stray_max_jump_km`` off): ``spoofing``'s ``short_track`` columns, ``subtype``
     null."""
     fixes = spoofing.short_track_fixes(data, params)
     if fixes.height == 0:
         return pl.DataFrame()
-    out = fixes.filter(pl.col("n_positions") < params.min_short_track_positions)
+    out = fixes.filter(spoofing.stray_mask(fixes, data, params))
     if out.height == 0:
         return pl.DataFrame()
     out = out.drop("_key").with_columns(
