@@ -179,3 +179,25 @@ def test_open_silence_is_judged_on_the_coverage_up_to_the_horizon() -> None:
     alone = _data(track(DARK, 30.0, 125.0, hours=12), _neighbour(412_000_002, 35.0, 131.0))
     cov = coverage_gap.detect(alone, coverage_gap.Params(open_gaps=True))
     assert cov.filter(pl.col("mmsi") == DARK)["subtype"].to_list() == ["area"]
+
+
+def test_outage_of_the_ships_own_cell_is_coverage_even_if_cells_around_are_heard() -> None:
+    """The messy scenario's area outage: the dark ship's own cell was busy (a ship heard there
+    until the silence began) and then went quiet for the whole silence, while a ship in the
+    next cell was heard throughout: the receiver of the ship's area was down."""
+    same_cell = _neighbour(412_000_004, 30.5, 125.5, hours=12)  # heard until the silence
+    next_cell = _neighbour(412_000_005, 31.5, 125.5)  # heard all along, one cell north
+    gaps, cov = _both(_data(_dark_ship(), same_cell, next_cell))
+    assert gaps.height == 0
+    assert cov["subtype"].to_list() == ["area"]
+    d = json.loads(cov["details"][0])
+    assert d["cell_vessels_before"] >= 1 and d["cell_heard_h"] < 6
+
+
+def test_own_cell_heard_part_of_the_silence_is_still_a_gap() -> None:
+    """Ships meeting and going dark together quiet their cell for a while; another ship
+    passing through it for a gap's length keeps the silence observable."""
+    same_cell = _neighbour(412_000_004, 30.5, 125.5, hours=20)  # heard 8 h into the silence
+    next_cell = _neighbour(412_000_005, 31.5, 125.5)
+    gaps, cov = _both(_data(_dark_ship(), same_cell, next_cell))
+    assert gaps.height == 1 and cov.height == 0

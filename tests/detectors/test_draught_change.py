@@ -9,7 +9,7 @@ from datetime import timedelta
 import polars as pl
 import pytest
 
-from sanctionwatch.detectors import ais_gap, draught_change
+from sanctionwatch.detectors import ais_gap, detectors, draught_change
 from sanctionwatch.detectors.base import DetectionInput, registry
 from sanctionwatch.schema import EVENTS
 from tests.factory import T0, detection_input, reports, track
@@ -145,3 +145,19 @@ def test_a_new_value_seen_once_then_silence_is_no_change() -> None:
                    {"mmsi": MMSI, "timestamp": T0 + 3 * H + timedelta(minutes=6),
                     "draught_m": 5.0}])
     assert _run(detection_input(ship, vessel_reports=rep)).height == 0
+
+
+def test_turns_of_two_transponders_are_no_change() -> None:
+    """Two units configured 8.3 and 5.7 m taking turns about hourly (slower than the
+    hysteresis): the duplicate_transponder check finds them, and none of their turns is a
+    load change; a change to a third value still is."""
+    values = [8.3, 5.7, 8.3, 5.7, 8.3, 5.7, 8.3, 11.0]
+    rep = reports([{"mmsi": MMSI, "timestamp": T0 + timedelta(hours=h), "draught_m": v}
+                   for h, v in enumerate(values)])
+    data = detection_input(track(MMSI, 30.0, 125.0, hours=9), vessel_reports=rep)
+    dup = detectors()["duplicate_transponder"].run(data, None)
+    assert dup["subtype"].to_list() == ["draught"]
+    alone = _run(data)
+    assert alone.height == 7  # without the finding, every turn is a "change"
+    ev = _run(_with_prior(data, dup))
+    assert ev.select("old_value", "new_value").rows() == [("8.3", "11.0")]

@@ -39,13 +39,14 @@ BUILTIN = (
     "shared_imo",
     "port_call",
     "zone_entry",
+    # before draught_change, which drops the turns of two transponders it finds
+    "duplicate_transponder",
     "draught_change",  # last behaviour detector: it links to the gaps, encounters and loitering
     # data-quality checks (category "quality"): their findings are never behaviour events
     "invalid_mmsi",
     "invalid_imo",
     "stale_record",
     "stray_position",
-    "duplicate_transponder",
     "impossible_value",
 )
 """Built-in detectors in the order they run."""

@@ -64,6 +64,10 @@ DETAILS = Details(
                               "the silence (median)"),
         "nearby_reception_per_day": Key(pl.Float64(), "positions heard in the area during "
                                         "the silence, per day and per cell"),
+        "cell_heard_h": Key(pl.Float64(), "hours of the silence in which another ship was heard "
+                            "in the OFF or ON cell itself"),
+        "cell_vessels_before": Key(pl.Int64(), "most other ships heard in one time bin of the "
+                                   "OFF cell in the `positions_before_window_h` before"),
         "track_id": Key(pl.Int64(), "the track"),
         "draught_before_reported": Key(pl.Utf8(), "time of the draught report before the gap"),
         "draught_after_reported": Key(pl.Utf8(), "time of the draught report after it"),
@@ -275,7 +279,8 @@ def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
       file's real end);
     - ``area``: the feed was listening, but other ships around the silent one were heard for
       less than ``min_gap_h`` or ``min_heard_share`` of the silence (out of every receiver's
-      range);
+      range), or the ship's own cell, busy before the silence, was heard for less than
+      ``min_gap_h`` of it (an outage of the area's receiver hidden by the cells around it);
     - ``sparse``: the area was heard, but the ship itself reported too rarely for its absence
       to be noticed (``expected_positions`` < ``min_expected_positions``: e.g. one message
       per ship per day, as in satellite or decimated feeds).
@@ -292,6 +297,11 @@ def observability(gaps: pl.DataFrame, p: Params) -> pl.DataFrame:
     return gaps.with_columns((rate * heard).round(6).alias("expected_positions")).with_columns(
         pl.when(pl.col("feed_heard_h") < needed).then(pl.lit("feed"))
         .when(pl.col("nearby_heard_h") < needed).then(pl.lit("area"))
+        # the ship's own cell was busy before and nearly silent through it (heard for less
+        # than a gap's length): its receiver was down, however well the cells around were
+        # heard. Not less than half: a rendezvous whose ships all go dark quiets a cell too.
+        .when((pl.col("cell_vessels_before").fill_null(0) >= 1)
+              & (pl.col("cell_heard_h") < p.min_gap_h)).then(pl.lit("area"))
         .when(pl.col("expected_positions") < p.min_expected_positions).then(pl.lit("sparse"))
         .otherwise(None).alias("unobservable")
     )
@@ -377,7 +387,7 @@ def silences(data: DetectionInput, params: Params) -> pl.DataFrame:
         return pl.DataFrame()
     gaps = _positions_before(gaps, t, params.positions_before_window_h)
     gaps = _positions_after(gaps, t, params.positions_before_window_h)
-    gaps = reception(gaps, data.coverage)
+    gaps = reception(gaps, data.coverage, params.positions_before_window_h)
     gaps = _draughts(gaps, data.reports)
 
     lat = gaps["lat"].to_numpy()
@@ -435,6 +445,8 @@ def silences(data: DetectionInput, params: Params) -> pl.DataFrame:
             nearby_heard_h=pl.col("nearby_heard_h"),
             nearby_vessels=pl.col("nearby_vessels"),
             nearby_reception_per_day=pl.col("nearby_reception_per_day"),
+            cell_heard_h=pl.col("cell_heard_h"),
+            cell_vessels_before=pl.col("cell_vessels_before"),
             track_id=pl.col("track_id"),
             draught_before_reported=iso_expr("draught_before_time"),
             draught_after_reported=iso_expr("draught_after_time"),

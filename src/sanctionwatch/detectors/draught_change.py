@@ -149,6 +149,36 @@ def _data_end(data: DetectionInput) -> datetime:
     return end
 
 
+def _not_two_transponders(events: pl.DataFrame, prior: pl.DataFrame | None) -> pl.DataFrame:
+    """``events`` without the changes between the two draughts a ``duplicate_transponder``
+    finding of the same MMSI names: two units configured with different values take turns,
+    however slowly (the simulator's ship alternating about hourly), and none of their turns is
+    cargo."""
+    if prior is None or prior.height == 0:
+        return events
+    pairs = prior.filter((pl.col("event_type") == "duplicate_transponder")
+                         & (pl.col("subtype") == "draught"))
+    if pairs.height == 0:
+        return events
+    ab = pairs.select(
+        pl.col("mmsi").cast(pl.Int64).alias("_m"),
+        pl.col("details").str.json_path_match("$.value_a").cast(pl.Float64).round(1).alias("_a"),
+        pl.col("details").str.json_path_match("$.value_b").cast(pl.Float64).round(1).alias("_b"),
+    ).unique()
+    pair = events.select(
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
+        pl.col("mmsi").cast(pl.Int64).alias("_m"),
+        pl.min_horizontal("draught_before_m", "draught_after_m").cast(pl.Float64).round(1)
+        .alias("_lo"),
+        pl.max_horizontal("draught_before_m", "draught_after_m").cast(pl.Float64).round(1)
+        .alias("_hi"),
+    )
+    flapping = pair.join(ab, on="_m").filter(
+        (pl.col("_lo") == pl.min_horizontal("_a", "_b"))
+        & (pl.col("_hi") == pl.max_horizontal("_a", "_b")))["_row"]
+    return events.filter(~pl.int_range(pl.len(), dtype=pl.Int64).is_in(flapping.implode()))
+
+
 def _link(events: pl.DataFrame, prior: pl.DataFrame | None, p: Params) -> pl.DataFrame:
     """``related_event_ids``: prior events of the same vessel (either party of an encounter)
     whose span lies within the window around the two reports."""
@@ -237,6 +267,9 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         ev, data.tracks, time_col="end_time", lat_col="end_lat", lon_col="end_lon",
         nan_when_unknown=False,
     )
+    ev = _not_two_transponders(ev, data.prior_events)
+    if ev.height == 0:
+        return pl.DataFrame()
     ev = _link(ev, data.prior_events, params).with_columns(
         pl.lit(EVENT_TYPE).alias("event_type"),
         hours_between("start_time", "end_time").alias("duration_h"),

@@ -24,6 +24,7 @@ import polars as pl
 from sanctionwatch.detectors.base import DetectionInput, Params, register
 from sanctionwatch.detectors.common import iso_expr, unique_event_ids
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.detectors.stale_record import stale_mask
 from sanctionwatch.reference import Zone
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.units import US_PER_H, US_PER_MIN, hours_between
@@ -76,6 +77,12 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     zones = data.reference.zones
     if tr.height == 0 or len(zones) == 0:
         return EVENTS.empty()
+    # a stale record stamped at midnight (the stale_record check) is no presence in a zone
+    stale = stale_mask(tr)
+    if stale.any():
+        tr = tr.filter(pl.Series(~stale))
+        if tr.height == 0:
+            return EVENTS.empty()
     lat = tr["lat"].to_numpy()
     lon = tr["lon"].to_numpy()
     tid = tr["track_id"].to_numpy()
