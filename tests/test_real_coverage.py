@@ -91,6 +91,12 @@ def test_all_real_files_nothing_outlasts_its_input_block(everything: Path) -> No
          "draught_change"]))
     assert built_on_tracks.height > 1000
     assert outlasting(built_on_tracks, "start_time", "end_time").height == 0
+    # nor any other event or data-quality finding: identity changes compare two reports and
+    # span the break by design (below); every other row is one observation in one block
+    # (instants, e.g. a static report in a file without positions, outlast nothing)
+    single = ev.filter((pl.col("event_type") != "identity_change")
+                       & (pl.col("end_time") > pl.col("start_time")))
+    assert outlasting(single, "start_time", "end_time").height == 0
     # an identity change between two years is still reported, and says so
     changes = ev.filter(pl.col("event_type") == "identity_change",
                         pl.col("subtype") != "mid_flag_mismatch")

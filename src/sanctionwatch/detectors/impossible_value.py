@@ -25,6 +25,7 @@ from sanctionwatch.detectors.common import (
     with_event_ids,
 )
 from sanctionwatch.detectors.details import Details, Key
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "impossible_value"
@@ -66,12 +67,15 @@ class Params(BaseParams):
     removed_positions: bool = True
 
 
-def _over(frame: pl.DataFrame, col: str, limit: float, subtype: str) -> pl.DataFrame:
+def _over(frame: pl.DataFrame, col: str, limit: float, subtype: str,
+          spans: pl.DataFrame | None) -> pl.DataFrame:
     bad = frame.filter(pl.col(col) > limit)
     if bad.height == 0:
         return pl.DataFrame()
+    # one finding per input block: files years apart are separate observations
+    bad = bad.with_columns(blocks_of(bad["timestamp"], spans))
     return bad.sort("mmsi", "timestamp", "source", "record").group_by(
-        "mmsi", maintain_order=True).agg(
+        "mmsi", "_block", maintain_order=True).agg(
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),
         pl.col(col).cast(pl.Float64).round(3).max().alias("_value"),
@@ -80,12 +84,13 @@ def _over(frame: pl.DataFrame, col: str, limit: float, subtype: str) -> pl.DataF
     ).with_columns(pl.lit(subtype).alias("subtype"), pl.lit(limit).alias("_limit"))
 
 
-def _removed(removed: pl.DataFrame) -> pl.DataFrame:
+def _removed(removed: pl.DataFrame, spans: pl.DataFrame | None) -> pl.DataFrame:
     bad = removed.filter(pl.col("reason").is_in(list(REMOVED_REASONS)))
     if bad.height == 0:
         return pl.DataFrame()
+    bad = bad.with_columns(blocks_of(bad["timestamp"], spans))
     return bad.sort("mmsi", "timestamp", "source", "record").group_by(
-        "mmsi", "reason", maintain_order=True).agg(
+        "mmsi", "reason", "_block", maintain_order=True).agg(
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),
         pl.col("lat").first().cast(pl.Float64).alias("_value"),
@@ -96,17 +101,17 @@ def _removed(removed: pl.DataFrame) -> pl.DataFrame:
 
 @register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """One finding per MMSI and subtype; ``lat``/``lon`` is the MMSI's position nearest in time
-    to the first record (NaN when it has none), ``evidence`` the records."""
+    """One finding per MMSI, subtype and input block; ``lat``/``lon`` is the MMSI's position
+    nearest in time to the first record (NaN when it has none), ``evidence`` the records."""
     rep, t = data.reports, data.tracks
     parts = [
-        _over(rep, "draught_m", params.max_draught_m, "draught"),
-        _over(rep, "length_m", params.max_length_m, "length"),
-        _over(rep, "width_m", params.max_width_m, "width"),
-        _over(t, "sog_knots", params.max_sog_knots, "speed"),
+        _over(rep, "draught_m", params.max_draught_m, "draught", data.input_spans),
+        _over(rep, "length_m", params.max_length_m, "length", data.input_spans),
+        _over(rep, "width_m", params.max_width_m, "width", data.input_spans),
+        _over(t, "sog_knots", params.max_sog_knots, "speed", data.input_spans),
     ]
     if params.removed_positions and data.removed is not None and data.removed.height:
-        parts.append(_removed(data.removed))
+        parts.append(_removed(data.removed, data.input_spans))
     parts = [x for x in parts if x.height]
     if not parts:
         return pl.DataFrame()

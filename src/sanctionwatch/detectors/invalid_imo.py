@@ -35,6 +35,7 @@ from sanctionwatch.detectors.common import (
 )
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.ids import PLACEHOLDER_IMOS, US_MIDS, imo_valid_array
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "invalid_imo"
@@ -72,8 +73,9 @@ def imo_problem(imo: pl.Expr, mmsi: pl.Expr, valid: pl.Expr, valid_hundredth: pl
 
 @register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """One finding per MMSI, IMO number and reason; ``lat``/``lon`` is the MMSI's position
-    nearest in time to the first report (NaN when it has none), ``evidence`` the reports."""
+    """One finding per MMSI, IMO number, reason and input block; ``lat``/``lon`` is the
+    MMSI's position nearest in time to the first report (NaN when it has none), ``evidence``
+    the reports."""
     rep = data.reports.filter(pl.col("imo").is_not_null() & (pl.col("imo") > 0))
     if rep.height == 0:
         return pl.DataFrame()
@@ -86,8 +88,10 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     ).filter(pl.col("_reason").is_not_null())
     if bad.height == 0:
         return pl.DataFrame()
+    # one finding per input block: files years apart are separate observations
+    bad = bad.with_columns(blocks_of(bad["timestamp"], data.input_spans))
     per = bad.sort(["mmsi", "timestamp", "source", "record"]).group_by(
-        ["mmsi", "imo", "_reason"], maintain_order=True
+        ["mmsi", "imo", "_reason", "_block"], maintain_order=True
     ).agg(
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),

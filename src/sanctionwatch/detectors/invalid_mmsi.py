@@ -20,6 +20,7 @@ from sanctionwatch.detectors.common import MAX_EVIDENCE, evidence_expr, with_eve
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.ids import station_type_array
 from sanctionwatch.stations import STATION_REASON_PREFIX
+from sanctionwatch.tracks.continuity import blocks_of
 from sanctionwatch.units import hours_between
 
 EVENT_TYPE = "invalid_mmsi"
@@ -55,13 +56,16 @@ def _positions(data: DetectionInput) -> pl.DataFrame:
 
 @register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
 def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """One finding per invalid MMSI over its time span; ``lat``/``lon`` its first position,
-    ``end_lat``/``end_lon`` its last, ``evidence`` its records (at most ``MAX_EVIDENCE``)."""
+    """One finding per invalid MMSI and input block, over its time span there; ``lat``/``lon``
+    its first position, ``end_lat``/``end_lon`` its last, ``evidence`` its records (at most
+    ``MAX_EVIDENCE``)."""
     pos = _positions(data)
     if pos.height == 0:
         return pl.DataFrame()
+    # one finding per input block: files years apart are separate observations
+    pos = pos.with_columns(blocks_of(pos["timestamp"], data.input_spans))
     per = pos.sort(["mmsi", "timestamp", "source", "record"]).group_by(
-        "mmsi", maintain_order=True).agg(
+        "mmsi", "_block", maintain_order=True).agg(
         pl.col("timestamp").first().alias("start_time"),
         pl.col("timestamp").last().alias("end_time"),
         pl.col("lat").first(), pl.col("lon").first(),
