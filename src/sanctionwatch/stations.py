@@ -94,12 +94,13 @@ def split_stations(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     station_msg = df["msg_type"].is_in(list(STATION_MESSAGES)).fill_null(False).to_numpy()
     inverse, kind = _types_of_unique(df["mmsi"].to_numpy(), station_msg,
                                      df["msg_type"].fill_null(0).cast(pl.Int64).to_numpy())
-    row_kind = kind[inverse]
-    other = row_kind != "ship"
+    # per distinct MMSI, then spread as booleans: a string per row would cost a copy of the
+    # whole column
+    other = (kind != "ship")[inverse]
     if not other.any():
         return df, df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
     stations = df.filter(pl.Series(other)).with_columns(
-        pl.Series("reason", np.char.add(STATION_REASON_PREFIX, row_kind[other]),
+        pl.Series("reason", np.char.add(STATION_REASON_PREFIX, kind[inverse[other]]),
                   dtype=pl.String))
     return df.filter(pl.Series(~other)), stations
 

@@ -522,15 +522,22 @@ def _sustained_teleports(t: pl.DataFrame, long: pl.DataFrame, p: Params) -> pl.D
 
 
 def _usable(data: DetectionInput, params: Params) -> pl.DataFrame:
-    """The tracks in record order, without the records the ``stale_record`` check flags."""
-    t = tracks_in_record_order(data.tracks)
-    if t.height and params.stale_day_start_window_s > 0:
-        stale = stale_mask(t, StaleParams(day_start_window_s=params.stale_day_start_window_s,
-                                          max_speed_knots=params.max_speed_knots,
-                                          noise_m=params.noise_m))
-        if stale.any():
-            t = t.filter(pl.Series(~stale))
-    return t
+    """The tracks in record order, without the records the ``stale_record`` check flags;
+    built once per input for ``spoofing`` and ``stray_position`` alike."""
+
+    def build() -> pl.DataFrame:
+        t = tracks_in_record_order(data.tracks)
+        if t.height and params.stale_day_start_window_s > 0:
+            stale = stale_mask(t, StaleParams(
+                day_start_window_s=params.stale_day_start_window_s,
+                max_speed_knots=params.max_speed_knots, noise_m=params.noise_m))
+            if stale.any():
+                t = t.filter(pl.Series(~stale))
+        return t
+
+    key = ("spoofing_usable", params.stale_day_start_window_s, params.max_speed_knots,
+           params.noise_m)
+    return data.derived.get(key, build)
 
 
 def _main_tracks(multi: pl.DataFrame) -> pl.DataFrame:
@@ -554,16 +561,22 @@ def stray_mask(short: pl.DataFrame, data: DetectionInput, params: Params) -> pl.
 
 def short_track_fixes(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Every split-off short track no movement from its MMSI's main track explains (the
-    ``short_track`` rows, before the :func:`stray_mask` cut), for the ``stray_position``
-    check."""
-    t = _usable(data, params)
-    if not t.height:
-        return pl.DataFrame()
-    summ = _track_summary(t)
-    multi = summ.filter(pl.len().over("mmsi") > 1)
-    if not multi.height:
-        return pl.DataFrame()
-    return _short_tracks(t, multi, _main_tracks(multi), params)
+    ``short_track`` rows, before the :func:`stray_mask` cut), for ``spoofing`` and the
+    ``stray_position`` check (built once per input)."""
+
+    def build() -> pl.DataFrame:
+        t = _usable(data, params)
+        if not t.height:
+            return pl.DataFrame()
+        summ = _track_summary(t)
+        multi = summ.filter(pl.len().over("mmsi") > 1)
+        if not multi.height:
+            return pl.DataFrame()
+        return _short_tracks(t, multi, _main_tracks(multi), params)
+
+    key = ("short_tracks", params.stale_day_start_window_s, params.max_speed_knots,
+           params.noise_m, params.max_short_track_positions)
+    return data.derived.get(key, build)
 
 
 @register(EVENT_TYPE, Params, reads=(), details=(
@@ -580,9 +593,8 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
         summ = _track_summary(t)
         multi = summ.filter(pl.len().over("mmsi") > 1)
         if multi.height:
-            main = _main_tracks(multi)
             long = multi.filter(pl.col("n") > params.max_short_track_positions)
-            short = _short_tracks(t, multi, main, params)
+            short = short_track_fixes(data, params)
             if short.height:
                 short = short.filter(~stray_mask(short, data, params))
             parts += [

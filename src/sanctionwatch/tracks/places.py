@@ -76,22 +76,26 @@ def _stays(positions: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
     anchored``."""
     silence = pl.duration(microseconds=int(MAX_SILENCE_H * 3_600_000_000))
     slow = pl.col("sog_knots").is_null() | (pl.col("sog_knots") < p.place_speed_knots)
-    pos = (
-        positions.select("mmsi", "timestamp", "lat", "lon", "sog_knots", "nav_status",
-                         "source", "record")
-        .sort("mmsi", "timestamp", "source", "record")
-        .with_columns(slow.alias("_slow"))
+    pos = positions.select("mmsi", "timestamp", "lat", "lon", "sog_knots", "nav_status"
+                           ).with_columns(slow.alias("_slow"))
+    # Runs are cut on the MMSI's distinct instants (slow only when every position at that
+    # instant is), sorted on two numbers: no tie to break, so the runs do not depend on the
+    # order the rows come in (every engine agrees), and no sort of the whole wide frame.
+    instants = (
+        pos.group_by("mmsi", "timestamp").agg(pl.col("_slow").all())
+        .sort("mmsi", "timestamp")
     )
     breaks = (
         (pl.col("mmsi") != pl.col("mmsi").shift(1))
         | (pl.col("timestamp") - pl.col("timestamp").shift(1) >= silence)
         | ~pl.col("_slow").shift(1)
     ).fill_null(True)
-    runs = pos.with_columns(breaks.cum_sum().alias("_run")).filter(pl.col("_slow"))
-    centre = runs.with_columns(
-        pl.col("lat").median().over("_run").alias("_clat"),
-        pl.col("lon").median().over("_run").alias("_clon"),
-    )
+    run_of = instants.with_columns(breaks.cum_sum().alias("_run")).filter(pl.col("_slow")
+                                                                          ).drop("_slow")
+    runs = pos.filter(pl.col("_slow")).join(run_of, on=["mmsi", "timestamp"])
+    medians = runs.group_by("_run").agg(pl.col("lat").median().alias("_clat"),
+                                        pl.col("lon").median().alias("_clon"))
+    centre = runs.join(medians, on="_run")
     min_us = int(p.place_min_stationary_h * 3_600_000_000)
     stays = (
         centre.group_by("_run")
