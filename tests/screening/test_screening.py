@@ -201,3 +201,10 @@ def test_prescore_keeps_the_exhaustive_best():
         q = Query(r["name"], "Vessel")
         fast, full = index.search(q), index.search_exhaustive(q)
         assert fast[0][0].id == full[0][0].id and fast[0][1].score == full[0][1].score
+
+
+def test_query_schemata_are_the_index_compatibility_table():
+    from sanctionwatch.screening.index import COMPATIBLE
+    from sanctionwatch.screening.table_input import SCHEMATA
+
+    assert set(SCHEMATA) == set(COMPATIBLE)

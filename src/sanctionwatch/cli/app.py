@@ -22,7 +22,8 @@ from rich.progress import (
 from rich.table import Table
 
 from sanctionwatch import __version__
-from sanctionwatch.cli.consoles import StoreOpt, err_console, fail, out_console
+from sanctionwatch.cli.consoles import StoreOpt, data_text, err_console, fail, out_console
+from sanctionwatch.export.inert import spreadsheet_frame
 from sanctionwatch.ingest.ais import FORMATS, IngestError
 
 app = typer.Typer(
@@ -246,7 +247,7 @@ def events(
         flat = df.with_columns(
             pl.col("related_event_ids").list.join(";"), pl.col("evidence").list.join(";")
         )
-        sys.stdout.write(flat.write_csv())
+        sys.stdout.write(spreadsheet_frame(flat).write_csv())
     else:
         _print_events(df, limit or 100)
 
@@ -354,7 +355,7 @@ def _print_events(df: pl.DataFrame, limit: int) -> None:
         t.add_column(col)
     for row in df.head(limit).iter_rows(named=True):
         start = row["start_time"]
-        t.add_row(
+        cells = (
             _cell(row["event_type"]),
             _cell(row["mmsi"]),
             _cell(row["other_mmsi"]),
@@ -364,6 +365,8 @@ def _print_events(df: pl.DataFrame, limit: int) -> None:
             _cell(row["lon"], ".4f"),
             _what(row),
         )
+        # names, ports, zones and list entries come from data: no escapes, no markup
+        t.add_row(*(data_text(c) for c in cells))
     out_console.print(t)
 
 

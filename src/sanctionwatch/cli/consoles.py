@@ -9,6 +9,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.text import Text
+
+from sanctionwatch.export.inert import terminal_text
 
 err_console = Console(stderr=True)
 """Progress, messages and errors."""
@@ -31,3 +34,18 @@ def fail(message: str) -> typer.Exit:
     """Print ``message`` as an error (never interpreted as markup) and return exit code 2."""
     err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def data_text(value: object) -> Text:
+    """A string from data (AIS, lists, input files) to print: no controls, never markup.
+
+    Every table cell and message part that comes from data goes through here, so that a vessel
+    or list name cannot send terminal escapes (see :func:`.export.inert.terminal_text`) or
+    rich markup (``[red]``, ``[link=...]``) to the console.
+    """
+    return Text(terminal_text("" if value is None else str(value)))
+
+
+def data_markup(value: object) -> str:
+    """:func:`data_text` for a string that is joined into rich markup (titles, messages)."""
+    return escape(terminal_text("" if value is None else str(value)))

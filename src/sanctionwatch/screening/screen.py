@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from sanctionwatch.export.inert import write_csv
 from sanctionwatch.screening.features import DEFAULT_THRESHOLD, Score
 from sanctionwatch.screening.index import ScreeningIndex
 from sanctionwatch.screening.matcher import Query, score_pair
+from sanctionwatch.screening.table_input import read_pairs_input
 from sanctionwatch.store.duck import default_store_path
 
 MIN_SCORE = 0.5  # below this a candidate is not reported (yente's cutoff)
@@ -166,28 +167,28 @@ def screen(
     return _SCREENER[key].screen(query, schema, imo, country, birth_date, limit)
 
 
-def score_pairs_file(pairs: Path, out: Path, threshold: float = DEFAULT_THRESHOLD) -> int:
-    """Score ``name1,name2,schema`` rows; write them back with score, is_match, explanation."""
-    with pairs.open(newline="", encoding="utf-8") as fh:
-        reader = csv.DictReader(fh)
-        fields = list(reader.fieldnames or [])
-        rows = list(reader)
-    for extra in ("score", "is_match", "explanation"):
-        if extra not in fields:
-            fields.append(extra)
-    with out.open("w", newline="", encoding="utf-8") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        for row in rows:
-            s = score_pair(
-                row.get("name1") or "",
-                row.get("name2") or "",
-                (row.get("schema") or "").strip() or None,
-            )
-            row.update(
+def score_pairs_file(
+    pairs: Path, out: Path, threshold: float = DEFAULT_THRESHOLD, encoding: str | None = None
+) -> int:
+    """Score ``name1,name2[,schema]`` rows; write them back with score, is_match, explanation.
+
+    The columns are found as :func:`.table_input.read_pairs_input` says (a file without them is
+    a :class:`.table_input.ScreeningInputError`, never a file of zero scores); the output's
+    cells are made spreadsheet-safe.
+    """
+    table = read_pairs_input(pairs, encoding)
+    extra = [c for c in ("score", "is_match", "explanation") if c not in table.header]
+    header = [*table.header, *extra]
+
+    def scored() -> Iterator[list[str]]:
+        for row, fields in zip(table.rows, table.raw, strict=True):
+            s = score_pair(row["name1"], row["name2"], row.get("schema") or None)
+            values = dict(zip(table.header, fields, strict=True))
+            values.update(
                 score=f"{s.score:.4f}",
                 is_match=str(s.score >= threshold).lower(),
                 explanation=s.explain(),
             )
-            writer.writerow(row)
-    return len(rows)
+            yield [values[h] for h in header]
+
+    return write_csv(out, header, scored())
