@@ -238,3 +238,22 @@ def test_every_csv_the_cli_writes_goes_through_write_csv():
         if "write_csv(" in text and "spreadsheet_frame" not in text and "inert" not in text:
             writers.append(path.name)
     assert writers == []
+
+
+def test_lists_tables_show_list_names_as_written(tmp_path):
+    """Brackets in a listed name are text, not rich markup (which would hide or style them)."""
+    ftm = tmp_path / "brackets.ftm.json"
+    name = "[red]SEA[/red] [link=http://evil.test]STAR[/link]"
+    ftm.write_text(json.dumps({
+        "id": "t-brackets", "caption": name, "schema": "Vessel",
+        "properties": {"name": [name]}, "datasets": ["inert_test"], "target": True,
+    }) + "\n", encoding="utf-8")
+    store = tmp_path / "lists.duckdb"
+    res = runner.invoke(app, ["lists", "load", str(ftm), "--list-date", "2026-01-01",
+                              "--store", str(store)])
+    assert res.exit_code == 0, res.output
+    for args in (["--schema", "Vessel"], ["t-brackets"]):
+        res = runner.invoke(app, ["lists", "show", *args, "--store", str(store)])
+        assert res.exit_code == 0, res.output
+        assert name in " ".join(res.stdout.split()), res.stdout
+        _assert_terminal_safe(res.stdout)

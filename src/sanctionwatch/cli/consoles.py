@@ -31,8 +31,8 @@ StoreOpt = Annotated[
 
 
 def fail(message: str) -> typer.Exit:
-    """Print ``message`` as an error (never interpreted as markup) and return exit code 2."""
-    err_console.print(f"[bold red]error:[/] {escape(message)}", soft_wrap=True)
+    """Print ``message`` as an error (never markup, no controls) and return exit code 2."""
+    err_console.print(f"[bold red]error:[/] {data_markup(message)}", soft_wrap=True)
     return typer.Exit(code=2)
 
 

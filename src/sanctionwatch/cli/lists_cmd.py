@@ -14,7 +14,14 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 from rich.table import Table
 
-from sanctionwatch.cli.consoles import StoreOpt, err_console, fail, out_console
+from sanctionwatch.cli.consoles import (
+    StoreOpt,
+    data_markup,
+    data_text,
+    err_console,
+    fail,
+    out_console,
+)
 
 if TYPE_CHECKING:
     from followthemoney.proxy import EntityProxy
@@ -81,12 +88,13 @@ def load(
     table = Table("dataset", "list date", "status", "entities", "statements", "new facts",
                   "by schema", "s")
     for r in results:
-        table.add_row(r.dataset, str(r.list_date), r.status, str(r.entities), str(r.statements),
-                      str(r.new_facts), ", ".join(f"{k} {v}" for k, v in r.counts.items()),
-                      f"{r.seconds:.1f}")
+        table.add_row(*map(data_text, (
+            r.dataset, str(r.list_date), r.status, str(r.entities), str(r.statements),
+            str(r.new_facts), ", ".join(f"{k} {v}" for k, v in r.counts.items()),
+            f"{r.seconds:.1f}")))
     out_console.print(table)
     for r in results:
-        console.print(f"{r.path}: list date {r.list_date} from {r.list_date_source}",
+        console.print(data_text(f"{r.path}: list date {r.list_date} from {r.list_date_source}"),
                       highlight=False)
 
 
@@ -129,10 +137,11 @@ def show(
                 out_console.print_json(json.dumps(out, ensure_ascii=False))
                 return
             t = Table("prop", "value", "dataset", "list date", "first seen", "source record",
-                      title=f"{e.schema.name} {e.id}: {e.caption}")
+                      title=data_markup(f"{e.schema.name} {e.id}: {e.caption}"))
             for row in prov.filter(prov["prop"] != "id").iter_rows(named=True):
-                t.add_row(row["prop"], row["value"][:120], row["dataset"], str(row["list_date"]),
-                          str(row["first_seen"]), row["source_record"])
+                t.add_row(*map(data_text, (
+                    row["prop"], row["value"][:120], row["dataset"], str(row["list_date"]),
+                    str(row["first_seen"]), row["source_record"])))
             out_console.print(t)
             return
         if dataset is None and schema is None:
@@ -143,8 +152,9 @@ def show(
             t = Table("dataset", "list date", "date from", "format", "entities", "statements",
                       "path")
             for row in versions.iter_rows(named=True):
-                t.add_row(row["dataset"], str(row["list_date"]), row["list_date_source"],
-                          row["format"], str(row["entities"]), str(row["statements"]), row["path"])
+                t.add_row(*map(data_text, (
+                    row["dataset"], str(row["list_date"]), row["list_date_source"],
+                    row["format"], str(row["entities"]), str(row["statements"]), row["path"])))
             out_console.print(t)
             return
         ents = s.entities(schema=schema, dataset=dataset)
@@ -156,8 +166,8 @@ def show(
     for e in ents[:limit]:
         ids = e.get("imoNumber", quiet=True) + e.get("mmsi", quiet=True) + \
             e.get("passportNumber", quiet=True)
-        t.add_row(str(e.id), e.schema.name, e.caption, ", ".join(e.get("program", quiet=True)),
-                  ", ".join(ids))
+        t.add_row(*map(data_text, (str(e.id), e.schema.name, e.caption,
+                                   ", ".join(e.get("program", quiet=True)), ", ".join(ids))))
     out_console.print(t)
 
 
@@ -212,8 +222,8 @@ def _print_diff(d: ListDiff, limit: int) -> None:
         if ents:
             t = Table("id", "schema", "name", "program", title=f"{title} ({len(ents)})")
             for e in ents[:limit]:
-                t.add_row(str(e.id), e.schema.name, e.caption,
-                          ", ".join(e.get("program", quiet=True)))
+                t.add_row(*map(data_text, (str(e.id), e.schema.name, e.caption,
+                                           ", ".join(e.get("program", quiet=True)))))
             out_console.print(t)
     if d.changed:
         out_console.print("changed properties: " + ", ".join(
@@ -221,6 +231,7 @@ def _print_diff(d: ListDiff, limit: int) -> None:
         t = Table("id", "name", "property", "old", "new", title=f"changed ({len(d.changed)})")
         for ch in d.changed[:limit]:
             for pc in ch.changes:
-                t.add_row(ch.entity_id, ch.caption, pc.prop,
-                          "; ".join(v[:60] for v in pc.old), "; ".join(v[:60] for v in pc.new))
+                t.add_row(*map(data_text, (
+                    ch.entity_id, ch.caption, pc.prop,
+                    "; ".join(v[:60] for v in pc.old), "; ".join(v[:60] for v in pc.new))))
         out_console.print(t)
