@@ -194,3 +194,17 @@ def test_screen_rejects_an_unknown_schema(store):
     res = runner.invoke(app, ["screen", "Kim Jong Un", "--schema", "Persn", "--store", str(store)])
     assert res.exit_code == 2
     assert "'Persn'" in res.output
+
+
+def test_batch_missing_input_or_unwritable_out_is_an_error(store, tmp_path):
+    out = tmp_path / "out.csv"
+    res = runner.invoke(app, ["screen", "--input", str(tmp_path / "nope.csv"), "--out", str(out),
+                              "--store", str(store)])
+    assert res.exit_code == 2 and "nope.csv" in res.output and "cannot read" in res.output
+    names = tmp_path / "names.csv"
+    names.write_text("name\nKim Jong Un\n")
+    bad_out = tmp_path / "missing-dir" / "out.csv"
+    res = runner.invoke(app, ["screen", "--input", str(names), "--out", str(bad_out),
+                              "--store", str(store)])
+    assert res.exit_code == 2, res.output
+    assert "missing-dir" in " ".join(res.output.split()) and "cannot write" in res.output
