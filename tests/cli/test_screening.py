@@ -145,9 +145,10 @@ def test_one_column_file_keeps_unquoted_commas_in_names(store, tmp_path):
         (b"name\nM\xfcller\n", (), ["line 2", "0xfc", "--encoding"]),
         (b"PK\x03\x04\x14\x00", (), ["Excel workbook"]),
         (b"name,schema\nKim,Persn\n", (), ["'Persn'", "Vessel"]),
+        (b'name\nKim Jong Un\n"XIN GUANG HAI\nAnna\n', (), ["line 3", "never closed"]),
     ],
     ids=["no-name", "bad-name-column", "ambiguous", "empty", "header-only", "ragged",
-         "latin1", "xlsx", "bad-schema"],
+         "latin1", "xlsx", "bad-schema", "unclosed-quote"],
 )
 def test_unreadable_batch_input_is_an_error_naming_the_file(
     store, tmp_path, content, extra, says

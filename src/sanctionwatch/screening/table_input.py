@@ -175,25 +175,30 @@ def _read(path: Path, encoding: str | None) -> tuple[list[str], list[list[str]]]
     first = text.split("\n", 1)[0]
     sep = "," if "," in first else next((s for s in _SEPARATORS if s in first), ",")
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=True)
+    start = 1  # the line where the record being read begins (a quoted value may span lines)
     try:
         header = next(reader, [])
         if not any(h.strip() for h in header):
             raise ScreeningInputError(f"{path}: empty file or empty header line, no columns")
         header = [h.strip() for h in header]
         rows: list[list[str]] = []
+        start = reader.line_num + 1
         for fields in reader:
-            if not any(f.strip() for f in fields):
-                continue  # blank line
             if len(header) == 1:
                 fields = [sep.join(fields)]
             elif len(fields) > len(header):
                 raise ScreeningInputError(
-                    f"{path}: line {reader.line_num} has {len(fields)} fields for "
-                    f"{len(header)} columns ({_show(header)}); quote values that contain {sep!r}"
+                    f"{path}: line {start} has {len(fields)} fields for {len(header)} "
+                    f"columns ({_show(header)}); quote values that contain {sep!r}"
                 )
-            rows.append(fields + [""] * (len(header) - len(fields)))
+            if any(f.strip() for f in fields):  # else a blank line
+                rows.append(fields + [""] * (len(header) - len(fields)))
+            start = reader.line_num + 1
     except csv.Error as exc:
-        raise ScreeningInputError(f"{path}: line {reader.line_num}: {exc}") from exc
+        why = (
+            "a quoted value is never closed" if "end of data" in str(exc) else str(exc)
+        )
+        raise ScreeningInputError(f"{path}: line {start}: {why}") from exc
     if not rows:
         raise ScreeningInputError(f"{path}: a header ({_show(header)}) but no rows")
     return header, rows
