@@ -209,3 +209,14 @@ def test_batch_missing_input_or_unwritable_out_is_an_error(store, tmp_path):
                               "--store", str(store)])
     assert res.exit_code == 2, res.output
     assert "missing-dir" in " ".join(res.output.split()) and "cannot write" in res.output
+
+
+def test_batch_reads_imo_cells_as_excel_and_lists_write_them(store, tmp_path):
+    content = (b"Name,Schema,IMO\nSOME NEW NAME,Vessel,IMO 9004700\n"
+               b"OTHER NEW NAME,Vessel,9004700.0\nANOTHER NAME,Vessel,n/a\n")
+    res, out = _batch(store, tmp_path, content)
+    assert res.exit_code == 0, res.output
+    rows = list(csv.DictReader(out.open(encoding="utf-8")))
+    assert [r["is_match"] for r in rows[:2]] == ["true", "true"]  # found by IMO alone
+    text = " ".join(res.output.split())
+    assert "1 'IMO' cells are not a 7-digit IMO number" in text and "'n/a'" in text

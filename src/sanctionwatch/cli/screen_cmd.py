@@ -97,6 +97,8 @@ def screen(
             n = write_csv(out, _BATCH_FIELDS, rows)
         except OSError as exc:
             raise fail(f"{out}: cannot write: {exc.strerror or exc}") from exc
+        for warning in table.warnings:
+            _err.print(f"[bold yellow]warning:[/] {data_markup(warning)}", highlight=False)
         unnamed = sum(1 for r in table.rows if not r["name"].strip())
         if unnamed:
             _err.print(

@@ -20,6 +20,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,6 +46,8 @@ SCHEMATA = ("Person", "Organization", "Company", "LegalEntity", "Vessel")
 """Schemata a query may give (any case): the keys of the index's compatibility table."""
 
 _SEPARATORS = (";", "\t", "|")
+# 9004700, IMO 9004700, IMO9004700, and Excel's 9004700.0
+_IMO_CELL = re.compile(r"^\s*(?:IMO\s*)?(\d{7})(?:\.0+)?\s*$", re.IGNORECASE)
 
 
 class ScreeningInputError(ValueError):
@@ -63,6 +66,8 @@ class InputTable:
     """Per row: the fields as written, padded to the header's width."""
     columns: dict[str, str]
     """Canonical column → the header it was found under."""
+    warnings: tuple[str, ...] = ()
+    """Cells that were not used, for the user to see."""
 
 
 def normalise_header(text: str) -> str:
@@ -116,7 +121,21 @@ def _table(
                 row["schema"] = canonical_schema(row["schema"]) or ""
             except ValueError as exc:
                 raise ScreeningInputError(f"{path}: data row {n}: {exc}") from exc
-    return InputTable(path, tuple(header), rows, raw, columns)
+    warnings: list[str] = []
+    if "imo" in at:
+        bad = []
+        for n, row in enumerate(rows, start=1):
+            m = _IMO_CELL.match(row["imo"])
+            if row["imo"].strip() and not m:
+                bad.append((n, row["imo"]))
+            row["imo"] = m.group(1) if m else ""
+        if bad:
+            n, value = bad[0]
+            warnings.append(
+                f"{path}: {len(bad)} {columns['imo']!r} cells are not a 7-digit IMO number and "
+                f"were not used (first: data row {n}, {value!r})"
+            )
+    return InputTable(path, tuple(header), rows, raw, columns, tuple(warnings))
 
 
 def _name_column(path: Path, header: Sequence[str], chosen: str | None) -> str:
