@@ -56,8 +56,8 @@ def run(argv: Sequence[str]) -> int:
         return EXIT_INPUT
     applied = tuning.prepare_batch(list(argv))
     try:
-        import click
         import typer
+        from typer._click.exceptions import ClickException  # Typer's own copy of Click
 
         from sanctionwatch.cli.app import app  # loads Polars, which reads the allocator setting
     finally:
@@ -66,12 +66,12 @@ def run(argv: Sequence[str]) -> int:
         rv = typer.main.get_command(app).main(
             args=list(argv), prog_name="sanctionwatch", standalone_mode=False
         )
-    except click.exceptions.Abort as exc:
+    except typer.Abort as exc:
         if exc.__cause__ is None:
             _say("Aborted.")
             return EXIT_INTERNAL
         return report(exc.__cause__, argv)
-    except click.exceptions.ClickException as exc:
+    except ClickException as exc:
         exc.show()
         return exc.exit_code
     except KeyboardInterrupt:

@@ -185,6 +185,8 @@ class DuckDBStore:
 
     def event_types(self) -> list[str]:
         """The event types stored, sorted."""
+        if not table_columns(self.con, EVENTS.name):
+            return []
         rows = self.con.execute("SELECT DISTINCT event_type FROM events ORDER BY 1").fetchall()
         return [str(r[0]) for r in rows]
 
@@ -201,6 +203,8 @@ class DuckDBStore:
     def events(self, f: EventFilter | None = None) -> pl.DataFrame:
         """Stored events matching ``f``, ordered by start time."""
         f = f or EventFilter()
+        if not table_columns(self.con, EVENTS.name):
+            return EVENTS.empty()  # a store opened read-only before any run: lists only
         where: list[str] = []
         args: list[Any] = []
         if f.event_types:
