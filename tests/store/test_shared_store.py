@@ -263,3 +263,22 @@ def test_only_work_folders_of_dead_runs_are_cleaned(tmp_path: Path, dead_pid: in
         [reused.name] if Path("/proc/self/stat").exists() else []))
     for kept in (mine, elsewhere, new, other):
         assert kept.exists()
+
+
+def test_a_failed_run_write_stores_none_of_its_rows(tmp_path: Path) -> None:
+    from sanctionwatch.store import DuckDBStore
+    from tests.store.test_duck import _events
+
+    path = tmp_path / "s.duckdb"
+    with DuckDBStore(path) as st:
+        st.add_events(_events(2, "loitering"))
+        with pytest.raises(RuntimeError, match="disk full"), st.transaction():
+            assert st.add_events(_events(5)) == 5
+            with st.transaction():  # nested: joins the outer one
+                st.add_events(_events(3, "encounter"))
+            raise RuntimeError("disk full")
+        assert st.count_events() == 2
+        assert st.event_types() == ["loitering"]
+        with st.transaction():
+            st.add_events(_events(5))
+        assert st.count_events() == 7
