@@ -217,3 +217,31 @@ def test_an_unknown_screen_schema_is_refused_with_the_choices(
     from sanctionwatch.cli.choices import screen_schema
 
     assert screen_schema("vessel") == "Vessel"
+
+
+def test_the_error_line_names_file_record_and_notes(
+    log: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from sanctionwatch.cli import report
+
+    class RowError(ValueError):
+        def __init__(self) -> None:
+            super().__init__("bad quoting")
+            self.path = "ais/day1.csv"
+            self.record = 1042
+
+    exc = RowError()
+    exc.add_note("column Name")
+    try:
+        raise exc
+    except RowError as caught:
+        assert report(caught, ["detect"]) == EXIT_INPUT
+    err = capsys.readouterr().err
+    assert err.startswith("error: ais/day1.csv:1042: bad quoting (column Name) (traceback in")
+    # control characters from the data never reach the terminal
+    try:
+        raise OSError(2, "No such file", "x\x1b]0;owned\x07.csv")
+    except OSError as caught:
+        report(caught)
+    err = capsys.readouterr().err
+    assert "\x1b" not in err and "\x07" not in err and "owned" in err

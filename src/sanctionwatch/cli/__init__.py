@@ -90,6 +90,9 @@ def report(exc: BaseException, argv: Sequence[str] = ()) -> int:
 
     log = _log(exc, argv)
     where = _file_of(exc)
+    record = getattr(exc, "record", None)
+    if where and isinstance(record, int) and not isinstance(record, bool):
+        where = f"{where}:{record}"
     text = str(exc).strip() or type(exc).__name__
     if where and where not in text:
         text = f"{where}: {text}"
