@@ -245,3 +245,18 @@ def test_the_error_line_names_file_record_and_notes(
         report(caught)
     err = capsys.readouterr().err
     assert "\x1b" not in err and "\x07" not in err and "owned" in err
+
+
+def test_the_log_and_wait_settings() -> None:
+    from sanctionwatch.settings import DEFAULT_STORE_WAIT_S, Settings, default_log_path
+
+    s = Settings.from_env({"SANCTIONWATCH_LOG": "/var/log/sw.log",
+                           "SANCTIONWATCH_STORE_WAIT": "2.5"})
+    assert s.log_path() == Path("/var/log/sw.log")
+    assert s.store_wait_s == 2.5
+    assert Settings.from_env({}).store_wait_s == DEFAULT_STORE_WAIT_S
+    assert default_log_path({"XDG_STATE_HOME": "/st"}) == Path("/st/sanctionwatch/errors.log")
+    assert default_log_path({}) == Path.home() / ".local/state/sanctionwatch/errors.log"
+    for bad in ("-1", "soon", "nan", "inf"):
+        with pytest.raises(ValueError, match="SANCTIONWATCH_STORE_WAIT"):
+            Settings.from_env({"SANCTIONWATCH_STORE_WAIT": bad})
