@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import textwrap
 import threading
 import time
@@ -28,6 +29,7 @@ LISTS = ROOT / "tests" / "data" / "sanctions"
 def _env(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env["PYTHONPATH"] = str(ROOT / "src") + os.pathsep + env.get("PYTHONPATH", "")
+    env["SANCTIONWATCH_LOG"] = str(Path(tempfile.gettempdir()) / "sanctionwatch-test-errors.log")
     env.update(extra)
     return env
 
@@ -177,10 +179,13 @@ def test_events_waits_while_a_writer_holds_the_store(tmp_path: Path) -> None:
     DuckDBStore(store).close()
     holder = Holder(store)
     try:
-        busy = _cli("events", "--store", str(store), SANCTIONWATCH_STORE_WAIT="0.5")
+        log = tmp_path / "errors.log"
+        busy = _cli("events", "--store", str(store), SANCTIONWATCH_STORE_WAIT="0.5",
+                    SANCTIONWATCH_LOG=str(log))
         _, err = busy.communicate(timeout=120)
         assert busy.returncode == 3, err
         assert "store busy" in err and "Traceback" not in err
+        assert "StoreBusy" in log.read_text()
         waiting = _cli("events", "--store", str(store), SANCTIONWATCH_STORE_WAIT="120")
         assert waiting.stderr is not None
         first = waiting.stderr.readline()  # blocks until it waits for the store
