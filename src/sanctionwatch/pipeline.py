@@ -4,7 +4,10 @@
 tracks over *all* inputs together, run the detectors, write the cleaned tables), screens the
 vessels against the loaded sanctions lists, writes the outputs and records the run in the
 store. Outputs are written into a work folder inside the output directory and renamed into
-place only when complete, so an interrupted run leaves nothing half-written behind.
+place only when complete, and the store is written in one transaction, so an interrupted run
+leaves nothing half-written behind; the work folders of killed runs are removed when the next
+run starts (:mod:`sanctionwatch.workdir`). An output folder or store that cannot be written
+is an error before any work is done.
 :func:`run` does the same from a :class:`~sanctionwatch.config.RunConfig`.
 """
 
@@ -35,6 +38,7 @@ from sanctionwatch.screening.ais_link import link_sanctions
 from sanctionwatch.stations import STATIONS_SCHEMA, classify_stations, station_counts
 from sanctionwatch.timing import warnings_for, withhold
 from sanctionwatch.tracks import PrepareParams
+from sanctionwatch.workdir import check_out_dir, clean_stale_work_dirs, make_work_dir
 
 
 @dataclass
@@ -154,8 +158,13 @@ def detect(
     run_id = started.strftime("%Y%m%dT%H%M%S") + "-" + uuid.uuid4().hex[:8]
     out = Path(out_dir) if out_dir is not None else None
     work_parent = out if out is not None else Path.cwd()
-    work_parent.mkdir(parents=True, exist_ok=True)
-    work = work_parent / f".sanctionwatch-work-{run_id}"
+    check_out_dir(work_parent)
+    if store_path is not None:
+        from sanctionwatch.store import check_store_writable
+
+        check_store_writable(store_path)
+    clean_stale_work_dirs(work_parent)
+    work = make_work_dir(work_parent, run_id)
     staged = work / "out"
     source: ReferenceSource = reference if reference is not None else ReferenceData.default
     job = Job(inputs=files, work=work, params=all_params, detectors=names, reference=source,
@@ -222,10 +231,11 @@ def detect(
 
 def _record(store_path: str | Path, res: DetectResult, started: datetime, command: str,
             params: Mapping[str, Params], matches: pl.DataFrame | None) -> None:
-    """Add the run's events, vessel matches and run record to the store."""
+    """Add the run's events, findings, vessel matches and run record to the store, in one
+    transaction (the store lock is taken only now, waiting while another process holds it)."""
     from sanctionwatch.store import DuckDBStore
 
-    with DuckDBStore(store_path) as store:
+    with DuckDBStore(store_path) as store, store.transaction():
         res.events_new_in_store = store.add_events(res.events)
         res.quality_new_in_store = store.add_events(res.quality, QUALITY_FINDINGS)
         if matches is not None:

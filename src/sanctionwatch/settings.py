@@ -12,6 +12,11 @@ never overrides. Every setting is documented in ``docs/configuration.md`` (a tes
   ``--engine dask`` when the run configuration names none.
 - ``SANCTIONWATCH_TUNING`` (default ``1``): ``0`` turns off the batch tuning the
   ``sanctionwatch`` command applies (:mod:`sanctionwatch.tuning`).
+- ``SANCTIONWATCH_STORE_WAIT`` (default ``600``): seconds a command waits for a store another
+  process is using before it gives up (exit code 3).
+- ``SANCTIONWATCH_LOG`` (default ``$XDG_STATE_HOME/sanctionwatch/errors.log``, that is
+  ``~/.local/state/sanctionwatch/errors.log``): the file the ``sanctionwatch`` command appends
+  the traceback of an error to.
 """
 
 from __future__ import annotations
@@ -24,6 +29,7 @@ from pathlib import Path
 
 PREFIX = "SANCTIONWATCH_"
 DEFAULT_STORE = "sanctionwatch.duckdb"
+DEFAULT_STORE_WAIT_S = 600.0
 
 _FALSE = ("0", "false", "no", "off")
 
@@ -43,6 +49,9 @@ class Settings:
     threads: int = 1
     scheduler: str | None = None
     tuning: bool = True
+    store_wait_s: float = DEFAULT_STORE_WAIT_S
+    log: Path | None = None
+    """None: :func:`default_log_path`."""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str]) -> Settings:
@@ -58,12 +67,35 @@ class Settings:
                                  f"got {threads_text!r}")
         else:
             threads = default_threads()
+        wait_text = environ.get(f"{PREFIX}STORE_WAIT", "").strip()
+        wait_s = DEFAULT_STORE_WAIT_S
+        if wait_text:
+            try:
+                wait_s = float(wait_text)
+            except ValueError:
+                wait_s = -1.0
+            if not wait_s >= 0 or wait_s == float("inf"):
+                raise ValueError(f"{PREFIX}STORE_WAIT must be a number of seconds >= 0, "
+                                 f"got {wait_text!r}")
+        log_text = environ.get(f"{PREFIX}LOG", "").strip()
         return cls(
             store=Path(environ.get(f"{PREFIX}STORE") or DEFAULT_STORE),
             threads=threads,
             scheduler=environ.get(f"{PREFIX}SCHEDULER") or None,
             tuning=environ.get(f"{PREFIX}TUNING", "1").strip().lower() not in _FALSE,
+            store_wait_s=wait_s,
+            log=Path(log_text).expanduser() if log_text else None,
         )
+
+    def log_path(self) -> Path:
+        """Where errors are logged: ``log``, else :func:`default_log_path`."""
+        return self.log if self.log is not None else default_log_path(os.environ)
+
+
+def default_log_path(environ: Mapping[str, str]) -> Path:
+    """``$XDG_STATE_HOME/sanctionwatch/errors.log`` (``~/.local/state`` when unset)."""
+    state = environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "sanctionwatch" / "errors.log"
 
 
 @cache
@@ -72,7 +104,16 @@ def settings() -> Settings:
     return Settings.from_env(os.environ)
 
 
-NAMES = ("STORE", "THREADS", "SCHEDULER", "TUNING")
+NAMES = ("STORE", "THREADS", "SCHEDULER", "TUNING", "STORE_WAIT", "LOG")
 """The settings' variable names without the prefix (documented in docs/configuration.md)."""
 
-__all__ = ["DEFAULT_STORE", "NAMES", "PREFIX", "Settings", "default_threads", "settings"]
+__all__ = [
+    "DEFAULT_STORE",
+    "DEFAULT_STORE_WAIT_S",
+    "NAMES",
+    "PREFIX",
+    "Settings",
+    "default_log_path",
+    "default_threads",
+    "settings",
+]

@@ -34,6 +34,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text verbatim: Rich markup would eat "[default: ...]"
 )
 console = err_console
 
@@ -217,6 +218,9 @@ def events(
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
 ) -> None:
     """List and filter events in the store."""
+    from dataclasses import replace
+
+    from sanctionwatch.cli.choices import event_types
     from sanctionwatch.store import DuckDBStore, EventFilter, default_store_path
 
     try:
@@ -237,6 +241,8 @@ def events(
             limit=limit,
         )
         with DuckDBStore(store or default_store_path(), read_only=True) as st:
+            if event_type:
+                f = replace(f, event_types=event_types(event_type, st.event_types()))
             df = st.events(f)
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc

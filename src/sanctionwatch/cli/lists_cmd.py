@@ -37,6 +37,7 @@ lists_app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text verbatim, as in cli/app.py
 )
 console = err_console
 

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
+from sanctionwatch.cli.choices import screen_schema
 from sanctionwatch.cli.consoles import data_markup, data_text, err_console, fail, out_console
 from sanctionwatch.export.inert import json_text, write_csv
 from sanctionwatch.screening.features import DEFAULT_THRESHOLD
@@ -35,7 +36,8 @@ _BATCH_FIELDS = [
 def screen(
     name: Annotated[str | None, typer.Argument(help="Name to screen.")] = None,
     schema: Annotated[
-        str | None, typer.Option(help="Person, Organization, Company, LegalEntity or Vessel.")
+        str | None, typer.Option(help="Person, Organization, Company, LegalEntity or Vessel.",
+                                 callback=screen_schema)
     ] = None,
     imo: Annotated[int | None, typer.Option(help="IMO number (vessels).")] = None,
     country: Annotated[str | None, typer.Option(help="ISO country code, e.g. kp.")] = None,

@@ -21,7 +21,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, ClassVar
 
-import duckdb
 import polars as pl
 from followthemoney import model
 from followthemoney.proxy import EntityProxy
@@ -35,6 +34,7 @@ from sanctionwatch.sanctions.model import (
     rows_to_statements,
 )
 from sanctionwatch.schema import SANCTION_LIST_VERSIONS, SANCTION_STATEMENTS, Table
+from sanctionwatch.store.access import connect
 from sanctionwatch.store.duck import default_store_path, ensure_tables
 
 STATEMENTS_TABLE = SANCTION_STATEMENTS.name
@@ -90,8 +90,7 @@ class ListStore:
         if read_only and not self.path.exists():
             raise FileNotFoundError(f"{self.path}: no store here (run `sanctionwatch lists load`)")
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
-        self.con.execute("SET TimeZone = 'UTC'")
+        self.con = connect(self.path, read_only=read_only)
         if not read_only:
             try:
                 ensure_tables(self.con, self.TABLES)

@@ -141,7 +141,14 @@ def load_screener(store: Path | None = None, threshold: float = DEFAULT_THRESHOL
         raise NoListsLoaded() from exc
     if not Path(path).exists():
         raise NoListsLoaded()
-    entities = ListStore(path).entities()
+    from sanctionwatch.sanctions.store import VERSIONS_TABLE
+    from sanctionwatch.store import table_columns
+
+    # Read-only, and only while reading: other screens, `events` and runs share the store.
+    with ListStore(path, read_only=True) as lists:
+        if not table_columns(lists.con, VERSIONS_TABLE):
+            raise NoListsLoaded()
+        entities = lists.entities()
     index = ScreeningIndex.from_entities(entities)
     if len(index) == 0:
         raise NoListsLoaded()

@@ -8,12 +8,18 @@ Every table is created from its declaration in :mod:`sanctionwatch.schema` (``ev
 A store written by an older version opens read-write all the same: the declared columns its
 tables lack are added (as nullable columns) when it is opened; read-only opening changes
 nothing, and the readers fill the missing nullable columns with nulls.
+
+Several processes share one store: readers open it read-only, writers one at a time, each
+waiting for the other (:mod:`sanctionwatch.store.access`). A run's whole write (events,
+findings, vessel matches, run record) is one transaction (:meth:`DuckDBStore.transaction`):
+a run killed while writing leaves none of its rows.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +31,7 @@ import polars as pl
 
 from sanctionwatch.schema import EVENTS, QUALITY_FINDINGS, RUNS, VESSEL_MATCHES, Table
 from sanctionwatch.settings import settings
+from sanctionwatch.store.access import connect
 
 
 def table_columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
@@ -104,8 +111,8 @@ class DuckDBStore:
                 f"{self.path}: no store here (run `sanctionwatch detect` first)"
             )
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.con = duckdb.connect(str(self.path), read_only=read_only)
-        self.con.execute("SET TimeZone = 'UTC'")
+        self.con = connect(self.path, read_only=read_only)
+        self._depth = 0
         if not read_only:
             try:
                 ensure_tables(self.con, self.TABLES)
@@ -125,6 +132,29 @@ class DuckDBStore:
         """Close the connection."""
         self.con.close()
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction around the writes inside (nested uses join the outermost): all
+        of them are stored, or, on an error or a killed process, none."""
+        if self._depth:
+            self._depth += 1
+            try:
+                yield
+            finally:
+                self._depth -= 1
+            return
+        self.con.execute("BEGIN TRANSACTION")
+        self._depth = 1
+        try:
+            yield
+        except BaseException:
+            self.con.execute("ROLLBACK")
+            raise
+        else:
+            self.con.execute("COMMIT")
+        finally:
+            self._depth = 0
+
     def add_events(self, events: pl.DataFrame, table: Table = EVENTS) -> int:
         """Insert or replace events (or, with ``table=QUALITY_FINDINGS``, data-quality
         findings) by ``event_id``; return how many ids were new."""
@@ -132,23 +162,33 @@ class DuckDBStore:
             return 0
         df = table.conform(events).unique("event_id", keep="last")
         arrow = df.to_arrow()
-        self.con.execute("BEGIN TRANSACTION")
+        self.con.register("_new_events", arrow)
         try:
-            self.con.register("_new_events", arrow)
-            new = self._scalar(
-                "SELECT count(*) FROM _new_events n WHERE NOT EXISTS "
-                f"(SELECT 1 FROM {table.name} e WHERE e.event_id = n.event_id)"
-            )
-            cols = ", ".join(f'"{c}"' for c in table.names)
-            self.con.execute(
-                f"INSERT OR REPLACE INTO {table.name} ({cols}) SELECT {cols} FROM _new_events"
-            )
-            self.con.unregister("_new_events")
-            self.con.execute("COMMIT")
-        except Exception:
-            self.con.execute("ROLLBACK")
-            raise
+            with self.transaction():
+                new = self._scalar(
+                    "SELECT count(*) FROM _new_events n WHERE NOT EXISTS "
+                    f"(SELECT 1 FROM {table.name} e WHERE e.event_id = n.event_id)"
+                )
+                cols = ", ".join(f'"{c}"' for c in table.names)
+                self.con.execute(
+                    f"INSERT OR REPLACE INTO {table.name} ({cols}) SELECT {cols} FROM _new_events"
+                )
+        finally:
+            self._unregister("_new_events")
         return new
+
+    def _unregister(self, name: str) -> None:
+        # Inside an aborted transaction DuckDB refuses to unregister: the view goes with the
+        # connection then, and the error that aborted the transaction is the one to report.
+        with suppress(duckdb.Error):
+            self.con.unregister(name)
+
+    def event_types(self) -> list[str]:
+        """The event types stored, sorted."""
+        if not table_columns(self.con, EVENTS.name):
+            return []
+        rows = self.con.execute("SELECT DISTINCT event_type FROM events ORDER BY 1").fetchall()
+        return [str(r[0]) for r in rows]
 
     def count_events(self) -> int:
         """Number of events stored."""
@@ -163,6 +203,8 @@ class DuckDBStore:
     def events(self, f: EventFilter | None = None) -> pl.DataFrame:
         """Stored events matching ``f``, ordered by start time."""
         f = f or EventFilter()
+        if not table_columns(self.con, EVENTS.name):
+            return EVENTS.empty()  # a store opened read-only before any run: lists only
         where: list[str] = []
         args: list[Any] = []
         if f.event_types:
@@ -231,9 +273,11 @@ class DuckDBStore:
         assert list(row) == RUNS.names, "record_run is out of step with the RUNS declaration"
         cols = ", ".join(f'"{c}"' for c in row)
         marks = ", ".join("?" for _ in row)
-        self.con.execute(
-            f"INSERT OR REPLACE INTO {RUNS.name} ({cols}) VALUES ({marks})", list(row.values())
-        )
+        with self.transaction():
+            self.con.execute(
+                f"INSERT OR REPLACE INTO {RUNS.name} ({cols}) VALUES ({marks})",
+                list(row.values()),
+            )
 
     def replace_vessel_matches(self, matches: pl.DataFrame) -> None:
         """Store the latest screening of AIS vessels against the lists (replaces the previous
@@ -248,20 +292,15 @@ class DuckDBStore:
         cols = ", ".join(f'"{c}"' for c in VESSEL_MATCHES.names)
         self.con.register("_matches", df.to_arrow())
         try:
-            self.con.execute("BEGIN TRANSACTION")
-            try:
+            with self.transaction():
                 self.con.execute(
                     "DELETE FROM vessel_matches WHERE mmsi IN (SELECT DISTINCT mmsi FROM _matches)"
                 )
                 self.con.execute(
                     f"INSERT INTO vessel_matches ({cols}) SELECT {cols} FROM _matches"
                 )
-                self.con.execute("COMMIT")
-            except Exception:
-                self.con.execute("ROLLBACK")
-                raise
         finally:
-            self.con.unregister("_matches")  # after the transaction: an aborted one refuses it
+            self._unregister("_matches")
 
     def vessel_matches(self) -> pl.DataFrame:
         """AIS vessels that matched a sanctions-list entity, best score first
