@@ -46,7 +46,14 @@ class IngestError(ValueError):
 
 
 class FormatError(ValueError):
-    """A file whose structure cannot be read: no known layout, unsupported SRS, no header."""
+    """A file whose structure cannot be read: no known layout, unsupported SRS, no header,
+    a corrupt Parquet file. The message names the file."""
+
+
+class UnknownInput(FormatError):
+    """A file that is not AIS input these readers know (empty, unreadable, not NMEA, CSV,
+    Parquet or GeoPackage, or a header that matches no layout): skipped with a warning when
+    other inputs are read (:func:`sanctionwatch.ingest.files.ingest`)."""
 
 
 @dataclass

@@ -224,8 +224,8 @@ class RowConverter:
             df = as_text(batch, keep=typed)
             empty = self._empty(df.columns, typed)
         same = plan.unchanged(df, typed)
-        key = ("typed", plan.key, self.rules.latest, frozenset((k, str(v)) for k, v in typed.items()),
-               by_value, same)
+        key = ("typed", plan.key, self.rules.latest,
+               frozenset((k, str(v)) for k, v in typed.items()), by_value, same)
         stages = cached(key, lambda: self._build_stages(typed, by_value, same))
         pre, coded = self.distinct.parse(batch, sorted(by_value))
         lf = (

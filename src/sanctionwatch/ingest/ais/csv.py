@@ -28,7 +28,6 @@ file size.
 from __future__ import annotations
 
 import csv
-import io
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -41,7 +40,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, FormatError
+from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, FormatError, UnknownInput
 from sanctionwatch.ingest.ais.convert import RowConverter
 from sanctionwatch.ingest.ais.exprs import table_schema
 from sanctionwatch.ingest.ais.layouts import Layout
@@ -80,7 +79,7 @@ def read_header(path: Path, encoding: str | None = None) -> tuple[list[str], str
     """The header's fields and the delimiter (the most frequent of ``,;\\t|`` in it)."""
     line = _header_line(path, *file_encoding(path, encoding))
     if not line.strip():
-        raise FormatError(f"{path}: empty file or empty header line")
+        raise UnknownInput(f"{path}: empty file or empty header line")
     delimiter = max(",;\t|", key=line.count)
     header = next(csv.reader([line], delimiter=delimiter))
     return header, delimiter

@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Final
 
-from sanctionwatch.ingest.ais.base import FormatError
+from sanctionwatch.ingest.ais.base import FormatError, UnknownInput
 
 GZIP_MAGIC: Final = b"\x1f\x8b"
 _READ: Final = 1 << 16
@@ -76,9 +76,11 @@ class ByteSource(io.RawIOBase):
                 self.error = "the gzip stream ends before its end: the file is truncated"
             self._done = True
             return
+        saved = z.copy()
         try:
             self._out = z.decompress(data, _READ * 64)
         except zlib.error as exc:
+            self._out = _salvage(saved, data)
             self.error = f"corrupt gzip data: {exc}"
             self._done = True
             return
@@ -105,13 +107,25 @@ class ByteSource(io.RawIOBase):
             return b""
 
 
+def _salvage(z: zlib._Decompress, data: bytes) -> bytes:
+    """What decompresses of ``data`` before the corruption that stopped it (fed in small
+    pieces, so only the bytes after the corrupt point are lost)."""
+    out = []
+    for i in range(0, len(data), 256):
+        try:
+            out.append(z.decompress(data[i:i + 256]))
+        except zlib.error:
+            break
+    return b"".join(out)
+
+
 def open_bytes(path: str | Path, buffer: int = 1 << 20) -> tuple[io.BufferedReader, ByteSource]:
     """The file's (decompressed) bytes, buffered, and its :class:`ByteSource` (whose
     ``error`` tells, once read to the end, whether the stream broke off)."""
     try:
         raw = ByteSource(path)
     except OSError as exc:
-        raise FormatError(f"{path}: cannot be read: {exc.strerror or exc}") from exc
+        raise UnknownInput(f"{path}: cannot be read: {exc.strerror or exc}") from exc
     return io.BufferedReader(raw, buffer), raw
 
 
