@@ -203,7 +203,9 @@ def _count_lines(data: bytes) -> int:
     """Lines in ``data`` (``\\n``, ``\\r\\n`` and a lone ``\\r`` end one; so does its end)."""
     if not data:
         return 0
-    ends = data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+    ends = data.count(b"\n")
+    if b"\r" in data:
+        ends += data.count(b"\r") - data.count(b"\r\n")
     return ends + (data[-1:] not in (b"\n", b"\r"))
 
 
@@ -243,6 +245,8 @@ class Block:
 
     table: pa.Table
     records: np.ndarray
+    lines: int
+    """Lines of the block read (those of ``carry`` excluded)."""
     rejects: list[Reject] = field(default_factory=list)
     carry: bytes = b""
 
@@ -272,12 +276,14 @@ def _arrow_block(data: bytes, first: int, names: list[str], delimiter: str) -> B
         )
     except pa.ArrowInvalid:
         return None
-    if table.num_rows + len(invalid) != _count_lines(data):
-        return None  # a quoted value spans lines (or a quote is not closed)
-    if not _last_line_closed(data, delimiter):
-        return None  # the last line may go on in the next block, or never close
+    n_lines = table.num_rows + len(invalid)
+    if b'"' in data:  # else no value can span lines: each line is one row
+        if n_lines != _count_lines(data):
+            return None  # a quoted value spans lines (or a quote is not closed)
+        if not _last_line_closed(data, delimiter):
+            return None  # the last line may go on in the next block, or never close
     records = line_numbers(0, table.num_rows, [r[0] for r in invalid], first=first)
-    return Block(table, records, invalid)
+    return Block(table, records, n_lines, invalid)
 
 
 def parse_lines(data: bytes, first: int, names: list[str], delimiter: str, final: bool,
@@ -344,7 +350,7 @@ def parse_lines(data: bytes, first: int, names: list[str], delimiter: str, final
         i += span
     columns = list(zip(*rows, strict=True)) if rows else [()] * width
     table = pa.table({n: pa.array(c, pa.string()) for n, c in zip(names, columns, strict=True)})
-    return Block(table, np.asarray(records, dtype=np.int64), rejects, carry)
+    return Block(table, np.asarray(records, dtype=np.int64), i, rejects, carry)
 
 
 def _multiline(texts: list[str | None], delimiter: str, width: int
@@ -377,19 +383,23 @@ def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
         line = 1
         header_done = False
         for chunk in chunks:
-            pending += chunk
             if not header_done:
+                pending += chunk
                 end = _line_end(pending)
                 if end < 0 or (end == len(pending) and pending.endswith(b"\r")):
                     continue
-                pending = pending[end:]
+                chunk, pending = pending[end:], b""
                 header_done, line = True, 2
-            cut = pending.rfind(b"\n") + 1
+            cut = chunk.rfind(b"\n") + 1
             if cut == 0:
+                pending += chunk
                 continue  # no whole line yet
-            block = _block(pending[:cut], line, names, delimiter, False, codec)
-            line += _count_lines(pending[:cut]) - _count_lines(block.carry)
-            pending = block.carry + pending[cut:]
+            # one copy: the lines left over from the last chunk, then this one's whole lines
+            data = b"".join((pending, memoryview(chunk)[:cut])) if pending or cut < len(
+                chunk) else chunk
+            block = _block(data, line, names, delimiter, False, codec)
+            line += block.lines
+            pending = block.carry + chunk[cut:]
             yield block
         tail = pending if header_done else b""
         if src.error is not None:
@@ -397,7 +407,7 @@ def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
             whole = tail[:len(tail) - len(partial)]
             if whole:
                 block = _block(whole, line, names, delimiter, True, codec)
-                line += _count_lines(whole)
+                line += block.lines
                 yield block
             rejects.append((line, "truncated_file", f"{src.error}; line {line} is incomplete"
                             if partial else f"{src.error} after line {line - 1}",
