@@ -394,3 +394,21 @@ def test_utf16_is_recognised_without_a_bom() -> None:
     assert text_encoding("MMSI,LAT".encode("utf-16-be")) == ("utf-16-be", 0)
     assert text_encoding(codecs.BOM_UTF8 + b"MMSI") == ("utf-8", 3)
     assert text_encoding(b"MMSI,LAT") == ("utf-8", 0)
+
+
+def test_detect_writes_the_account_and_the_skips_to_summary_json(tmp_path: Path) -> None:
+    import json
+
+    from sanctionwatch.pipeline import detect
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("call the flag state, then the insurer\n")
+    _stray_quotes(folder)
+    detect([folder], tmp_path / "out", only=["ais_gap"])
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    stray = next(i for i in summary["inputs"] if i["path"].endswith("stray.csv"))
+    assert (stray["rows"], stray["positions"], stray["rejects"]) == (3_000, 2_940, 60)
+    assert unaccounted(stray) == 0
+    assert any(w.startswith("skipped") and "notes.txt" in w for w in summary["warnings"])
+    assert summary["counts"]["rejects"] == {"bad_quoting": 60}
