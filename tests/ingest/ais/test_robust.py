@@ -353,6 +353,16 @@ def test_a_list_typed_column_names_the_file_and_column(tmp_path: Path) -> None:
         list(read_ais(f))
 
 
+def test_a_corrupt_geopackage_names_the_file(tmp_path: Path) -> None:
+    data = bytearray((DATA / "marinecadastre-boston-2014" / "ais.gpkg").read_bytes())
+    for page in (10, 30, 50):
+        data[4096 * page: 4096 * (page + 1)] = b"\xa5" * 4096
+    f = tmp_path / "bad.gpkg"
+    f.write_bytes(bytes(data))
+    with pytest.raises(FormatError, match=r"bad\.gpkg: .*malformed"):
+        list(read_ais(f))
+
+
 # --- impossible times -----------------------------------------------------------------------
 
 def test_times_before_ais_or_in_the_future_are_rejected(tmp_path: Path) -> None:
