@@ -422,3 +422,23 @@ def test_detect_writes_the_account_and_the_skips_to_summary_json(tmp_path: Path)
     assert unaccounted(stray) == 0
     assert any(w.startswith("skipped") and "notes.txt" in w for w in summary["warnings"])
     assert summary["counts"]["rejects"] == {"bad_quoting": 60}
+
+
+def test_the_messy_block_path_equals_reading_every_line_in_python() -> None:
+    rng = random.Random(7)
+    names = SOLENT_LINES[0].split(",")
+    base = [line.encode() + b"\n" for line in SOLENT_LINES[1:400]]
+    junk = [b'"', b"\xe9", b'""', b",", b"\n", b'"X\nY"', b"\r"]
+    for _ in range(40):
+        lines = list(base)
+        for _ in range(rng.randint(1, 12)):
+            i = rng.randrange(len(lines))
+            j = rng.randrange(len(lines[i]))
+            lines[i] = lines[i][:j] + rng.choice(junk) + lines[i][j:]
+        data = b"".join(lines)
+        for final in (True, False):
+            a = csv_mod.parse_lines(data, 2, names, ",", final)
+            b = csv_mod.python_lines(data, 2, names, ",", final)
+            assert a.table.equals(b.table) and a.records.tolist() == b.records.tolist()
+            assert sorted(a.rejects) == sorted(b.rejects)
+            assert (a.lines, a.carry) == (b.lines, b.carry)

@@ -251,15 +251,14 @@ class Block:
     carry: bytes = b""
 
 
-def _arrow_block(data: bytes, first: int, names: list[str], delimiter: str) -> Block | None:
-    """The block read by Arrow, or None unless it is valid UTF-8 and every line is one
-    row."""
-    if not _utf8(data):
-        return None
-    invalid: list[Reject] = []
+def _arrow_read(data: bytes, names: list[str], delimiter: str
+                ) -> tuple[pa.Table, list[tuple[int, str, str]]] | None:
+    """``data`` (valid UTF-8) read by Arrow, every column as text, and its invalid rows
+    (1-based physical line, detail, text); None when Arrow refuses it."""
+    invalid: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
-        invalid.append((first + int(row.number) - 1, "bad_row",
+        invalid.append((int(row.number),
                         f"expected {row.expected_columns} fields, found {row.actual_columns}",
                         row.text))
         return "skip"
@@ -276,20 +275,123 @@ def _arrow_block(data: bytes, first: int, names: list[str], delimiter: str) -> B
         )
     except pa.ArrowInvalid:
         return None
-    n_lines = table.num_rows + len(invalid)
+    return table, invalid
+
+
+def _arrow_block(data: bytes, first: int, names: list[str], delimiter: str) -> Block | None:
+    """The block read by Arrow, or None unless it is valid UTF-8 and every line is one
+    row."""
+    if not _utf8(data):
+        return None
+    got = _arrow_read(data, names, delimiter)
+    if got is None:
+        return None
+    table, bad = got
+    n_lines = table.num_rows + len(bad)
     if b'"' in data:  # else no value can span lines: each line is one row
         if n_lines != _count_lines(data):
             return None  # a quoted value spans lines (or a quote is not closed)
         if not _last_line_closed(data, delimiter):
             return None  # the last line may go on in the next block, or never close
+    invalid = [(first + k - 1, "bad_row", detail, text) for k, detail, text in bad]
     records = line_numbers(0, table.num_rows, [r[0] for r in invalid], first=first)
     return Block(table, records, n_lines, invalid)
 
 
+def _encoding_reject(line: int, raw: bytes, codec: str) -> Reject:
+    try:
+        raw.decode("utf-8")
+        bad, col = 0, 0
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start]
+        col = len(raw[:exc.start].decode("utf-8", "replace")) + 1
+    return (line, "bad_encoding",
+            f"byte 0x{bad:02X} at character {col} is not {codec} text "
+            "(declare the file's encoding with --encoding)",
+            raw.decode("utf-8", "replace").rstrip("\r\n"))
+
+
 def parse_lines(data: bytes, first: int, names: list[str], delimiter: str, final: bool,
                 codec: str = "utf-8") -> Block:
-    """The rows of a block of lines (the first at line ``first``) read line by line: the
-    path of blocks Arrow cannot read as one row per line (see the module doc)."""
+    """The rows of a block of lines (the first at line ``first``) that Arrow cannot read as
+    one row per line (see the module doc). Only the lines that need it are handled in
+    Python (bytes that do not decode, quotes left open at the end of the line); the others
+    are read by Arrow together. Falls back to :func:`python_lines` if Arrow were to read
+    them otherwise than one row per line."""
+    width = len(names)
+    lines = data.splitlines(keepends=True)
+    n = len(lines)
+    valid = _utf8(data)
+    quoted = b'"' in data
+    special = [i for i, raw in enumerate(lines)
+               if (quoted and b'"' in raw) or (not valid and not raw.isascii())]
+    plain = np.ones(n, dtype=bool)
+    rows: list[list[str]] = []
+    records: list[int] = []
+    rejects: list[Reject] = []
+    carry = b""
+    used = n
+    done_upto = 0  # lines before it belong to a record read here
+    for i in special:
+        if i < done_upto:
+            continue
+        raw = lines[i]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            rejects.append(_encoding_reject(first + i, raw, codec))
+            plain[i] = False
+            continue
+        if '"' not in text or _closed(text, delimiter):
+            continue  # one row on its line: Arrow reads it with the others
+        texts = []
+        for r in lines[i:i + MAX_RECORD_LINES]:
+            try:
+                texts.append(r.decode("utf-8"))
+            except UnicodeDecodeError:
+                break
+        got = _multiline(list(texts), delimiter, width)
+        if got is None and not final and i + MAX_RECORD_LINES > n:
+            carry = b"".join(lines[i:])
+            plain[i:] = False
+            used = i
+            break
+        if got is None:
+            rejects.append((first + i, "bad_quoting",
+                            "a quote opened on this line is not closed within "
+                            f"{MAX_RECORD_LINES} lines as a row of {width} fields",
+                            text.rstrip("\r\n")))
+            plain[i] = False
+            continue
+        fields, span = got
+        rows.append(fields)
+        records.append(first + i)
+        plain[i:i + span] = False
+        done_upto = i + span
+    at = np.flatnonzero(plain)
+    got_arrow = _arrow_read(b"".join([lines[k] for k in at.tolist()]), names, delimiter)
+    if got_arrow is None or got_arrow[0].num_rows + len(got_arrow[1]) != len(at):
+        return python_lines(data, first, names, delimiter, final, codec)
+    table, bad = got_arrow
+    ok = np.ones(len(at), dtype=bool)
+    for k, detail, text in bad:
+        ok[k - 1] = False
+        rejects.append((first + int(at[k - 1]), "bad_row", detail, text))
+    rec = at[ok] + first
+    if rows:
+        extra = pa.table({c: pa.array(v, pa.string()) for c, v in zip(
+            names, zip(*rows, strict=True), strict=True)})
+        table = pa.concat_tables([table, extra])
+        rec = np.concatenate([rec, np.asarray(records, dtype=np.int64)])
+        order = np.argsort(rec, kind="stable")
+        table, rec = table.take(pa.array(order)), rec[order]
+    return Block(table, rec.astype(np.int64), used, rejects, carry)
+
+
+def python_lines(data: bytes, first: int, names: list[str], delimiter: str, final: bool,
+                 codec: str = "utf-8") -> Block:
+    """The rows of a block of lines (the first at line ``first``) read line by line in
+    Python, every line (the last resort of :func:`parse_lines`)."""
     width = len(names)
     lines = data.splitlines(keepends=True)
     rows: list[list[str]] = []
@@ -307,16 +409,7 @@ def parse_lines(data: bytes, first: int, names: list[str], delimiter: str, final
         line = first + i
         text = texts[i]
         if text is None:
-            raw = lines[i]
-            try:
-                raw.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                bad = raw[exc.start]
-                col = len(raw[:exc.start].decode("utf-8", "replace")) + 1
-            rejects.append((line, "bad_encoding",
-                            f"byte 0x{bad:02X} at character {col} is not {codec} text "
-                            "(declare the file's encoding with --encoding)",
-                            raw.decode("utf-8", "replace").rstrip("\r\n")))
+            rejects.append(_encoding_reject(line, lines[i], codec))
             i += 1
             continue
         span = 1
@@ -512,5 +605,6 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
 
 
 __all__ = ["BLOCK_BYTES", "MAX_RECORD_LINES", "Block", "all_iso_seconds", "cast_typed",
-           "file_encoding", "line_numbers", "parse_lines", "read_csv", "read_header",
+           "file_encoding", "line_numbers", "parse_lines", "python_lines", "read_csv",
+           "read_header",
            "unique_names"]
