@@ -9,12 +9,13 @@
    ``pyarrow.csv`` splits into exactly one row per line (so no quoted value spans lines) is
    read by Arrow, every column as text; lines with the wrong number of fields become
    ``bad_row`` rejects and the other rows' line numbers follow from theirs
-   (:func:`line_numbers`). Any other block (a bad byte, a stray or unclosed quote, a value
-   over several lines) is read line by line in Python (:func:`parse_lines`): a line that
-   does not decode is a ``bad_encoding`` reject, a quote that is not closed on its line may
-   close on one of the next :data:`MAX_RECORD_LINES` lines (a well-formed record with the
-   header's number of fields, whose ``record`` is its first line), else its line alone is a
-   ``bad_quoting`` reject. Quoting errors never take other lines with them.
+   (:func:`line_numbers`). In any other block (a bad byte, a stray or unclosed quote, a
+   value over several lines) the lines that need it are read in Python
+   (:func:`parse_lines`) and the others by Arrow together: a line that does not decode is a
+   ``bad_encoding`` reject; a quote that is not closed on its line may close on one of the
+   next :data:`MAX_RECORD_LINES` lines (a well-formed record with the header's number of
+   fields, whose ``record`` is its first line), else its line alone is a ``bad_quoting``
+   reject. Quoting errors never take other lines with them.
 3. Per batch, the columns whose readers all parse numbers (or ISO 8601 times) are cast by
    Arrow when every value casts (:func:`cast_typed`), and the batch goes through
    :meth:`RowConverter.convert_typed`; otherwise (or if it declines) through
