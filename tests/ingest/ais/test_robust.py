@@ -93,9 +93,25 @@ def test_accounting_survives_random_damage(tmp_path: Path) -> None:
             lines[i] = lines[i][:j] + rng.choice(junk) + lines[i][j:]
         f = tmp_path / f"fuzz{k}.csv"
         f.write_bytes(b"".join(lines))
-        batches = list(read_csv(f, batch_rows=rng.choice([50, 1000])))
-        collect(batches)
-        assert sum(b.rows for b in batches) >= len(base) - 1
+        small = list(read_csv(f, batch_rows=50))
+        whole = list(read_csv(f, batch_rows=10**6))
+        collect(small)
+        assert sum(b.rows for b in small) == sum(b.rows for b in whole) >= len(base) - 1
+        assert collect(small)[2].equals(collect(whole)[2])
+
+
+def test_rejects_of_every_batch_are_kept(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                                        ) -> None:
+    # a short row every 7th line, read in many small blocks and batches: every one a reject
+    monkeypatch.setattr(csv_mod, "BLOCK_BYTES", 10_000)
+    rows = [(r if i % 7 else "1,2") for i, r in enumerate(SOLENT_LINES[1:5001])]
+    f = _write(tmp_path / "short.csv", [SOLENT_LINES[0], *rows])
+    want = [i + 2 for i in range(0, 5000, 7)]
+    for batch_rows in (100, 1_000, 10_000):
+        batches = list(read_csv(f, batch_rows=batch_rows))
+        _, _, rej, _ = collect(batches)
+        assert rej["record"].to_list() == want
+        assert sum(b.rows for b in batches) == 5_000
 
 
 # --- quoting --------------------------------------------------------------------------------

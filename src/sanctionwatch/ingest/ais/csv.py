@@ -580,11 +580,11 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
 
     def take(upto: int | None) -> pl.DataFrame | None:
         """The rejects found so far of lines before ``upto`` (None: all), in line order."""
-        nonlocal pending
         pending.sort(key=lambda r: r[0])
         cut = len(pending) if upto is None else int(np.searchsorted(
             [r[0] for r in pending], upto))
-        rows, pending = pending[:cut], pending[cut:]
+        rows = pending[:cut]
+        del pending[:cut]  # in place: the readers of the blocks add to this list
         return _reject_frame(source, rows)
 
     numeric, times = conv.csv_typed_candidates()
