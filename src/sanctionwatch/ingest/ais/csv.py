@@ -466,10 +466,10 @@ def _multiline(texts: list[str | None], delimiter: str, width: int
     return fields, reader.line_num
 
 
-def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
-            rejects: list[Reject]) -> Iterator[Block]:
-    """The blocks of the file after its header, in order; rejects found when the stream
-    breaks off are appended to ``rejects``."""
+def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str
+            ) -> Iterator[Block]:
+    """The blocks of the file after its header, in order (a stream that breaks off ends
+    with a block holding its ``truncated_file`` reject)."""
     fh, src = open_bytes(path)
     with fh:
         chunks = utf8_chunks(fh, codec, skip, BLOCK_BYTES)
@@ -503,9 +503,11 @@ def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
                 block = _block(whole, line, names, delimiter, True, codec)
                 line += block.lines
                 yield block
-            rejects.append((line, "truncated_file", f"{src.error}; line {line} is incomplete"
-                            if partial else f"{src.error} after line {line - 1}",
-                            partial.decode("utf-8", "replace")))
+            cut_off = (line, "truncated_file", f"{src.error}; line {line} is incomplete"
+                       if partial else f"{src.error} after line {line - 1}",
+                       partial.decode("utf-8", "replace"))
+            empty = pa.table({n: pa.array([], pa.string()) for n in names})
+            yield Block(empty, np.zeros(0, dtype=np.int64), 0, [cut_off])
         elif tail:
             yield _block(tail, line, names, delimiter, True, codec)
 
@@ -551,14 +553,16 @@ def _reject_frame(source: str, rows: list[Reject]) -> pl.DataFrame | None:
     )
 
 
-def _batches(blocks: Iterable[Block], n: int, pending: list[Reject]
+def _batches(blocks: Iterable[Block], n: int, pending: list[Reject], found: list[int]
              ) -> Iterator[tuple[pa.Table, np.ndarray]]:
     """The rows of ``blocks`` in tables of ``n`` rows (the last one shorter) with their
-    line numbers; the blocks' rejects are added to ``pending`` as they are read."""
+    line numbers; the blocks' rejects are added to ``pending`` as they are read, and
+    ``found[0]`` counts the rows the blocks hold (rows and rejects)."""
     tables: list[pa.Table] = []
     records: list[np.ndarray] = []
     size = 0
     for block in blocks:
+        found[0] += block.table.num_rows + len(block.rejects)
         pending.extend(block.rejects)
         table, rec = block.table, block.records
         while table.num_rows:
@@ -588,8 +592,12 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         return _reject_frame(source, rows)
 
     numeric, times = conv.csv_typed_candidates()
-    blocks = _blocks(p, codec, skip, names, delimiter, pending)
-    for table, lines in _batches(blocks, batch_rows, pending):
+    blocks = _blocks(p, codec, skip, names, delimiter)
+    # The row account's count of rows read comes from the blocks, apart from the batches'
+    # own counts: a row lost between them shows as unaccounted for.
+    found = [0]
+    emitted = 0
+    for table, lines in _batches(blocks, batch_rows, pending, found):
         record = pl.Series("record", lines)
         extra = take(int(lines[-1]))
         cast, typed = cast_typed(table, numeric, times)
@@ -598,11 +606,18 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
             df = pl.from_arrow(table)
             assert isinstance(df, pl.DataFrame)
             out = conv.convert(df, record, extra_rejects=extra)
+        emitted += out.rows
         yield out
     extra = take(None)
     if extra is not None:
         empty = pl.DataFrame(schema={n: pl.String for n in names})
-        yield conv.convert(empty, pl.Series("record", [], dtype=pl.Int64), extra_rejects=extra)
+        out = conv.convert(empty, pl.Series("record", [], dtype=pl.Int64), extra_rejects=extra)
+        emitted += out.rows
+        yield out
+    if found[0] != emitted:
+        lost = Batch.empty()
+        lost.rows = found[0] - emitted  # never happens; if it did, the account shows it
+        yield lost
 
 
 __all__ = ["BLOCK_BYTES", "MAX_RECORD_LINES", "Block", "all_iso_seconds", "cast_typed",
