@@ -179,8 +179,8 @@ def detect(
         timings = dict(result.timings)
         clock = datetime.now(UTC)
         found, withheld = withhold(result.events, result.ingest.assumed_time_mmsis)
-        warnings = warnings_for(result.ingest.inputs, len(result.ingest.assumed_time_mmsis),
-                                withheld)
+        warnings = [*result.ingest.warnings, *warnings_for(
+            result.ingest.inputs, len(result.ingest.assumed_time_mmsis), withheld)]
         behaviour, quality = split_findings(found)
         events, matches = link_sanctions(behaviour, result.reports(), store_path, progress)
         timings["sanctions"] = (datetime.now(UTC) - clock).total_seconds()

@@ -56,6 +56,11 @@ AssumeTimeOpt = Annotated[
     str | None,
     typer.Option("--assume-time", help="UTC time for NMEA files that carry no timestamps at all."),
 ]
+EncodingOpt = Annotated[
+    str | None,
+    typer.Option("--encoding", help="Text encoding of CSV inputs (e.g. latin-1, cp1252, "
+                 "utf-16); default: detected (BOM), else UTF-8."),
+]
 
 
 @app.command()
@@ -82,6 +87,7 @@ def detect(
         bool | None, typer.Option("--strict/--no-strict", help="Stop at the first bad record.")
     ] = None,
     assume_time: AssumeTimeOpt = None,
+    encoding: EncodingOpt = None,
     only: Annotated[
         list[str] | None,
         typer.Option("--detector", "-d", help="Run only this detector or event type "
@@ -143,7 +149,8 @@ def detect(
             changes["zones"] = tuple(str(z) for z in zones)
         read: dict[str, Any] = {
             k: v for k, v in (("fmt", fmt), ("layout", layout), ("strict", strict),
-                              ("assume_time", _parse_time(assume_time))) if v is not None}
+                              ("assume_time", _parse_time(assume_time)),
+                              ("encoding", encoding)) if v is not None}
         if read:
             changes["ingest"] = dataclasses.replace(cfg.ingest, **read)
         if scheduler is not None:
@@ -266,6 +273,7 @@ def ingest(
     layout: LayoutOpt = None,
     strict: StrictOpt = False,
     assume_time: AssumeTimeOpt = None,
+    encoding: EncodingOpt = None,
 ) -> None:
     """Read AIS files into the canonical tables (positions, vessel_reports, rejects) as Parquet."""
     import shutil
@@ -274,7 +282,8 @@ def ingest(
     from sanctionwatch.ingest.files import ingest as run_ingest
 
     options = IngestOptions(
-        fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time)
+        fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time),
+        encoding=encoding,
     )
     out.mkdir(parents=True, exist_ok=True)
     spool = out / ".sanctionwatch-spool"
@@ -296,7 +305,11 @@ def ingest(
     for col in ("input", "positions", "vessel_reports", "rejects"):
         t.add_column(col, justify="left" if col == "input" else "right")
     for i in res.inputs:
-        t.add_row(i["path"], f"{i['positions']:,}", f"{i['vessel_reports']:,}", f"{i['rejects']:,}")
+        if "skipped" not in i:
+            t.add_row(i["path"], f"{i['positions']:,}", f"{i['vessel_reports']:,}",
+                      f"{i['rejects']:,}")
+    for warning in res.warnings:
+        console.print(f"[bold yellow]warning:[/] {warning}", highlight=False)
     out_console.print(t)
     out_console.print(f"rejects by reason: {_fmt_counts(res.rejects_by_reason)}")
 

@@ -20,6 +20,7 @@ from typing import Any, Final, Protocol
 import polars as pl
 
 from sanctionwatch.ingest.ais import read_ais
+from sanctionwatch.ingest.ais.base import UnknownInput, latest_time
 from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS
 from sanctionwatch.settings import settings
 
@@ -54,6 +55,10 @@ class IngestOptions:
     strict: bool = False
     batch_rows: int = 200_000
     assume_time: datetime | None = None
+    encoding: str | None = None
+    """Text encoding of the CSV inputs (a Python codec name, e.g. ``latin-1``, ``cp1252``);
+    None: a UTF-8 or UTF-16 byte order mark, else UTF-16 recognised by its zero bytes, else
+    UTF-8. A line that does not decode is rejected (``bad_encoding``), not the file."""
 
 
 @dataclass
@@ -70,6 +75,9 @@ class IngestResult:
     assumed_time_mmsis: set[int] = field(default_factory=set)
     """MMSIs with a position or report whose time was assumed (``IngestOptions.assume_time``:
     the NMEA reader dates messages that carry no time with it)."""
+    warnings: list[str] = field(default_factory=list)
+    """What the user must know about the inputs: files skipped as not AIS input (empty,
+    unreadable, unknown format or layout), rows not accounted for."""
     frames: dict[str, list[pl.DataFrame]] | None = None
     """With ``ingest(..., in_memory=True)``: the tables' batches in input order, instead of
     parts in ``spool``."""
@@ -192,27 +200,29 @@ def ingest(
     ]
 
     hasher = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sha256")
+    latest = latest_time()  # one cutoff for every file of the run
 
     def read_one(index: int, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
         stat = path.stat()
         # the file's hash, for the run record: computed beside the parsing (hashlib releases
         # the GIL), from the page cache both fill
         digest = hasher.submit(file_sha256, path)
-        n_pos = n_rep = n_rej = 0
+        n_pos = n_rep = n_rej = n_rows = n_only = 0
+        ignored: dict[str, int] = {}
         reasons: dict[str, int] = {}
         source: str | None = None
         n_assumed = 0
         assumed: set[int] = set()
         first: datetime | None = None
         last: datetime | None = None
-        for part, batch in enumerate(read_ais(
-            path,
-            fmt=opts.fmt,
-            layout=opts.layout,
-            strict=opts.strict,
-            batch_rows=opts.batch_rows,
-            assume_time=opts.assume_time,
-        )):
+        try:
+            batches = read_ais(path, fmt=opts.fmt, layout=opts.layout, strict=opts.strict,
+                               batch_rows=opts.batch_rows, assume_time=opts.assume_time,
+                               encoding=opts.encoding, latest=latest)
+        except UnknownInput as exc:
+            digest.cancel()
+            return {"path": str(path), "bytes": stat.st_size, "skipped": str(exc)}, {}
+        for part, batch in enumerate(batches):
             if sink is not None:
                 sink.add(batch.positions, batch.reports)
             for sub, df in (
@@ -242,6 +252,10 @@ def ingest(
             n_pos += batch.positions.height
             n_rep += batch.reports.height
             n_rej += batch.rejects.height
+            n_rows += batch.rows
+            n_only += batch.reports_only
+            for kind, n in batch.ignored.items():
+                ignored[kind] = ignored.get(kind, 0) + n
             for reason, n in batch.rejects.group_by("reason").len().iter_rows():
                 reasons[reason] = reasons.get(reason, 0) + n
             if progress:
@@ -254,6 +268,10 @@ def ingest(
             "positions": n_pos,
             "vessel_reports": n_rep,
             "rejects": n_rej,
+            # the row account: rows = positions + reports_only + rejects + sum(ignored)
+            "rows": n_rows,
+            "reports_only": n_only,
+            "ignored": dict(sorted(ignored.items())),
         }
         if opts.assume_time is not None:
             record["assumed_time_records"] = n_assumed
@@ -281,13 +299,30 @@ def ingest(
     result.spans = [spans[i] for i in sorted(spans)]
     for record, reasons in done:  # in input order
         result.inputs.append(record)
+        if "skipped" in record:
+            result.warnings.append(f"skipped {record['skipped']}")
+            continue
+        lost = unaccounted(record)
+        if lost:
+            result.warnings.append(f"{record['path']}: {lost:,} rows read are not accounted "
+                                   "for (a reader bug: please report it)")
         result.n_positions += record["positions"]
         result.n_reports += record["vessel_reports"]
         for reason, n in reasons.items():
             result.rejects_by_reason[reason] = result.rejects_by_reason.get(reason, 0) + n
     if sink is not None:
         sink.close()
+    if paths and all("skipped" in r for r in result.inputs):
+        raise UnknownInput("no AIS input could be read: "
+                           + "; ".join(r["skipped"] for r in result.inputs))
     return result
+
+
+def unaccounted(record: dict[str, Any]) -> int:
+    """Rows of an input record (``IngestResult.inputs``) that the account does not explain:
+    rows - positions - reports_only - rejects - ignored (0 for every reader)."""
+    return int(record["rows"] - record["positions"] - record["reports_only"]
+               - record["rejects"] - sum(record["ignored"].values()))
 
 
 def file_sha256(path: Path) -> str:
@@ -328,4 +363,5 @@ __all__ = [
     "estimate_positions",
     "expand_inputs",
     "ingest",
+    "unaccounted",
 ]

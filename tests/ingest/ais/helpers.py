@@ -82,8 +82,10 @@ Collected = tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame, int]
 
 
 def collect(batches: Iterable[Batch]) -> Collected:
-    """Positions, reports and rejects of all batches (schemas checked), and the batch count."""
+    """Positions, reports and rejects of all batches (schemas checked, rows all accounted
+    for), and the batch count."""
     bs: list[Batch] = list(batches)
+    assert sum(b.unaccounted() for b in bs) == 0, "rows read but not accounted for"
     for b in bs:
         assert b.positions.schema == POSITIONS.polars_schema()
         assert b.reports.schema == VESSEL_REPORTS.polars_schema()

@@ -177,7 +177,7 @@ def test_impossible_times_are_rejected(tmp_path: Path) -> None:
     p = write(tmp_path, f"{tag('c:12415440354')}{TYPE1}", f"{tag('c:abc')}{TYPE1}",
               f"2021-13-01 00:00:00 {TYPE1}")
     _, _, rej, _ = read_all(p)
-    assert rej["reason"].to_list() == ["bad_timestamp"] * 3
+    assert rej["reason"].to_list() == ["impossible_time", "bad_timestamp", "bad_timestamp"]
 
 
 # --- rejects and strict mode ---------------------------------------------------------------------

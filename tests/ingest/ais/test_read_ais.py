@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctionwatch.ingest.ais import FORMATS, IngestError, detect_format, read_ais
+from sanctionwatch.ingest.ais import FORMATS, UnknownInput, detect_format, read_ais
 from sanctionwatch.ingest.ais.layouts import SOLENT as SOLENT_LAYOUT
 from tests.ingest.ais.helpers import DATA, NM4, SOLENT, collect
 
@@ -28,7 +28,7 @@ def test_detect_format_reads_gzip_and_refuses_the_unknown(tmp_path: Path) -> Non
     assert detect_format(gz) == "nmea"
     odd = tmp_path / "odd.bin"
     odd.write_text("nothing to see here\n")
-    with pytest.raises(IngestError, match="unknown_format"):
+    with pytest.raises(UnknownInput, match="not AIS input"):
         detect_format(odd)
     with pytest.raises(FileNotFoundError):
         detect_format(tmp_path / "missing.csv")

@@ -16,13 +16,12 @@ Modules, by concern:
 
 from __future__ import annotations
 
-import gzip
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sanctionwatch.ingest.ais.base import Batch, IngestError
+from sanctionwatch.ingest.ais.base import Batch, FormatError, IngestError, UnknownInput
 
 if TYPE_CHECKING:
     from sanctionwatch.ingest.ais.layouts import Layout
@@ -33,32 +32,40 @@ FORMATS = ("nmea", "csv", "parquet", "gpkg")
 _SNIFF_BYTES = 64 * 1024
 
 
-def detect_format(path: str | Path) -> str:
+def detect_format(path: str | Path, encoding: str | None = None) -> str:
     """Guess the format of an AIS file from its first bytes (not its extension).
 
-    Parquet and GeoPackage are recognised by their magic numbers; text (optionally gzip) is
-    NMEA when AIS sentences appear in it, CSV otherwise.
+    Parquet and GeoPackage are recognised by their magic numbers; text (gzip or not, known by
+    its content; in ``encoding``, else as detected) is NMEA when AIS sentences appear in it,
+    CSV otherwise. :class:`UnknownInput` when it is none of these, empty or unreadable.
     """
     from sanctionwatch.ingest.ais.nmea import looks_like_nmea
+    from sanctionwatch.ingest.ais.source import open_bytes, text_encoding
 
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"{p}: no such file")
-    with p.open("rb") as fh:
-        head = fh.read(_SNIFF_BYTES)
+    fh, src = open_bytes(p)
+    try:
+        with fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise UnknownInput(f"{p}: cannot be read: {exc.strerror or exc}") from exc
+    if not head and src.error is not None:
+        raise FormatError(f"{p}: {src.error}")
     if head[:4] == b"PAR1":
         return "parquet"
     if head[:16] == b"SQLite format 3\x00":
         return "gpkg"
-    if head[:2] == b"\x1f\x8b":
-        with gzip.open(p, "rb") as gz:
-            head = gz.read(_SNIFF_BYTES)
-    text = head.decode("utf-8", errors="replace")
+    if not head.strip():
+        raise UnknownInput(f"{p}: empty file")
+    codec, skip = text_encoding(head, encoding)
+    text = head[skip:].decode(codec, errors="replace")
     if looks_like_nmea(text):
         return "nmea"
     if "," in text or ";" in text or "\t" in text:
         return "csv"
-    raise IngestError(p, 1, "unknown_format", "not NMEA, CSV, Parquet or GeoPackage")
+    raise UnknownInput(f"{p}: not AIS input (not NMEA, CSV, Parquet or GeoPackage)")
 
 
 def read_ais(
@@ -69,6 +76,8 @@ def read_ais(
     strict: bool = False,
     batch_rows: int = 200_000,
     assume_time: datetime | None = None,
+    encoding: str | None = None,
+    latest: datetime | None = None,
 ) -> Iterator[Batch]:
     """Stream canonical batches from one AIS file of any supported format.
 
@@ -76,26 +85,33 @@ def read_ais(
     a CSV, Parquet or GeoPackage file (a name in ``layouts.LAYOUTS``, or a
     :class:`~sanctionwatch.ingest.ais.layouts.Layout`); ``strict`` raises
     :class:`IngestError` at the first bad record instead of counting it as a reject;
-    ``assume_time`` dates NMEA messages that carry no time at all.
+    ``assume_time`` dates NMEA messages that carry no time at all; ``encoding`` declares a
+    CSV's text encoding; ``latest``: times after it are impossible (default:
+    :func:`~sanctionwatch.ingest.ais.base.latest_time`).
     """
-    kind = fmt or detect_format(path)
+    kind = fmt or detect_format(path, encoding)
     if kind == "nmea":
         from sanctionwatch.ingest.ais.nmea import read_nmea
 
-        return read_nmea(path, strict=strict, batch_rows=batch_rows, assume_time=assume_time)
+        return read_nmea(path, strict=strict, batch_rows=batch_rows, assume_time=assume_time,
+                         latest=latest)
     if kind == "csv":
         from sanctionwatch.ingest.ais.csv import read_csv
 
-        return read_csv(path, layout=layout, strict=strict, batch_rows=batch_rows)
+        return read_csv(path, layout=layout, strict=strict, batch_rows=batch_rows,
+                        encoding=encoding, latest=latest)
     if kind == "parquet":
         from sanctionwatch.ingest.ais.parquet import read_parquet
 
-        return read_parquet(path, layout=layout, strict=strict, batch_rows=batch_rows)
+        return read_parquet(path, layout=layout, strict=strict, batch_rows=batch_rows,
+                            latest=latest)
     if kind == "gpkg":
         from sanctionwatch.ingest.ais.gpkg import read_gpkg
 
-        return read_gpkg(path, layout=layout, strict=strict, batch_rows=batch_rows)
+        return read_gpkg(path, layout=layout, strict=strict, batch_rows=batch_rows,
+                         latest=latest)
     raise ValueError(f"unknown format {kind!r}; expected one of {', '.join(FORMATS)}")
 
 
-__all__ = ["FORMATS", "Batch", "IngestError", "detect_format", "read_ais"]
+__all__ = ["FORMATS", "Batch", "FormatError", "IngestError", "UnknownInput", "detect_format",
+           "read_ais"]

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import polars as pl
 
@@ -13,6 +14,24 @@ from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS, Table
 
 RAW_MAX_CHARS = 500
 """Raw text kept with a reject, characters."""
+
+
+EARLIEST_TIME: Final = datetime(1998, 1, 1, tzinfo=UTC)
+"""Times before this are impossible for AIS and rejected as ``impossible_time``: AIS was
+first specified in 1998, by Recommendation ITU-R M.1371 (its first edition, M.1371-0) and
+the IMO performance standard of resolution MSC.74(69), annex 3; ships carried it from 2002
+(SOLAS chapter V, regulation 19). A 1970 or 0001 time is a zeroed or broken clock."""
+FUTURE_MARGIN: Final = timedelta(days=1)
+"""Times later than the moment of reading plus this are impossible (no receiver records the
+future) and rejected as ``impossible_time``. The margin covers local times labelled UTC (the
+largest offset, UTC+14) and receiver clock error; the cutoff used is in each reject's
+detail, so a rerun can tell why a row was refused."""
+
+
+def latest_time(now: datetime | None = None) -> datetime:
+    """The latest possible time of a record read at ``now`` (default: the current time),
+    from the start of its hour (so that the reads of one hour share their cutoff)."""
+    return (now or datetime.now(UTC)).replace(minute=0, second=0, microsecond=0) + FUTURE_MARGIN
 
 
 class IngestError(ValueError):
@@ -27,16 +46,43 @@ class IngestError(ValueError):
 
 
 class FormatError(ValueError):
-    """A file whose structure cannot be read: no known layout, unsupported SRS, no header."""
+    """A file whose structure cannot be read: no known layout, unsupported SRS, no header,
+    a corrupt Parquet file. The message names the file."""
+
+
+class UnknownInput(FormatError):
+    """A file that is not AIS input these readers know (empty, unreadable, not NMEA, CSV,
+    Parquet or GeoPackage, or a header that matches no layout): skipped with a warning when
+    other inputs are read (:func:`sanctionwatch.ingest.files.ingest`)."""
 
 
 @dataclass
 class Batch:
-    """A chunk of parsed input: canonical positions, vessel reports and rejects."""
+    """A chunk of parsed input: canonical positions, vessel reports and rejects, and the
+    account of the input rows it covers.
+
+    Over a whole file, ``rows`` = positions + ``reports_only`` + rejects + the values of
+    ``ignored``: every row read is a position, a report only, a reject or ignored by kind
+    (a row may also give a report besides its position; reports are deduplicated, so they
+    are counted here as rows, not as reports emitted). A reader may account for a row in a
+    later batch than the one it read it in (a multi-sentence message), never in none.
+    """
 
     positions: pl.DataFrame
     reports: pl.DataFrame
     rejects: pl.DataFrame
+    rows: int = 0
+    """Input rows accounted for: CSV records (a blank line is one), NMEA lines, Parquet rows,
+    GeoPackage features."""
+    reports_only: int = 0
+    """Accepted rows with static data and no position."""
+    ignored: dict[str, int] = field(default_factory=dict)
+    """Rows that carry neither a position nor static data and are not errors, by kind."""
+
+    def unaccounted(self) -> int:
+        """Rows not accounted for (0 when the account balances)."""
+        return (self.rows - self.positions.height - self.reports_only - self.rejects.height
+                - sum(self.ignored.values()))
 
     @classmethod
     def empty(cls) -> Batch:

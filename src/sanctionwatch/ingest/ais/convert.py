@@ -22,13 +22,14 @@ raw text and details.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
 from functools import cached_property
 
 import numpy as np
 import polars as pl
 import pyarrow as pa
 
-from sanctionwatch.ingest.ais.base import Batch
+from sanctionwatch.ingest.ais.base import Batch, latest_time
 from sanctionwatch.ingest.ais.dedup import ReportDedup
 from sanctionwatch.ingest.ais.distinct import DistinctValues, spell
 from sanctionwatch.ingest.ais.exprs import ENGINE, GEOM, PRE, REC, SRC, cached, table_schema
@@ -78,14 +79,16 @@ class RowConverter:
     Keeps the last emitted static tuple per MMSI (:class:`ReportDedup`), so vessel reports
     are emitted only when a vessel's static data first appears or changes, across batches.
     ``provided``: core targets supplied otherwise (a GeoPackage's geometry: ``lat``, ``lon``).
+    ``latest``: times after it are impossible (default:
+    :func:`~sanctionwatch.ingest.ais.base.latest_time`).
     """
 
     def __init__(self, layout: Layout, columns: Sequence[str], source: str, *, strict: bool,
-                 provided: Iterable[str] = ()) -> None:
+                 provided: Iterable[str] = (), latest: datetime | None = None) -> None:
         self.plan = ReadPlan(layout, columns, provided)
         self.source = source
         self.strict = strict
-        self.rules = RejectRules(self.plan)
+        self.rules = RejectRules(self.plan, latest or latest_time())
         self.distinct = DistinctValues(self.plan.readers)
         self.dedup = ReportDedup(self.plan.report_cols)
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
@@ -110,7 +113,7 @@ class RowConverter:
     def _stages(self) -> Stages:
         """The expressions of the text path (built when first needed: files read typed
         need them only for rejected rows)."""
-        return cached(("text", self.plan.key), self._build_stages)
+        return cached(("text", self.plan.key, self.rules.latest), self._build_stages)
 
     def _build_stages(self, typed: Mapping[str, pl.DataType] | None = None,
                       by_value: Iterable[str] = (), same: Iterable[str] = ()) -> Stages:
@@ -221,8 +224,8 @@ class RowConverter:
             df = as_text(batch, keep=typed)
             empty = self._empty(df.columns, typed)
         same = plan.unchanged(df, typed)
-        key = ("typed", plan.key, frozenset((k, str(v)) for k, v in typed.items()),
-               by_value, same)
+        key = ("typed", plan.key, self.rules.latest,
+               frozenset((k, str(v)) for k, v in typed.items()), by_value, same)
         stages = cached(key, lambda: self._build_stages(typed, by_value, same))
         pre, coded = self.distinct.parse(batch, sorted(by_value))
         lf = (
@@ -315,7 +318,10 @@ class RowConverter:
         reports = self._conform(rep, VESSEL_REPORTS, None, coded)
         rejects = self.rules.rejects(self.source, rows, rejected, extra_rejects,
                                      strict=self.strict)
-        return Batch(positions, reports, rejects)
+        only = p.select((ok & pl.col("_has_static") & ~pl.col("_is_pos")).sum()).item()
+        n_extra = extra_rejects.height if extra_rejects is not None else 0
+        return Batch(positions, reports, rejects, rows=p.height + n_extra,
+                     reports_only=int(only))
 
     def _conform(self, p: pl.DataFrame, table: Table, keep: pl.Expr | None,
                  coded: Mapping[str, pl.Series]) -> pl.DataFrame:

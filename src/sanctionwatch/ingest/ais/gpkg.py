@@ -16,6 +16,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -199,13 +200,14 @@ def _key_column(con: sqlite3.Connection, table: str) -> str:
 
 def read_gpkg(path: str | Path, *, layer: str | None = None,
               layout: str | Layout | None = None, strict: bool = False,
-              batch_rows: int = 200_000) -> Iterator[Batch]:
+              batch_rows: int = 200_000, latest: datetime | None = None) -> Iterator[Batch]:
     """Stream one point layer of a GeoPackage as canonical batches.
 
     ``layer`` may be omitted when the file has a single point layer. Only EPSG:4326 layers are
     accepted. ``record`` is the feature id (the layer's integer primary key, as shown by GIS
     tools). The attribute columns are mapped by ``layout`` (sniffed when None), the position is
-    the point geometry.
+    the point geometry. A database SQLite cannot read is a :class:`FormatError` naming the
+    file.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
@@ -221,15 +223,19 @@ def read_gpkg(path: str | Path, *, layer: str | None = None,
                  if c[1] != chosen.geometry_column and _quote(c[1]) != key]
         lay = resolve_layout(f"{source} (layer {chosen.table})", attrs, layout,
                              provided=("lat", "lon"))
+    except sqlite3.Error as exc:
+        con.close()
+        raise FormatError(f"{source}: not a readable GeoPackage: {exc}") from exc
     except BaseException:
         con.close()
         raise
-    conv = RowConverter(lay, attrs, source, strict=strict, provided=("lat", "lon"))
-    return _iter_gpkg(con, chosen, key, attrs, conv, batch_rows)
+    conv = RowConverter(lay, attrs, source, strict=strict, provided=("lat", "lon"),
+                        latest=latest)
+    return _iter_gpkg(con, chosen, key, attrs, conv, batch_rows, source)
 
 
 def _iter_gpkg(con: sqlite3.Connection, chosen: PointLayer, key: str, attrs: list[str],
-               conv: RowConverter, batch_rows: int) -> Iterator[Batch]:
+               conv: RowConverter, batch_rows: int, source: str) -> Iterator[Batch]:
     # Values are cast to text in SQL: SQLite columns are dynamically typed, and the layouts
     # parse text, so an odd value becomes a reject of its row like in a CSV.
     select = ", ".join([key, _quote(chosen.geometry_column),
@@ -243,6 +249,8 @@ def _iter_gpkg(con: sqlite3.Connection, chosen: PointLayer, key: str, attrs: lis
             geometry = decode_points(list(cols[1]), chosen.srs_id)
             record = pl.Series("record", list(cols[0]), dtype=pl.Int64)
             yield conv.convert(df, record, geometry=geometry)
+    except sqlite3.Error as exc:
+        raise FormatError(f"{source}: cannot read layer {chosen.table!r}: {exc}") from exc
     finally:
         con.close()
 

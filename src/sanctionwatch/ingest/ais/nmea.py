@@ -28,7 +28,7 @@ from functools import reduce
 from operator import xor
 from pathlib import Path
 
-from sanctionwatch.ingest.ais.base import Batch, Rejects
+from sanctionwatch.ingest.ais.base import Batch, Rejects, latest_time
 from sanctionwatch.ingest.ais.nmea_framing import (
     BACKSLASH,
     BANG,
@@ -41,6 +41,7 @@ from sanctionwatch.ingest.ais.nmea_framing import (
     SENTENCE,
     TRAILER_EPOCH,
     TRAILER_RECEIVER,
+    US,
     BadTag,
     TimeError,
     datetime_us,
@@ -83,6 +84,19 @@ class NmeaStats:
     ignored_types: dict[int, int] = field(default_factory=dict)
     other_sentences: dict[str, int] = field(default_factory=dict)
     unused_headers: int = 0
+    headers: int = 0
+    """Gatehouse ``$PGHP`` header lines read (used or not)."""
+    fragments: int = 0
+    """Sentences of complete multi-sentence messages before their last one (the message is
+    accounted for at its last line)."""
+
+    def ignored(self) -> dict[str, int]:
+        """Lines that are neither rows nor rejects, by kind (the row account's ``ignored``)."""
+        out = {"blank_or_comment": self.skipped_lines, "vendor_header": self.headers,
+               "multipart_fragment": self.fragments}
+        out |= {f"nmea_{name}": n for name, n in self.other_sentences.items()}
+        out |= {f"message_type_{t}": n for t, n in self.ignored_types.items()}
+        return {k: v for k, v in out.items() if v}
 
 
 class NmeaReader:
@@ -90,13 +104,16 @@ class NmeaReader:
 
     ``assume_time`` is the time given to messages that carry none (files with no times at
     all); without it such messages are rejected as ``no_timestamp``. Naive datetimes are UTC.
+    ``latest``: times after it are impossible (default:
+    :func:`~sanctionwatch.ingest.ais.base.latest_time`).
     ``fast_decode=False`` decodes every message with pyais, one at a time, instead of in bulk
     with :mod:`~sanctionwatch.ingest.ais.fastdecode` (the same batches, more slowly; kept to
     check exactly that).
     """
 
     def __init__(self, path: str | Path, *, strict: bool = False, batch_rows: int = 100_000,
-                 assume_time: datetime | None = None, fast_decode: bool = True) -> None:
+                 assume_time: datetime | None = None, fast_decode: bool = True,
+                 latest: datetime | None = None) -> None:
         if batch_rows < 1:
             raise ValueError("batch_rows must be at least 1")
         self.path = path
@@ -118,6 +135,10 @@ class NmeaReader:
         self._tag_cache = {}
         self._header_us: int | None = None
         self._started = False
+        self.latest_us = datetime_us(latest or latest_time())
+        """Times after it are impossible (``impossible_time``)."""
+        self._taken = self._taken_reports_only = 0
+        self._taken_ignored: dict[str, int] = {}
 
     # --- driving loop --------------------------------------------------------------------
 
@@ -135,10 +156,16 @@ class NmeaReader:
         handle = self._handle
         yielded = False
         lineno = 0
-        with open_log(self.path) as fh:
+        ended = True
+        fh, src = open_log(self.path)
+        with fh:
             for lineno, raw in enumerate(fh, 1):
+                ended = raw.endswith(b"\n")
                 line = raw.strip()
-                if not line or line[0] == HASH:
+                if not ended and src.error is not None:
+                    self._reject(lineno, "truncated_file",
+                                 f"{src.error}; line {lineno} is incomplete", raw)
+                elif not line or line[0] == HASH:
                     stats.skipped_lines += 1
                 elif lineno == 1 and line.startswith(BOM):
                     line = line[len(BOM):].strip()
@@ -150,11 +177,14 @@ class NmeaReader:
                     handle(lineno, line)
                 if len(pos_rows) >= limit or len(rep_rows) >= limit or self._n_rejects >= limit:
                     yielded = True
-                    yield self._take()
+                    yield self._take(lineno)
+        if src.error is not None and ended:
+            lineno += 1  # broke off at a line end: the lines after it are lost
+            self._reject(lineno, "truncated_file", f"{src.error} after line {lineno - 1}", b"")
         stats.lines = lineno
         self._finish()
-        if pos_rows or rep_rows or self._n_rejects or not yielded:
-            yield self._take()
+        if pos_rows or rep_rows or self._n_rejects or not yielded or self._taken < lineno:
+            yield self._take(lineno)
 
     def _finish(self) -> None:
         """End of file: unfinished multi-sentence messages are rejects."""
@@ -163,12 +193,21 @@ class NmeaReader:
             self.stats.unused_headers += 1
             self._header_us = None
 
-    def _take(self) -> Batch:
+    def _take(self, lineno: int) -> Batch:
+        """The batch of the rows so far; it accounts for lines up to ``lineno`` (and those
+        of earlier batches still pending then)."""
         self.stats.positions += len(self._rows.pos_rows)
         self.stats.reports += len(self._rows.rep_rows)
         self._n_rejects = 0
         positions, reports = self._rows.take()
-        return Batch(positions, reports, self._rejects.take())
+        ignored = self.stats.ignored()
+        batch = Batch(positions, reports, self._rejects.take(), rows=lineno - self._taken,
+                      reports_only=self._rows.reports_only - self._taken_reports_only,
+                      ignored={k: v - self._taken_ignored.get(k, 0) for k, v in ignored.items()
+                               if v != self._taken_ignored.get(k, 0)})
+        self._taken, self._taken_reports_only = lineno, self._rows.reports_only
+        self._taken_ignored = ignored
+        return batch
 
     def _reject(self, record: int, reason: str, detail: str, raw: bytes) -> None:
         counts = self.stats.rejects
@@ -191,7 +230,7 @@ class NmeaReader:
             try:
                 prefix = prefix_us(m)
             except TimeError as e:
-                self._reject(lineno, "bad_timestamp", str(e), orig)
+                self._reject(lineno, e.reason, str(e), orig)
                 return
             line = line[m.end():]
             first = line[0]
@@ -209,7 +248,7 @@ class NmeaReader:
                 try:
                     parsed = parse_tag(tag)
                 except TimeError as e:
-                    self._reject(lineno, "bad_timestamp", f"tag block: {e}", orig)
+                    self._reject(lineno, e.reason, f"tag block: {e}", orig)
                     return
                 except BadTag as e:
                     self._reject(lineno, e.reason, str(e), orig)
@@ -257,13 +296,17 @@ class NmeaReader:
                     try:
                         t_us = epoch_us(em[1])
                     except TimeError as e:
-                        self._reject(lineno, "bad_timestamp", f"trailer: {e}", orig)
+                        self._reject(lineno, e.reason, f"trailer: {e}", orig)
                         return
             if receiver is None:
                 rm = TRAILER_RECEIVER.search(trailer)
                 if rm is not None:
                     receiver = rm[1].decode("ascii", "replace")
 
+        if t_us is not None and t_us > self.latest_us:
+            self._reject(lineno, "impossible_time",
+                         f"time {t_us // US} s is after the time of reading plus a day", orig)
+            return
         if count == b"1":
             if num != b"1":
                 self._reject(lineno, "malformed_sentence",
@@ -307,15 +350,18 @@ class NmeaReader:
         try:
             t_us = gatehouse_us(m)
         except (ValueError, TimeError) as e:
-            self._reject(lineno, "bad_timestamp", f"Gatehouse header: {e}", orig)
+            self._reject(lineno, e.reason if isinstance(e, TimeError) else "bad_timestamp",
+                         f"Gatehouse header: {e}", orig)
             return
         if self._header_us is not None:
             self.stats.unused_headers += 1
+        self.stats.headers += 1
         self._header_us = t_us
 
 
 def read_nmea(path: str | Path, *, strict: bool = False, batch_rows: int = 100_000,
-              assume_time: datetime | None = None) -> Iterator[Batch]:
+              assume_time: datetime | None = None, latest: datetime | None = None
+              ) -> Iterator[Batch]:
     """Stream an NMEA 0183 AIS file (plain or ``.gz``) as batches of canonical rows.
 
     ``strict`` raises :class:`IngestError` at the first bad record instead of rejecting it;
@@ -323,4 +369,4 @@ def read_nmea(path: str | Path, *, strict: bool = False, batch_rows: int = 100_0
     Use :class:`NmeaReader` to also get :class:`NmeaStats`.
     """
     return NmeaReader(path, strict=strict, batch_rows=batch_rows,
-                      assume_time=assume_time).batches()
+                      assume_time=assume_time, latest=latest).batches()

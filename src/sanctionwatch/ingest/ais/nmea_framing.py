@@ -10,13 +10,15 @@ the line's length. The reader (:mod:`~sanctionwatch.ingest.ais.nmea`) combines t
 
 from __future__ import annotations
 
-import gzip
 import re
 from datetime import UTC, datetime
 from functools import reduce
 from operator import xor
 from pathlib import Path
 from typing import IO, Final, cast
+
+from sanctionwatch.ingest.ais.base import EARLIEST_TIME
+from sanctionwatch.ingest.ais.source import ByteSource, open_bytes
 
 # --- sentence layout -------------------------------------------------------------------------
 
@@ -65,14 +67,20 @@ BOM: Final = b"\xef\xbb\xbf"
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 US = 1_000_000
 """Microseconds per second: times are int microseconds since the epoch."""
-# Times outside this window are corrupt (AIS did not exist before 1995); reject, don't guess.
-_MIN_US: Final = int((datetime(1995, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * US
+# Times outside this window are corrupt (AIS did not exist before EARLIEST_TIME; the reader
+# also refuses times after the moment of reading); reject, don't guess.
+_MIN_US: Final = int((EARLIEST_TIME - _EPOCH).total_seconds()) * US
 _MAX_US: Final = int((datetime(2100, 1, 1, tzinfo=UTC) - _EPOCH).total_seconds()) * US
 _MS_THRESHOLD: Final = 100_000_000_000  # larger epoch values are milliseconds (1e11 s is AD 5138)
 
 
 class TimeError(ValueError):
-    """A time field that cannot be read or lies outside 1995-2100."""
+    """A time field that cannot be read (``reason`` ``bad_timestamp``) or lies outside
+    1998-2100 (``impossible_time``)."""
+
+    def __init__(self, detail: str, reason: str = "bad_timestamp") -> None:
+        super().__init__(detail)
+        self.reason = reason
 
 
 class BadTag(ValueError):
@@ -83,11 +91,12 @@ class BadTag(ValueError):
         self.reason = reason
 
 
-def open_log(path: str | Path) -> IO[bytes]:
-    """The file as bytes, decompressed on the fly when its name ends in ``.gz``."""
-    if str(path).endswith(".gz"):
-        return cast(IO[bytes], gzip.open(path, "rb"))
-    return open(path, "rb", buffering=1 << 20)
+def open_log(path: str | Path) -> tuple[IO[bytes], ByteSource]:
+    """The file as bytes, decompressed on the fly when they are gzip (by content, not by
+    name), and its :class:`~sanctionwatch.ingest.ais.source.ByteSource` (``error``: the
+    stream broke off)."""
+    fh, src = open_bytes(path)
+    return cast(IO[bytes], fh), src
 
 
 def parse_tag(tag: bytes) -> tuple[int | None, str | None, tuple[int, int, str] | None]:
@@ -137,9 +146,11 @@ def epoch_us(value: bytes) -> int:
 
 
 def check_range(us: int) -> int:
-    """``us``, or :class:`TimeError` when it is outside 1995-2100."""
+    """``us``, or :class:`TimeError` when it is before
+    :data:`~sanctionwatch.ingest.ais.base.EARLIEST_TIME` or from 2100 on."""
     if not _MIN_US <= us < _MAX_US:
-        raise TimeError(f"time {us / US:.0f} s is outside 1995-2100")
+        raise TimeError(f"time {us / US:.0f} s is before AIS existed "
+                        f"({EARLIEST_TIME:%Y-%m-%d}) or from 2100 on", "impossible_time")
     return us
 
 

@@ -104,11 +104,14 @@ class MessageRows:
         # rows hold (job, msg_type, what, t_us, receiver, record) until then.
         self._jobs: list[bytes] = []
         self._job_fills: list[int] = []
+        self.reports_only = 0
+        """Messages so far that gave a vessel report and no position (types 5 and 24)."""
 
     def message(self, record: int, raws: tuple[bytes, ...], payload: bytes, fill: int,
                 t_us: int | None, receiver: str | None) -> None:
         """Decode one complete AIS message into position and/or report rows."""
         self._stats.messages += 1
+        self._stats.fragments += len(raws) - 1
         if not payload:
             self._reject(record, "empty_payload", "sentence has no AIS payload", b"\n".join(raws))
             return
@@ -146,11 +149,14 @@ class MessageRows:
                     self.pos_rows.append(pending)
                 if what == _POS_19 or what >= _STATIC_5:
                     self.rep_rows.append(pending)
+                self.reports_only += what >= _STATIC_5
                 return
         try:
             self._pyais(msg_type, what, cls, ais_class, payload, fill, t_us, receiver, record)
         except Exception as e:  # any decoder failure is a reject, not a crash
             self._reject(record, "decode_error", f"{type(e).__name__}: {e}", b"\n".join(raws))
+            return
+        self.reports_only += what >= _STATIC_5
 
     def _station(self, msg_type: int, payload: bytes, fill: int, t_us: int | None,
                  receiver: str | None, record: int, raws: tuple[bytes, ...]) -> None:

@@ -12,6 +12,7 @@ or batch; time is linear in the file size.
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -19,7 +20,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sanctionwatch.ingest.ais.base import Batch, IngestError
+from sanctionwatch.ingest.ais.base import Batch, FormatError, IngestError
 from sanctionwatch.ingest.ais.convert import RowConverter, as_text
 from sanctionwatch.ingest.ais.layouts import Layout
 from sanctionwatch.ingest.ais.sniff import resolve_layout
@@ -29,30 +30,52 @@ _WHOLE_GROUP = 4
 converting and reading it whole costs less than batch by batch."""
 
 
+_ARROW_ERRORS = (pa.ArrowException, OSError)
+
+
 def read_parquet(path: str | Path, *, layout: str | Layout | None = None, strict: bool = False,
-                 batch_rows: int = 200_000) -> Iterator[Batch]:
+                 batch_rows: int = 200_000, latest: datetime | None = None) -> Iterator[Batch]:
     """Stream a Parquet export as canonical batches (same layouts as CSV).
 
     ``record`` is the 1-based row index in the file. The layout is sniffed from the column
     names unless given (a name or a :class:`Layout`). Batches hold ``batch_rows`` rows at
-    most.
+    most. A file Arrow cannot read (a corrupt footer or page) or a nested column where a
+    layout needs a value is a :class:`FormatError` naming the file.
     """
     if batch_rows < 1:
         raise ValueError("batch_rows must be >= 1")
-    pf = pq.ParquetFile(str(path))
-    names = list(pf.schema_arrow.names)
-    lay = resolve_layout(str(path), names, layout)
-    conv = RowConverter(lay, names, str(path), strict=strict)
-    text = conv.text_columns(pf.schema_arrow) if conv.typed_columns(pf.schema_arrow) else []
+    source = str(path)
+    try:
+        pf = pq.ParquetFile(source)
+        schema = pf.schema_arrow
+    except _ARROW_ERRORS as exc:
+        raise FormatError(f"{source}: not a readable Parquet file: {exc}") from exc
+    names = list(schema.names)
+    lay = resolve_layout(source, names, layout)
+    conv = RowConverter(lay, names, source, strict=strict, latest=latest)
+    nested = [n for n in conv.plan.used if pa.types.is_nested(schema.field(n).type)]
+    if nested:
+        raise FormatError(f"{source}: column(s) {', '.join(nested)} hold lists or structs, "
+                          f"where layout {lay.name!r} reads one value per row")
+    text = conv.text_columns(schema) if conv.typed_columns(schema) else []
     if text:
         # The typed path parses text columns by distinct value: read them as dictionaries
         # (cheaper than materialising every row's string).
         pf.close()
-        pf = pq.ParquetFile(str(path), read_dictionary=text)
-    return _iter_parquet(pf, conv, batch_rows)
+        pf = pq.ParquetFile(source, read_dictionary=text)
+    return _iter_parquet(pf, conv, batch_rows, source)
 
 
-def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int) -> Iterator[Batch]:
+def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int, source: str
+                  ) -> Iterator[Batch]:
+    try:
+        yield from _parquet_batches(pf, conv, batch_rows)
+    except _ARROW_ERRORS as exc:
+        raise FormatError(f"{source}: cannot read the Parquet data: {exc}") from exc
+
+
+def _parquet_batches(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int
+                     ) -> Iterator[Batch]:
     done = 0
     typed = conv.typed_columns(pf.schema_arrow)
     for group in range(pf.metadata.num_row_groups):
@@ -94,8 +117,12 @@ def _convert_group(table: pa.Table, done: int, conv: RowConverter,
         return
     for k in range(0, n, batch_rows):
         bounds = [done + k + 1, done + min(k + batch_rows, n) + 1]
-        yield Batch(*[df.slice(a, b - a) for df in (out.positions, out.reports, out.rejects)
-                      for a, b in [np.searchsorted(df["record"].to_numpy(), bounds)]])
+        positions, reports, rejects = [
+            df.slice(a, b - a) for df in (out.positions, out.reports, out.rejects)
+            for a, b in [np.searchsorted(df["record"].to_numpy(), bounds)]]
+        # the group's row account goes with its first batch
+        yield Batch(positions, reports, rejects, rows=out.rows if k == 0 else 0,
+                    reports_only=out.reports_only if k == 0 else 0)
 
 
 __all__ = ["read_parquet"]

@@ -9,11 +9,12 @@ row the index of its first failing rule (null for an accepted row), in one vecto
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 
 import polars as pl
 
-from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, IngestError
+from sanctionwatch.ingest.ais.base import EARLIEST_TIME, RAW_MAX_CHARS, IngestError, latest_time
 from sanctionwatch.ingest.ais.exprs import ENGINE, table_schema
 from sanctionwatch.ingest.ais.layouts import KIND
 from sanctionwatch.ingest.ais.plan import ReadPlan
@@ -26,6 +27,14 @@ REASONS = {
                       "position nor static data).",
     "bad_mmsi": "MMSI not an integer in 0 .. 2^30-1.",
     "bad_timestamp": "Time not in the layout's format (nor ISO 8601).",
+    "impossible_time": "Time before AIS existed (1998-01-01) or after the moment of reading "
+                       "plus one day (detail: the time and the cutoff).",
+    "bad_encoding": "CSV line with bytes that are not text in the file's encoding (detail: "
+                    "the byte and where).",
+    "bad_quoting": "CSV line opening a quote that no later line closes as a row (a stray "
+                   "quote): the line alone is rejected.",
+    "truncated_file": "A compressed file whose stream breaks off (truncated or corrupt): the "
+                      "line where it does (raw: its incomplete text).",
     "bad_coordinate": "Latitude or longitude not a number.",
     "bad_geometry": "GeoPackage geometry blob that is not a valid point.",
     "not_vessel_data": "A record of a base station, aid to navigation, SAR aircraft or a "
@@ -45,8 +54,10 @@ class RejectRules:
     ``_geom_error`` and :data:`~sanctionwatch.ingest.ais.layouts.KIND`.
     """
 
-    def __init__(self, plan: ReadPlan) -> None:
+    def __init__(self, plan: ReadPlan, latest: datetime | None = None) -> None:
         self.plan = plan
+        self.latest = latest or latest_time()
+        """Times after it are impossible (default: :func:`latest_time`)."""
 
     def _name(self, target: str) -> str:
         return "geometry" if target in self.plan.provided else self.plan.src(target)
@@ -70,6 +81,7 @@ class RejectRules:
             (~pl.col("_has_timestamp"), "missing_field",
              pl.lit(f"{name('timestamp')} is empty")),
             (pl.col("timestamp").is_null(), "bad_timestamp", bad("timestamp")),
+            self._impossible_time(),
             (pl.col(KIND).is_not_null(), "not_vessel_data", pl.col(KIND)),
             (no_pos & ~pl.col("_has_static"), "missing_field",
              pl.lit(f"{pos_words} and there is no static data")),
@@ -82,6 +94,17 @@ class RejectRules:
             for t in ("lat", "lon"):
                 rules.append((pl.col(t).is_null() & ~no_pos, "bad_coordinate", bad(t)))
         return rules
+
+    def _impossible_time(self) -> Rule:
+        us = pl.col("timestamp").dt.epoch("us")
+        early = us < int(EARLIEST_TIME.timestamp() * 1_000_000)
+        late = us > int(self.latest.timestamp() * 1_000_000)
+        t = pl.col("timestamp").cast(pl.String)
+        detail = pl.when(early).then(pl.concat_str([t, pl.lit(
+            f" is before {EARLIEST_TIME:%Y-%m-%d}, when AIS did not exist")])).otherwise(
+            pl.concat_str([t, pl.lit(
+                f" is after the time of reading plus a day ({self.latest:%Y-%m-%dT%H:%MZ})")]))
+        return early | late, "impossible_time", detail
 
     def rule_index(self) -> pl.Expr:
         """The index of the first reject rule that holds (its reason is the row's), null for

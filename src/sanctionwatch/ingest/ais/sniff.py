@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from sanctionwatch.ingest.ais import layouts
-from sanctionwatch.ingest.ais.base import FormatError
+from sanctionwatch.ingest.ais.base import FormatError, UnknownInput
 from sanctionwatch.ingest.ais.layouts import Layout, norm_column
 
 
@@ -48,7 +48,7 @@ def resolve_layout(source: str, columns: Sequence[str], layout: str | Layout | N
     if layout is None:
         lay = _sniff(columns, prov)
         if lay is None:
-            raise FormatError(
+            raise UnknownInput(
                 f"{source}: the header matches no known AIS layout (known: {known}); "
                 f"columns: {', '.join(columns)[:300]}"
             )
