@@ -1,0 +1,97 @@
+"""Replay of the committed fuzz corpus (``tests/fuzz/corpus``): the inputs the fuzz tests
+found, or that the issue reported, each a plain regression test. See corpus/README.md."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.fuzz.mutate import CORPUS, ROOT
+
+PENDING = {
+    "ais/bad-footer.parquet": "readers: pyarrow ArrowInvalid from ParquetFile (parquet.py)",
+    "ais/truncated.parquet": "readers: pyarrow ArrowInvalid from ParquetFile (parquet.py)",
+    "ais/damaged-sqlite-magic.gpkg": "readers: binary sniffed as CSV, UnicodeDecodeError in "
+                                     "read_header (csv.py)",
+    "ais/header-no-newline.csv": "readers: ArrowInvalid from open_csv (csv.py), then abort",
+    "ais/latin1-byte.csv": "readers: UnicodeDecodeError in read_header (csv.py)",
+    "ais/list-mmsi.parquet": "readers: ColumnNotFoundError in convert_typed (convert.py)",
+    "ais/ragged-latin1-row.csv": "readers: UnicodeDecodeError in the invalid-row handler, "
+                                 "ArrowInvalid from open_csv (csv.py), then abort",
+    "ais/truncated.csv.gz": "readers: EOFError in detect_format (ais/__init__.py)",
+    "ais/stray-quote.csv": "readers: rows swallowed by an unclosed quote (row accounting)",
+    "ais/quoted-newline.csv": "readers: record numbers shifted after a quoted newline",
+    "ais/gzip-nmea-no-suffix.nm4": "readers: gzip NMEA opened by name, not content "
+                                   "(nmea_framing.py): every sentence rejected",
+}
+"""Corpus files that fail today, with the part of issue 14 that fixes them: their tests are
+deselected by default (marker ``pending_fix``); take a file off when its fix lands."""
+
+DATA_RECORDS = {"ais/stray-quote.csv": list(range(2, 13)),
+                "ais/quoted-newline.csv": [2, 4, 5], "ais/gzip-no-suffix.csv": list(range(2, 41))}
+"""Every data record of these files, by its first line: each must be accounted for (a
+position, a report or a reject), at its true line."""
+
+POSITIONS = {"ais/gzip-nmea-no-suffix.nm4": 37}
+"""Positions these files hold (what the same content gives in a plain or well-named file)."""
+
+ERRORS = {"lists/un1718_latin1_2020-06-04.csv": "line 2: not UTF-8 text",
+          "lists/ftm_latin1_2024-01-01.ftm.json": "line 2: not UTF-8 text",
+          "zones/nan-coordinate.geojson": "feature 0 (prk_waters_west_sea_approx): invalid",
+          "zones/text-coordinates.geojson": "feature 0 (prk_waters_west_sea_approx): malformed"}
+"""Inputs refused with the documented error: what its message must say (file, record)."""
+
+FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.name != "README.md")
+
+
+def _replay(files: tuple[str, ...]) -> tuple[int, dict[str, dict[str, Any]], str]:
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), str(ROOT),
+                                                    env.get("PYTHONPATH")) if p)
+    proc = subprocess.run(
+        [sys.executable, "-m", "tests.fuzz.replay", *(str(CORPUS / f) for f in files)],
+        capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,
+    )
+    results = {}
+    for line in proc.stdout.splitlines():
+        r = json.loads(line)
+        results[str(Path(r.pop("file")).relative_to(CORPUS))] = r
+    return proc.returncode, results, proc.stderr[-2000:]
+
+
+@cache
+def _batch() -> tuple[int, dict[str, dict[str, Any]], str]:
+    """The files expected to pass, replayed in one subprocess (one interpreter start)."""
+    return _replay(tuple(f for f in FILES if f not in PENDING))
+
+
+def test_corpus_is_small() -> None:
+    sizes = {f: (CORPUS / f).stat().st_size for f in FILES}
+    assert FILES and max(sizes.values()) <= 16 * 1024, sizes
+
+
+@pytest.mark.parametrize("name", [
+    pytest.param(f, marks=pytest.mark.pending_fix) if f in PENDING else f for f in FILES])
+def test_corpus_file(name: str) -> None:
+    """No crash (and no interpreter abort); every data record accounted for at its line."""
+    code, results, err = _replay((name,)) if name in PENDING else _batch()
+    assert code == 0, f"replay exited {code}: {err}"
+    r = results[name]
+    assert r["outcome"] != "crash", r
+    if name in ERRORS:
+        assert r["outcome"] == "input_error", r
+        assert ERRORS[name] in r["detail"] and Path(name).name in r["detail"], r
+    if name in POSITIONS:
+        assert r["outcome"] == "read" and r["counts"]["positions"] == POSITIONS[name], r
+    if name in DATA_RECORDS:
+        assert r["outcome"] == "read", r
+        assert r["records"] == DATA_RECORDS[name], r
+        if name == "ais/quoted-newline.csv":
+            assert r["position_records"] == DATA_RECORDS[name], r
