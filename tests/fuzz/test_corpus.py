@@ -44,6 +44,7 @@ POSITIONS = {"ais/gzip-nmea-no-suffix.nm4": 37}
 
 ERRORS = {"lists/un1718_latin1_2020-06-04.csv": "line 2: not UTF-8 text",
           "lists/ftm_latin1_2024-01-01.ftm.json": "line 2: not UTF-8 text",
+          "lists/un_entity_expansion_2021-01-18.xml": "limit on input amplification factor",
           "zones/nan-coordinate.geojson": "feature 0 (prk_waters_west_sea_approx): invalid",
           "zones/text-coordinates.geojson": "feature 0 (prk_waters_west_sea_approx): malformed"}
 """Inputs refused with the documented error: what its message must say (file, record)."""
