@@ -53,8 +53,8 @@ FILES = sorted(str(p.relative_to(CORPUS)) for p in CORPUS.glob("*/*") if p.name 
 
 def _replay(files: tuple[str, ...]) -> tuple[int, dict[str, dict[str, Any]], str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), str(ROOT),
-                                                    env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT / "src"),
+                                                    str(ROOT)) if p)
     proc = subprocess.run(
         [sys.executable, "-m", "tests.fuzz.replay", *(str(CORPUS / f) for f in files)],
         capture_output=True, text=True, env=env, cwd=ROOT, timeout=600, check=False,

@@ -34,8 +34,8 @@ _RUN = "import sys; from sanctionwatch.cli import main; sys.argv[0] = 'sanctionw
 
 def _env() -> dict[str, str]:
     env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT / "src"), str(ROOT),
-                                                    env.get("PYTHONPATH")) if p)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(ROOT / "src"),
+                                                    str(ROOT)) if p)
     return env
 
 
