@@ -13,7 +13,7 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
 
-.PHONY: demo demo-real test lint typecheck unit install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real
+.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -55,6 +55,11 @@ unit: $(STAMP)
 	$(BIN)/pytest -n 2 -q
 
 test: lint typecheck unit
+
+# Longer fuzzing of every parser (tests/fuzz/README.md): a thousand examples a test at random
+# seeds and more kills of `detect`; FUZZ_PENDING=1 adds the tests of defects not yet fixed.
+fuzz: $(STAMP)
+	SANCTIONWATCH_FUZZ=long SANCTIONWATCH_PENDING=$(FUZZ_PENDING) $(BIN)/pytest -n 2 -q tests/fuzz
 
 # nomenklatura (the matching peer) pins duckdb < 2, so its benchmark runs in a venv of its own.
 BENCH_VENV := .venv-bench

@@ -9,6 +9,7 @@ OpenSanctions source datasets of each entity (e.g. ``us_ofac_sdn``) are kept in 
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import date
 from pathlib import Path
@@ -21,6 +22,7 @@ from sanctionwatch.sanctions.model import (
     ListFormatError,
     ListMeta,
     ParsedList,
+    read_text,
     resolve_list_date,
 )
 
@@ -34,7 +36,7 @@ def read_ftm_json(
     path = Path(path)
     records: list[tuple[int, dict[str, Any]]] = []
     last_seen = ""
-    with path.open(encoding="utf-8") as fh:
+    with io.StringIO(read_text(path), newline=None) as fh:
         for line_no, line in enumerate(fh, start=1):
             if not line.strip():
                 continue

@@ -38,6 +38,19 @@ class ListFormatError(ValueError):
         super().__init__(f"{self.path}: {record}: {reason}")
 
 
+def read_text(path: Path) -> str:
+    """The whole of a UTF-8 list file (a BOM is dropped); a byte that is not UTF-8 raises
+    :class:`ListFormatError` naming its line, never ``UnicodeDecodeError``."""
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise ListFormatError(
+            path, f"line {line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x}: {exc.reason})"
+        ) from None
+
+
 class Statement(NamedTuple):
     """One fact with its provenance (see the module docstring)."""
 

@@ -11,6 +11,7 @@ list date comes from the file name (``…_2020-06-04.csv``) or must be given.
 from __future__ import annotations
 
 import csv
+import io
 from datetime import date
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from sanctionwatch.sanctions.model import (
     ListFormatError,
     ListMeta,
     ParsedList,
+    read_text,
     resolve_list_date,
     slug,
 )
@@ -41,7 +43,7 @@ def read_un1718_csv(
     day, how = resolve_list_date(path, list_date)
     meta = ListMeta(dataset or DATASET, day, how, "un1718_csv", str(path))
     out = ParsedList(meta)
-    with path.open(encoding="utf-8", newline="") as fh:
+    with io.StringIO(read_text(path), newline="") as fh:
         reader = csv.DictReader(fh)
         if tuple(reader.fieldnames or ())[:2] != COLUMNS[:2]:
             raise ListFormatError(path, "line 1", f"header is not {','.join(COLUMNS)}")
