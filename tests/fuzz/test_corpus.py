@@ -14,29 +14,8 @@ import pytest
 
 from tests.fuzz.mutate import CORPUS, DATA, ROOT
 
-PENDING = {
-    "ais/bad-footer.parquet": "readers: pyarrow ArrowInvalid from ParquetFile (parquet.py)",
-    "ais/truncated.parquet": "readers: pyarrow ArrowInvalid from ParquetFile (parquet.py)",
-    "ais/damaged-sqlite-magic.gpkg": "readers: binary sniffed as CSV, UnicodeDecodeError in "
-                                     "read_header (csv.py)",
-    "ais/header-no-newline.csv": "readers: ArrowInvalid from open_csv (csv.py), then abort",
-    "ais/latin1-byte.csv": "readers: UnicodeDecodeError in read_header (csv.py)",
-    "ais/list-mmsi.parquet": "readers: ColumnNotFoundError in convert_typed (convert.py)",
-    "ais/ragged-latin1-row.csv": "readers: UnicodeDecodeError in the invalid-row handler, "
-                                 "ArrowInvalid from open_csv (csv.py), then abort",
-    "ais/truncated.csv.gz": "readers: EOFError in detect_format (ais/__init__.py)",
-    "ais/stray-quote.csv": "readers: rows swallowed by an unclosed quote (row accounting)",
-    "ais/quoted-newline.csv": "readers: record numbers shifted after a quoted newline",
-    "ais/gzip-nmea-no-suffix.nm4": "readers: gzip NMEA opened by name, not content "
-                                   "(nmea_framing.py): every sentence rejected",
-    "ais/tag-group-latin1.nm4": "readers: UnicodeDecodeError formatting the BadTag message "
-                                "of a malformed tag-block group (nmea_framing.parse_tag)",
-    "ais/flipped-bit.parquet": "readers: polars OutOfBoundsError (gather) in distinct.parse "
-                               "via RowConverter.convert_typed",
-    "ais/gpkg-schema-byte.gpkg": "readers: UnicodeDecodeError from sqlite3 (an error message "
-                                 "with a non-UTF-8 byte) in gpkg.point_layers",
-}
-"""Corpus files that fail today, with the part of issue 14 that fixes them: their tests are
+PENDING: dict[str, str] = {}
+"""Corpus files that fail today (none now), with the code that must fix them: their tests are
 deselected by default (marker ``pending_fix``); take a file off when its fix lands."""
 
 DATA_RECORDS = {"ais/stray-quote.csv": list(range(2, 13)),

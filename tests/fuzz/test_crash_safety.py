@@ -117,14 +117,12 @@ def _wait_for(path: Path, proc: subprocess.Popen[bytes], limit_s: float) -> bool
 
 
 @pytest.mark.parametrize("atomic", [
-    False, pytest.param(True, marks=pytest.mark.pending_fix)], ids=["each-table", "atomic"])
+    False, True], ids=["each-table", "atomic"])
 def test_detect_killed_at_random_points(tmp_path: Path, reference: tuple[StoreState, float],
                                         atomic: bool) -> None:
-    """``atomic`` is pending the store's fixes (issue 14, item 5): a kill between the events'
-    commit and the run record's leaves events without their run, and a kill just after the
-    store file is created leaves a file without tables, on which ``DuckDBStore.events`` (the
-    ``events`` command) fails with a CatalogException. ``each-table`` reads the store through
-    ``read_table`` and allows events without their run."""
+    """``atomic``: the store holds none or all of the run (events, findings and run record in
+    one transaction), and the ``events`` command reads it. ``each-table`` reads the store
+    through ``read_table`` only."""
     ref, duration = reference
     rng = random.Random(SEED)
     for i in range(KILLS):
@@ -162,16 +160,14 @@ duck.DuckDBStore.{method} = _killed
 """
 
 
-@pytest.mark.pending_fix
 @pytest.mark.parametrize(("method", "before"), [
     ("record_run", "pass"),
     ("add_events", "_orig(self, *a, **k)"),
 ], ids=["before-run-record", "after-first-events-commit"])
 def test_detect_killed_inside_store_write(tmp_path: Path, reference: tuple[StoreState, float],
                                           method: str, before: str) -> None:
-    """Killed after the events are committed but before the run record: today the events stay
-    without their run (the write is several transactions); pending the store's single-
-    transaction write (issue 14, item 5)."""
+    """Killed after the events are added but before the run record: the run's write is one
+    transaction, so nothing of it stays."""
     ref, _ = reference
     store = tmp_path / "inside.duckdb"
     proc = _detect(tmp_path / "out", store, _KILL_AT.format(method=method, before=before))
@@ -180,10 +176,9 @@ def test_detect_killed_inside_store_write(tmp_path: Path, reference: tuple[Store
     _check(_state(store), ref, f"killed in {method}", atomic=True)
 
 
-@pytest.mark.pending_fix
 def test_events_command_on_store_killed_at_creation(tmp_path: Path) -> None:
-    """Killed right after DuckDB created the file, before the tables: ``events`` must report
-    an empty store, not a traceback (pending the store's part of issue 14)."""
+    """Killed right after DuckDB created the file, before the tables: ``events`` reports an
+    empty store, not a traceback."""
     store = tmp_path / "created.duckdb"
     prelude = ("import os, signal\nfrom sanctionwatch.store import duck\n"
                "duck.ensure_tables = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)")

@@ -18,7 +18,6 @@ from tests.fuzz.mutate import DATA, FUZZ, head_lines, mutated
 
 AIS = DATA / "ais"
 
-PENDING = pytest.mark.pending_fix
 """On tests that crash today (see the corpus tests for each crash and who fixes it): not run
 by default until the readers' part of issue 14 lands."""
 
@@ -88,7 +87,6 @@ def test_nmea_mutations(work: Path, data: bytes) -> None:
     check_reader(_write(work, "fuzz.nmea", data), fmt="nmea")
 
 
-@PENDING
 @FUZZ
 @given(data=mutated(NMEA_SEED))
 def test_nmea_sniffed_mutations(work: Path, data: bytes) -> None:
@@ -97,7 +95,6 @@ def test_nmea_sniffed_mutations(work: Path, data: bytes) -> None:
     check_reader(_write(work, "fuzz.nm4", data))
 
 
-@PENDING
 @pytest.mark.parametrize("layout", sorted(CSV_SEEDS))
 @FUZZ
 @given(st.data())
@@ -106,7 +103,6 @@ def test_csv_layout_mutations(work: Path, layout: str, data: st.DataObject) -> N
     check_reader(_write(work, f"fuzz-{layout}.csv", blob))
 
 
-@PENDING
 @FUZZ
 @given(st.data())
 def test_csv_canonical_mutations(work: Path, canonical_seed: bytes, data: st.DataObject
@@ -115,7 +111,6 @@ def test_csv_canonical_mutations(work: Path, canonical_seed: bytes, data: st.Dat
     check_reader(_write(work, "fuzz-canonical.csv", blob))
 
 
-@PENDING
 @FUZZ
 @given(data=mutated(CSV_SEEDS["solent"], delimiter=b","), cut=st.floats(0.0, 1.0),
        named_gz=st.booleans())
@@ -138,7 +133,6 @@ def parquet_frame() -> pl.DataFrame:
 _PQ_EDITS = ("drop", "to_string", "to_list", "nulls", "extreme", "rename", "garbage")
 
 
-@PENDING
 @FUZZ
 @given(st.data())
 def test_parquet_frame_mutations(work: Path, parquet_frame: pl.DataFrame, data: st.DataObject
@@ -174,7 +168,6 @@ def test_parquet_frame_mutations(work: Path, parquet_frame: pl.DataFrame, data: 
     check_reader(p)
 
 
-@PENDING
 @FUZZ
 @given(cut=st.floats(0.0, 1.0),
        flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 7)), max_size=4))
@@ -237,7 +230,6 @@ def test_gpkg_mutations(work: Path, which: str, data: st.DataObject) -> None:
     check_reader(p)
 
 
-@PENDING
 @pytest.mark.parametrize("which", sorted(GPKGS))
 @FUZZ
 @given(flips=st.lists(st.tuples(st.floats(0.0, 1.0), st.integers(0, 255)), min_size=1,

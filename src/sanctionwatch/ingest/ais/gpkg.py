@@ -97,7 +97,8 @@ def point_layers(con: sqlite3.Connection) -> list[PointLayer]:
 def _choose_layer(source: str, con: sqlite3.Connection, layer: str | None) -> PointLayer:
     try:
         layers = point_layers(con)
-    except sqlite3.Error as exc:
+    # SQLite reports a damaged schema with its bytes in the message, which may not decode
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         raise FormatError(f"{source}: not a readable GeoPackage: {exc}") from exc
     names = [lay.table for lay in layers]
     if layer is None:
@@ -223,7 +224,7 @@ def read_gpkg(path: str | Path, *, layer: str | None = None,
                  if c[1] != chosen.geometry_column and _quote(c[1]) != key]
         lay = resolve_layout(f"{source} (layer {chosen.table})", attrs, layout,
                              provided=("lat", "lon"))
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         con.close()
         raise FormatError(f"{source}: not a readable GeoPackage: {exc}") from exc
     except BaseException:
@@ -249,7 +250,7 @@ def _iter_gpkg(con: sqlite3.Connection, chosen: PointLayer, key: str, attrs: lis
             geometry = decode_points(list(cols[1]), chosen.srs_id)
             record = pl.Series("record", list(cols[0]), dtype=pl.Int64)
             yield conv.convert(df, record, geometry=geometry)
-    except sqlite3.Error as exc:
+    except (sqlite3.Error, UnicodeDecodeError) as exc:
         raise FormatError(f"{source}: cannot read layer {chosen.table!r}: {exc}") from exc
     finally:
         con.close()

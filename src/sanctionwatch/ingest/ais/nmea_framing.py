@@ -111,8 +111,8 @@ def parse_tag(tag: bytes) -> tuple[int | None, str | None, tuple[int, int, str] 
     body = tag[:star]
     computed = reduce(xor, body, 0)
     if computed != expected:
-        raise BadTag("bad_checksum",
-                     f"tag block: computed {computed:02X}, tag says {tag[star + 1:].decode()}")
+        said = tag[star + 1:].decode("ascii", "replace")
+        raise BadTag("bad_checksum", f"tag block: computed {computed:02X}, tag says {said}")
     t_us: int | None = None
     source: str | None = None
     group: tuple[int, int, str] | None = None
@@ -125,7 +125,8 @@ def parse_tag(tag: bytes) -> tuple[int | None, str | None, tuple[int, int, str] 
         elif key == b"g":
             parts = value.split(b"-")
             if len(parts) != 3 or not parts[0].isdigit() or not parts[1].isdigit():
-                raise BadTag("malformed_sentence", f"tag block group {value.decode()!r}")
+                group_text = value.decode("ascii", "replace")
+                raise BadTag("malformed_sentence", f"tag block group {group_text!r}")
             group = (int(parts[0]), int(parts[1]), parts[2].decode("ascii", "replace"))
         elif len(key) == 3 and key[1:2] == b"G" and key[:1].isdigit() and key[2:].isdigit():
             group = (int(key[:1]), int(key[2:]), value.decode("ascii", "replace"))  # 1G2:id
@@ -165,7 +166,7 @@ def prefix_us(m: re.Match[bytes]) -> int:
         dt = datetime(int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]), int(stamp[11:13]),
                       int(stamp[14:16]), int(stamp[17:19]), tzinfo=UTC)
     except ValueError as e:
-        raise TimeError(f"{stamp.decode()}: {e}") from None
+        raise TimeError(f"{stamp.decode('ascii', 'replace')}: {e}") from None
     us = datetime_us(dt)
     if frac:
         us += int(frac[:6].ljust(6, b"0"))

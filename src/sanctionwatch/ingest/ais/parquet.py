@@ -70,7 +70,9 @@ def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int, sourc
                   ) -> Iterator[Batch]:
     try:
         yield from _parquet_batches(pf, conv, batch_rows)
-    except _ARROW_ERRORS as exc:
+    # a damaged dictionary page decodes into codes beyond its dictionary, which only the
+    # gather of the values finds
+    except (*_ARROW_ERRORS, pl.exceptions.OutOfBoundsError) as exc:
         raise FormatError(f"{source}: cannot read the Parquet data: {exc}") from exc
 
 
