@@ -30,7 +30,8 @@ _WHOLE_GROUP = 4
 converting and reading it whole costs less than batch by batch."""
 
 
-_ARROW_ERRORS = (pa.ArrowException, OSError)
+_ARROW_ERRORS = (pa.ArrowException, OSError, UnicodeDecodeError)
+"""What pyarrow raises on a damaged file (a column name that is not UTF-8 included)."""
 
 
 def read_parquet(path: str | Path, *, layout: str | Layout | None = None, strict: bool = False,
