@@ -17,13 +17,15 @@ naming the file, the line and the columns it has: a screening input is never rea
 
 from __future__ import annotations
 
-import codecs
 import csv
 import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from sanctionwatch.ingest.ais.base import FormatError
+from sanctionwatch.ingest.ais.source import text_encoding
 
 NAME_ALIASES = ("name", "full_name", "fullname")
 """Name column of ``screen --input``, in order of preference (after normalising the header)."""
@@ -224,15 +226,13 @@ def _read(path: Path, encoding: str | None) -> tuple[list[str], list[list[str]]]
 
 
 def _decode(path: Path, data: bytes, encoding: str | None) -> str:
-    if encoding is None:
-        if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-            encoding = "utf-16"
-        else:
-            encoding = "utf-8-sig"
+    # the AIS readers' rule: the declared codec, else a byte order mark, else UTF-8
     try:
-        return data.decode(encoding).removeprefix("\ufeff")
-    except LookupError as exc:
+        encoding, bom = text_encoding(data[:4], encoding)
+    except FormatError as exc:
         raise ScreeningInputError(f"{path}: unknown encoding {encoding!r}") from exc
+    try:
+        return data[bom:].decode(encoding).removeprefix("\ufeff")
     except UnicodeDecodeError as exc:
         line = data[: exc.start].count(b"\n") + 1
         raise ScreeningInputError(
