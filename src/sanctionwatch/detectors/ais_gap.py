@@ -43,6 +43,7 @@ from sanctionwatch.detectors.common import (
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.detectors.reception import reception
 from sanctionwatch.geo import KNOT_M_PER_S, METRES_PER_NM, haversine_m_expr
+from sanctionwatch.tracks.continuity import with_blocks
 from sanctionwatch.units import S_PER_H, US_PER_H, hours_between
 
 EVENT_TYPE = "ais_gap"
@@ -192,34 +193,29 @@ def _gap_rows(t: pl.DataFrame, p: Params, spans: pl.DataFrame | None = None) -> 
 
 
 def _spans(t: pl.DataFrame, given: pl.DataFrame | None) -> pl.DataFrame:
-    """Time span of each input file: as given (whole run), else measured on ``t``."""
+    """Time span of each input file (``source, start, end``): as given (whole run), else
+    measured on ``t``."""
     if given is not None:
-        return given.select(pl.col("start").alias("_s"), pl.col("end").alias("_e"))
+        return given.select("source", "start", "end")
     return t.group_by("source").agg(
-        pl.col("timestamp").min().alias("_s"), pl.col("timestamp").max().alias("_e")
+        pl.col("timestamp").min().alias("start"), pl.col("timestamp").max().alias("end")
     )
 
 
 def _within_input_coverage(gaps: pl.DataFrame, spans: pl.DataFrame, join_h: float) -> pl.DataFrame:
-    """Keep gaps whose whole period lies inside the joined time spans of the input files."""
+    """Keep gaps whose whole period lies inside one continuous input block (the files'
+    spans joined where less than ``join_h`` apart, :func:`~sanctionwatch.tracks.continuity.
+    with_blocks`)."""
     if gaps.height == 0:
         return gaps
-    spans = spans.sort("_s")
-    join = pl.duration(microseconds=round(join_h * US_PER_H))
-    # a new covered block starts where a span begins after everything before it has ended
-    spans = spans.with_columns(pl.col("_e").cum_max().shift(1).alias("_prev_end")).with_columns(
-        (pl.col("_prev_end").is_null() | (pl.col("_s") > pl.col("_prev_end") + join))
-        .cum_sum()
-        .alias("_block")
-    )
-    blocks = spans.group_by("_block").agg(
-        pl.col("_s").min().alias("_cov_start"), pl.col("_e").max().alias("_cov_end")
+    blocks = with_blocks(spans, join_h).group_by("block").agg(
+        pl.col("start").min().alias("_cov_start"), pl.col("end").max().alias("_cov_end")
     ).sort("_cov_start")
     inside = gaps.sort("timestamp").join_asof(
         blocks, left_on="timestamp", right_on="_cov_start", strategy="backward"
     )
     return inside.filter(pl.col("end_time") <= pl.col("_cov_end")).drop(
-        "_block", "_cov_start", "_cov_end"
+        "block", "_cov_start", "_cov_end"
     )
 
 
