@@ -28,7 +28,7 @@ import polars as pl
 
 from sanctionwatch.config import RunConfig, build_params
 from sanctionwatch.detectors import Params, select, split_findings
-from sanctionwatch.engines import EngineOptions, get_engine, resolve_engine
+from sanctionwatch.engines import EngineChoice, EngineOptions, choose_engine, get_engine
 from sanctionwatch.engines.base import Job, ReferenceSource
 from sanctionwatch.export.geojson import write_geojson
 from sanctionwatch.ingest.files import IngestOptions, IngestResult, Progress, expand_inputs
@@ -55,6 +55,8 @@ class DetectResult:
     events_new_in_store: int | None = None
     engine: str = "memory"
     """The engine that ran (``auto`` resolved)."""
+    engine_choice: EngineChoice | None = None
+    """Why that engine ran (for ``auto``: the estimated footprint and the memory available)."""
     timings: dict[str, float] = field(default_factory=dict)
     """Wall seconds of each stage, in order (also ``timings_s`` in ``summary.json``)."""
     config: RunConfig | None = None
@@ -138,13 +140,15 @@ def detect(
 
     ``params``: parameters of some detectors (the others keep their defaults); ``only``:
     detector names or event types to run (all when None). ``engine``: ``memory``, ``local``,
-    ``dask`` or ``auto`` (default: ``memory`` up to ``engine_options.memory_max_positions``
-    estimated positions, else ``local``); all give the same events and outputs.
+    ``dask`` or ``auto`` (default: ``memory`` when its footprint, estimated before reading,
+    fits the memory available, else ``local``: :mod:`sanctionwatch.engines.choice`; the
+    figures are ``engine_choice`` in ``summary.json``); all give the same events and outputs.
     ``config``: the configuration to record, when the caller has one (:func:`run`).
     """
     opts = engine_options or EngineOptions()
     ingest_opts = options or IngestOptions()
-    engine_name = resolve_engine(engine, inputs, opts)
+    choice = choose_engine(engine, inputs, opts)
+    engine_name = choice.engine
     names = select(only)
     all_params = build_params({n: p.to_dict() for n, p in (params or {}).items()})
     effective = (config or RunConfig(
@@ -187,6 +191,7 @@ def detect(
         res = DetectResult(
             run_id=run_id, events=events, ingest=result.ingest, n_tracks=result.n_tracks,
             removed_by_reason=result.removed_by_reason, out_dir=out, engine=engine_name,
+            engine_choice=choice,
             config=effective, quality=quality, warnings=warnings,
         )
         if result.position_summary is not None:
@@ -207,6 +212,7 @@ def detect(
                 "run_id": run_id,
                 "started_at": started.isoformat(),
                 "engine": engine_name,
+                "engine_choice": choice.to_dict(),
                 "inputs": res.ingest.inputs,
                 "counts": res.counts(),
                 "warnings": res.warnings,

@@ -169,20 +169,72 @@ def test_unknown_engine(tmp_path: Path) -> None:
         detect([], tmp_path, engine="spark")
 
 
-def test_auto_engine_picks_by_estimated_size(tmp_path: Path) -> None:
+def test_auto_engine_picks_by_estimated_footprint(tmp_path: Path) -> None:
     from sanctionwatch.ingest.files import estimate_positions
 
     inputs = _scenario(tmp_path)
     n = sum(pl.read_parquet(p).height for p in inputs)
     assert estimate_positions(inputs) == n  # Parquet: exact, from the metadata
-    small = detect(inputs, tmp_path / "a", engine="auto",
-                   engine_options=EngineOptions(**{**OPTS.__dict__, "memory_max_positions": n}))
-    large = detect(inputs, tmp_path / "b", engine="auto",
-                   engine_options=EngineOptions(**{**OPTS.__dict__,
-                                                   "memory_max_positions": n - 1}))
+    per = OPTS.memory_engine_bytes_per_position
+    fits = EngineOptions(**{**OPTS.__dict__, "memory_budget_gb": n * per / 1e9})
+    too_big = EngineOptions(**{**OPTS.__dict__, "memory_budget_gb": (n * per - 1) / 1e9})
+    small = detect(inputs, tmp_path / "a", engine="auto", engine_options=fits)
+    large = detect(inputs, tmp_path / "b", engine="auto", engine_options=too_big)
     assert (small.engine, large.engine) == ("memory", "local")
     assert_frame_equal(_events(tmp_path / "a"), _events(tmp_path / "b"))
-    assert json.loads((tmp_path / "b" / "summary.json").read_text())["engine"] == "local"
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["engine"] == "local"
+    choice = summary["engine_choice"]
+    assert choice["requested"] == "auto" and choice["estimated_positions"] == n
+    assert choice["estimated_peak_bytes"] == n * per
+    assert "exceeds" in choice["reason"]
+
+
+def test_auto_engine_follows_the_memory_available(tmp_path: Path) -> None:
+    from sanctionwatch.engines import choose_engine
+
+    inputs = _scenario(tmp_path)
+    n = sum(pl.read_parquet(p).height for p in inputs)
+    per = OPTS.memory_engine_bytes_per_position
+    share = OPTS.memory_available_share
+    enough = int(n * per / share) + 1
+    assert choose_engine("auto", inputs, OPTS, available_bytes=enough).engine == "memory"
+    assert choose_engine("auto", inputs, OPTS, available_bytes=enough // 2).engine == "local"
+    # an explicit budget wins over what is available; a position cap still applies
+    budget = EngineOptions(**{**OPTS.__dict__, "memory_budget_gb": 1000.0})
+    assert choose_engine("auto", inputs, budget, available_bytes=1).engine == "memory"
+    capped = EngineOptions(**{**OPTS.__dict__, "memory_budget_gb": 1000.0,
+                              "memory_max_positions": n - 1})
+    assert choose_engine("auto", inputs, capped).engine == "local"
+    # an engine named is an engine run, whatever the memory
+    assert choose_engine("memory", inputs, OPTS, available_bytes=1).engine == "memory"
+
+
+def test_cgroup_limit_lowers_the_memory_available(tmp_path: Path) -> None:
+    from sanctionwatch.engines.choice import cgroup_free_bytes
+
+    v2, v1 = tmp_path / "v2", tmp_path / "v1"
+    v2.mkdir()
+    v1.mkdir()
+    assert cgroup_free_bytes(v2, v1) is None  # no controller files: no limit
+    (v2 / "memory.max").write_text("max\n")
+    assert cgroup_free_bytes(v2, v1) is None  # v2 without a limit
+    (v2 / "memory.max").write_text("4000000000\n")
+    (v2 / "memory.current").write_text("1500000000\n")
+    assert cgroup_free_bytes(v2, v1) == 2_500_000_000
+    (v2 / "memory.max").unlink()
+    (v1 / "memory.limit_in_bytes").write_text("9223372036854771712\n")  # v1: "unlimited"
+    assert cgroup_free_bytes(v2, v1) is None
+    (v1 / "memory.limit_in_bytes").write_text("2000000000\n")
+    (v1 / "memory.usage_in_bytes").write_text("2500000000\n")
+    assert cgroup_free_bytes(v2, v1) == 0  # over the limit already: nothing left
+
+
+def test_engine_options_reject_a_bad_memory_share() -> None:
+    with pytest.raises(ValueError, match="memory_available_share"):
+        EngineOptions(memory_available_share=0)
+    with pytest.raises(ValueError, match="memory_available_share"):
+        EngineOptions(memory_available_share=1.5)
 
 
 def test_key_chunks_cut_pairing_keys_within_the_budget() -> None:

@@ -108,7 +108,8 @@ def detect(
         str | None,
         typer.Option(
             "--engine",
-            help="auto (memory up to 8 M input positions, else local), memory (one frame; "
+            help="auto (memory when its estimated footprint fits the memory available, else "
+            "local), memory (one frame; "
             "fastest), local (partitioned lake, one partition at a time: bounded memory) or "
             "dask (the same partitions on a Dask cluster); all give the same events. See "
             "docs/engines.md. Default: auto.",
@@ -190,7 +191,9 @@ def detect(
     counts = result.counts()
     summary = Table(title=f"sanctionwatch run {result.run_id}", show_header=False)
     summary.add_row("inputs", str(len(result.ingest.inputs)))
-    summary.add_row("engine", result.engine)
+    choice = result.engine_choice
+    summary.add_row("engine", choice.reason if choice is not None and choice.requested == "auto"
+                    else result.engine)
     summary.add_row("positions", f"{counts['positions']:,}")
     summary.add_row("vessel reports", f"{counts['vessel_reports']:,}")
     summary.add_row("rejected records", _fmt_counts(counts["rejects"]))

@@ -4,8 +4,8 @@
 Parquet lake, piece by piece, in this process or on a Dask cluster. Every engine takes a
 :class:`~sanctionwatch.engines.base.Job` and returns an
 :class:`~sanctionwatch.engines.base.EngineRun`; all give the same events. ``auto`` is
-``memory`` up to ``EngineOptions.memory_max_positions`` (estimated before reading), else
-``local``. See ``docs/engines.md``.
+``memory`` when its footprint, estimated before reading, fits the memory available, else
+``local`` (:mod:`~sanctionwatch.engines.choice`). See ``docs/engines.md``.
 """
 
 from __future__ import annotations
@@ -22,25 +22,17 @@ from sanctionwatch.engines.base import (
     local_map,
     threaded_map,
 )
+from sanctionwatch.engines.choice import ENGINES, EngineChoice, choose_engine
 from sanctionwatch.engines.lake import Lake, LakeWriter, MmsiRange
-from sanctionwatch.ingest.files import estimate_positions, expand_inputs
-
-ENGINES = ("auto", "memory", "local", "dask")
-"""Engine names accepted by :func:`resolve_engine` and :func:`get_engine` (after ``auto``)."""
 
 
 def resolve_engine(
     engine: str, inputs: Sequence[str | Path], options: EngineOptions | None = None
 ) -> str:
-    """The engine ``engine`` stands for: ``auto`` becomes ``memory`` up to
-    ``options.memory_max_positions`` :func:`~sanctionwatch.ingest.files.estimate_positions`,
-    else ``local``; an unknown name is an error."""
-    if engine not in ENGINES:
-        raise ValueError(f"unknown engine {engine!r}: expected one of {', '.join(ENGINES)}")
-    if engine != "auto":
-        return engine
-    limit = (options or EngineOptions()).memory_max_positions
-    return "memory" if estimate_positions(expand_inputs(inputs)) <= limit else "local"
+    """The engine ``engine`` stands for (:func:`~sanctionwatch.engines.choice.choose_engine`:
+    ``auto`` becomes ``memory`` when its estimated peak fits the memory available, else
+    ``local``); an unknown name is an error."""
+    return choose_engine(engine, inputs, options).engine
 
 
 def get_engine(name: str) -> Engine:
@@ -64,6 +56,7 @@ def get_engine(name: str) -> Engine:
 __all__ = [
     "ENGINES",
     "Engine",
+    "EngineChoice",
     "EngineOptions",
     "EngineRun",
     "Job",
@@ -71,6 +64,7 @@ __all__ = [
     "LakeWriter",
     "Mapper",
     "MmsiRange",
+    "choose_engine",
     "get_engine",
     "local_map",
     "resolve_engine",

@@ -47,10 +47,18 @@ class EngineOptions:
     pair_batch_rows: at most the positions of the candidate tracks one batch task runs a
         pair-scope detector on (unless one connected group of candidates holds more); the
         size of a partition, for the same memory.
-    memory_max_positions: the ``auto`` engine runs ``memory`` up to this many (estimated)
-        input positions and ``local`` above: the memory engine holds every position at once,
-        at the peak memory per position ``benchmarks/results/scale.md`` gives, and this keeps
-        it well under 8 GB.
+    memory_budget_gb: the memory the ``auto`` engine lets the ``memory`` engine use (GB);
+        None (default): ``memory_available_share`` of the memory available when the run
+        starts (the OS's available memory, or the container's remaining allowance if lower;
+        ``sanctionwatch.engines.choice``).
+    memory_available_share: that share (default 0.75: the rest is left to the page cache
+        that reads the inputs and to the other processes of a shared machine; the estimate
+        below is a measured peak, not an average).
+    memory_engine_bytes_per_position: the memory engine's peak resident memory per input
+        position, to estimate its footprint before reading (default: the largest peak per
+        position of the ``memory`` runs in ``benchmarks/results/throughput.md``, rounded up).
+    memory_max_positions: an optional hard cap on the positions ``auto`` gives to ``memory``
+        (default None: no cap, the memory estimate alone decides).
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
     n_workers: workers of that LocalCluster (None: Dask's default).
     processes: whether that LocalCluster's workers are processes (else threads).
@@ -59,7 +67,10 @@ class EngineOptions:
     partition_rows: int = 5_000_000
     pair_sample_rows: int = 20_000_000
     pair_batch_rows: int = 5_000_000
-    memory_max_positions: int = 8_000_000
+    memory_budget_gb: float | None = None
+    memory_available_share: float = 0.75
+    memory_engine_bytes_per_position: int = 1_000
+    memory_max_positions: int | None = None
     scheduler: str | None = None
     n_workers: int | None = None
     processes: bool = True
@@ -68,6 +79,12 @@ class EngineOptions:
         for name in ("partition_rows", "pair_sample_rows", "pair_batch_rows"):
             if getattr(self, name) < 1:
                 raise ValueError(f"engine option {name} must be >= 1")
+        if not 0 < self.memory_available_share <= 1:
+            raise ValueError("engine option memory_available_share must be in (0, 1]")
+        if self.memory_budget_gb is not None and self.memory_budget_gb < 0:
+            raise ValueError("engine option memory_budget_gb must be >= 0")
+        if self.memory_engine_bytes_per_position < 1:
+            raise ValueError("engine option memory_engine_bytes_per_position must be >= 1")
         if self.n_workers is not None and self.n_workers < 1:
             raise ValueError("engine option n_workers must be >= 1")
 
