@@ -4,12 +4,12 @@ Each input is one file in a vendor format users have, written by
 :mod:`sanctionwatch.simulate.feeds` from one continuous multi-day fleet simulation, with a
 manifest ``FILE.json`` (rows or lines, counts by kind, corrupt line numbers):
 
-- ``nmea``: raw NMEA 0183 with tag blocks at ITU-R M.1371 intervals (no decimation), 310
-  vessels x 1 day, about 2.1 M lines;
-- ``dma-csv``: DMA ``aisdk`` CSV, every column, raw intervals, 330 vessels x 1 day, about
-  2.0 M rows;
+- ``nmea``: raw NMEA 0183 with tag blocks at ITU-R M.1371 intervals (no decimation), 280
+  vessels x 1 day, about 2.2 M lines;
+- ``dma-csv``: DMA ``aisdk`` CSV, every column, raw intervals, 310 vessels x 1 day, about
+  2.1 M rows;
 - ``mc-csv`` / ``mc-parquet``: MarineCadastre, 17 columns filled, one position a minute,
-  1,000 vessels x 2 days, about 2.2 M rows (the same rows in both);
+  1,100 vessels x 2 days, about 2.2 M rows (the same rows in both);
 - ``mc10-parquet`` / ``mc10-csv``: the same fleet over 10 days, about 10.9 M rows.
 
 ``--scale`` multiplies the vessels (``0.05`` for a quick check). Inputs are cached under
@@ -48,12 +48,12 @@ class Spec:
 
 
 INPUTS: dict[str, Spec] = {
-    "nmea": Spec("nmea", "nmea", 310, 1),
-    "dma-csv": Spec("dma", "csv", 330, 1),
-    "mc-csv": Spec("mc", "csv", 1000, 2),
-    "mc-parquet": Spec("mc", "parquet", 1000, 2),
-    "mc10-parquet": Spec("mc", "parquet", 1000, 10),
-    "mc10-csv": Spec("mc", "csv", 1000, 10),
+    "nmea": Spec("nmea", "nmea", 280, 1),
+    "dma-csv": Spec("dma", "csv", 310, 1),
+    "mc-csv": Spec("mc", "csv", 1100, 2),
+    "mc-parquet": Spec("mc", "parquet", 1100, 2),
+    "mc10-parquet": Spec("mc", "parquet", 1100, 10),
+    "mc10-csv": Spec("mc", "csv", 1100, 10),
 }
 
 

@@ -98,8 +98,9 @@ class Fleet:
         a_m = np.minimum(rng.uniform(*ANCHOR_DIST_KM, n) * 1000.0, length / 10)
         waits = rng.uniform(*ANCHOR_WAIT_H, (n, 2)) * 3600 * anchors[:, None]
         spot = rng.normal(0, ANCHOR_SPREAD_M / 2, (n, 4))
-        for i in p["pairs"]:  # the partner keeps the leader's timetable
-            a_m[i + 1], waits[i + 1] = a_m[i], waits[i]
+        for i in p["pairs"]:  # the partner keeps the leader's timetable and anchor spot
+            anchors[i + 1], a_m[i + 1], waits[i + 1], spot[i + 1] = (anchors[i], a_m[i],
+                                                                     waits[i], spot[i])
         v = p["speed"]
         slow = APPROACH_KN * KN
         pause_at = p["pause_at"]
@@ -116,6 +117,7 @@ class Fleet:
         self.ends = np.cumsum(dur, axis=1)
         self.cycle = self.ends[:, -1]
         self.phase = rng.uniform(0, 1, n) * self.cycle
+        self.phase[p["pairs"] + 1] = self.phase[p["pairs"]]
         self.spot = spot
         self.p = p
         self.speed_kn = v / KN
