@@ -4,7 +4,7 @@ Each input is one file in a vendor format users have, written by
 :mod:`sanctionwatch.simulate.feeds` from one continuous multi-day fleet simulation, with a
 manifest ``FILE.json`` (rows or lines, counts by kind, corrupt line numbers):
 
-- ``nmea``: raw NMEA 0183 with tag blocks at ITU-R M.1371 intervals (no decimation), 280
+- ``nmea``: raw NMEA 0183 with tag blocks at ITU-R M.1371 intervals (no decimation), 300
   vessels x 1 day, about 2.2 M lines;
 - ``dma-csv``: DMA ``aisdk`` CSV, every column, raw intervals, 310 vessels x 1 day, about
   2.1 M rows;
@@ -48,7 +48,7 @@ class Spec:
 
 
 INPUTS: dict[str, Spec] = {
-    "nmea": Spec("nmea", "nmea", 280, 1),
+    "nmea": Spec("nmea", "nmea", 300, 1),
     "dma-csv": Spec("dma", "csv", 310, 1),
     "mc-csv": Spec("mc", "csv", 1100, 2),
     "mc-parquet": Spec("mc", "parquet", 1100, 2),
