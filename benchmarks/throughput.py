@@ -255,7 +255,9 @@ def measure(names: list[str], codes: list[Code], engines: list[str], repeats: in
                      for p in PEERS["nmea" if spec.kind == "nmea" else spec.suffix]]
             results += mine + peers
             for rep in range(repeats):
-                for r in mine:
+                # every other repeat in reverse order, so a drift of the machine's load
+                # weighs on each configuration alike
+                for r in mine if rep % 2 == 0 else mine[::-1]:
                     if r.status != "ok":
                         continue
                     code = next(c for c in codes if c.label == r.code)
