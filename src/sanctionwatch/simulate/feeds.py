@@ -146,8 +146,10 @@ class Fleet:
         return self.ref.ports[i].name.upper()[:20] if i >= 0 else "UNKNOWN"
 
     def station(self, lane: I64) -> npt.NDArray[np.str_]:
-        """Receiving station id (one per lane), six characters."""
-        return np.char.add("rx", np.char.zfill(np.asarray(lane).astype(str), 4))
+        """Receiving station id (one per lane): ``rx`` and the lane number, four digits at
+        least (one width per file, as the NMEA writer builds lines as fixed-width rows)."""
+        digits = max(4, len(str(len(self.lanes) - 1)))
+        return np.char.add("rx", np.char.zfill(np.asarray(lane).astype(str), digits))
 
     def state(self, v: I64, t: F64) -> dict[str, Any]:
         """Position, motion and status of vessels ``v`` at seconds ``t`` after :data:`START`."""
@@ -389,7 +391,9 @@ def _tagged(unix_s: I64, station: npt.NDArray[np.str_], channel: U8, payload: U8
     """Single-sentence lines ``\\s:<station>,c:<unix>*hh\\!AIVDM,1,1,,<ch>,<payload>,0*hh``."""
     n = payload.shape[0]
     secs = np.char.zfill(unix_s.astype(str), 10).astype("S10").view(np.uint8).reshape(n, 10)
-    st = np.asarray(station).astype("S6").view(np.uint8).reshape(n, 6)
+    st_bytes = np.asarray(station).astype(np.bytes_)
+    width = st_bytes.dtype.itemsize
+    st = st_bytes.view(np.uint8).reshape(n, width)
     tag = _matrix([b"s:", st, b",c:", secs], n)
     body = _matrix([head, channel.reshape(n, 1), b",", payload, b",0"], n)
     return _matrix([b"\\", tag, b"*", _hex2(np.bitwise_xor.reduce(tag, axis=1)), b"\\!", body,
