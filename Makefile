@@ -13,7 +13,7 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
 
-.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real
+.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -87,6 +87,13 @@ bench-nmea: $(STAMP)
 # About 20 minutes (1 M, 10 M and 49 M one-day inputs, generated once into /tmp/swbench; median of 3 runs).
 bench-scale: $(STAMP)
 	$(BIN)/python benchmarks/scale.py --sizes 1M,10M,50M --engines auto,memory,local --memory-max 10M --dask-sizes 1M,10M --repeats 3 --json benchmarks/results/scale.json
+
+# Issue 15's targets on realistic inputs (raw NMEA 2.1 M lines, DMA and MarineCadastre CSV 2 M
+# rows, MarineCadastre Parquet 2.2 M and 10.9 M rows; generated once into /tmp/swthroughput),
+# detect with the memory and auto engines against pyais / pyarrow in the same run, median of 3.
+# BEFORE=/path/to/other/src adds that checkout's code, interleaved, for a before/after ratio.
+bench-throughput: $(STAMP)
+	$(BIN)/python benchmarks/throughput.py --repeats 3 $(if $(BEFORE),--before $(BEFORE))
 
 bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
