@@ -75,16 +75,30 @@ def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, 
     """Rows of ``pos`` (prepared tracks) stamped in a day's first ``window_s`` seconds and not
     on their MMSI's main track, each with the main track's position nearest in time
     (``_ref_*``) and ``_stale``; empty when there are none."""
-    tod_us = (pos["timestamp"] - pos["timestamp"].dt.truncate("1d")).dt.total_microseconds()
-    cand = (tod_us < window_s * US_PER_S).to_numpy()
-    if window_s <= 0 or not cand.any():
+    if window_s <= 0:
         return pl.DataFrame()
-    cols = pos.select("mmsi", "track_id", "timestamp", "lat", "lon",
-                      evidence_expr().alias("_ev"),
-                      pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
-                      pl.Series("_cand", cand))
-    cand_mmsi = cols.filter(pl.Series(cand))["mmsi"].unique().implode()
-    mine = cols.filter(pl.col("mmsi").is_in(cand_mmsi))
+    tod_us = (pos["timestamp"] - pos["timestamp"].dt.truncate("1d")).dt.total_microseconds()
+    cand = tod_us < window_s * US_PER_S
+    if not cand.any():
+        return pl.DataFrame()
+    # suspects: tracks made only of day-start records (a track that goes on after the first
+    # seconds of the day is a ship heard live, whatever its first record's stamp). Found
+    # first, on the few candidate rows, so that only their MMSIs' rows are looked at.
+    keys = pos.select("mmsi", "track_id")
+    cand_tracks = keys.filter(cand).group_by("mmsi", "track_id").len("_n_cand")
+    stamped_only = (keys.filter(pl.col("track_id").is_in(cand_tracks["track_id"].implode()))
+                    .group_by("mmsi", "track_id").len()
+                    .join(cand_tracks, on=["mmsi", "track_id"])
+                    .filter(pl.col("len") == pl.col("_n_cand")).select("mmsi", "track_id"))
+    if stamped_only.height == 0:
+        return pl.DataFrame()
+    rows = pos.select(pl.col("mmsi").is_in(stamped_only["mmsi"].unique().implode())
+                      ).to_series()
+    mine = pos.select(
+        "mmsi", "track_id", "timestamp", "lat", "lon", "source", "record",
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), cand.alias("_cand"),
+    ).filter(rows).select("mmsi", "track_id", "timestamp", "lat", "lon",
+                          evidence_expr().alias("_ev"), "_row", "_cand")
     # the main track: the most positions not stamped at the day's start (a track made of
     # midnight records only is the suspect, never the reference), then the most positions
     per_track = (mine.group_by("mmsi", "track_id")
@@ -92,11 +106,8 @@ def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, 
     main = (per_track
             .sort(["mmsi", "_fresh", "len", "track_id"], descending=[False, True, True, False])
             .group_by("mmsi", maintain_order=True).first().select("mmsi", "track_id"))
-    # suspects: tracks made only of day-start records (a track that goes on after the first
-    # seconds of the day is a ship heard live, whatever its first record's stamp)
-    stamped_only = per_track.filter(pl.col("_fresh") == 0).select("mmsi", "track_id")
     on_main = mine.join(main, on=["mmsi", "track_id"], how="semi")
-    c = (cols.filter(pl.Series(cand)).join(main, on=["mmsi", "track_id"], how="anti")
+    c = (mine.filter(pl.col("_cand")).join(main, on=["mmsi", "track_id"], how="anti")
          .join(stamped_only, on=["mmsi", "track_id"], how="semi"))
     if c.height == 0:
         return pl.DataFrame()
