@@ -119,6 +119,17 @@ def test_stale_records_at_day_start() -> None:
     assert int(stale_mask(prepared.tracks).sum()) == 2
 
 
+def test_stale_mask_does_not_depend_on_row_order() -> None:
+    # prepared tracks (sorted by track) take a shortcut; any other row order the general
+    # path: the same rows are stale
+    other = track(MMSI + 1, 20.0, 120.0, start=T0 - timedelta(hours=1), hours=3, source="d.csv")
+    tracks = prepare_tracks(pl.concat([*_stale_case(), other])).tracks
+    mask = stale_mask(tracks)
+    assert int(mask.sum()) == 2
+    order = np.random.default_rng(1).permutation(tracks.height)
+    assert (stale_mask(tracks[order]) == mask[order]).all()
+
+
 def test_stale_record_rule_is_local_to_the_day_start() -> None:
     t, stale = _stale_case()
     later = stale.with_columns(pl.col("timestamp") + timedelta(seconds=61))

@@ -373,7 +373,15 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
 
 def silences(data: DetectionInput, params: Params) -> pl.DataFrame:
     """Every silence of at least ``min_gap_h`` as an ``ais_gap`` event, with the column
-    ``unobservable`` (:func:`observability`): null for the gaps :func:`detect` reports."""
+    ``unobservable`` (:func:`observability`): null for the gaps :func:`detect` reports.
+
+    Built once per input and parameter values: ``ais_gap`` and ``coverage_gap`` (whose
+    parameters are these) take their two shares of the same silences."""
+    key = ("ais_gap.silences", *params.to_dict().items())
+    return data.derived.get(key, lambda: _silences(data, params))
+
+
+def _silences(data: DetectionInput, params: Params) -> pl.DataFrame:
     t = data.tracks
     if t.height == 0:
         return pl.DataFrame()

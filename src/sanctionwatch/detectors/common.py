@@ -179,10 +179,19 @@ def tracks_in_record_order(tracks: pl.DataFrame) -> pl.DataFrame:
     if tracks.height > 1:
         tid = tracks["track_id"].to_numpy()
         ts = tracks["timestamp"].to_numpy()
-        same_track = tid[1:] == tid[:-1]
-        if (tid[1:] >= tid[:-1]).all() and (ts[1:][same_track] > ts[:-1][same_track]).all():
+        # each row after the one before it: a later track, or the same track at a later time;
+        # checked a block at a time, so the temporaries stay in cache
+        for b0 in range(0, tid.size - 1, _ORDER_BLOCK):
+            a, t = tid[b0 : b0 + _ORDER_BLOCK + 1], ts[b0 : b0 + _ORDER_BLOCK + 1]
+            if not ((a[1:] > a[:-1]) | ((a[1:] == a[:-1]) & (t[1:] > t[:-1]))).all():
+                break
+        else:
             return tracks
     return tracks.sort(["track_id", "timestamp", "source", "record"])
+
+
+_ORDER_BLOCK = 1 << 20
+"""Rows per block of :func:`tracks_in_record_order`'s check."""
 
 
 __all__ = [

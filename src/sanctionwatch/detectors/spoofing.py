@@ -55,7 +55,7 @@ from sanctionwatch.detectors.common import (
 )
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.detectors.stale_record import Params as StaleParams
-from sanctionwatch.detectors.stale_record import stale_mask
+from sanctionwatch.detectors.stale_record import stale_mask, tracks_stale_mask
 from sanctionwatch.geo import KNOT_M_PER_S, haversine_m_expr
 from sanctionwatch.units import hours_between
 
@@ -528,9 +528,9 @@ def _usable(data: DetectionInput, params: Params) -> pl.DataFrame:
     def build() -> pl.DataFrame:
         t = tracks_in_record_order(data.tracks)
         if t.height and params.stale_day_start_window_s > 0:
-            stale = stale_mask(t, StaleParams(
-                day_start_window_s=params.stale_day_start_window_s,
-                max_speed_knots=params.max_speed_knots, noise_m=params.noise_m))
+            sp = StaleParams(day_start_window_s=params.stale_day_start_window_s,
+                             max_speed_knots=params.max_speed_knots, noise_m=params.noise_m)
+            stale = tracks_stale_mask(data, sp) if t is data.tracks else stale_mask(t, sp)
             if stale.any():
                 t = t.filter(pl.Series(~stale))
         return t

@@ -70,21 +70,59 @@ class Params(BaseParams):
             raise ValueError("stale_record: max_speed_knots must be > 0")
 
 
+def _day_start(ts: pl.Series, window_s: float) -> pl.Series:
+    """Whether each timestamp lies less than ``window_s`` after 00:00:00 UTC."""
+    if ts.dtype == pl.Datetime("us", "UTC") and ts.null_count() == 0:
+        # the time of day in microseconds: floor modulo, as truncating to the UTC day
+        tod_us = ts.dt.epoch("us").to_numpy() % (86_400 * US_PER_S)
+        return pl.Series(tod_us < window_s * US_PER_S)
+    return (ts - ts.dt.truncate("1d")).dt.total_microseconds() < window_s * US_PER_S
+
+
+def _stamped_only(pos: pl.DataFrame, cand: pl.Series) -> pl.DataFrame:
+    """``mmsi, track_id`` of the tracks of ``pos`` whose every row is a ``cand`` row (the
+    tracks holding candidates only; a candidate is rare, so only their tracks are looked at)."""
+    tid = pos["track_id"].to_numpy()
+    if (pos["track_id"].null_count() == 0 and pos["mmsi"].null_count() == 0
+            and bool(np.all(tid[1:] >= tid[:-1]))):
+        mmsi = pos["mmsi"].to_numpy()
+        if not bool(np.any((mmsi[1:] != mmsi[:-1]) & (tid[1:] == tid[:-1]))):
+            # rows sorted by track, one MMSI per track: each track is a run of rows
+            at = np.flatnonzero(cand.to_numpy())
+            first = np.searchsorted(tid, tid[at], side="left")
+            end = np.searchsorted(tid, tid[at], side="right")
+            n_cand = np.searchsorted(at, end) - np.searchsorted(at, first)
+            only = np.unique(at[n_cand == end - first])
+            rows = pos.select("mmsi", "track_id")[only]
+            return rows.unique(maintain_order=True)
+    keys = pos.select("mmsi", "track_id")
+    cand_tracks = keys.filter(cand).group_by("mmsi", "track_id").len("_n_cand")
+    return (keys.filter(pl.col("track_id").is_in(cand_tracks["track_id"].implode()))
+            .group_by("mmsi", "track_id").len()
+            .join(cand_tracks, on=["mmsi", "track_id"])
+            .filter(pl.col("len") == pl.col("_n_cand")).select("mmsi", "track_id"))
+
+
 def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, noise_m: float,
                     max_reference_h: float) -> pl.DataFrame:
     """Rows of ``pos`` (prepared tracks) stamped in a day's first ``window_s`` seconds and not
     on their MMSI's main track, each with the main track's position nearest in time
     (``_ref_*``) and ``_stale``; empty when there are none."""
-    tod_us = (pos["timestamp"] - pos["timestamp"].dt.truncate("1d")).dt.total_microseconds()
-    cand = (tod_us < window_s * US_PER_S).to_numpy()
-    if window_s <= 0 or not cand.any():
+    if window_s <= 0 or pos.height == 0:
         return pl.DataFrame()
-    cols = pos.select("mmsi", "track_id", "timestamp", "lat", "lon",
-                      evidence_expr().alias("_ev"),
-                      pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"),
-                      pl.Series("_cand", cand))
-    cand_mmsi = cols.filter(pl.Series(cand))["mmsi"].unique().implode()
-    mine = cols.filter(pl.col("mmsi").is_in(cand_mmsi))
+    cand = _day_start(pos["timestamp"], window_s)
+    if not cand.any():
+        return pl.DataFrame()
+    stamped_only = _stamped_only(pos, cand)
+    if stamped_only.height == 0:
+        return pl.DataFrame()
+    rows = pos.select(pl.col("mmsi").is_in(stamped_only["mmsi"].unique().implode())
+                      ).to_series()
+    mine = pos.select(
+        "mmsi", "track_id", "timestamp", "lat", "lon", "source", "record",
+        pl.int_range(pl.len(), dtype=pl.Int64).alias("_row"), cand.alias("_cand"),
+    ).filter(rows).select("mmsi", "track_id", "timestamp", "lat", "lon",
+                          evidence_expr().alias("_ev"), "_row", "_cand")
     # the main track: the most positions not stamped at the day's start (a track made of
     # midnight records only is the suspect, never the reference), then the most positions
     per_track = (mine.group_by("mmsi", "track_id")
@@ -92,11 +130,8 @@ def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, 
     main = (per_track
             .sort(["mmsi", "_fresh", "len", "track_id"], descending=[False, True, True, False])
             .group_by("mmsi", maintain_order=True).first().select("mmsi", "track_id"))
-    # suspects: tracks made only of day-start records (a track that goes on after the first
-    # seconds of the day is a ship heard live, whatever its first record's stamp)
-    stamped_only = per_track.filter(pl.col("_fresh") == 0).select("mmsi", "track_id")
     on_main = mine.join(main, on=["mmsi", "track_id"], how="semi")
-    c = (cols.filter(pl.Series(cand)).join(main, on=["mmsi", "track_id"], how="anti")
+    c = (mine.filter(pl.col("_cand")).join(main, on=["mmsi", "track_id"], how="anti")
          .join(stamped_only, on=["mmsi", "track_id"], how="semi"))
     if c.height == 0:
         return pl.DataFrame()
@@ -116,18 +151,33 @@ def _with_reference(pos: pl.DataFrame, window_s: float, max_speed_knots: float, 
          ).fill_null(False).alias("_stale"))
 
 
+def _rows_mask(n: int, j: pl.DataFrame) -> npt.NDArray[np.bool_]:
+    out = np.zeros(n, dtype=bool)
+    if j.height:
+        out[j.filter(pl.col("_stale"))["_row"].to_numpy()] = True
+    return out
+
+
 def stale_mask(pos: pl.DataFrame, p: Params | None = None) -> npt.NDArray[np.bool_]:
     """Per row of ``pos`` (prepared tracks: ``mmsi``, ``track_id``, ``timestamp``, ``lat``,
     ``lon``, ``source``, ``record``): a stale record under ``p`` (defaults when None)."""
     q = p or Params()
-    out = np.zeros(pos.height, dtype=bool)
-    if pos.height == 0:
-        return out
-    j = _with_reference(pos, q.day_start_window_s, q.max_speed_knots, q.noise_m,
-                        q.max_reference_h)
-    if j.height:
-        out[j.filter(pl.col("_stale"))["_row"].to_numpy()] = True
-    return out
+    return _rows_mask(pos.height, _with_reference(
+        pos, q.day_start_window_s, q.max_speed_knots, q.noise_m, q.max_reference_h))
+
+
+def _tracks_with_reference(data: DetectionInput, p: Params) -> pl.DataFrame:
+    """:func:`_with_reference` of ``data.tracks``, built once per input and parameters: the
+    ``stale_record`` check, ``spoofing`` and ``zone_entry`` all need it."""
+    key = ("stale_record", p.day_start_window_s, p.max_speed_knots, p.noise_m,
+           p.max_reference_h)
+    return data.derived.get(key, lambda: _with_reference(
+        data.tracks, p.day_start_window_s, p.max_speed_knots, p.noise_m, p.max_reference_h))
+
+
+def tracks_stale_mask(data: DetectionInput, p: Params | None = None) -> npt.NDArray[np.bool_]:
+    """:func:`stale_mask` of ``data.tracks`` (computed once per input and parameters)."""
+    return _rows_mask(data.tracks.height, _tracks_with_reference(data, p or Params()))
 
 
 @register(EVENT_TYPE, Params, reads=(), details=(DETAILS,), category="quality")
@@ -137,8 +187,7 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     t = data.tracks
     if t.height == 0:
         return pl.DataFrame()
-    j = _with_reference(t, params.day_start_window_s, params.max_speed_knots, params.noise_m,
-                        params.max_reference_h)
+    j = _tracks_with_reference(data, params)
     if j.height == 0:
         return pl.DataFrame()
     stale = j.filter(pl.col("_stale"))
@@ -168,4 +217,4 @@ def detect(data: DetectionInput, params: Params) -> pl.DataFrame:
     return with_event_ids(ev, ["subtype"]).sort(["mmsi", "start_time"])
 
 
-__all__ = ["EVENT_TYPE", "Params", "detect", "stale_mask"]
+__all__ = ["EVENT_TYPE", "Params", "detect", "stale_mask", "tracks_stale_mask"]

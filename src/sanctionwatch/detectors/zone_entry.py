@@ -24,7 +24,7 @@ import polars as pl
 from sanctionwatch.detectors.base import DetectionInput, Params, register
 from sanctionwatch.detectors.common import iso_expr, unique_event_ids
 from sanctionwatch.detectors.details import Details, Key
-from sanctionwatch.detectors.stale_record import stale_mask
+from sanctionwatch.detectors.stale_record import tracks_stale_mask
 from sanctionwatch.reference import Zone
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.units import US_PER_H, US_PER_MIN, hours_between
@@ -78,7 +78,7 @@ def detect(data: DetectionInput, params: ZoneEntryParams) -> pl.DataFrame:
     if tr.height == 0 or len(zones) == 0:
         return EVENTS.empty()
     # a stale record stamped at midnight (the stale_record check) is no presence in a zone
-    stale = stale_mask(tr)
+    stale = tracks_stale_mask(data)
     if stale.any():
         tr = tr.filter(pl.Series(~stale))
         if tr.height == 0:

@@ -43,9 +43,10 @@ def run_detectors(
     all events sorted.
 
     Detectors that do not read each other's events run concurrently on ``workers`` threads
-    (default: one per detector run, and at least the ``SANCTIONWATCH_THREADS`` setting), so a
-    long detector never waits queued behind short ones; the events are the same whatever the
-    number.
+    (default: the ``SANCTIONWATCH_THREADS`` setting, as the lake engines; the events are the
+    same whatever the number). Not one thread per detector: on few cores they only take
+    turns, and each running detector holds its working frames at once, so more of them
+    raise the peak memory and the time spent mapping fresh pages.
     """
     names = select(only)
     if not names:
@@ -55,7 +56,7 @@ def run_detectors(
         data,
         dict(params or {}),
         run=names,
-        workers=workers if workers is not None else max(settings().threads, len(names)),
+        workers=workers if workers is not None else settings().threads,
         on_done=(lambda name: progress(name, 1)) if progress else None,
     )
     return pl.concat(list(by_name.values()), how="vertical").sort(list(EVENT_ORDER))
