@@ -41,7 +41,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, FormatError, UnknownInput
+from sanctionwatch.ingest.ais.base import (
+    RAW_MAX_CHARS,
+    Batch,
+    FormatError,
+    UnknownInput,
+    prefetch,
+)
 from sanctionwatch.ingest.ais.convert import RowConverter
 from sanctionwatch.ingest.ais.exprs import table_schema
 from sanctionwatch.ingest.ais.layouts import Layout
@@ -553,17 +559,42 @@ def _reject_frame(source: str, rows: list[Reject]) -> pl.DataFrame | None:
     )
 
 
-def _batches(blocks: Iterable[Block], n: int, pending: list[Reject], found: list[int]
-             ) -> Iterator[tuple[pa.Table, np.ndarray]]:
+@dataclass
+class Rows:
+    """What :func:`_batches` hands on: a table of rows (None: none) with their line numbers,
+    its columns cast where they can be (:func:`cast_typed`), and the rejects and the count of
+    rows (rows and rejects) of the blocks read since the last one."""
+
+    table: pa.Table | None
+    lines: np.ndarray
+    cast: pa.Table | None = None
+    typed: dict[str, pl.DataType] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    found: int = 0
+
+
+def _batches(blocks: Iterable[Block], n: int, numeric: Sequence[str], times: Sequence[str]
+             ) -> Iterator[Rows]:
     """The rows of ``blocks`` in tables of ``n`` rows (the last one shorter) with their
-    line numbers; the blocks' rejects are added to ``pending`` as they are read, and
-    ``found[0]`` counts the rows the blocks hold (rows and rejects)."""
+    line numbers and typed casts; the blocks' rejects and counts go with the first table
+    after them (a last item without a table holds those after the last)."""
     tables: list[pa.Table] = []
     records: list[np.ndarray] = []
+    rejects: list[Reject] = []
+    found = 0
     size = 0
+
+    def rows() -> Rows:
+        nonlocal rejects, found
+        table = pa.concat_tables(tables)
+        cast, typed = cast_typed(table, numeric, times)
+        out = Rows(table, np.concatenate(records), cast, typed, rejects, found)
+        rejects, found = [], 0
+        return out
+
     for block in blocks:
-        found[0] += block.table.num_rows + len(block.rejects)
-        pending.extend(block.rejects)
+        found += block.table.num_rows + len(block.rejects)
+        rejects.extend(block.rejects)
         table, rec = block.table, block.records
         while table.num_rows:
             take = min(n - size, table.num_rows)
@@ -572,10 +603,12 @@ def _batches(blocks: Iterable[Block], n: int, pending: list[Reject], found: list
             size += take
             table, rec = table.slice(take), rec[take:]
             if size == n:
-                yield pa.concat_tables(tables), np.concatenate(records)
+                yield rows()
                 tables, records, size = [], [], 0
     if size:
-        yield pa.concat_tables(tables), np.concatenate(records)
+        yield rows()
+    if rejects or found:
+        yield Rows(None, np.zeros(0, dtype=np.int64), rejects=rejects, found=found)
 
 
 def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowConverter,
@@ -588,20 +621,28 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         cut = len(pending) if upto is None else int(np.searchsorted(
             [r[0] for r in pending], upto))
         rows = pending[:cut]
-        del pending[:cut]  # in place: the readers of the blocks add to this list
+        del pending[:cut]
         return _reject_frame(source, rows)
 
     numeric, times = conv.csv_typed_candidates()
-    blocks = _blocks(p, codec, skip, names, delimiter)
+    # Reading, splitting and casting (Arrow) run on a thread of their own, beside the
+    # conversion of the batch before (Polars).
+    batches = prefetch(_batches(_blocks(p, codec, skip, names, delimiter), batch_rows,
+                                numeric, times))
     # The row account's count of rows read comes from the blocks, apart from the batches'
     # own counts: a row lost between them shows as unaccounted for.
-    found = [0]
+    found = 0
     emitted = 0
-    for table, lines in _batches(blocks, batch_rows, pending, found):
+    for got in batches:
+        found += got.found
+        pending.extend(got.rejects)
+        if got.table is None:
+            continue
+        table, lines = got.table, got.lines
         record = pl.Series("record", lines)
         extra = take(int(lines[-1]))
-        cast, typed = cast_typed(table, numeric, times)
-        out = conv.convert_typed(cast, record, typed, extra, table) if typed else None
+        out = conv.convert_typed(got.cast, record, got.typed, extra, table) if (
+            got.typed and got.cast is not None) else None
         if out is None:
             df = pl.from_arrow(table)
             assert isinstance(df, pl.DataFrame)
@@ -614,9 +655,9 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         out = conv.convert(empty, pl.Series("record", [], dtype=pl.Int64), extra_rejects=extra)
         emitted += out.rows
         yield out
-    if found[0] != emitted:
+    if found != emitted:
         lost = Batch.empty()
-        lost.rows = found[0] - emitted  # never happens; if it did, the account shows it
+        lost.rows = found - emitted  # never happens; if it did, the account shows it
         yield lost
 
 
