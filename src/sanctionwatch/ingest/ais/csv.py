@@ -573,11 +573,10 @@ class Rows:
     found: int = 0
 
 
-def _batches(blocks: Iterable[Block], n: int, numeric: Sequence[str], times: Sequence[str]
-             ) -> Iterator[Rows]:
+def _batches(blocks: Iterable[Block], n: int) -> Iterator[Rows]:
     """The rows of ``blocks`` in tables of ``n`` rows (the last one shorter) with their
-    line numbers and typed casts; the blocks' rejects and counts go with the first table
-    after them (a last item without a table holds those after the last)."""
+    line numbers; the blocks' rejects and counts go with the first table after them (a last
+    item without a table holds those after the last)."""
     tables: list[pa.Table] = []
     records: list[np.ndarray] = []
     rejects: list[Reject] = []
@@ -586,9 +585,8 @@ def _batches(blocks: Iterable[Block], n: int, numeric: Sequence[str], times: Seq
 
     def rows() -> Rows:
         nonlocal rejects, found
-        table = pa.concat_tables(tables)
-        cast, typed = cast_typed(table, numeric, times)
-        out = Rows(table, np.concatenate(records), cast, typed, rejects, found)
+        out = Rows(pa.concat_tables(tables), np.concatenate(records), rejects=rejects,
+                   found=found)
         rejects, found = [], 0
         return out
 
@@ -611,6 +609,15 @@ def _batches(blocks: Iterable[Block], n: int, numeric: Sequence[str], times: Seq
         yield Rows(None, np.zeros(0, dtype=np.int64), rejects=rejects, found=found)
 
 
+def _cast(rows: Iterable[Rows], numeric: Sequence[str], times: Sequence[str]
+          ) -> Iterator[Rows]:
+    """``rows`` with their columns cast where they can be (:func:`cast_typed`)."""
+    for got in rows:
+        if got.table is not None:
+            got.cast, got.typed = cast_typed(got.table, numeric, times)
+        yield got
+
+
 def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowConverter,
               batch_rows: int, codec: str, skip: int) -> Iterator[Batch]:
     pending: list[Reject] = []
@@ -625,10 +632,10 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         return _reject_frame(source, rows)
 
     numeric, times = conv.csv_typed_candidates()
-    # Reading, splitting and casting (Arrow) run on a thread of their own, beside the
-    # conversion of the batch before (Polars).
-    batches = prefetch(_batches(_blocks(p, codec, skip, names, delimiter), batch_rows,
-                                numeric, times))
+    # Reading and splitting, and casting (Arrow), run on threads of their own, beside the
+    # conversion of the batch before (Polars): a pipeline of three stages.
+    batches = prefetch(_cast(prefetch(_batches(_blocks(p, codec, skip, names, delimiter),
+                                               batch_rows)), numeric, times))
     # The row account's count of rows read comes from the blocks, apart from the batches'
     # own counts: a row lost between them shows as unaccounted for.
     found = 0
