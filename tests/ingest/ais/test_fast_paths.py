@@ -18,7 +18,7 @@ import pytest
 import sanctionwatch.ingest.ais.csv as csv_mod
 from sanctionwatch.ingest.ais.base import prefetch
 from sanctionwatch.ingest.ais.csv import read_csv
-from sanctionwatch.ingest.ais.dedup import stable_order, vessel_order
+from sanctionwatch.ingest.ais.dedup import ReportDedup, differs, stable_order, vessel_order
 from sanctionwatch.ingest.ais.distinct import DistinctValues
 from sanctionwatch.ingest.ais.exprs import HAS, PRE
 from sanctionwatch.ingest.ais.layouts import field
@@ -112,8 +112,8 @@ def test_text_times_by_value_read_as_every_column_as_text(
         typed = read_parquet_batches(f, rows, typed=True, monkeypatch=monkeypatch)
         text = read_parquet_batches(f, rows, typed=False, monkeypatch=monkeypatch)
         assert_same_batches(typed, text)
-    pos, rep, rej, _ = collect(read_parquet_batches(f, 1_000, typed=True,
-                                                    monkeypatch=monkeypatch))
+    rej = collect(read_parquet_batches(f, 1_000, typed=True,
+                                       monkeypatch=monkeypatch))[2]
     # per cycle of 18 times: 4 that no layout reads, 2 empty, 1 before AIS; every 11th
     # row has no latitude
     reasons = dict(rej.group_by("reason").len().iter_rows())
@@ -202,3 +202,28 @@ def test_csv_rejects_keep_their_true_lines_through_the_pipeline(
     # a vessel's static changes, in order: ALPHA, BETA, ALPHA, ... per vessel
     names = rep.filter(pl.col("mmsi") == 211000000).sort("record")["name"].to_list()
     assert names == ["ALPHA", "BETA"] * 3 + ["ALPHA"] + ["BETA"] * (len(names) - 7)
+
+
+def test_dedup_compares_packed_columns_as_polars_does() -> None:
+    rng = np.random.default_rng(3)
+    n = 5_000
+    def pick(values: list[object]) -> list[object]:
+        return [values[i] for i in rng.integers(0, len(values), n)]
+
+    rep = pl.DataFrame({
+        "mmsi": rng.integers(0, 30, n),
+        "imo": pl.Series(pick([9340348, None, 1]), dtype=pl.Int64),
+        "ship_type": pl.Series(pick([0, 1, None]), dtype=pl.UInt32),
+        "draught_m": pl.Series(pick([0.0, -0.0, None, 5.5]), dtype=pl.Float32),
+        "length_m": pl.Series(pick([10.0, None]), dtype=pl.Float64),
+        "width_m": pl.Series(pick([1.0, float("nan"), None]), dtype=pl.Float64),
+        "name": pl.Series(pick(["A", "B", None]), dtype=pl.String),
+        "flag": pl.Series(pick([2**64 - 1, 0, None]), dtype=pl.UInt64),
+    })
+    cols = [c for c in rep.columns if c != "mmsi"]
+    dedup = ReportDedup(cols)
+    for order in (None, vessel_order(rep["mmsi"].to_numpy())):
+        got = dedup._changes(rep, order)
+        rows = rep if order is None else rep[order]
+        want = rows.select(differs(cols)).to_series().to_numpy()
+        assert (got[1:] == want[1:]).all()
