@@ -20,9 +20,14 @@
    Arrow when every value casts (:func:`cast_typed`), and the batch goes through
    :meth:`RowConverter.convert_typed`; otherwise (or if it declines) through
    :meth:`RowConverter.convert` as text. Both give the same rows.
+4. Steps 2 (reading and splitting), the casts of step 3, and the conversion run as a
+   pipeline of three threads, each one batch ahead of the next
+   (:func:`~sanctionwatch.ingest.ais.base.prefetch`); the batches and their order are those
+   of a sequential read.
 
 A gzip stream that breaks off (truncated or corrupt) ends the file with a ``truncated_file``
-reject at the line where it broke off. Memory is bounded by one batch; time is linear in the
+reject at the line where it broke off. Memory is bounded by a few batches (those in the
+pipeline); time is linear in the
 file size.
 """
 

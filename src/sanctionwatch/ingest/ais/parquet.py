@@ -5,8 +5,9 @@ own type (:meth:`ReadPlan.typed_columns`), text columns once per distinct value 
 dictionary-encoded), so every layout parses as it parses a CSV without the number -> text ->
 number round trip. A row group of up to ``_WHOLE_GROUP`` x ``batch_rows`` rows is read and
 converted at once (one query instead of several) and then sliced into batches of at most
-``batch_rows`` rows; a larger one is read batch by batch. Memory is bounded by one row group
-or batch; time is linear in the file size.
+``batch_rows`` rows; a larger one is read batch by batch. The file is read on a thread of its
+own, one row group or batch ahead of the conversion. Memory is bounded by a few row groups
+or batches; time is linear in the file size.
 """
 
 from __future__ import annotations
