@@ -27,8 +27,7 @@
 
 A gzip stream that breaks off (truncated or corrupt) ends the file with a ``truncated_file``
 reject at the line where it broke off. Memory is bounded by a few batches (those in the
-pipeline); time is linear in the
-file size.
+pipeline); time is linear in the file size.
 """
 
 from __future__ import annotations
