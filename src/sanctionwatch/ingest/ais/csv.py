@@ -264,8 +264,9 @@ class Block:
 
 def _arrow_read(data: bytes, names: list[str], delimiter: str
                 ) -> tuple[pa.Table, list[tuple[int, str, str]]] | None:
-    """``data`` (valid UTF-8) read by Arrow, every column as text, and its invalid rows
-    (1-based physical line, detail, text); None when Arrow refuses it."""
+    """``data`` (valid UTF-8: the callers check it, so Arrow does not again) read by Arrow,
+    every column as text, and its invalid rows (1-based physical line, detail, text); None
+    when Arrow refuses it."""
     invalid: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -282,7 +283,7 @@ def _arrow_read(data: bytes, names: list[str], delimiter: str
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False),
+                                                 strings_can_be_null=False, check_utf8=False),
         )
     except pa.ArrowInvalid:
         return None
