@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import polars as pl
 
 from sanctionwatch.schema import POSITIONS, REJECTS, VESSEL_REPORTS, Table
+
+_T = TypeVar("_T")
 
 RAW_MAX_CHARS = 500
 """Raw text kept with a reject, characters."""
@@ -148,3 +152,55 @@ def reject_counts(batches: Iterator[Batch] | list[Batch]) -> dict[str, int]:
         for reason in b.rejects["reason"].to_list():
             counts[reason] = counts.get(reason, 0) + 1
     return counts
+
+
+_END = object()
+
+
+def prefetch(items: Iterator[_T], depth: int = 1) -> Iterator[_T]:
+    """``items``, produced on a thread of their own up to ``depth`` ahead of the consumer.
+
+    For a reader's input stage (Arrow reading and parsing, which release the GIL) to run
+    beside its conversion (Polars, likewise). The items and their order are those of
+    ``items``; an exception raised by it is raised here, at its place in the order. Closing
+    this generator early stops the thread and closes ``items`` there.
+    """
+    box: queue.Queue[tuple[object, BaseException | None]] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: tuple[object, BaseException | None]) -> bool:
+        while not stop.is_set():
+            try:
+                box.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not put((item, None)):
+                    break
+        except BaseException as exc:  # handed to the consumer, raised there
+            put((_END, exc))
+            return
+        finally:
+            close = getattr(items, "close", None)
+            if close is not None:
+                close()
+        put((_END, None))
+
+    thread = threading.Thread(target=produce, name="sw-prefetch", daemon=True)
+    thread.start()
+    try:
+        while True:
+            item, exc = box.get()
+            if exc is not None:
+                raise exc
+            if item is _END:
+                return
+            yield item  # type: ignore[misc]
+    finally:
+        stop.set()
+        thread.join()

@@ -32,15 +32,12 @@ import pyarrow as pa
 from sanctionwatch.ingest.ais.base import Batch, latest_time
 from sanctionwatch.ingest.ais.dedup import ReportDedup
 from sanctionwatch.ingest.ais.distinct import DistinctValues, spell
-from sanctionwatch.ingest.ais.exprs import ENGINE, GEOM, PRE, REC, SRC, cached, table_schema
+from sanctionwatch.ingest.ais.exprs import ENGINE, GEOM, HAS, PRE, REC, SRC, cached, table_schema
 from sanctionwatch.ingest.ais.layouts import CORE, KIND, Field, Layout, norm_column
-from sanctionwatch.ingest.ais.parsers import nonempty
+from sanctionwatch.ingest.ais.parsers import MISSING_TOKENS, nonempty, present
 from sanctionwatch.ingest.ais.plan import ReadPlan
 from sanctionwatch.ingest.ais.rules import RejectRules
 from sanctionwatch.schema import POSITIONS, VESSEL_REPORTS, Table
-
-MISSING_TOKENS = ("none", "null", "nan", "na", "n/a")
-"""Texts that mean 'no value' in a required field (missing_field rather than a bad value)."""
 
 Stages = list[list[pl.Expr]]
 
@@ -61,10 +58,6 @@ def as_text(batch: pa.RecordBatch | pa.Table, keep: Iterable[str] = ()) -> pl.Da
     df = pl.from_arrow(pa.table(cols)) if cols else pl.DataFrame()
     assert isinstance(df, pl.DataFrame)
     return df
-
-
-def _present(e: pl.Expr) -> pl.Expr:
-    return e.is_not_null() & ~e.str.to_lowercase().is_in(MISSING_TOKENS)
 
 
 def _clean(columns: Iterable[str]) -> list[pl.Expr]:
@@ -89,7 +82,7 @@ class RowConverter:
         self.source = source
         self.strict = strict
         self.rules = RejectRules(self.plan, latest or latest_time())
-        self.distinct = DistinctValues(self.plan.readers)
+        self.distinct = DistinctValues(self.plan.readers, self.plan.core)
         self.dedup = ReportDedup(self.plan.report_cols)
         self._empty_expr: tuple[tuple[tuple[str, ...], frozenset[str]], pl.Expr] | None = None
 
@@ -154,7 +147,11 @@ class RowConverter:
             if t not in plan.provided:
                 name = plan.src(t)
                 src = pl.col(SRC + name)
-                if name in typed:
+                if name in pre:
+                    # Parsed by distinct value; no raw text (reject details come from the
+                    # text parse of the rejected rows).
+                    parse += [pl.col(HAS + name).alias(f"_has_{t}")]
+                elif name in typed:
                     # The text of a NaN is "nan", a missing token; no other number or time
                     # has an empty or missing-token text. No raw text (it only feeds reject
                     # details, which come from the text parse of the rejected rows).
@@ -163,7 +160,7 @@ class RowConverter:
                         has = has & ~src.is_nan()
                     parse += [has.alias(f"_has_{t}")]
                 else:
-                    parse += [_present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
+                    parse += [present(src).alias(f"_has_{t}"), src.alias(f"_raw_{t}")]
         if plan.gpkg:
             parse += [pl.col(GEOM + "lat").alias("lat"), pl.col(GEOM + "lon").alias("lon"),
                       pl.col(GEOM + "has").alias("_has_lat"),

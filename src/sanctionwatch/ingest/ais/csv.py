@@ -20,10 +20,14 @@
    Arrow when every value casts (:func:`cast_typed`), and the batch goes through
    :meth:`RowConverter.convert_typed`; otherwise (or if it declines) through
    :meth:`RowConverter.convert` as text. Both give the same rows.
+4. Steps 2 (reading and splitting), the casts of step 3, and the conversion run as a
+   pipeline of three threads, each one batch ahead of the next
+   (:func:`~sanctionwatch.ingest.ais.base.prefetch`); the batches and their order are those
+   of a sequential read.
 
 A gzip stream that breaks off (truncated or corrupt) ends the file with a ``truncated_file``
-reject at the line where it broke off. Memory is bounded by one batch; time is linear in the
-file size.
+reject at the line where it broke off. Memory is bounded by a few batches (those in the
+pipeline); time is linear in the file size.
 """
 
 from __future__ import annotations
@@ -41,7 +45,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from sanctionwatch.ingest.ais.base import RAW_MAX_CHARS, Batch, FormatError, UnknownInput
+from sanctionwatch.ingest.ais.base import (
+    RAW_MAX_CHARS,
+    Batch,
+    FormatError,
+    UnknownInput,
+    prefetch,
+)
 from sanctionwatch.ingest.ais.convert import RowConverter
 from sanctionwatch.ingest.ais.exprs import table_schema
 from sanctionwatch.ingest.ais.layouts import Layout
@@ -254,8 +264,9 @@ class Block:
 
 def _arrow_read(data: bytes, names: list[str], delimiter: str
                 ) -> tuple[pa.Table, list[tuple[int, str, str]]] | None:
-    """``data`` (valid UTF-8) read by Arrow, every column as text, and its invalid rows
-    (1-based physical line, detail, text); None when Arrow refuses it."""
+    """``data`` (valid UTF-8: the callers check it, so Arrow does not again) read by Arrow,
+    every column as text, and its invalid rows (1-based physical line, detail, text); None
+    when Arrow refuses it."""
     invalid: list[tuple[int, str, str]] = []
 
     def on_invalid(row: pacsv.InvalidRow) -> str:
@@ -272,7 +283,7 @@ def _arrow_read(data: bytes, names: list[str], delimiter: str
             parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=on_invalid,
                                              ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(column_types={n: pa.string() for n in names},
-                                                 strings_can_be_null=False),
+                                                 strings_can_be_null=False, check_utf8=False),
         )
     except pa.ArrowInvalid:
         return None
@@ -553,17 +564,40 @@ def _reject_frame(source: str, rows: list[Reject]) -> pl.DataFrame | None:
     )
 
 
-def _batches(blocks: Iterable[Block], n: int, pending: list[Reject], found: list[int]
-             ) -> Iterator[tuple[pa.Table, np.ndarray]]:
+@dataclass
+class Rows:
+    """What :func:`_batches` hands on: a table of rows (None: none) with their line numbers,
+    its columns cast where they can be (:func:`cast_typed`), and the rejects and the count of
+    rows (rows and rejects) of the blocks read since the last one."""
+
+    table: pa.Table | None
+    lines: np.ndarray
+    cast: pa.Table | None = None
+    typed: dict[str, pl.DataType] = field(default_factory=dict)
+    rejects: list[Reject] = field(default_factory=list)
+    found: int = 0
+
+
+def _batches(blocks: Iterable[Block], n: int) -> Iterator[Rows]:
     """The rows of ``blocks`` in tables of ``n`` rows (the last one shorter) with their
-    line numbers; the blocks' rejects are added to ``pending`` as they are read, and
-    ``found[0]`` counts the rows the blocks hold (rows and rejects)."""
+    line numbers; the blocks' rejects and counts go with the first table after them (a last
+    item without a table holds those after the last)."""
     tables: list[pa.Table] = []
     records: list[np.ndarray] = []
+    rejects: list[Reject] = []
+    found = 0
     size = 0
+
+    def rows() -> Rows:
+        nonlocal rejects, found
+        out = Rows(pa.concat_tables(tables), np.concatenate(records), rejects=rejects,
+                   found=found)
+        rejects, found = [], 0
+        return out
+
     for block in blocks:
-        found[0] += block.table.num_rows + len(block.rejects)
-        pending.extend(block.rejects)
+        found += block.table.num_rows + len(block.rejects)
+        rejects.extend(block.rejects)
         table, rec = block.table, block.records
         while table.num_rows:
             take = min(n - size, table.num_rows)
@@ -572,10 +606,21 @@ def _batches(blocks: Iterable[Block], n: int, pending: list[Reject], found: list
             size += take
             table, rec = table.slice(take), rec[take:]
             if size == n:
-                yield pa.concat_tables(tables), np.concatenate(records)
+                yield rows()
                 tables, records, size = [], [], 0
     if size:
-        yield pa.concat_tables(tables), np.concatenate(records)
+        yield rows()
+    if rejects or found:
+        yield Rows(None, np.zeros(0, dtype=np.int64), rejects=rejects, found=found)
+
+
+def _cast(rows: Iterable[Rows], numeric: Sequence[str], times: Sequence[str]
+          ) -> Iterator[Rows]:
+    """``rows`` with their columns cast where they can be (:func:`cast_typed`)."""
+    for got in rows:
+        if got.table is not None:
+            got.cast, got.typed = cast_typed(got.table, numeric, times)
+        yield got
 
 
 def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowConverter,
@@ -588,20 +633,28 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         cut = len(pending) if upto is None else int(np.searchsorted(
             [r[0] for r in pending], upto))
         rows = pending[:cut]
-        del pending[:cut]  # in place: the readers of the blocks add to this list
+        del pending[:cut]
         return _reject_frame(source, rows)
 
     numeric, times = conv.csv_typed_candidates()
-    blocks = _blocks(p, codec, skip, names, delimiter)
+    # Reading and splitting, and casting (Arrow), run on threads of their own, beside the
+    # conversion of the batch before (Polars): a pipeline of three stages.
+    batches = prefetch(_cast(prefetch(_batches(_blocks(p, codec, skip, names, delimiter),
+                                               batch_rows)), numeric, times))
     # The row account's count of rows read comes from the blocks, apart from the batches'
     # own counts: a row lost between them shows as unaccounted for.
-    found = [0]
+    found = 0
     emitted = 0
-    for table, lines in _batches(blocks, batch_rows, pending, found):
+    for got in batches:
+        found += got.found
+        pending.extend(got.rejects)
+        if got.table is None:
+            continue
+        table, lines = got.table, got.lines
         record = pl.Series("record", lines)
         extra = take(int(lines[-1]))
-        cast, typed = cast_typed(table, numeric, times)
-        out = conv.convert_typed(cast, record, typed, extra, table) if typed else None
+        out = conv.convert_typed(got.cast, record, got.typed, extra, table) if (
+            got.typed and got.cast is not None) else None
         if out is None:
             df = pl.from_arrow(table)
             assert isinstance(df, pl.DataFrame)
@@ -614,9 +667,9 @@ def _iter_csv(p: Path, source: str, names: list[str], delimiter: str, conv: RowC
         out = conv.convert(empty, pl.Series("record", [], dtype=pl.Int64), extra_rejects=extra)
         emitted += out.rows
         yield out
-    if found[0] != emitted:
+    if found != emitted:
         lost = Batch.empty()
-        lost.rows = found[0] - emitted  # never happens; if it did, the account shows it
+        lost.rows = found - emitted  # never happens; if it did, the account shows it
         yield lost
 
 

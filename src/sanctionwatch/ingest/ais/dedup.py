@@ -3,9 +3,12 @@
 A row's static tuple (``report_cols``: IMO, name, call sign, ... and the transceiver class)
 is compared with the row before of the same vessel, and a vessel's first row of a batch with
 the last tuple carried over from the batches before, so the result does not depend on the
-batch size. Vectorised: consecutive rows of one vessel (runs) compare with the row above in
-one NumPy / Polars pass; each run's first row compares with the last row of that vessel's run
-before, found with one stable sort of the runs by MMSI (O(n log n) in the number of runs).
+batch size. Vectorised: one stable sort of the rows by vessel (their MMSIs coded in order of
+appearance; none when the rows are in MMSI order already) puts each vessel's rows together in
+file order, where every row compares with the row above in one NumPy / Polars pass per
+column; each vessel's first row compares with its carried tuple (a join on the vessels of
+the batch). Linear in the rows (a hash table and a radix sort; O(n log n) when a batch holds
+more than 65,536 vessels).
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from sanctionwatch.ingest.ais.distinct import decode
 from sanctionwatch.ingest.ais.exprs import table_schema
@@ -34,6 +39,21 @@ def differs(cols: Sequence[str], suffix: str = "") -> pl.Expr:
 
     return pl.any_horizontal([pl.col(c).ne_missing(other(c)) for c in cols]) if cols else (
         pl.lit(False))
+
+
+def _ascending(keys: np.ndarray) -> bool:
+    """Whether ``keys`` never decrease."""
+    return bool(len(keys) < 2 or (keys[1:] >= keys[:-1]).all())
+
+
+def vessel_order(mmsi: np.ndarray) -> np.ndarray:
+    """An order of the rows that puts each vessel's rows together, in file order within each
+    (vessels in the order of their first row): the MMSIs coded by a hash table, in order of
+    appearance, then a stable sort of the codes (a radix sort when they fit in 16 bits)."""
+    codes = pc.dictionary_encode(pa.array(mmsi)).indices.to_numpy()
+    if len(codes) and codes.max() < 1 << 16:
+        return np.argsort(codes.astype(np.uint16), kind="stable")
+    return stable_order(codes)
 
 
 def stable_order(keys: np.ndarray) -> np.ndarray:
@@ -71,26 +91,29 @@ class ReportDedup:
         (:class:`~sanctionwatch.ingest.ais.distinct.DistinctValues`)."""
         self._carry()
         mmsi = rep["mmsi"].to_numpy()
-        keep = self._changes(rep)
-        # Runs of one vessel's consecutive rows: within a run, a row's row before is the row
-        # above; a run's first row compares with the last row of the vessel's run before, or
-        # with the carried tuple.
-        start = np.ones(len(mmsi), dtype=bool)
-        start[1:] = mmsi[1:] != mmsi[:-1]
-        first = np.flatnonzero(start)
-        last = np.append(first[1:], len(mmsi)) - 1
-        order = stable_order(mmsi[first])  # runs by vessel, in file order
-        by_vessel = mmsi[first][order]
-        again = by_vessel[1:] == by_vessel[:-1]  # run order[k + 1] follows run order[k]
-        later = first[order[1:][again]]
-        if len(later):
-            keep[later] = self._differ(rep[later], rep[last[order[:-1][again]]])
-        firsts = first[order[np.append(True, ~again)]]
-        keep[firsts] = self._differ(decode(rep[firsts], coded), self._last) if (
+        # The rows by vessel, in file order within each (none when they already are): each
+        # row's row before is then the row above, unless it is its vessel's first, which
+        # compares with the carried tuple.
+        order = None if _ascending(mmsi) else vessel_order(mmsi)
+        ms = mmsi if order is None else mmsi[order]
+        start = np.ones(len(ms), dtype=bool)
+        start[1:] = ms[1:] != ms[:-1]
+        keep = self._changes(rep, order)
+        firsts = np.flatnonzero(start)
+        lasts = np.append(firsts[1:], len(ms)) - 1
+        if order is not None:
+            firsts_at, lasts_at = order[firsts], order[lasts]
+        else:
+            firsts_at, lasts_at = firsts, lasts
+        keep[firsts] = self._differ(decode(rep[firsts_at], coded), self._last) if (
             self._last.height) else True
         # Each vessel's last row, carried to the next batch (spelled out when needed).
-        self._pending = (rep[last[order[np.append(~again, True)]]], coded)
-        return keep
+        self._pending = (rep[lasts_at], coded)
+        if order is None:
+            return keep
+        out = np.empty(len(keep), dtype=bool)
+        out[order] = keep
+        return out
 
     def _carry(self) -> None:
         """Fold the last rows of the batch before into the carried tuples (``_last``)."""
@@ -102,9 +125,9 @@ class ReportDedup:
         self._last = pl.concat([self._last.join(latest, on="mmsi", how="anti"), latest],
                                how="vertical")
 
-    def _changes(self, rep: pl.DataFrame) -> np.ndarray:
-        """Whether each row of ``rep`` differs in ``cols`` from the row above (nulls equal;
-        the first row: any value)."""
+    def _changes(self, rep: pl.DataFrame, order: np.ndarray | None) -> np.ndarray:
+        """Whether each row of ``rep`` taken in ``order`` (None: as it is) differs in
+        ``cols`` from the row above (nulls equal; the first row: any value)."""
         out = np.zeros(rep.height, dtype=bool)
         rest = []
         for c in self.cols:
@@ -116,28 +139,25 @@ class ReportDedup:
                 # NumPy compares as Polars does here (no nulls; no NaN, -0.0 == 0.0), at a
                 # lower cost.
                 v = s.to_numpy()
+                if order is not None:
+                    v = v[order]
                 out[1:] |= v[1:] != v[:-1]
             else:
                 rest.append(c)
         if rest:
-            out |= rep.select(differs(rest)).to_series().to_numpy()
+            sub = rep.select(rest)
+            if order is not None:
+                sub = sub[order]
+            out |= sub.select(differs(rest)).to_series().to_numpy()
         return out
 
     def _differ(self, rows: pl.DataFrame, before: pl.DataFrame) -> np.ndarray:
-        """Whether each of ``rows`` differs in ``cols`` from the row of ``before`` of its
-        MMSI: ``before`` aligned with ``rows``, or (``_last``) one row per MMSI, where an
-        MMSI without a row differs."""
-        cols = self.cols
-        if before is self._last:
-            both = rows.join(before.with_columns(pl.lit(True).alias(_BEFORE)), on="mmsi",
-                             how="left", suffix=_BEFORE, maintain_order="left")
-            new = pl.col(_BEFORE).is_null()
-        else:
-            both = pl.concat([rows.select(cols),
-                              before.select(pl.col(cols).name.suffix(_BEFORE))],
-                             how="horizontal")
-            new = pl.lit(False)
-        return both.select(new | differs(cols, _BEFORE)).to_series().to_numpy()
+        """Whether each of ``rows`` differs in ``cols`` from the row of ``before`` (one row
+        per MMSI) of its MMSI; an MMSI without a row differs."""
+        both = rows.join(before.with_columns(pl.lit(True).alias(_BEFORE)), on="mmsi",
+                         how="left", suffix=_BEFORE, maintain_order="left")
+        new = pl.col(_BEFORE).is_null()
+        return both.select(new | differs(self.cols, _BEFORE)).to_series().to_numpy()
 
 
-__all__ = ["ReportDedup", "differs", "stable_order"]
+__all__ = ["ReportDedup", "differs", "stable_order", "vessel_order"]

@@ -17,13 +17,14 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from sanctionwatch.ingest.ais.exprs import ENGINE, PRE, VALUE, cached
+from sanctionwatch.ingest.ais.exprs import ENGINE, HAS, PRE, VALUE, cached
 from sanctionwatch.ingest.ais.layouts import Field
-from sanctionwatch.ingest.ais.parsers import nonempty
+from sanctionwatch.ingest.ais.parsers import nonempty, present
 
 Parsed = list[tuple[str, pl.Series, pl.Series | None]]
 """Per field reading a column: its target, and its values, or (text fields) its distinct
-texts and the code of each distinct value of the column in them."""
+texts and the code of each distinct value of the column in them; for a core column first
+``HAS`` and whether each distinct value holds a value."""
 
 
 def dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pa.Array]:
@@ -52,30 +53,37 @@ def decode(df: pl.DataFrame, coded: Mapping[str, pl.Series]) -> pl.DataFrame:
     return df.with_columns(cols) if cols else df
 
 
-def _value_stages(fields: Sequence[Field]) -> tuple[pl.Expr, list[pl.Expr]]:
+def _value_stages(fields: Sequence[Field], has: str | None = None
+                  ) -> tuple[pl.Expr, list[pl.Expr]]:
     """Cleaning and parsing of a text column's distinct values (column ``VALUE``) into the
-    fields that read it (columns ``PRE + target``)."""
+    fields that read it (columns ``PRE + target``), and with ``has`` (a core column's name)
+    whether each holds a value (column ``HAS + has``, last)."""
     clean = nonempty(pl.col(VALUE).cast(pl.String).str.strip_chars()).alias(VALUE)
-    return clean, [f.parser.text(pl.col(VALUE)).alias(PRE + f.target) for f in fields]
+    parse = [f.parser.text(pl.col(VALUE)).alias(PRE + f.target) for f in fields]
+    if has is not None:
+        parse.append(present(pl.col(VALUE)).alias(HAS + has))
+    return clean, parse
 
 
 class DistinctValues:
     """Parses the text columns of one file's batches by distinct value.
 
-    ``readers``: the fields reading each column (single-source fields only). The parse of a
-    column's distinct values is kept until its dictionary changes: the batches of a Parquet
-    row group share one.
+    ``readers``: the fields reading each column (single-source fields only). ``core``: the
+    columns of core fields, for which :meth:`parse` also gives whether each row holds a value
+    (``HAS + name``: not empty, not a missing token). The parse of a column's distinct values
+    is kept until its dictionary changes: the batches of a Parquet row group share one.
     """
 
-    def __init__(self, readers: Mapping[str, list[Field]]) -> None:
+    def __init__(self, readers: Mapping[str, list[Field]], core: Iterable[str] = ()) -> None:
         self._readers = readers
+        self._core = frozenset(core)
         self._values: dict[str, tuple[pa.Array, Parsed]] = {}
 
     def parse(self, batch: pa.RecordBatch | pa.Table, names: Iterable[str]
               ) -> tuple[list[pl.Series], dict[str, pl.Series]]:
         """The fields read from the text columns ``names`` of ``batch``, one series per
-        field (named ``PRE + target``), and the distinct texts of the text fields by target
-        (their series hold codes into them)."""
+        field (named ``PRE + target``; for a core column also ``HAS + name``), and the
+        distinct texts of the text fields by target (their series hold codes into them)."""
         out: list[pl.Series] = []
         coded: dict[str, pl.Series] = {}
         for name in names:
@@ -84,6 +92,9 @@ class DistinctValues:
             if last is None or not last[0].equals(values):
                 last = self._values[name] = (values, self._parse_values(name, values))
             for target, parsed, recode in last[1]:
+                if target == HAS:
+                    out.append(parsed.gather(codes).fill_null(False))
+                    continue
                 if recode is None:
                     out.append(parsed.gather(codes))
                     continue
@@ -98,12 +109,15 @@ class DistinctValues:
         target, and its values, or (text fields) its distinct texts and the code of each of
         ``values`` in them (empty when distinct values parse to distinct texts)."""
         fields = tuple(self._readers[name])
-        clean, parse = cached(("value", fields), partial(_value_stages, fields))
+        has = name if name in self._core else None
+        clean, parse = cached(("value", fields, has), partial(_value_stages, fields, has))
         # One chunk: a gather from a chunked column first finds each index's chunk.
         parsed = (pl.DataFrame({VALUE: pl.Series(values)}).lazy().select(clean).select(parse)
                   .collect(engine=ENGINE).rechunk())
         out: Parsed = []
-        for f, s in zip(fields, parsed.iter_columns(), strict=True):
+        if has is not None:
+            out.append((HAS, parsed.to_series(len(fields)), None))
+        for f, s in zip(fields, parsed.iter_columns(), strict=False):
             if s.dtype != pl.String:
                 out.append((f.target, s, None))
             elif s.null_count() == 0 and s.n_unique() == s.len():

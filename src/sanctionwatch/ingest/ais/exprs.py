@@ -24,6 +24,9 @@ GEOM: Final = "__sw_geom_"
 PRE: Final = "__sw_pre:"
 """Prefix of a field parsed beforehand, once per distinct value
 (:mod:`~sanctionwatch.ingest.ais.distinct`)."""
+HAS: Final = "__sw_has:"
+"""Prefix of whether a core field's source column holds a value, found once per distinct
+value (:mod:`~sanctionwatch.ingest.ais.distinct`)."""
 VALUE: Final = "__sw_value"
 """The distinct values of one text column."""
 
@@ -55,4 +58,4 @@ def table_schema(table: Table) -> Mapping[str, pl.DataType]:
     return table.polars_schema()
 
 
-__all__ = ["ENGINE", "GEOM", "PRE", "REC", "SRC", "VALUE", "cached", "table_schema"]
+__all__ = ["ENGINE", "GEOM", "HAS", "PRE", "REC", "SRC", "VALUE", "cached", "table_schema"]

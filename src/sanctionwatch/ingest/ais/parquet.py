@@ -5,8 +5,9 @@ own type (:meth:`ReadPlan.typed_columns`), text columns once per distinct value 
 dictionary-encoded), so every layout parses as it parses a CSV without the number -> text ->
 number round trip. A row group of up to ``_WHOLE_GROUP`` x ``batch_rows`` rows is read and
 converted at once (one query instead of several) and then sliced into batches of at most
-``batch_rows`` rows; a larger one is read batch by batch. Memory is bounded by one row group
-or batch; time is linear in the file size.
+``batch_rows`` rows; a larger one is read batch by batch. The file is read on a thread of its
+own, one row group or batch ahead of the conversion. Memory is bounded by a few row groups
+or batches; time is linear in the file size.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import polars as pl
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from sanctionwatch.ingest.ais.base import Batch, FormatError, IngestError
+from sanctionwatch.ingest.ais.base import Batch, FormatError, IngestError, prefetch
 from sanctionwatch.ingest.ais.convert import RowConverter, as_text
 from sanctionwatch.ingest.ais.layouts import Layout
 from sanctionwatch.ingest.ais.sniff import resolve_layout
@@ -77,20 +78,33 @@ def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int, sourc
         raise FormatError(f"{source}: cannot read the Parquet data: {exc}") from exc
 
 
-def _parquet_batches(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int
-                     ) -> Iterator[Batch]:
+def _raw_parts(pf: pq.ParquetFile, typed: bool, batch_rows: int
+               ) -> Iterator[tuple[bool, pa.RecordBatch | pa.Table, int]]:
+    """The file's rows as read: (whether it is a whole row group to convert at once, its
+    table or batch, the rows before it)."""
     done = 0
-    typed = conv.typed_columns(pf.schema_arrow)
     for group in range(pf.metadata.num_row_groups):
         rows = pf.metadata.row_group(group).num_rows
         if typed and 0 < rows <= _WHOLE_GROUP * batch_rows:
-            yield from _convert_group(pf.read_row_group(group), done, conv, typed, batch_rows)
+            yield True, pf.read_row_group(group), done
         else:
             for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group]):
-                yield _convert_batch(batch, done, conv, typed)
+                yield False, batch, done
                 done += batch.num_rows
             continue
         done += rows
+
+
+def _parquet_batches(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int
+                     ) -> Iterator[Batch]:
+    typed = conv.typed_columns(pf.schema_arrow)
+    # Reading (Arrow) runs on a thread of its own, beside the conversion of the rows read
+    # before (Polars).
+    for whole, part, done in prefetch(_raw_parts(pf, bool(typed), batch_rows)):
+        if whole:
+            yield from _convert_group(part, done, conv, typed, batch_rows)
+        else:
+            yield _convert_batch(part, done, conv, typed)
 
 
 def _convert_batch(batch: pa.RecordBatch | pa.Table, done: int, conv: RowConverter,

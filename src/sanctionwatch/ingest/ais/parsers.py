@@ -187,6 +187,16 @@ IMO = Parser(_imo, typed=_imo_typed, reads="number", keeps_ints=(1, EXACT_FLOAT_
 # -------------------------------------------------------------------------------- text
 
 
+MISSING_TOKENS = ("none", "null", "nan", "na", "n/a")
+"""Texts that mean 'no value' in a required field (missing_field rather than a bad value)."""
+
+
+def present(e: pl.Expr) -> pl.Expr:
+    """Whether the cleaned text ``e`` holds a value: not null, not a :data:`MISSING_TOKENS`
+    text."""
+    return e.is_not_null() & ~e.str.to_lowercase().is_in(MISSING_TOKENS)
+
+
 def nonempty(e: pl.Expr) -> pl.Expr:
     """``e``, with the empty string as null."""
     return pl.when(e.str.len_bytes() > 0).then(e).otherwise(None)
@@ -246,14 +256,54 @@ def _ts_typed(e: pl.Expr) -> pl.Expr:
     return e.dt.cast_time_unit("us").dt.replace_time_zone("UTC")
 
 
+_UTC = pl.Datetime("us", "UTC")
+_ISO_SECONDS = "%Y-%m-%dT%H:%M:%S"
+_ISO = "%Y-%m-%dT%H:%M:%S%.f"
+_ISO_ZONE = "%Y-%m-%dT%H:%M:%S%.f%#z"
+
+
+def _first_then(s: pl.Series, first: Callable[[pl.Series], pl.Series],
+                rest: Callable[[pl.Series], pl.Series]) -> pl.Series:
+    """``coalesce(first(s), rest(s))`` of elementwise parsers, with ``rest`` evaluated only
+    on the values that ``first`` leaves null (the fast path's misses)."""
+    out = first(s)
+    miss = out.is_null() & s.is_not_null()
+    n_miss = int(miss.sum())
+    if n_miss == 0:
+        return out
+    if n_miss == s.len():
+        return pl.select(pl.coalesce(out, rest(s))).to_series().alias(out.name)
+    at = miss.arg_true()
+    return out.scatter(at, rest(s.gather(at)))
+
+
+def _iso_seconds(s: pl.Series) -> pl.Series:
+    # A fixed layout, which Polars parses on a fast path; what it parses, the layout with an
+    # optional fraction (``%.f``) parses to the same time.
+    return s.str.to_datetime(_ISO_SECONDS, strict=False, time_unit="us").dt.replace_time_zone(
+        "UTC")
+
+
+def _iso_naive(s: pl.Series) -> pl.Series:
+    return _first_then(s, _iso_seconds, lambda rest: rest.str.to_datetime(
+        _ISO, strict=False, time_unit="us").dt.replace_time_zone("UTC"))
+
+
+def _iso_zoned(s: pl.Series) -> pl.Series:
+    return s.str.to_datetime(_ISO_ZONE, strict=False, time_unit="us").dt.convert_time_zone(
+        "UTC")
+
+
+def iso_series(s: pl.Series) -> pl.Series:
+    """ISO 8601 times of a text series (:data:`TIME_ISO`): ``YYYY-MM-DDTHH:MM:SS`` (a fast
+    path) on every value, with a fraction only on the values it does not parse, and with an
+    offset only on those neither parses."""
+    t = s.str.replace(" ", "T", literal=True)
+    return _first_then(t, _iso_naive, _iso_zoned)
+
+
 def _ts_iso(e: pl.Expr) -> pl.Expr:
-    s = e.str.replace(" ", "T", literal=True)
-    return pl.coalesce(
-        s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f", strict=False, time_unit="us")
-        .dt.replace_time_zone("UTC"),
-        s.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%#z", strict=False, time_unit="us")
-        .dt.convert_time_zone("UTC"),
-    )
+    return e.map_batches(iso_series, return_dtype=_UTC, is_elementwise=True)
 
 
 TIME_ISO = Parser(_ts_iso, typed=_ts_typed, reads="time", iso_time=True)
@@ -263,19 +313,38 @@ are UTC, times with an offset (``Z``, ``+01:00``) are converted to UTC."""
 
 def time_format(fmt: str) -> Parser:
     """A time in strftime format ``fmt``, naive = UTC; ISO 8601 (:data:`TIME_ISO`) is accepted
-    as a fallback."""
+    as a fallback, tried only on the values ``fmt`` does not parse."""
+
+    def by_format(s: pl.Series) -> pl.Series:
+        return s.str.to_datetime(fmt, strict=False, time_unit="us").dt.replace_time_zone("UTC")
 
     def parse(e: pl.Expr) -> pl.Expr:
-        return pl.coalesce(
-            e.str.to_datetime(fmt, strict=False, time_unit="us").dt.replace_time_zone("UTC"),
-            _ts_iso(e),
-        )
+        return e.map_batches(lambda s: _first_then(s, by_format, iso_series),
+                             return_dtype=_UTC, is_elementwise=True)
 
     return Parser(parse, typed=_ts_typed, reads="time")
 
 
 __all__ = [
-    "AIS_CLASS", "DECIMETRES", "DIMENSION_SUM", "IMO", "NUMBER", "POSITIVE", "SHIP_TYPE", "TEXT",
-    "TIME_ISO", "UPPER", "Parser", "code_key", "int_in", "key_expr", "nonempty", "text_code",
-    "time_format", "to_int",
+    "AIS_CLASS",
+    "DECIMETRES",
+    "DIMENSION_SUM",
+    "IMO",
+    "MISSING_TOKENS",
+    "NUMBER",
+    "POSITIVE",
+    "SHIP_TYPE",
+    "TEXT",
+    "TIME_ISO",
+    "UPPER",
+    "Parser",
+    "code_key",
+    "int_in",
+    "iso_series",
+    "key_expr",
+    "nonempty",
+    "present",
+    "text_code",
+    "time_format",
+    "to_int",
 ]

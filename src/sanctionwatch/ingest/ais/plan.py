@@ -63,12 +63,16 @@ class ReadPlan:
             names = (by_norm[n] for n in map(norm_column, f.sources) if n in by_norm)
             for name in dict.fromkeys(names):
                 self.readers[name].append(f)
-        core = {self.src(t) for t in CORE if t not in self.provided}
+        self.core = frozenset(self.src(t) for t in CORE if t not in self.provided)
+        """The source columns of the core fields (MMSI, time, position)."""
         self.by_value = frozenset(
             name for name, fs in self.readers.items()
-            if name not in core and all(len(f.sources) == 1 for f in fs))
-        """Columns that may be parsed once per distinct value: every reader is single-source
-        (and not a core field, whose raw text feeds reject details)."""
+            if all(len(f.sources) == 1 for f in fs)
+            and (name not in self.core or all(f.parser.reads == "time" for f in fs)))
+        """Columns that may be parsed once per distinct value: every reader is single-source,
+        and a core column only when it holds times (many rows share a second; coordinates
+        hardly repeat). A core column's raw text feeds reject details, which come from the
+        text parse of the rejected rows."""
         self.key = (layout, tuple(columns), self.provided)
         """What the built expressions depend on (a cache key)."""
 
