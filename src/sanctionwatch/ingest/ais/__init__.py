@@ -39,7 +39,6 @@ def detect_format(path: str | Path, encoding: str | None = None) -> str:
     its content; in ``encoding``, else as detected) is NMEA when AIS sentences appear in it,
     CSV otherwise. :class:`UnknownInput` when it is none of these, empty or unreadable.
     """
-    from sanctionwatch.ingest.ais.nmea import looks_like_nmea
     from sanctionwatch.ingest.ais.source import open_bytes, text_encoding
 
     p = Path(path)
@@ -59,6 +58,9 @@ def detect_format(path: str | Path, encoding: str | None = None) -> str:
         return "gpkg"
     if not head.strip():
         raise UnknownInput(f"{p}: empty file")
+    # imported only for text: the NMEA reader's modules load pyais, which Parquet does not need
+    from sanctionwatch.ingest.ais.nmea_framing import looks_like_nmea
+
     codec, skip = text_encoding(head, encoding)
     text = head[skip:].decode(codec, errors="replace")
     if looks_like_nmea(text):
