@@ -24,7 +24,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SUPPORTED_TYPES", "DecodedPayloads", "decode_payloads", "payload_bits"]
+__all__ = ["SUPPORTED_TYPES", "DecodedPayloads", "decode_packed", "decode_payloads",
+           "payload_bits"]
 
 SUPPORTED_TYPES: Final = frozenset({1, 2, 3, 5, 18, 19, 24, 27})
 
@@ -189,6 +190,22 @@ def decode_payloads(payloads: Sequence[bytes],
     :data:`SUPPORTED_TYPES`. Empty payloads have type 0 and no fields.
     """
     flat, starts, lens = _joined(payloads)
+    return _decode(flat, starts, lens, fills, only)
+
+
+def decode_packed(data: npt.NDArray[np.uint8], starts: IntArray, lens: IntArray,
+                  fills: Sequence[int] | npt.NDArray[np.integer[Any]],
+                  only: Collection[str] | None = None) -> DecodedPayloads:
+    """:func:`decode_payloads` of the payloads ``data[starts[i]:starts[i] + lens[i]]`` (bytes
+    of armoured ASCII, e.g. the lines of a file packed end to end), without copying them out
+    one by one."""
+    return _decode(_armoured(data), np.asarray(starts, dtype=np.int64),
+                   np.asarray(lens, dtype=np.int64), fills, only)
+
+
+def _decode(flat: npt.NDArray[np.uint8], starts: IntArray, lens: IntArray,
+            fills: Sequence[int] | npt.NDArray[np.integer[Any]],
+            only: Collection[str] | None) -> DecodedPayloads:
     n = len(lens)
     nbits = lens * 6 - np.asarray(fills, dtype=np.int64).reshape(n)
     msg_type = np.zeros(n, dtype=np.int64)
@@ -262,14 +279,19 @@ def _joined(payloads: Sequence[bytes]) -> tuple[npt.NDArray[np.uint8], IntArray,
     lens = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
     starts = np.zeros(len(lens), dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
+    return _armoured(np.frombuffer(b"".join(payloads), np.uint8)), starts, lens
+
+
+def _armoured(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """6-bit values of armoured ASCII bytes, with ``_MAX_CHARS`` zeros after them."""
     # Armoured once here (arithmetic, as _ARMOR but much cheaper than a table lookup); the
     # trailing zeros keep every row of _Group's windows in bounds.
-    flat = np.frombuffer(b"".join(payloads) + b"0" * _MAX_CHARS, np.uint8) - np.uint8(48)
+    flat = np.concatenate([data, np.full(_MAX_CHARS, 48, np.uint8)]) - np.uint8(48)
     invalid = flat > 71  # not '0'..'w' (wrapped below 0)
     flat = np.where(flat > 40, flat - np.uint8(8), flat)
     if invalid.any():
         flat[invalid] = 0
-    return flat, starts, lens
+    return flat
 
 
 class _Group:
