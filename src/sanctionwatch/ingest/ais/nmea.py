@@ -31,10 +31,19 @@ from pathlib import Path
 from typing import Final
 
 import numpy as np
+import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.ingest.ais.base import Batch, Rejects, RowBuffer, latest_time
-from sanctionwatch.ingest.ais.nmea_bulk import IGNORED, PLAIN, SKIPPED, SLOW, Framed, frame_block
+from sanctionwatch.ingest.ais.nmea_bulk import (
+    FRAGMENT,
+    IGNORED,
+    PLAIN,
+    SKIPPED,
+    SLOW,
+    Framed,
+    frame_block,
+)
 from sanctionwatch.ingest.ais.nmea_framing import (
     BACKSLASH,
     BANG,
@@ -237,8 +246,11 @@ class NmeaReader:
         limit = self.batch_rows
         pos_rows, rep_rows = self._rows.pos_rows, self._rows.rep_rows
         ends = framed.line_end.tolist()
+        kinds = framed.kind
+        fragments = iter(framed.fragments)
+        fragment = self._fragment
         cur = 0
-        for s in (*np.flatnonzero(framed.kind == SLOW).tolist(), n):
+        for s in (*np.flatnonzero((kinds == SLOW) | (kinds == FRAGMENT)).tolist(), n):
             while cur < s:
                 # Rows pending, less those of the block's plain lines not yet handed over.
                 base_p = len(pos_rows) + self._plain_pos - cp[plain.done]
@@ -253,8 +265,10 @@ class NmeaReader:
                 cur = j
             if s == n:
                 break
-            self._advance(s)
-            self._line(lineno + s + 1, block[ends[s - 1] + 1 if s else 0:ends[s] + 1])
+            if kinds[s] == FRAGMENT:
+                fragment(lineno + s + 1, *next(fragments))
+            else:
+                self._line(lineno + s + 1, block[ends[s - 1] + 1 if s else 0:ends[s] + 1])
             cur = s + 1
             if self._full_at(cur):
                 self._advance(cur)
@@ -488,6 +502,7 @@ class _PlainLines:
         self.cum_pos: list[int] = cum_pos.tolist()
         self.cum_rep: list[int] = cum_rep.tolist()
         self._frames: tuple[pl.DataFrame, pl.DataFrame] | None = None
+        self._pos_rec = self._rep_rec = np.zeros(0, dtype=np.int64)
 
     def take(self, upto: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows of the plain lines from :attr:`done` to ``upto`` (line indices); their
@@ -511,7 +526,7 @@ class _PlainLines:
             return _EMPTY_POS, _EMPTY_REP
         pos, rep = self._all()
         first, last = self.lineno + lo + 1, self.lineno + hi
-        return _between(pos, first, last), _between(rep, first, last)
+        return _between(pos, self._pos_rec, first, last), _between(rep, self._rep_rec, first, last)
 
     def _all(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         if self._frames is None:
@@ -519,6 +534,8 @@ class _PlainLines:
             self._frames = plain_frames(self.source, f.data, f.start, f.length, f.fill,
                                         f.msg_type[f.line], f.t_us, f.receiver,
                                         f.line + self.lineno + 1)
+            self._pos_rec = self._frames[0]["record"].to_numpy()
+            self._rep_rec = self._frames[1]["record"].to_numpy()
         return self._frames
 
 
@@ -528,12 +545,12 @@ _BLOCK_BYTES: Final = 1 << 23
 """Bytes of the file framed at a time (whole lines; memory is a few times this)."""
 
 
-def _between(df: pl.DataFrame, first: int, last: int) -> pl.DataFrame:
-    """The rows of ``df`` (sorted by record) whose record is in ``first..last``."""
-    rec = df["record"]
-    lo = rec.search_sorted(first, side="left")
-    hi = rec.search_sorted(last, side="right")
-    return df.slice(int(lo), int(hi) - int(lo))
+def _between(df: pl.DataFrame, record: npt.NDArray[np.int64], first: int, last: int
+             ) -> pl.DataFrame:
+    """The rows of ``df`` (whose ``record`` column, sorted, is ``record``) with a record in
+    ``first..last``."""
+    lo = int(np.searchsorted(record, first, side="left"))
+    return df.slice(lo, int(np.searchsorted(record, last, side="right")) - lo)
 
 
 def _merged(rows: pl.DataFrame, plain: list[pl.DataFrame]) -> pl.DataFrame:

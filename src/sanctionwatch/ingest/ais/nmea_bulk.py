@@ -34,9 +34,10 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 # Line kinds.
-SKIPPED, PLAIN, IGNORED, SLOW = 0, 1, 2, 3
+SKIPPED, PLAIN, IGNORED, SLOW, FRAGMENT = 0, 1, 2, 3, 4
 """Blank or ``#`` comment; a plain message taken in bulk; a plain message of a type that is
-only counted; a line for the per-line reader."""
+only counted; a line for the per-line reader; a fragment of a multi-sentence message, framed
+here and reassembled by the per-line reader's reassembler in file order."""
 
 _DIGITS: Final = r"(?:[0-9]{10}|[0-9]{13})"
 # One regex parses a plain line (its sentence part is the per-line SENTENCE, unchanged).
@@ -47,7 +48,7 @@ _PLAIN: Final = (
     r"^(" + _DIGITS + r"[ \t,;|]*)?"
     r"(\\([a-z]:[^,*\\]*(?:,[a-z]:[^,*\\]*)*)\*([0-9A-Fa-f]{2})\\)?"
     r"[!$]([A-Z]{2}VD[MO],([1-9]),([1-9]),[0-9]?,[^,*]{0,2},([0-W`-w]+),([0-5]))"
-    r"\*([0-9A-Fa-f]{2})(,.*)?$"
+    r"\*([0-9A-Fa-f]{2})(,.*)?\r?\n$"
 )
 _GROUPS: Final = ("pre", "tag", "body", "tag_cs", "sent", "count", "num", "payload", "fill",
                   "cs", "trailer")
@@ -88,37 +89,33 @@ class Framed:
     fill: IntArray
     t_us: IntArray
     receiver: pl.Series
+    fragments: list[Fragment]
+    """The fields of the :data:`FRAGMENT` lines, in line order."""
 
 
 def split_lines(block: bytes) -> tuple[npt.NDArray[np.uint8], IntArray, IntArray, BoolArray,
                                        IntArray]:
-    """The lines of ``block`` (complete lines, each ending in ``\\n``) without their line end
-    and one ``\\r`` before it, packed end to end: bytes, start offsets (``n + 1``), lengths,
-    which lines hold a byte outside ASCII (replaced by NUL in the packed bytes), and where each
-    line ends in ``block`` (the offset of its ``\\n``)."""
-    raw = np.frombuffer(block, dtype=np.uint8)
-    nl = np.flatnonzero(raw == 10)
+    """The lines of ``block`` (complete lines, each ending in ``\\n``): its bytes (those
+    outside ASCII replaced by NUL), where each line starts, where its text ends (before the
+    ``\\n`` and one ``\\r`` before it), which lines hold a byte outside ASCII, and where each
+    ``\\n`` is."""
+    data = np.frombuffer(block, dtype=np.uint8)
+    nl = np.flatnonzero(data == 10)
     n = len(nl)
     starts = np.empty(n, dtype=np.int64)
     starts[0:1] = 0
     starts[1:] = nl[:-1] + 1
     ends = nl.copy()
-    cr = (ends > starts) & (raw[np.maximum(ends - 1, 0)] == 13)
+    cr = (ends > starts) & (data[np.maximum(ends - 1, 0)] == 13)
     ends[cr] -= 1
-    keep = np.ones(len(raw), dtype=np.bool_)
-    keep[nl] = False
-    keep[nl[cr] - 1] = False
-    data = raw[keep]
-    offsets = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(ends - starts, out=offsets[1:])
     high = data >= 128
     odd = np.zeros(n, dtype=np.bool_)
     if high.any():
         where = np.flatnonzero(high)
-        odd[np.searchsorted(offsets, where, side="right") - 1] = True
+        odd[np.searchsorted(starts, where, side="right") - 1] = True
         data = data.copy()
         data[high] = 0
-    return data, offsets, offsets[1:] - offsets[:-1], odd, nl.astype(np.int64)
+    return data, starts, ends, odd, nl.astype(np.int64)
 
 
 def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
@@ -131,15 +128,15 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     the per-line reader, which rejects them). ``bulk=False`` leaves every line to the
     per-line reader.
     """
-    data, offsets, lens, odd, nl = split_lines(block)
-    n = len(lens)
-    starts = offsets[:-1]
+    data, starts, ends, odd, nl = split_lines(block)
+    n = len(starts)
+    lens = ends - starts
     kind = np.full(n, SLOW, dtype=np.int8)
     first = np.where(lens > 0, data[np.minimum(starts, max(len(data) - 1, 0))], 0)
     skipped = (lens == 0) | (first == 35)
     kind[skipped] = SKIPPED
     # Lines that may be plain: they start like one, hold ASCII only and end in a non-blank.
-    last = np.where(lens > 0, data[np.maximum(offsets[1:] - 1, 0)], 32)
+    last = np.where(lens > 0, data[np.maximum(ends - 1, 0)], 32)
     blank_end = (last == 32) | ((last >= 9) & (last <= 13))
     maybe = ~skipped & ~odd & ~blank_end & (
         (first == 33) | (first == 36) | (first == 92) | ((first >= 48) & (first <= 57)))
@@ -147,92 +144,99 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     empty = np.zeros(0, dtype=np.int64)
     msg_type = np.zeros(n, dtype=np.int64)
     none = Framed(n, nl, kind, msg_type, data, empty, empty, empty, empty, empty,
-                  pl.Series("receiver", [], dtype=pl.String))
+                  pl.Series("receiver", [], dtype=pl.String), [])
     if not bulk:
         kind[:] = SLOW
         return none
     if not len(idx):
         return none
-    arr = pa.LargeStringArray.from_buffers(
-        n, pa.py_buffer(offsets), pa.py_buffer(data))
-    lines = pl.Series("line", arr).gather(idx)
-    g = (pl.DataFrame({"line": lines})
-         .select(pl.col("line").str.extract_groups(_PLAIN))
-         .unnest("line"))
-    g.columns = list(_GROUPS)
-    ok = g["sent"].is_not_null().to_numpy()
+    # The lines with their line ends, as strings (the regex allows those ends).
+    offsets = np.append(starts, len(data))
+    arr = pa.LargeStringArray.from_buffers(n, pa.py_buffer(offsets), pa.py_buffer(data))
+    lines = pl.Series("line", arr)
+    cand = lines.gather(idx)
+    ok = cand.str.contains(_PLAIN).to_numpy()
     if not ok.any():
         return none
     idx = idx[ok]
-    g = g.filter(pl.Series(ok))
+    cand = cand.filter(pl.Series(ok))
+    m = len(idx)
     base = starts[idx]
-    pre_len = g["pre"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
-    tag_len = g["tag"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
-    sent_len = g["sent"].str.len_bytes().to_numpy().astype(np.int64)
-    pay_len = g["payload"].str.len_bytes().to_numpy().astype(np.int64)
-    sent_start = base + pre_len + tag_len + 1
-    # Checksums: XOR over byte ranges from a running XOR of the block.
-    px = np.zeros(len(data) + 1, dtype=np.uint8)
-    np.bitwise_xor.accumulate(data, out=px[1:])
-    good = (px[sent_start + sent_len] ^ px[sent_start]) == g["cs"].str.to_integer(base=16) \
-        .to_numpy()
-    has_tag = tag_len > 0
-    body_start = base + pre_len + 1
-    body_len = g["body"].str.len_bytes().fill_null(0).to_numpy().astype(np.int64)
-    tag_ok = (px[body_start + body_len] ^ px[body_start]) == \
-        g["tag_cs"].str.to_integer(base=16, strict=False).fill_null(-1).to_numpy()
+    end = ends[idx]
+    # The line's parts, found from the places of the delimiters (the regex vouches for the
+    # layout): prefix, tag block, sentence, checksum, trailer.
+    cuts = np.flatnonzero((data == 33) | (data == 36) | (data == 92))  # '!' '$' '\'
+    stars = np.flatnonzero(data == 42)
+    commas = np.flatnonzero(data == 44)
+    after_pre = cuts[np.searchsorted(cuts, base)]
+    pre_len = after_pre - base
+    has_tag = data[after_pre] == 92
+    tag_star = stars[np.searchsorted(stars, after_pre)]
+    sent_start = np.where(has_tag, tag_star + 4, after_pre) + 1  # after '*hh\' and '!'
+    star = stars[np.searchsorted(stars, sent_start)]
+    fill = data[star - 1].astype(np.int64) - 48
+    pay_start = commas[np.searchsorted(commas, star - 2) - 1] + 1
+    pay_len = star - 2 - pay_start
+    good = _xor(data, sent_start, star) == _hex2(data, star + 1)
+    body_start = after_pre + 1
+    tag_ok = np.zeros(m, dtype=np.bool_)
+    tag_ok[has_tag] = (_xor(data, body_start[has_tag], tag_star[has_tag])
+                       == _hex2(data, tag_star[has_tag] + 1))
     good &= ~has_tag | tag_ok
-    single = (g["count"] == "1").to_numpy() & (g["num"] == "1").to_numpy()
-    good &= single
+    single = (data[sent_start + 6] == 49) & (data[sent_start + 8] == 49)  # fragment 1 of 1
+    multi = data[sent_start + 6] != 49
 
-    # Tag block: one c: (whole seconds or milliseconds) at most, one s: at most, no group.
-    body = g["body"]
-    parts = pl.DataFrame({"body": body}).select(
-        c_n=pl.col("body").str.count_matches(r"(?:^|,)c:"),
-        s_n=pl.col("body").str.count_matches(r"(?:^|,)s:"),
-        g_n=pl.col("body").str.count_matches(r"(?:^|,)g:"),
-        c=pl.col("body").str.extract(r"(?:^|,)c:([^,]*)", 1),
-        s=pl.col("body").str.extract(r"(?:^|,)s:([^,]*)", 1),
-    )
-    c_text = parts["c"]
-    c_ok = c_text.str.contains(r"^[0-9]{1,13}$").fill_null(False).to_numpy()
-    c_n = parts["c_n"].fill_null(0).to_numpy()
-    good &= (c_n == 0) | ((c_n == 1) & c_ok)
-    good &= parts["s_n"].fill_null(0).to_numpy() <= 1
-    good &= parts["g_n"].fill_null(0).to_numpy() == 0
-    tag_t = _epoch_us(c_text)
+    # Tag block: at most one c: (whole seconds or milliseconds), at most one s:, no g:.
+    keys = _keys(data, base, has_tag, body_start, tag_star)
+    (c_n, c_at), (s_n, s_at), (g_n, _) = keys[99], keys[115], keys[103]
+    good &= (c_n <= 1) & (s_n <= 1) & (g_n == 0)
     has_c = c_n == 1
+    tag_t = np.full(m, -1, dtype=np.int64)
+    if has_c.any():
+        c_end = _value_end(commas, c_at[has_c], tag_star[has_c])
+        tag_t[has_c] = _epoch_us(data, c_at[has_c], c_end - c_at[has_c])
     good &= ~has_c | (tag_t >= 0)
-
-    pre_digits = g["pre"].str.strip_chars_end(" \t,;|")
-    pre_t = _epoch_us(pre_digits)
     has_pre = pre_len > 0
+    pre_t = np.full(m, -1, dtype=np.int64)
+    if has_pre.any():
+        run = _digit_run(data, base[has_pre], np.minimum(pre_len[has_pre], 13))
+        pre_t[has_pre] = _epoch_us(data, base[has_pre], np.where(run >= 13, 13, 10))
     good &= ~has_pre | (pre_t >= 0)
-
-    trailer = g["trailer"]
-    epoch = trailer.str.extract(_TRAILER_EPOCH, 1)
-    tr_t = _epoch_us(epoch)
-    has_tr_t = epoch.is_not_null().to_numpy()
     t = np.where(has_c, tag_t, np.where(has_pre, pre_t, -1))
-    from_trailer = (t < 0) & has_tr_t
-    # Fractional trailer seconds are rounded as floats: left to the per-line reader.
-    good &= ~from_trailer | (tr_t >= 0)
-    t = np.where(from_trailer, tr_t, t)
+
+    # The receiver (tag block s:, else a trailer's r...) and a trailer's time.
+    s_end = _value_end(commas, s_at, tag_star)
+    has_s = s_n == 1
+    trailer = end > star + 3
+    need_tr = trailer & ((t < 0) | ~has_s)
+    frame = pl.DataFrame({"line": cand, "s_at": s_at - base, "s_len": s_end - s_at,
+                          "tr_at": star + 3 - base, "tr_len": end - star - 3,
+                          "has_s": has_s, "need_tr": need_tr})
+    parts = frame.select(
+        s=pl.when("has_s").then(pl.col("line").str.slice("s_at", "s_len")),
+        tr=pl.when("need_tr").then(pl.col("line").str.slice("tr_at", "tr_len")),
+    )
+    tr = parts["tr"]
+    receiver = parts["s"].replace("", None)
+    if need_tr.any():
+        receiver = receiver.fill_null(tr.str.extract(_TRAILER_RECEIVER, 1))
+        epoch = tr.str.extract(_TRAILER_EPOCH, 1)
+        from_trailer = (t < 0) & epoch.is_not_null().to_numpy()
+        # Fractional seconds are rounded as floats: left to the per-line reader.
+        tr_t = _epoch_text_us(epoch)
+        good &= ~from_trailer | (tr_t >= 0)
+        t = np.where(from_trailer, tr_t, t)
     own = t >= 0
     good &= ~own | (t <= latest_us)
+    t_own = t
     if assume_us is not None:
         t = np.where(own, t, assume_us)
 
-    receiver = parts["s"].replace("", None)
-    receiver = receiver.fill_null(trailer.str.extract(_TRAILER_RECEIVER, 1))
-
     # The message: its type, and whether the bulk decoder takes it as it is.
-    pay_start = sent_start + sent_len - 2 - pay_len
-    fill = g["fill"].str.to_integer().to_numpy().astype(np.int64)
     mtype = _SIX[data[pay_start]]
     need = _NEED_BITS[mtype]
     nbits = pay_len * 6 - fill
-    part_ok = np.ones(len(idx), dtype=np.bool_)
+    part_ok = np.ones(m, dtype=np.bool_)
     is24 = mtype == 24
     if is24.any():
         p6 = data[np.minimum(pay_start + 6, len(data) - 1)]
@@ -240,12 +244,12 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     decodable = (need > 0) & (nbits >= need) & part_ok
     ignored = need == 0
     # A message of a counted type needs no time; the others do (else: no_timestamp).
-    good &= (decodable & (own | (assume_us is not None))) | ignored
+    message_ok = (decodable & (own | (assume_us is not None))) | ignored
 
     # A Gatehouse header waits for the next AIS sentence: take a line in bulk only after one.
     sentence_line = np.zeros(n, dtype=np.bool_)
-    sentence_line[idx] = _sentence_line(has_tag, tag_ok, has_c, c_ok, tag_t, has_pre, pre_t,
-                                        c_n, parts["g_n"].fill_null(0).to_numpy())
+    sentence_line[idx] = (~has_tag | (tag_ok & (c_n <= 1) & (g_n == 0)
+                                      & (~has_c | (tag_t >= 0)))) & (~has_pre | (pre_t >= 0))
     counted = np.flatnonzero(~skipped)
     prev_ok = np.empty(len(counted), dtype=np.bool_)
     prev_ok[1:] = sentence_line[counted[:-1]]
@@ -253,32 +257,135 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     after = np.zeros(n, dtype=np.bool_)
     after[counted] = prev_ok
     good &= after[idx]
+    frag = good & multi
+    good &= single & message_ok
 
     take = good & decodable
     kind[idx[take]] = PLAIN
     kind[idx[good & ignored]] = IGNORED
+    kind[idx[frag]] = FRAGMENT
     msg_type[idx[good]] = mtype[good]
     return Framed(n, nl, kind, msg_type, data, idx[take], pay_start[take], pay_len[take],
-                  fill[take], t[take], receiver.filter(pl.Series(take)))
+                  fill[take], t[take], receiver.filter(pl.Series(take)),
+                  _fragments(block, data, base[frag], end[frag], sent_start[frag],
+                             pay_start[frag], pay_len[frag], fill[frag], t_own[frag],
+                             receiver.filter(pl.Series(frag))))
 
 
-def _sentence_line(has_tag: BoolArray, tag_ok: BoolArray, has_c: BoolArray, c_ok: BoolArray,
-                   tag_t: IntArray, has_pre: BoolArray, pre_t: IntArray, c_n: IntArray,
-                   g_n: IntArray) -> BoolArray:
-    """Lines (of those the plain regex matched) that the per-line reader surely reads up to
-    its sentence (which uses up a waiting Gatehouse header): their tag block and prefix are
-    fine."""
-    tag_fine = ~has_tag | (tag_ok & (c_n <= 1) & (g_n == 0) & (~has_c | (c_ok & (tag_t >= 0))))
-    return tag_fine & (~has_pre | (pre_t >= 0))
+Fragment = tuple[bytes, int, int, bytes, bytes, bytes, int, int | None, str | None]
+"""A fragment of a multi-sentence message as the reassembler takes it: the line, fragment
+count and number, sequential message id, channel, payload, fill bits, time µs, receiver."""
 
 
-def _epoch_us(text: pl.Series) -> IntArray:
-    """Whole unix seconds or milliseconds (at most 13 digits) -> µs as ``epoch_us`` gives them,
-    -1 where absent, not such a number or outside the accepted years."""
+def _fragments(block: bytes, data: npt.NDArray[np.uint8], base: IntArray, end: IntArray,
+               sent_start: IntArray, pay_start: IntArray, pay_len: IntArray, fill: IntArray,
+               t_us: IntArray, receiver: pl.Series) -> list[Fragment]:
+    """The fields of fragment lines (of a valid layout), as the per-line reader parses them."""
+    seq_at = sent_start + 10
+    seq_end = seq_at + (data[seq_at] != 44)
+    return [
+        (block[b:e], count, num, block[sa:se], block[se + 1:ps - 1], block[ps:ps + pn], f,
+         None if t < 0 else t, r)
+        for b, e, count, num, sa, se, ps, pn, f, t, r in zip(
+            base.tolist(), end.tolist(), (data[sent_start + 6] - 48).tolist(),
+            (data[sent_start + 8] - 48).tolist(), seq_at.tolist(), seq_end.tolist(),
+            pay_start.tolist(), pay_len.tolist(), fill.tolist(), t_us.tolist(),
+            receiver.to_list(), strict=True)
+    ]
+
+
+_HEX: Final = np.full(256, 1 << 10, dtype=np.int64)
+for _c in b"0123456789":
+    _HEX[_c] = _c - 48
+for _c in b"abcdef":
+    _HEX[_c] = _HEX[_c - 32] = _c - 87
+
+
+def _xor(data: npt.NDArray[np.uint8], start: IntArray, stop: IntArray) -> IntArray:
+    """XOR of the bytes ``start[i]:stop[i]`` (ascending, disjoint, non-empty ranges)."""
+    if not len(start):
+        return np.zeros(0, dtype=np.int64)
+    bounds = np.empty(2 * len(start), dtype=np.int64)
+    bounds[0::2] = start
+    bounds[1::2] = stop
+    return np.bitwise_xor.reduceat(data, bounds)[0::2].astype(np.int64)
+
+
+def _hex2(data: npt.NDArray[np.uint8], at: IntArray) -> IntArray:
+    """The two hex digits at ``at`` as a number (the regex vouches for them)."""
+    return _HEX[data[at]] * 16 + _HEX[data[at + 1]]
+
+
+def _keys(data: npt.NDArray[np.uint8], base: IntArray, has_tag: BoolArray,
+          body_start: IntArray, tag_star: IntArray) -> dict[int, tuple[IntArray, IntArray]]:
+    """For the keys ``c``, ``s`` and ``g``: how often each starts an item of each line's tag
+    block, and where the value of (one of) them starts."""
+    m = len(base)
+    out = {key: (np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
+           for key in (99, 115, 103)}
+    colon = np.flatnonzero(data == 58)
+    colon = colon[colon >= 1]
+    key = data[colon - 1]
+    colon = colon[(key == 99) | (key == 115) | (key == 103)]
+    if not len(colon):
+        return out
+    at = colon - 1
+    line = np.searchsorted(base, at, side="right") - 1
+    inside = line >= 0
+    line = np.maximum(line, 0)
+    inside &= has_tag[line] & (at >= body_start[line]) & (at < tag_star[line])
+    inside &= (at == body_start[line]) | (data[np.maximum(at - 1, 0)] == 44)
+    line, at = line[inside], at[inside]
+    key = data[at]
+    for k, (count, where) in out.items():
+        sel = key == k
+        np.add.at(count, line[sel], 1)
+        where[line[sel]] = at[sel] + 2
+    return out
+
+
+def _value_end(commas: IntArray, at: IntArray, tag_star: IntArray) -> IntArray:
+    """Where a tag-block value starting at ``at`` ends (the next ',' or the tag's '*')."""
+    nxt = np.searchsorted(commas, at)
+    after = commas[np.minimum(nxt, len(commas) - 1)] if len(commas) else tag_star
+    return np.where((nxt < len(commas)) & (after < tag_star), after, tag_star)
+
+
+def _digit_run(data: npt.NDArray[np.uint8], at: IntArray, most: IntArray) -> IntArray:
+    """How many digits follow ``at`` (at most ``most``)."""
+    run = np.zeros(len(at), dtype=np.int64)
+    going = most > 0
+    for k in range(int(most.max(initial=0))):
+        d = data[np.minimum(at + k, len(data) - 1)]
+        going &= (k < most) & (d >= 48) & (d <= 57)
+        run += going
+    return run
+
+
+def _epoch_us(data: npt.NDArray[np.uint8], at: IntArray, length: IntArray) -> IntArray:
+    """The whole unix seconds or milliseconds of ``length`` (1-13) digits at ``at`` -> µs as
+    ``epoch_us`` gives them; -1 where they are not such a number or outside the accepted
+    years."""
+    ok = (length >= 1) & (length <= 13) & (_digit_run(data, at, np.clip(length, 0, 13))
+                                           == length)
+    v = np.zeros(len(at), dtype=np.int64)
+    for k in range(13):
+        d = data[np.minimum(at + k, len(data) - 1)].astype(np.int64) - 48
+        v = np.where(k < length, v * 10 + d, v)
+    return _checked_us(np.where(ok, v, 0), ok)
+
+
+def _epoch_text_us(text: pl.Series) -> IntArray:
+    """:func:`_epoch_us` of text (null: -1)."""
     ok = text.str.contains(r"^[0-9]{1,13}$").fill_null(False).to_numpy()
     v = text.str.to_integer(strict=False).fill_null(0).to_numpy().astype(np.int64)
+    return _checked_us(np.where(ok, v, 0), ok)
+
+
+def _checked_us(v: IntArray, ok: BoolArray) -> IntArray:
     us = np.where(v >= _MS_THRESHOLD, v * 1000, v * US)
     return np.where(ok & (us >= _MIN_US) & (us < _MAX_US), us, -1)
 
 
-__all__ = ["IGNORED", "PLAIN", "SKIPPED", "SLOW", "Framed", "frame_block", "split_lines"]
+__all__ = ["FRAGMENT", "IGNORED", "PLAIN", "SKIPPED", "SLOW", "Fragment", "Framed", "frame_block",
+           "split_lines"]
