@@ -38,6 +38,7 @@ from sanctionwatch.ingest.ais.base import Batch, Rejects, RowBuffer, latest_time
 from sanctionwatch.ingest.ais.nmea_bulk import (
     FRAGMENT,
     IGNORED,
+    PAIR,
     PLAIN,
     SKIPPED,
     SLOW,
@@ -247,10 +248,13 @@ class NmeaReader:
         pos_rows, rep_rows = self._rows.pos_rows, self._rows.rep_rows
         ends = framed.line_end.tolist()
         kinds = framed.kind
-        fragments = iter(framed.fragments)
+        fragments, frag_index = framed.fragments, framed.frag_index
+        frag_lines = np.flatnonzero(frag_index >= 0).tolist()
         fragment = self._fragment
+        passes = self._multipart.passes
         cur = 0
-        for s in (*np.flatnonzero((kinds == SLOW) | (kinds == FRAGMENT)).tolist(), n):
+        events = np.flatnonzero((kinds == SLOW) | (kinds == FRAGMENT) | (kinds == PAIR))
+        for s in (*events.tolist(), n):
             while cur < s:
                 # Rows pending, less those of the block's plain lines not yet handed over.
                 base_p = len(pos_rows) + self._plain_pos - cp[plain.done]
@@ -265,8 +269,23 @@ class NmeaReader:
                 cur = j
             if s == n:
                 break
-            if kinds[s] == FRAGMENT:
-                fragment(lineno + s + 1, *next(fragments))
+            k = kinds[s]
+            if k == PAIR:
+                f = fragments[frag_index[s]]
+                if passes(f[3], f[4], f[8]):
+                    cur = s + 1
+                    continue
+                # Pending state on its key: both sentences go through the reassembler.
+                second = frag_lines[frag_index[s] + 1]
+                plain.drop(second)
+                fragment(lineno + s + 1, *f)
+                if self._full_at(s + 1):
+                    self._advance(s + 1)
+                    yield self._take(lineno + s + 1)
+                s = second
+                fragment(lineno + s + 1, *fragments[frag_index[s]])
+            elif k == FRAGMENT:
+                fragment(lineno + s + 1, *fragments[frag_index[s]])
             else:
                 self._line(lineno + s + 1, block[ends[s - 1] + 1 if s else 0:ends[s] + 1])
             cur = s + 1
@@ -503,6 +522,20 @@ class _PlainLines:
         self.cum_rep: list[int] = cum_rep.tolist()
         self._frames: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self._pos_rec = self._rep_rec = np.zeros(0, dtype=np.int64)
+        self._dropped: list[int] = []
+
+    def drop(self, line: int) -> None:
+        """The two-sentence message ending at line index ``line`` goes through the
+        reassembler after all: its bulk rows and counts are dropped."""
+        f = self.framed
+        if f.kind[line] == PLAIN:
+            t = f.msg_type[line]
+            for cum, has in ((self.cum_pos, POS_TYPES[t]), (self.cum_rep, REP_TYPES[t])):
+                if has:
+                    cum[line + 1:] = [v - 1 for v in cum[line + 1:]]
+            self._dropped.append(self.lineno + line + 1)
+        f.kind[line] = FRAGMENT
+        f.kind[frag_first(f, line)] = FRAGMENT
 
     def take(self, upto: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows of the plain lines from :attr:`done` to ``upto`` (line indices); their
@@ -515,6 +548,7 @@ class _PlainLines:
         stats.skipped_lines += int(np.count_nonzero(kind == SKIPPED))
         counted = (kind == PLAIN) | (kind == IGNORED)
         stats.messages += int(np.count_nonzero(counted))
+        stats.fragments += int(np.count_nonzero(kind == PAIR))
         ignored = f.msg_type[lo:hi][kind == IGNORED]
         if len(ignored):
             by_type = stats.ignored_types
@@ -526,7 +560,12 @@ class _PlainLines:
             return _EMPTY_POS, _EMPTY_REP
         pos, rep = self._all()
         first, last = self.lineno + lo + 1, self.lineno + hi
-        return _between(pos, self._pos_rec, first, last), _between(rep, self._rep_rec, first, last)
+        pos = _between(pos, self._pos_rec, first, last)
+        rep = _between(rep, self._rep_rec, first, last)
+        if self._dropped:
+            dropped = pl.col("record").is_in(self._dropped)
+            pos, rep = pos.filter(~dropped), rep.filter(~dropped)
+        return pos, rep
 
     def _all(self) -> tuple[pl.DataFrame, pl.DataFrame]:
         if self._frames is None:
@@ -537,6 +576,11 @@ class _PlainLines:
             self._pos_rec = self._frames[0]["record"].to_numpy()
             self._rep_rec = self._frames[1]["record"].to_numpy()
         return self._frames
+
+
+def frag_first(f: Framed, line: int) -> int:
+    """The line index of the fragment before the one at line index ``line``."""
+    return int(np.flatnonzero(f.frag_index == f.frag_index[line] - 1)[0])
 
 
 _EMPTY_POS: Final = RowBuffer(POSITIONS).take()

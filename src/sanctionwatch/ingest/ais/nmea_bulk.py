@@ -34,10 +34,11 @@ IntArray = npt.NDArray[np.int64]
 BoolArray = npt.NDArray[np.bool_]
 
 # Line kinds.
-SKIPPED, PLAIN, IGNORED, SLOW, FRAGMENT = 0, 1, 2, 3, 4
+SKIPPED, PLAIN, IGNORED, SLOW, FRAGMENT, PAIR = 0, 1, 2, 3, 4, 5
 """Blank or ``#`` comment; a plain message taken in bulk; a plain message of a type that is
 only counted; a line for the per-line reader; a fragment of a multi-sentence message, framed
-here and reassembled by the per-line reader's reassembler in file order."""
+here and reassembled by the per-line reader's reassembler in file order; the first line of a
+two-sentence message decoded in bulk (its second line is :data:`PLAIN` or :data:`IGNORED`)."""
 
 _DIGITS: Final = r"(?:[0-9]{10}|[0-9]{13})"
 # One regex parses a plain line (its sentence part is the per-line SENTENCE, unchanged).
@@ -72,9 +73,10 @@ class Framed:
     """What :func:`frame_block` found in a block of ``n`` lines.
 
     ``kind[i]`` is the kind of line ``i`` (:data:`SKIPPED` ...); the plain messages (kind
-    :data:`PLAIN`), in line order, have their line index ``line``, payload start and length
-    in ``data``, ``fill`` bits, time ``t_us`` and ``receiver``; ``msg_type`` holds the type of
-    every :data:`PLAIN` and :data:`IGNORED` line (by line, 0 elsewhere).
+    :data:`PLAIN`, at the last line of a two-sentence one), in line order, have their line
+    index ``line``, payload start and length in ``data``, ``fill`` bits, time ``t_us`` and
+    ``receiver``; ``msg_type`` holds the type of every :data:`PLAIN` and :data:`IGNORED` line
+    (by line, 0 elsewhere).
     """
 
     n: int
@@ -90,7 +92,10 @@ class Framed:
     t_us: IntArray
     receiver: pl.Series
     fragments: list[Fragment]
-    """The fields of the :data:`FRAGMENT` lines, in line order."""
+    """The fields of the fragment lines (:data:`FRAGMENT`, :data:`PAIR` and the second lines
+    of pairs), in line order."""
+    frag_index: IntArray
+    """By line: its place in :attr:`fragments` (-1: not a fragment line)."""
 
 
 def split_lines(block: bytes) -> tuple[npt.NDArray[np.uint8], IntArray, IntArray, BoolArray,
@@ -144,7 +149,7 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     empty = np.zeros(0, dtype=np.int64)
     msg_type = np.zeros(n, dtype=np.int64)
     none = Framed(n, nl, kind, msg_type, data, empty, empty, empty, empty, empty,
-                  pl.Series("receiver", [], dtype=pl.String), [])
+                  pl.Series("receiver", [], dtype=pl.String), [], np.full(n, -1, np.int64))
     if not bulk:
         kind[:] = SLOW
         return none
@@ -265,11 +270,90 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     kind[idx[good & ignored]] = IGNORED
     kind[idx[frag]] = FRAGMENT
     msg_type[idx[good]] = mtype[good]
-    return Framed(n, nl, kind, msg_type, data, idx[take], pay_start[take], pay_len[take],
-                  fill[take], t[take], receiver.filter(pl.Series(take)),
-                  _fragments(block, data, base[frag], end[frag], sent_start[frag],
-                             pay_start[frag], pay_len[frag], fill[frag], t_own[frag],
-                             receiver.filter(pl.Series(frag))))
+    receivers = receiver.filter(pl.Series(frag))
+    fragments = _fragments(block, data, base[frag], end[frag], sent_start[frag],
+                           pay_start[frag], pay_len[frag], fill[frag], t_own[frag], receivers)
+    frag_index = np.full(n, -1, dtype=np.int64)
+    frag_index[idx[frag]] = np.arange(int(frag.sum()))
+
+    # Two-sentence messages whose sentences follow each other (blank and comment lines
+    # aside) on one channel, sequence id and receiver: decoded in bulk like a plain line
+    # (at their second line), unless the reassembler holds state they would touch (see
+    # nmea.NmeaReader._block).
+    line, start, length = idx[take], pay_start[take], pay_len[take]
+    fills, times, recv = fill[take], t[take], receiver.filter(pl.Series(take))
+    pair_data = np.zeros(0, dtype=np.uint8)
+    fi = idx[frag]
+    if len(fi) > 1:
+        nxt = np.full(n, -1, dtype=np.int64)
+        nxt[counted[:-1]] = counted[1:]
+        a = np.flatnonzero((data[sent_start[frag] + 6] == 50) & (data[sent_start[frag] + 8] == 49))
+        b = frag_index[np.maximum(nxt[fi[a]], 0)]
+        a = a[(nxt[fi[a]] >= 0) & (b >= 0)]
+        b = frag_index[nxt[fi[a]]]
+        fs = sent_start[frag]
+        same = (data[fs[b] + 6] == 50) & (data[fs[b] + 8] == 50)
+        pairs = [(x, y) for x, y, ok in zip(a.tolist(), b.tolist(), same.tolist(), strict=True)
+                 if ok and fragments[x][3] == fragments[y][3]
+                 and fragments[x][4] == fragments[y][4] and fragments[x][8] == fragments[y][8]]
+        if pairs:
+            line, start, length, fills, times, recv, pair_data = _pairs(
+                pairs, fragments, fi, kind, msg_type, assume_us, len(data),
+                (line, start, length, fills, times, recv))
+    return Framed(n, nl, kind, msg_type, np.concatenate([data, pair_data]), line, start,
+                  length, fills, times, recv, fragments, frag_index)
+
+
+def _pairs(pairs: list[tuple[int, int]], fragments: list[Fragment], lines: IntArray,
+           kind: npt.NDArray[np.int8], msg_type: IntArray, assume_us: int | None,
+           offset: int, plain: tuple[IntArray, IntArray, IntArray, IntArray, IntArray,
+                                     pl.Series]
+           ) -> tuple[IntArray, IntArray, IntArray, IntArray, IntArray, pl.Series,
+                      npt.NDArray[np.uint8]]:
+    """Mark the two-sentence messages that decode in bulk (:data:`PAIR` at the first line,
+    :data:`PLAIN` or :data:`IGNORED` at the second) and add them to the plain messages:
+    line, payload start (in the block's bytes followed by the joined payloads), length, fill
+    bits, time, receiver, in line order; and the joined payloads."""
+    joined = [fragments[x][5] + fragments[y][5] for x, y in pairs]
+    x_i = np.array([x for x, _ in pairs], dtype=np.int64)
+    y_i = np.array([y for _, y in pairs], dtype=np.int64)
+    lens = np.fromiter(map(len, joined), dtype=np.int64, count=len(joined))
+    buf = np.frombuffer(b"".join(joined), dtype=np.uint8)
+    starts = np.zeros(len(lens), dtype=np.int64)
+    np.cumsum(lens[:-1], out=starts[1:])
+    fill = np.array([fragments[y][6] for y in y_i.tolist()], dtype=np.int64)
+    t_x = np.array([-1 if fragments[x][7] is None else fragments[x][7] for x in x_i.tolist()],
+                   dtype=np.int64)
+    t_y = np.array([-1 if fragments[y][7] is None else fragments[y][7] for y in y_i.tolist()],
+                   dtype=np.int64)
+    t = np.where(t_x >= 0, t_x, t_y)
+    own = t >= 0
+    if assume_us is not None:
+        t = np.where(own, t, assume_us)
+    mtype = _SIX[buf[starts]]
+    need = _NEED_BITS[mtype]
+    nbits = lens * 6 - fill
+    part_ok = np.ones(len(lens), dtype=np.bool_)
+    is24 = mtype == 24
+    if is24.any():
+        part_ok[is24] = (_SIX[buf[np.minimum(starts + 6, len(buf) - 1)][is24]] & 8) == 0
+    decodable = (need > 0) & (nbits >= need) & part_ok & (own | (assume_us is not None))
+    ignored = need == 0
+    ok = decodable | ignored
+    first, last = lines[x_i[ok]], lines[y_i[ok]]
+    kind[first] = PAIR
+    kind[last] = np.where(decodable[ok], PLAIN, IGNORED)
+    msg_type[last] = mtype[ok]
+    take = decodable
+    p_line, p_start, p_len, p_fill, p_t, p_recv = plain
+    line = np.concatenate([p_line, lines[y_i[take]]])
+    order = np.argsort(line, kind="stable")
+    recv = pl.concat([p_recv, pl.Series([fragments[y][8] for y in y_i[take].tolist()],
+                                        dtype=pl.String)])
+    return (line[order], np.concatenate([p_start, starts[take] + offset])[order],
+            np.concatenate([p_len, lens[take]])[order],
+            np.concatenate([p_fill, fill[take]])[order],
+            np.concatenate([p_t, t[take]])[order], recv.gather(order), buf)
 
 
 Fragment = tuple[bytes, int, int, bytes, bytes, bytes, int, int | None, str | None]
@@ -387,5 +471,5 @@ def _checked_us(v: IntArray, ok: BoolArray) -> IntArray:
     return np.where(ok & (us >= _MIN_US) & (us < _MAX_US), us, -1)
 
 
-__all__ = ["FRAGMENT", "IGNORED", "PLAIN", "SKIPPED", "SLOW", "Fragment", "Framed", "frame_block",
-           "split_lines"]
+__all__ = ["FRAGMENT", "IGNORED", "PAIR", "PLAIN", "SKIPPED", "SLOW", "Fragment", "Framed",
+           "frame_block", "split_lines"]
