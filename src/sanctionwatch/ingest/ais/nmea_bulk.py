@@ -192,7 +192,7 @@ def frame_block(block: bytes, *, header_clear: bool, latest_us: int,
     multi = data[sent_start + 6] != 49
 
     # Tag block: at most one c: (whole seconds or milliseconds), at most one s:, no g:.
-    keys = _keys(data, base, has_tag, body_start, tag_star)
+    keys = _keys(data, has_tag, body_start, tag_star)
     (c_n, c_at), (s_n, s_at), (g_n, _) = keys[99], keys[115], keys[103]
     good &= (c_n <= 1) & (s_n <= 1) & (g_n == 0)
     has_c = c_n == 1
@@ -400,31 +400,36 @@ def _hex2(data: npt.NDArray[np.uint8], at: IntArray) -> IntArray:
     return _HEX[data[at]] * 16 + _HEX[data[at + 1]]
 
 
-def _keys(data: npt.NDArray[np.uint8], base: IntArray, has_tag: BoolArray,
-          body_start: IntArray, tag_star: IntArray) -> dict[int, tuple[IntArray, IntArray]]:
+_TAG_CHARS: Final = 120
+"""Longest tag-block body read here (longer ones: per line); bounds the matrix of bodies."""
+
+
+def _keys(data: npt.NDArray[np.uint8], has_tag: BoolArray, body_start: IntArray,
+          tag_star: IntArray) -> dict[int, tuple[IntArray, IntArray]]:
     """For the keys ``c``, ``s`` and ``g``: how often each starts an item of each line's tag
     block, and where the value of (one of) them starts."""
-    m = len(base)
+    m = len(has_tag)
     out = {key: (np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64))
            for key in (99, 115, 103)}
-    colon = np.flatnonzero(data == 58)
-    colon = colon[colon >= 1]
-    key = data[colon - 1]
-    colon = colon[(key == 99) | (key == 115) | (key == 103)]
-    if not len(colon):
+    rows = np.flatnonzero(has_tag)
+    long = tag_star[rows] - body_start[rows] > _TAG_CHARS
+    out[103][0][rows[long]] = 1  # counted as a group: left to the per-line reader
+    rows = rows[~long]
+    if not len(rows):
         return out
-    at = colon - 1
-    line = np.searchsorted(base, at, side="right") - 1
-    inside = line >= 0
-    line = np.maximum(line, 0)
-    inside &= has_tag[line] & (at >= body_start[line]) & (at < tag_star[line])
-    inside &= (at == body_start[line]) | (data[np.maximum(at - 1, 0)] == 44)
-    line, at = line[inside], at[inside]
-    key = data[at]
-    for k, (count, where) in out.items():
-        sel = key == k
-        np.add.at(count, line[sel], 1)
-        where[line[sel]] = at[sel] + 2
+    start, length = body_start[rows], tag_star[rows] - body_start[rows]
+    width = int(length.max())
+    # The tag bodies as a matrix, one row each, NUL past a body's end.
+    cols = np.arange(width + 1)
+    mat = data[np.minimum(start[:, None] + cols, len(data) - 1)]
+    mat[cols >= length[:, None]] = 0
+    item = np.ones((len(rows), width), dtype=np.bool_)
+    item[:, 1:] = mat[:, :width - 1] == 44  # an item starts at the body's start or after ','
+    item &= mat[:, 1:] == 58
+    for key, (count, where) in out.items():
+        hit = item & (mat[:, :width] == key)
+        count[rows] = hit.sum(axis=1)
+        where[rows] = start + hit.argmax(axis=1) + 2
     return out
 
 
