@@ -447,7 +447,7 @@ def plain_frames(source: str, data: npt.NDArray[np.uint8], starts: npt.NDArray[n
             _typed(reports, VESSEL_REPORTS.polars_schema()))
 
 
-def _typed(df: pl.DataFrame, schema: pl.Schema) -> pl.DataFrame:
+def _typed(df: pl.DataFrame, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """``df`` with the columns and types of ``schema`` (the absent ones null)."""
     return df.select(
         (pl.col(name) if name in df.columns else pl.lit(None)).cast(dtype).alias(name)
