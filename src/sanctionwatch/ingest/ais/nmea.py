@@ -1,19 +1,22 @@
 """Streaming reader for NMEA 0183 AIS logs (``!AIVDM`` / ``!AIVDO`` sentences).
 
-The file is read line by line (plain or ``.gz``) and turned into :class:`Batch` es of
-canonical POSITIONS, VESSEL_REPORTS and REJECTS rows. Supported wrappers: NMEA 4.x tag
+The file is read in blocks of whole lines (plain or ``.gz``) and turned into :class:`Batch` es
+of canonical POSITIONS, VESSEL_REPORTS and REJECTS rows. Supported wrappers: NMEA 4.x tag
 blocks (``c:`` time, ``s:`` source, ``g:`` groups), Gatehouse ``$PGHP`` headers, a leading
 ISO or unix-epoch timestamp, and a trailing receiver block after the checksum
 (``...*hh,d-109,...,r003669946,1325394060,1325394001``). See ``docs/ingest-nmea.md`` for the
 rules (time sources, reject reasons).
 
-Per line, in this module: strip the wrappers, verify the checksum, pick the message's time by
-precedence (tag block, Gatehouse header, leading timestamp, trailer). The pieces live beside
-it: :mod:`.nmea_framing` (regular expressions, tag blocks, time fields),
-:mod:`.nmea_multipart` (multi-sentence messages, tag-block groups) and
-:mod:`.nmea_messages` (complete messages -> rows, decoded in bulk by
-:mod:`~sanctionwatch.ingest.ais.fastdecode`). Time is linear in the file size; memory is
-bounded by one batch and the pending multi-sentence messages.
+Each block is framed column-wise first (:mod:`.nmea_bulk`): plain one-sentence lines and
+two-sentence messages are decoded in bulk, fragments are parsed there and handed to the
+reassembler, and every other line goes through the per-line path here, in file order: strip
+the wrappers, verify the checksum, pick the message's time by precedence (tag block,
+Gatehouse header, leading timestamp, trailer). The pieces live beside it:
+:mod:`.nmea_framing` (regular expressions, tag blocks, time fields), :mod:`.nmea_multipart`
+(multi-sentence messages, tag-block groups) and :mod:`.nmea_messages` (complete messages ->
+rows, decoded in bulk by :mod:`~sanctionwatch.ingest.ais.fastdecode`). Rows, rejects and
+batch boundaries are those of reading every line in turn. Time is linear in the file size;
+memory is bounded by a block, one batch and the pending multi-sentence messages.
 
 Use :func:`read_nmea` for batches only, or :class:`NmeaReader` to also get :class:`NmeaStats`
 (ignored message types, other NMEA sentences, ...).
@@ -129,9 +132,10 @@ class NmeaReader:
     all); without it such messages are rejected as ``no_timestamp``. Naive datetimes are UTC.
     ``latest``: times after it are impossible (default:
     :func:`~sanctionwatch.ingest.ais.base.latest_time`).
-    ``fast_decode=False`` decodes every message with pyais, one at a time, instead of in bulk
-    with :mod:`~sanctionwatch.ingest.ais.fastdecode` (the same batches, more slowly; kept to
-    check exactly that).
+    ``fast_decode=False`` reads every line by the per-line path and decodes every message with
+    pyais, one at a time, instead of framing plain lines in bulk (:mod:`.nmea_bulk`) and
+    decoding with :mod:`~sanctionwatch.ingest.ais.fastdecode` (the same batches, more
+    slowly; kept to check exactly that).
     """
 
     def __init__(self, path: str | Path, *, strict: bool = False, batch_rows: int = 100_000,
