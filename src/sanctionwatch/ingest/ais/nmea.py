@@ -261,8 +261,8 @@ class NmeaReader:
         for s in (*events.tolist(), n):
             while cur < s:
                 # Rows pending, less those of the block's plain lines not yet handed over.
-                base_p = len(pos_rows) + self._plain_pos - cp[plain.done]
-                base_r = len(rep_rows) + self._plain_rep - cr[plain.done]
+                base_p = len(pos_rows) + self._plain_pos - cp[plain.done] - plain.drop_pos
+                base_r = len(rep_rows) + self._plain_rep - cr[plain.done] - plain.drop_rep
                 if base_p + cp[s] < limit and base_r + cr[s] < limit:
                     break
                 # A batch fills up in the plain lines before s: cut after the line where it does.
@@ -281,11 +281,12 @@ class NmeaReader:
                     continue
                 # Pending state on its key: both sentences go through the reassembler.
                 second = frag_lines[frag_index[s] + 1]
-                plain.drop(second)
+                rows = plain.unpair(s, second)
                 fragment(lineno + s + 1, *f)
                 if self._full_at(s + 1):
                     self._advance(s + 1)
                     yield self._take(lineno + s + 1)
+                plain.drop(second, rows)
                 s = second
                 fragment(lineno + s + 1, *fragments[frag_index[s]])
             elif k == FRAGMENT:
@@ -306,9 +307,9 @@ class NmeaReader:
         assert plain is not None
         limit = self.batch_rows
         return (len(self._rows.pos_rows) + self._plain_pos + plain.cum_pos[cur]
-                - plain.cum_pos[plain.done] >= limit
+                - plain.cum_pos[plain.done] - plain.drop_pos >= limit
                 or len(self._rows.rep_rows) + self._plain_rep + plain.cum_rep[cur]
-                - plain.cum_rep[plain.done] >= limit
+                - plain.cum_rep[plain.done] - plain.drop_rep >= limit
                 or self._n_rejects >= limit)
 
     def _advance(self, upto: int) -> None:
@@ -527,19 +528,31 @@ class _PlainLines:
         self._frames: tuple[pl.DataFrame, pl.DataFrame] | None = None
         self._pos_rec = self._rep_rec = np.zeros(0, dtype=np.int64)
         self._dropped: list[int] = []
+        self.drops: list[tuple[int, int, int]] = []
+        """Dropped messages whose lines are not yet handed over: line index, positions,
+        reports (:attr:`cum_pos` and :attr:`cum_rep` still count them)."""
+        self.drop_pos = self.drop_rep = 0
 
-    def drop(self, line: int) -> None:
-        """The two-sentence message ending at line index ``line`` goes through the
-        reassembler after all: its bulk rows and counts are dropped."""
+    def unpair(self, first: int, line: int) -> tuple[int, int]:
+        """The two-sentence message on line indices ``first`` and ``line`` goes through the
+        reassembler after all: its lines are fragments now and its bulk rows are left out.
+        Returns the positions and reports it had (see :meth:`drop`)."""
         f = self.framed
+        rows = (0, 0)
         if f.kind[line] == PLAIN:
             t = f.msg_type[line]
-            for cum, has in ((self.cum_pos, POS_TYPES[t]), (self.cum_rep, REP_TYPES[t])):
-                if has:
-                    cum[line + 1:] = [v - 1 for v in cum[line + 1:]]
+            rows = (int(POS_TYPES[t]), int(REP_TYPES[t]))
             self._dropped.append(self.lineno + line + 1)
-        f.kind[line] = FRAGMENT
-        f.kind[frag_first(f, line)] = FRAGMENT
+        f.kind[line] = f.kind[first] = FRAGMENT
+        return rows
+
+    def drop(self, line: int, rows: tuple[int, int]) -> None:
+        """Leave the rows of an :meth:`unpair` ed message at line index ``line`` out of the
+        counts too (from when the reader is past its first line)."""
+        if rows != (0, 0):
+            self.drops.append((line, *rows))
+            self.drop_pos += rows[0]
+            self.drop_rep += rows[1]
 
     def take(self, upto: int) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The rows of the plain lines from :attr:`done` to ``upto`` (line indices); their
@@ -547,6 +560,10 @@ class _PlainLines:
         f = self.framed
         lo, hi = self.done, upto
         self.done = upto
+        if self.drops:
+            self.drops = [d for d in self.drops if d[0] >= upto]
+            self.drop_pos = sum(d[1] for d in self.drops)
+            self.drop_rep = sum(d[2] for d in self.drops)
         kind = f.kind[lo:hi]
         stats = self.stats
         stats.skipped_lines += int(np.count_nonzero(kind == SKIPPED))
@@ -580,11 +597,6 @@ class _PlainLines:
             self._pos_rec = self._frames[0]["record"].to_numpy()
             self._rep_rec = self._frames[1]["record"].to_numpy()
         return self._frames
-
-
-def frag_first(f: Framed, line: int) -> int:
-    """The line index of the fragment before the one at line index ``line``."""
-    return int(np.flatnonzero(f.frag_index == f.frag_index[line] - 1)[0])
 
 
 _EMPTY_POS: Final = RowBuffer(POSITIONS).take()
