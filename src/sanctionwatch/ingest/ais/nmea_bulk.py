@@ -1,14 +1,20 @@
 """Column-wise framing of a block of NMEA lines: which lines the reader may take in bulk.
 
-:func:`frame_block` looks at every line of a block of complete lines at once (NumPy over the
-bytes, one Polars regular expression over the lines) and picks out the *plain* lines: an
-``!AIVDM`` / ``!AIVDO`` sentence of one fragment, optionally behind a unix-time prefix and one
-NMEA 4.x tag block of one-letter keys (``c:``, ``s:``, ...; no group), optionally followed by
-a vendor trailer, with both checksums right, a usable time and a message that the bulk
-decoder takes as it is (see :mod:`.nmea_messages`). For those it gives the payload's place
-in the block, the fill bits, the time and the receiver, computed exactly as the per-line
-reader (:mod:`.nmea`) computes them. Blank and comment lines are counted. Every other line
-(fragments of multi-sentence messages, Gatehouse headers, bad checksums, unusual time fields,
+:func:`frame_block` looks at every line of a block of complete lines at once (one Polars
+regular expression over the lines, NumPy over the bytes) and picks out:
+
+- the *plain* lines: an ``!AIVDM`` / ``!AIVDO`` sentence of one fragment, optionally behind a
+  unix-time prefix and one NMEA 4.x tag block of one-letter keys (``c:``, ``s:``, ...; no
+  group), optionally followed by a vendor trailer, with both checksums right, a usable time
+  and a message that the bulk decoder takes as it is (see :mod:`.nmea_messages`). For those
+  it gives the payload's place in the block, the fill bits, the time and the receiver,
+  computed exactly as the per-line reader (:mod:`.nmea`) computes them;
+- the *fragments* of multi-sentence messages with the same framing, parsed as the per-line
+  reader parses them (for its reassembler), and among them the two-sentence messages whose
+  sentences follow each other, which are decoded in bulk like a plain line;
+- blank and comment lines, which are counted.
+
+Every other line (Gatehouse headers, bad checksums, unusual time fields, tag-block groups,
 anything malformed) is left to the per-line reader, in file order.
 
 A plain line changes none of the state the per-line reader carries from line to line: it is
@@ -41,26 +47,22 @@ here and reassembled by the per-line reader's reassembler in file order; the fir
 two-sentence message decoded in bulk (its second line is :data:`PLAIN` or :data:`IGNORED`)."""
 
 _DIGITS: Final = r"(?:[0-9]{10}|[0-9]{13})"
-# One regex parses a plain line (its sentence part is the per-line SENTENCE, unchanged).
-# Groups: 1 prefix (with its separators), 2 tag block (with its backslashes), 3 tag body,
-# 4 tag checksum, 5 sentence between '!'/'$' and '*', 6 fragment count, 7 fragment number,
-# 8 payload, 9 fill bits, 10 checksum, 11 trailer.
+# The layouts read here (the sentence part is the per-line SENTENCE, unchanged), with the
+# line's end: a line that does not match goes to the per-line reader.
 _PLAIN: Final = (
-    r"^(" + _DIGITS + r"[ \t,;|]*)?"
-    r"(\\([a-z]:[^,*\\]*(?:,[a-z]:[^,*\\]*)*)\*([0-9A-Fa-f]{2})\\)?"
-    r"[!$]([A-Z]{2}VD[MO],([1-9]),([1-9]),[0-9]?,[^,*]{0,2},([0-W`-w]+),([0-5]))"
-    r"\*([0-9A-Fa-f]{2})(,.*)?\r?\n$"
+    r"^(?:" + _DIGITS + r"[ \t,;|]*)?"
+    r"(?:\\[a-z]:[^,*\\]*(?:,[a-z]:[^,*\\]*)*\*[0-9A-Fa-f]{2}\\)?"
+    r"[!$][A-Z]{2}VD[MO],[1-9],[1-9],[0-9]?,[^,*]{0,2},[0-W`-w]+,[0-5]"
+    r"\*[0-9A-Fa-f]{2}(?:,.*)?\r?\n$"
 )
-_GROUPS: Final = ("pre", "tag", "body", "tag_cs", "sent", "count", "num", "payload", "fill",
-                  "cs", "trailer")
 _TRAILER_EPOCH: Final = r",([0-9]{10}(?:\.[0-9]+)?|[0-9]{13})(?:,|$)"
 """The per-line TRAILER_EPOCH (its look-ahead as a consumed group: the first match is the
 same)."""
 _TRAILER_RECEIVER: Final = r",(r[^,]+)"
 
 # Message types (first payload character) and the bits a message needs to be decoded in
-# bulk, as nmea_messages decides it; 0: a type whose messages are only counted; -1: a type
-# (station, or type 24 whose part number needs a look) left to the per-line reader.
+# bulk, as nmea_messages decides it (type 24 also needs part number 0 or 1); 0: a type whose
+# messages are only counted; -1: a station type, left to the per-line reader.
 _NEED_BITS: Final = np.zeros(64, dtype=np.int64)
 for _t, _bits in {1: 137, 2: 137, 3: 137, 18: 133, 19: 301, 27: 94, 5: 420, 24: 162}.items():
     _NEED_BITS[_t] = _bits
