@@ -8,8 +8,8 @@ times, as medians of ``--repeat`` runs in this one process:
 
 (a) payload decoding of the same messages: ``decode_payloads`` vs pyais' per-message
     decode, both from (payload, fill bits) and from whole sentences (``pyais.decode``);
-(b) the end-to-end reader ``read_nmea`` with pyais decoding (the previous path) and with
-    the bulk fast decode.
+(b) the end-to-end reader ``read_nmea`` line by line with pyais decoding (the previous
+    path, ``fast_decode=False``) and with the column-wise framing and bulk decode.
 
 Writes ``benchmarks/results/nmea_decode.md``.
 """
@@ -248,7 +248,9 @@ def main() -> None:
         "splitting the sentences with polars string ops and joining multi-sentence payloads "
         "(no checksum check, which `pyais.decode` does; the reader checks checksums itself). "
         "(b) is `NmeaReader(path, fast_decode=...)` over the file with "
-        "`fast_decode=False` (pyais per message, the previous reader) and True.",
+        "`fast_decode=False` (every line by the per-line path, pyais per message: the "
+        "previous reader) and True (blocks of lines framed column-wise, plain lines and "
+        "two-sentence messages decoded in bulk).",
         "",
     ]
     args.out.parent.mkdir(parents=True, exist_ok=True)

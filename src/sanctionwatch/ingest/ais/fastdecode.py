@@ -24,7 +24,8 @@ from typing import Any, Final
 import numpy as np
 import numpy.typing as npt
 
-__all__ = ["SUPPORTED_TYPES", "DecodedPayloads", "decode_payloads", "payload_bits"]
+__all__ = ["SUPPORTED_TYPES", "DecodedPayloads", "decode_packed", "decode_payloads",
+           "payload_bits"]
 
 SUPPORTED_TYPES: Final = frozenset({1, 2, 3, 5, 18, 19, 24, 27})
 
@@ -119,6 +120,7 @@ _BOOL_FIELDS: Final = frozenset(
     name for lay in _LAYOUTS.values() for name, _, _, k in lay if k == _B)
 
 # Armoured ASCII -> 6-bit value, as pyais' bit_vector (bytes outside '0'..'w' give 0).
+# Looked up on the characters a layout reads only (not on whole buffers).
 _ARMOR: Final = np.array(
     [(c - 56 if c - 48 > 40 else c - 48) if 48 <= c <= 119 else 0 for c in range(256)],
     dtype=np.uint8)
@@ -189,11 +191,27 @@ def decode_payloads(payloads: Sequence[bytes],
     :data:`SUPPORTED_TYPES`. Empty payloads have type 0 and no fields.
     """
     flat, starts, lens = _joined(payloads)
+    return _decode(flat, starts, lens, fills, only)
+
+
+def decode_packed(data: npt.NDArray[np.uint8], starts: IntArray, lens: IntArray,
+                  fills: Sequence[int] | npt.NDArray[np.integer[Any]],
+                  only: Collection[str] | None = None) -> DecodedPayloads:
+    """:func:`decode_payloads` of the payloads ``data[starts[i]:starts[i] + lens[i]]`` (bytes
+    of armoured ASCII, e.g. the lines of a file packed end to end), without copying them out
+    one by one."""
+    return _decode(_padded(data), np.asarray(starts, dtype=np.int64),
+                   np.asarray(lens, dtype=np.int64), fills, only)
+
+
+def _decode(flat: npt.NDArray[np.uint8], starts: IntArray, lens: IntArray,
+            fills: Sequence[int] | npt.NDArray[np.integer[Any]],
+            only: Collection[str] | None) -> DecodedPayloads:
     n = len(lens)
     nbits = lens * 6 - np.asarray(fills, dtype=np.int64).reshape(n)
     msg_type = np.zeros(n, dtype=np.int64)
     some = lens > 0
-    msg_type[some] = flat[starts[some]]
+    msg_type[some] = _ARMOR[flat[starts[some]]]
     # The msg_type field is the dispatch type, except that of a payload under 6 bits.
     fields: dict[str, npt.NDArray[Any]] = {"msg_type": msg_type.copy()}
     variant = np.full(n, _NO_VARIANT, dtype=np.int64)  # row of _OFFSETS, for `present`
@@ -258,18 +276,19 @@ class _Presence(Mapping[str, BoolArray]):
 
 
 def _joined(payloads: Sequence[bytes]) -> tuple[npt.NDArray[np.uint8], IntArray, IntArray]:
-    """All payloads as one byte array, with each one's start and length."""
+    """All payloads as one byte array (padded, see :func:`_padded`), with each one's start
+    and length."""
     lens = np.fromiter(map(len, payloads), dtype=np.int64, count=len(payloads))
     starts = np.zeros(len(lens), dtype=np.int64)
     np.cumsum(lens[:-1], out=starts[1:])
-    # Armoured once here (arithmetic, as _ARMOR but much cheaper than a table lookup); the
-    # trailing zeros keep every row of _Group's windows in bounds.
-    flat = np.frombuffer(b"".join(payloads) + b"0" * _MAX_CHARS, np.uint8) - np.uint8(48)
-    invalid = flat > 71  # not '0'..'w' (wrapped below 0)
-    flat = np.where(flat > 40, flat - np.uint8(8), flat)
-    if invalid.any():
-        flat[invalid] = 0
-    return flat, starts, lens
+    return _padded(np.frombuffer(b"".join(payloads), np.uint8)), starts, lens
+
+
+def _padded(data: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+    """The bytes with ``_MAX_CHARS`` zero characters after them: every row of
+    :class:`_Group`'s windows stays in bounds. The bytes are armoured (to 6-bit values) only
+    where a window takes them."""
+    return np.concatenate([data, np.full(_MAX_CHARS, 48, np.uint8)])
 
 
 class _Group:
@@ -283,7 +302,7 @@ class _Group:
             # gathering whole rows is far cheaper than gathering byte by byte.
             windows = np.lib.stride_tricks.as_strided(
                 flat, shape=(len(flat) - _MAX_CHARS, width), strides=(1, 1), writeable=False)
-            by_col = np.ascontiguousarray(windows[starts].T)
+            by_col = np.ascontiguousarray(_ARMOR[windows[starts]].T)
             for c in range(int(lens.min(initial=width)), width):
                 by_col[c, lens <= c] = 0  # past the payload's end
         self.by_col = by_col

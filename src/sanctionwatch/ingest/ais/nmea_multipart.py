@@ -102,6 +102,16 @@ class Reassembler:
         self._message(lineno, tuple(frags.raws), b"".join(frags.payloads), fill, frags.time,
                       frags.receiver)
 
+    def passes(self, seq: bytes, channel: bytes, receiver: str | None) -> bool:
+        """Whether a two-sentence message whose sentences come one right after the other, on
+        this sequence id, channel and receiver, can be decoded without this reassembler:
+        nothing is pending on its key. Then its one lasting effect, forgetting the latest
+        start on its sequence id and channel, is applied, and True returned."""
+        if (seq, channel, receiver) in self._pending:
+            return False
+        self._latest_start.pop((seq, channel), None)
+        return True
+
     def finish(self) -> None:
         """End of file: unfinished multi-sentence messages are rejects."""
         for frags in self._pending.values():
