@@ -59,16 +59,17 @@ def _by_message(kind: npt.NDArray[np.str_], msg: npt.NDArray[np.int64]) -> npt.N
     return np.where((kind == "ship") & (by_msg != ""), by_msg, kind).astype(np.str_)
 
 
-def _types_of_unique(mmsi: npt.NDArray[np.int64], station_msg: npt.NDArray[np.bool_] | None
-                     = None, msg_type: npt.NDArray[np.int64] | None = None
+def _types_of_unique(mmsi: npt.NDArray[np.int64], station_rows: npt.NDArray[np.int64] | None
+                     = None, station_msg_type: npt.NDArray[np.int64] | None = None
                      ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
     """The index of each row's MMSI among the distinct ones, and their types (from the
-    format; from a station message, for ship formats, where ``station_msg`` rows say so)."""
+    format; for ship formats, from the station message ``station_msg_type`` of the rows
+    ``station_rows``, the last one of an MMSI deciding)."""
     uniq, inverse = unique_inverse(mmsi)
     kind, _ = station_type_array(uniq)
-    if station_msg is not None and msg_type is not None and station_msg.any():
+    if station_rows is not None and station_msg_type is not None and station_rows.size:
         msg = np.zeros(uniq.size, dtype=np.int64)
-        msg[inverse[station_msg]] = msg_type[station_msg]
+        msg[inverse[station_rows]] = station_msg_type
         kind = _by_message(kind, msg)
     return inverse.astype(np.int64), kind
 
@@ -87,9 +88,9 @@ def unique_inverse(values: npt.NDArray[np.int64]
 def station_types(df: pl.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
     """For ``df`` (POSITIONS without null MMSIs): the index of each row's MMSI among the
     distinct ones, in MMSI order, and the station type of each (see :func:`split_stations`)."""
-    station_msg = df["msg_type"].is_in(list(STATION_MESSAGES)).fill_null(False).to_numpy()
-    return _types_of_unique(df["mmsi"].to_numpy(), station_msg,
-                            df["msg_type"].fill_null(0).cast(pl.Int64).to_numpy())
+    rows = df["msg_type"].is_in(list(STATION_MESSAGES)).arg_true()
+    return _types_of_unique(df["mmsi"].to_numpy(), rows.cast(pl.Int64).to_numpy(),
+                            df["msg_type"].gather(rows).cast(pl.Int64).to_numpy())
 
 
 def station_frame(df: pl.DataFrame, other: npt.NDArray[np.bool_],

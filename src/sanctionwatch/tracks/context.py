@@ -141,19 +141,22 @@ def prepare_run(positions: pl.DataFrame, spans: pl.DataFrame,
     # the rows of ``valid_position_expr() & ship_mmsi_expr()``
     ship = ((lat <= 90) & (lat >= -90) & (lon <= 180) & (lon >= -180) & ~((lat == 0) & (lon == 0))
             & (mmsi >= 200_000_000) & (mmsi <= 799_999_999))
-    with ThreadPoolExecutor(1) as pool:
+    spans = with_blocks(spans, p.input_join_h)
+    # Three independent parts, each mostly in Polars or NumPy calls that release the GIL:
+    # the coverage, the places, and the tracks (the caller's thread).
+    with ThreadPoolExecutor(2) as pool:
         coverage = pool.submit(_coverage, df.lazy().filter(pl.Series(ship)), p)
         stations = station_types(df)
         t = df["timestamp"].dt.epoch("us").to_numpy()
         order = mmsi_time_order(stations[0], stations[1].size, t,
                                 None if ship.all() else np.flatnonzero(ship))
         m_s, t_s = mmsi[order], t[order]
-        places = places_of_stays(stays_sorted(df, order, slow_mask(df["sog_knots"], p), p,
-                                              m_s, t_s), p)
-        context = RunContext(spans=with_blocks(spans, p.input_join_h),
-                             coverage=coverage.result(), places=places)
-    return context, prepare_conforming(cleaned_codes(df), p, context.spans,
-                                       presorted=(order, m_s, t_s), stations=stations)
+        places = pool.submit(lambda: places_of_stays(
+            stays_sorted(df, order, slow_mask(df["sog_knots"], p), p, m_s, t_s), p))
+        prepared = prepare_conforming(cleaned_codes(df), p, spans,
+                                      presorted=(order, m_s, t_s), stations=stations)
+        return RunContext(spans=spans, coverage=coverage.result(),
+                          places=places.result()), prepared
 
 
 def _coverage(ships: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:

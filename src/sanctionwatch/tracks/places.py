@@ -130,10 +130,11 @@ def stays_sorted(pos: pl.DataFrame, order: IntArray, slow: npt.NDArray[np.bool_]
         return empty
     rows = order[keep]
     run_r = np.repeat(run[inst_slow], size[inst_slow])
-    runs = pl.DataFrame({"_run": run_r}).with_columns(
-        pos["lat"].gather(rows), pos["lon"].gather(rows),
-        pl.Series("_is_moored", pos["nav_status"].gather(rows) == NAV_MOORED),
-        pl.Series("_is_anchored", pos["nav_status"].gather(rows) == NAV_AT_ANCHOR))
+    nav = pos["nav_status"][pl.Series(rows, dtype=pl.Int64).cast(pl.get_index_type())]
+    runs = pl.DataFrame({"_run": run_r, "lat": _values(pos["lat"])[rows],
+                         "lon": _values(pos["lon"])[rows]}).with_columns(
+        pl.Series("_is_moored", nav == NAV_MOORED),
+        pl.Series("_is_anchored", nav == NAV_AT_ANCHOR))
     medians = runs.group_by("_run").agg(pl.col("lat").median().alias("_clat"),
                                         pl.col("lon").median().alias("_clon")).sort("_run")
     # rows are grouped by run, in run order: each run's centre spread over its rows
@@ -164,6 +165,11 @@ def stays_sorted(pos: pl.DataFrame, order: IntArray, slow: npt.NDArray[np.bool_]
                         ).select("mmsi", "lat", "lon",
                                  (pl.col("_us") / 3_600_000_000).alias("hours"),
                                  "moored", "anchored")
+
+
+def _values(column: pl.Series) -> npt.NDArray[np.float64]:
+    """A float column's values (NaN for null; no copy for one chunk without nulls)."""
+    return column.to_numpy()
 
 
 def _stays_lazy(positions: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
