@@ -71,7 +71,7 @@ def _types_of_unique(mmsi: npt.NDArray[np.int64], station_rows: npt.NDArray[np.i
         msg = np.zeros(uniq.size, dtype=np.int64)
         msg[inverse[station_rows]] = station_msg_type
         kind = _by_message(kind, msg)
-    return inverse.astype(np.int64), kind
+    return inverse, kind
 
 
 def unique_inverse(values: npt.NDArray[np.int64]

@@ -37,6 +37,8 @@ import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, haversine_m_expr
+from sanctionwatch.stations import unique_inverse
+from sanctionwatch.tracks.prepare import mmsi_time_order
 from sanctionwatch.units import US_PER_H
 
 if TYPE_CHECKING:
@@ -81,9 +83,8 @@ def _stays(positions: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
                            ).collect()
     if pos.height == 0 or pos["mmsi"].null_count() or pos["timestamp"].null_count():
         return _stays_lazy(pos.lazy(), p)
-    mmsi = pos["mmsi"].to_numpy()
-    t = pos["timestamp"].dt.epoch("us").to_numpy()
-    order = np.lexsort((t, mmsi))
+    uniq, inverse = unique_inverse(pos["mmsi"].to_numpy())
+    order = mmsi_time_order(inverse, uniq.size, pos["timestamp"].dt.epoch("us").to_numpy(), None)
     return stays_sorted(pos, order, slow_mask(pos["sog_knots"], p), p)
 
 

@@ -395,7 +395,7 @@ def _assign_sorted(df: pl.DataFrame, rows: IntArray, mmsi: IntArray, t_us: IntAr
     null)."""
     if rows.size == 0:
         return df.clear().with_columns(pl.lit(None, dtype=pl.Int64).alias("track_id"))
-    track_id, order = _track_ids(mmsi, t_us.astype(np.float64) / US_PER_S, lat, lon, p, block)
+    track_id, order = _track_ids(mmsi, t_us, lat, lon, p, block)
     take = rows if order is None else rows[order]
     # every row, already in order: no gather
     in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
@@ -404,45 +404,54 @@ def _assign_sorted(df: pl.DataFrame, rows: IntArray, mmsi: IntArray, t_us: IntAr
                                       track_id[order], dtype=pl.Int64))
 
 
-def _track_ids(mmsi: IntArray, t: FloatArray, lat: FloatArray, lon: FloatArray,
-               p: PrepareParams, block: IntArray | None) -> tuple[IntArray, IntArray | None]:
-    """The ``track_id`` of each row (sorted by MMSI, time, source, record; ``t`` in seconds),
-    and the stable order that sorts them by track (None: they are already)."""
+def _track_ids(mmsi: IntArray, t_us: npt.NDArray[np.int64] | FloatArray, lat: FloatArray,
+               lon: FloatArray, p: PrepareParams, block: IntArray | None
+               ) -> tuple[IntArray, IntArray | None]:
+    """The ``track_id`` of each row (sorted by MMSI, time, source, record; ``t_us`` in
+    microseconds), and the stable order that sorts them by track (None: they are already)."""
     same = np.zeros(len(mmsi), dtype=bool)
     same[1:] = mmsi[1:] == mmsi[:-1]
     # a new block within an MMSI: the rows before and after never share a track
-    new_block = np.zeros(len(mmsi), dtype=bool)
+    new_block = None
     if block is not None:
+        new_block = np.zeros(len(mmsi), dtype=bool)
         new_block[1:] = same[1:] & (block[1:] != block[:-1])
-        same &= ~new_block
-    dt = np.zeros(len(mmsi))
-    dt[1:] = t[1:] - t[:-1]
-    allowed = p.noise_m + p.max_speed_knots * KNOT_M_PER_S * dt
-    jump = _jumps(same, lat, lon, allowed)
-    track = np.zeros(len(mmsi), dtype=np.int64)
-    if new_block.any():
+        if new_block.any():
+            same &= ~new_block
+        else:
+            new_block = None
+    jump = _jumps(same, t_us, lat, lon, p)
+    # the k-th track of an MMSI: 0 unless it has several blocks or an impossible jump
+    track = None
+    if new_block is not None:
         # k-th block of the MMSI: a running count of block changes, restarted at each MMSI
         count = np.cumsum(new_block)
         mmsi_start = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
         run = np.repeat(count[mmsi_start], np.diff(np.r_[mmsi_start, len(mmsi)]))
         track = count - run
     jumpy = np.unique(mmsi[jump])
-    order = None
+    starts = np.searchsorted(mmsi, jumpy, side="left")
+    ends = np.searchsorted(mmsi, jumpy, side="right")
     if jumpy.size:
-        starts = np.searchsorted(mmsi, jumpy, side="left")
-        ends = np.searchsorted(mmsi, jumpy, side="right")
+        if track is None:
+            track = np.zeros(len(mmsi), dtype=np.int64)
+        no_block = np.zeros(0, dtype=bool)
         for s, e in zip(starts, ends, strict=True):
-            track[s:e] = _segments_by_block(t[s:e], lat[s:e], lon[s:e], new_block[s:e], p)
-    track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI + np.minimum(track, TRACKS_PER_MMSI - 1)
+            track[s:e] = _segments_by_block(
+                _seconds(t_us[s:e]), lat[s:e], lon[s:e],
+                no_block if new_block is None else new_block[s:e], p)
+    track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI
+    if track is not None:
+        track_id += np.minimum(track, TRACKS_PER_MMSI - 1)
     # rows are sorted by MMSI, time, source, record, and track_id orders as (MMSI, track):
     # only the rows of MMSIs split into several tracks move, by a stable sort on the track.
-    if jumpy.size:
-        for s, e in zip(starts, ends, strict=True):
-            tid = track_id[s:e]
-            if (tid[1:] < tid[:-1]).any():
-                if order is None:
-                    order = np.arange(len(mmsi))
-                order[s:e] = s + np.argsort(tid, kind="stable")
+    order = None
+    for s, e in zip(starts, ends, strict=True):
+        tid = track_id[s:e]
+        if (tid[1:] < tid[:-1]).any():
+            if order is None:
+                order = np.arange(len(mmsi))
+            order[s:e] = s + np.argsort(tid, kind="stable")
     return track_id, order
 
 
@@ -476,10 +485,11 @@ def _duplicates(good: pl.DataFrame) -> pl.Series:
     return pl.Series("mmsi", out, dtype=pl.Boolean)
 
 
-def _jumps(
-    same: npt.NDArray[np.bool_], lat: FloatArray, lon: FloatArray, allowed: FloatArray
-) -> npt.NDArray[np.bool_]:
-    """``same & (haversine(previous, this) > allowed)`` (element 0 never a jump).
+def _jumps(same: npt.NDArray[np.bool_], t_us: npt.NDArray[np.int64] | FloatArray,
+           lat: FloatArray, lon: FloatArray, p: PrepareParams) -> npt.NDArray[np.bool_]:
+    """``same & (haversine(previous, this) > allowed)`` (element 0 never a jump), ``allowed``
+    being ``noise_m`` plus ``max_speed_knots`` for the time since the previous position
+    (``t_us``, microseconds).
 
     Consecutive positions are mostly metres apart: an upper bound of the distance without
     trigonometry (along the meridian, then along a parallel: at most the latitude plus the
@@ -488,19 +498,28 @@ def _jumps(
     whose temporaries stay in cache instead of being fresh input-sized arrays (measured:
     ``benchmarks/results/design-notes.md``).
     """
+    speed = p.max_speed_knots * KNOT_M_PER_S
     jump = np.zeros(lat.size, dtype=bool)
     for s in range(1, lat.size, POINT_BLOCK):
         e = min(s + POINT_BLOCK, lat.size)
+        t = _seconds(t_us[s - 1 : e])
+        allowed = p.noise_m + speed * (t[1:] - t[:-1])
         dlat = np.abs(lat[s:e] - lat[s - 1 : e - 1])
         dlon = np.abs(lon[s:e] - lon[s - 1 : e - 1])
         np.minimum(dlon, 360.0 - dlon, out=dlon)
         bound = np.radians(dlat + dlon) * EARTH_RADIUS_M
         # margin: the bound must clear the computed distance's rounding as well
-        check = np.flatnonzero(same[s:e] & ~(bound * (1 + 1e-9) + 1e-6 < allowed[s:e])) + s
+        check = np.flatnonzero(same[s:e] & ~(bound * (1 + 1e-9) + 1e-6 < allowed))
         if check.size:
-            d = haversine_m(lat[check - 1], lon[check - 1], lat[check], lon[check])
-            jump[check] = d > allowed[check]
+            i = check + s
+            d = haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+            jump[i] = d > allowed[check]
     return jump
+
+
+def _seconds(t_us: npt.NDArray[np.int64] | FloatArray) -> FloatArray:
+    """Microseconds as float seconds."""
+    return t_us.astype(np.float64) / US_PER_S
 
 
 def _assign_tracks(
@@ -513,8 +532,8 @@ def _assign_tracks(
     if keys["mmsi"].null_count() == 0 and keys["timestamp"].null_count() == 0:
         return _assign_sorted(df, rows, keys["mmsi"].to_numpy(), _epoch_us(keys["timestamp"]),
                               keys["lat"].to_numpy(), keys["lon"].to_numpy(), p, block)
-    t = keys["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / US_PER_S
-    track_id, _ = _track_ids(keys["mmsi"].to_numpy(), t, keys["lat"].to_numpy(),
+    track_id, _ = _track_ids(keys["mmsi"].to_numpy(), keys["timestamp"].dt.epoch("us").to_numpy(),
+                             keys["lat"].to_numpy(),
                              keys["lon"].to_numpy(), p, block)
     out = df[rows].with_columns(pl.Series("track_id", track_id, dtype=pl.Int64))
     return out.sort(["track_id", "timestamp", "source", "record"])
