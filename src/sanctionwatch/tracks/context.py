@@ -35,6 +35,7 @@ from sanctionwatch.tracks.prepare import (
     mmsi_time_order,
     prepare_conforming,
     prepare_tracks,
+    row_index,
 )
 
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
@@ -150,7 +151,9 @@ def prepare_run(positions: pl.DataFrame, spans: pl.DataFrame,
         t = df["timestamp"].dt.epoch("us").to_numpy()
         order = mmsi_time_order(stations[0], stations[1].size, t,
                                 None if ship.all() else np.flatnonzero(ship))
-        m_s, t_s = mmsi[order], t[order]
+        # gathered by Polars: on every core, into memory its allocator keeps for later stages
+        keys = df.select("mmsi", pl.col("timestamp").dt.epoch("us"))[row_index(order)]
+        m_s, t_s = keys["mmsi"].to_numpy(), keys["timestamp"].to_numpy()
         places = pool.submit(lambda: places_of_stays(
             stays_sorted(df, order, slow_mask(df["sog_knots"], p), p, m_s, t_s), p))
         prepared = prepare_conforming(cleaned_codes(df), p, spans,

@@ -38,7 +38,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, haversine_m_expr
 from sanctionwatch.stations import unique_inverse
-from sanctionwatch.tracks.prepare import mmsi_time_order
+from sanctionwatch.tracks.prepare import mmsi_time_order, row_index
 from sanctionwatch.units import US_PER_H
 
 if TYPE_CHECKING:
@@ -131,7 +131,7 @@ def stays_sorted(pos: pl.DataFrame, order: IntArray, slow: npt.NDArray[np.bool_]
         return empty
     rows = order[keep]
     run_r = np.repeat(run[inst_slow], size[inst_slow])
-    nav = pos["nav_status"][pl.Series(rows, dtype=pl.Int64).cast(pl.get_index_type())]
+    nav = pos["nav_status"][row_index(rows)]
     runs = pl.DataFrame({"_run": run_r, "lat": _values(pos["lat"])[rows],
                          "lon": _values(pos["lon"])[rows]}).with_columns(
         pl.Series("_is_moored", nav == NAV_MOORED),

@@ -200,13 +200,14 @@ def prepare_conforming(df: pl.DataFrame, p: PrepareParams, spans: pl.DataFrame |
         m_s, t_s = mmsi[order], t[order]
     else:
         order = tied_order
-    lat_s, lon_s = lat[order], lon[order]
+    pos = df.select("lat", "lon")[row_index(order)]
+    lat_s, lon_s = pos["lat"].to_numpy(), pos["lon"].to_numpy()
     dup_mask = _duplicate_rows(m_s, t_s, lat_s, lon_s)
     bad_rows = np.flatnonzero(~good if other is None else ~good & ~other)
-    bad = df[_index(bad_rows)].with_columns(
+    bad = df[row_index(bad_rows)].with_columns(
         pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
     )
-    dups = df[_index(order[dup_mask])].with_columns(pl.lit("duplicate").alias("reason"))
+    dups = df[row_index(order[dup_mask])].with_columns(pl.lit("duplicate").alias("reason"))
     station_rows = df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason")) \
         if other is None else station_frame(df, other, kind[inverse[other]])
     removed = pl.concat([station_rows, bad, dups], how="vertical").sort(["source", "record"])
@@ -218,7 +219,7 @@ def prepare_conforming(df: pl.DataFrame, p: PrepareParams, spans: pl.DataFrame |
     return PreparedTracks(tracks=tracks, removed=removed)
 
 
-def _index(rows: IntArray) -> pl.Series:
+def row_index(rows: IntArray) -> pl.Series:
     """``rows`` as Polars row indices: a frame indexed by them gathers without the checks
     and conversions of a NumPy index."""
     return pl.Series(rows, dtype=pl.Int64).cast(pl.get_index_type())
@@ -399,7 +400,7 @@ def _assign_sorted(df: pl.DataFrame, rows: IntArray, mmsi: IntArray, t_us: IntAr
     take = rows if order is None else rows[order]
     # every row, already in order: no gather
     in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
-    out = df if in_place else df[_index(take)]
+    out = df if in_place else df[row_index(take)]
     return out.with_columns(pl.Series("track_id", track_id if order is None else
                                       track_id[order], dtype=pl.Int64))
 
