@@ -59,18 +59,46 @@ def _by_message(kind: npt.NDArray[np.str_], msg: npt.NDArray[np.int64]) -> npt.N
     return np.where((kind == "ship") & (by_msg != ""), by_msg, kind).astype(np.str_)
 
 
-def _types_of_unique(mmsi: npt.NDArray[np.int64], station_msg: npt.NDArray[np.bool_] | None
-                     = None, msg_type: npt.NDArray[np.int64] | None = None
+def _types_of_unique(mmsi: npt.NDArray[np.int64], station_rows: npt.NDArray[np.int64] | None
+                     = None, station_msg_type: npt.NDArray[np.int64] | None = None
                      ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
     """The index of each row's MMSI among the distinct ones, and their types (from the
-    format; from a station message, for ship formats, where ``station_msg`` rows say so)."""
-    uniq, inverse = np.unique(mmsi, return_inverse=True)
+    format; for ship formats, from the station message ``station_msg_type`` of the rows
+    ``station_rows``, the last one of an MMSI deciding)."""
+    uniq, inverse = unique_inverse(mmsi)
     kind, _ = station_type_array(uniq)
-    if station_msg is not None and msg_type is not None and station_msg.any():
+    if station_rows is not None and station_msg_type is not None and station_rows.size:
         msg = np.zeros(uniq.size, dtype=np.int64)
-        msg[inverse[station_msg]] = msg_type[station_msg]
+        msg[inverse[station_rows]] = station_msg_type
         kind = _by_message(kind, msg)
-    return inverse.astype(np.int64), kind
+    return inverse, kind
+
+
+def unique_inverse(values: npt.NDArray[np.int64]
+                   ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.int64]]:
+    """``np.unique(values, return_inverse=True)`` of integers, by hashing instead of sorting
+    every value: the distinct values (MMSIs of a run) are few next to the rows."""
+    series = pl.Series(values, dtype=pl.Int64)
+    uniq = np.sort(series.unique().to_numpy())
+    inverse = series.replace_strict(pl.Series(uniq), pl.Series(np.arange(uniq.size)),
+                                    return_dtype=pl.Int64).to_numpy()
+    return uniq, inverse
+
+
+def station_types(df: pl.DataFrame) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.str_]]:
+    """For ``df`` (POSITIONS without null MMSIs): the index of each row's MMSI among the
+    distinct ones, in MMSI order, and the station type of each (see :func:`split_stations`)."""
+    rows = df["msg_type"].is_in(list(STATION_MESSAGES)).arg_true()
+    return _types_of_unique(df["mmsi"].to_numpy(), rows.cast(pl.Int64).to_numpy(),
+                            df["msg_type"].gather(rows).cast(pl.Int64).to_numpy())
+
+
+def station_frame(df: pl.DataFrame, other: npt.NDArray[np.bool_],
+                  kind_of_row: npt.NDArray[np.str_]) -> pl.DataFrame:
+    """The rows ``other`` of ``df`` with ``reason`` ``station:<type>`` (``kind_of_row``: the
+    type of each of them)."""
+    return df.filter(pl.Series(other)).with_columns(
+        pl.Series("reason", np.char.add(STATION_REASON_PREFIX, kind_of_row), dtype=pl.String))
 
 
 def is_ship_mmsi(mmsi: npt.ArrayLike) -> npt.NDArray[np.bool_]:
@@ -91,18 +119,13 @@ def split_stations(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     MMSIs decides as the others."""
     if df.height == 0 or df["mmsi"].null_count():
         return df, df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    station_msg = df["msg_type"].is_in(list(STATION_MESSAGES)).fill_null(False).to_numpy()
-    inverse, kind = _types_of_unique(df["mmsi"].to_numpy(), station_msg,
-                                     df["msg_type"].fill_null(0).cast(pl.Int64).to_numpy())
+    inverse, kind = station_types(df)
     # per distinct MMSI, then spread as booleans: a string per row would cost a copy of the
     # whole column
     other = (kind != "ship")[inverse]
     if not other.any():
         return df, df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason"))
-    stations = df.filter(pl.Series(other)).with_columns(
-        pl.Series("reason", np.char.add(STATION_REASON_PREFIX, kind[inverse[other]]),
-                  dtype=pl.String))
-    return df.filter(pl.Series(~other)), stations
+    return df.filter(pl.Series(~other)), station_frame(df, other, kind[inverse[other]])
 
 
 def ship_reports(reports: pl.DataFrame) -> pl.DataFrame:
@@ -189,4 +212,5 @@ def station_counts(stations: pl.DataFrame) -> dict[str, int]:
 __all__ = ["POSITION_SUMMARY_SCHEMA", "STATIONS_SCHEMA", "STATION_MESSAGES",
            "STATION_REASON_PREFIX",
            "classify_stations", "is_ship_mmsi", "position_summary", "ship_reports",
-           "split_stations", "station_counts"]
+           "split_stations", "station_counts", "station_frame", "station_types",
+           "unique_inverse"]

@@ -28,8 +28,7 @@ from sanctionwatch.ingest.files import IngestResult, Progress, ingest
 from sanctionwatch.schema import EVENTS
 from sanctionwatch.settings import settings
 from sanctionwatch.stations import position_summary
-from sanctionwatch.tracks import prepare_tracks
-from sanctionwatch.tracks.context import context_inputs, run_context
+from sanctionwatch.tracks.context import context_inputs, prepare_run
 
 
 def run_detectors(
@@ -76,11 +75,10 @@ class MemoryEngine:
         # whose readers it would slow down by as much as it saved.
         reference = load_reference(job.reference)
         raw = [ing.take_positions()]
-        context = run_context(raw[0].lazy(), ing.input_spans(), job.prepare)
         summary = position_summary(raw[0].lazy())
-        # handed over (popped, no reference left here): prepare_tracks frees the raw batches
+        # handed over (popped, no reference left here): prepare_run frees the raw batches
         # once copied
-        prepared = prepare_tracks(raw.pop(), job.prepare, context.spans)
+        context, prepared = prepare_run(raw.pop(), ing.input_spans(), job.prepare)
         laps.lap("prepare")
         reports = ing.reports().sort(["mmsi", "timestamp", "source", "record"])
         data = DetectionInput(

@@ -6,19 +6,37 @@ reasons about coverage as it would on all the data.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TypedDict
 
+import numpy as np
 import polars as pl
 
+from sanctionwatch.schema import POSITIONS
+from sanctionwatch.stations import station_types
 from sanctionwatch.tracks.continuity import (
     SPANS_SCHEMA,
     block_index,
     input_blocks,
     with_blocks,
 )
-from sanctionwatch.tracks.places import PLACES_SCHEMA, learn_places
-from sanctionwatch.tracks.prepare import PrepareParams
+from sanctionwatch.tracks.places import (
+    PLACES_SCHEMA,
+    learn_places,
+    places_of_stays,
+    slow_mask,
+    stays_sorted,
+)
+from sanctionwatch.tracks.prepare import (
+    PreparedTracks,
+    PrepareParams,
+    cleaned_codes,
+    mmsi_time_order,
+    prepare_conforming,
+    prepare_tracks,
+    row_index,
+)
 
 COVERAGE_SCHEMA: dict[str, pl.DataType] = {
     "source": pl.String(),
@@ -100,8 +118,53 @@ def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
     run whose input files cover ``spans``. Every engine builds it from the same rows, so every
     engine gives detectors the same context."""
     p = params or PrepareParams()
-    cell = p.coverage_cell_deg
     ships = positions.filter(valid_position_expr() & ship_mmsi_expr())
+    return RunContext(spans=with_blocks(spans, p.input_join_h), coverage=_coverage(ships, p),
+                      places=learn_places(ships, p))
+
+
+def prepare_run(positions: pl.DataFrame, spans: pl.DataFrame,
+                params: PrepareParams | None = None) -> tuple[RunContext, PreparedTracks]:
+    """``run_context(positions.lazy(), spans, params)`` and ``prepare_tracks(positions, params,
+    context.spans)``, the same frames, computed together: the positions are sorted by MMSI
+    and time once for both, and the coverage is counted while they are. Hand over the only
+    reference to ``positions``: its chunks are freed once copied into one."""
+    p = params or PrepareParams()
+    conforming = list(positions.schema.items()) == list(POSITIONS.polars_schema().items())
+    if not conforming or positions.height == 0 or positions["mmsi"].null_count() \
+            or positions["timestamp"].null_count():
+        context = run_context(positions.lazy(), spans, p)
+        return context, prepare_tracks(positions, p, context.spans)
+    df = positions.rechunk() if positions.n_chunks() > 1 else positions
+    del positions
+    mmsi = df["mmsi"].to_numpy()
+    lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    # the rows of ``valid_position_expr() & ship_mmsi_expr()``
+    ship = ((lat <= 90) & (lat >= -90) & (lon <= 180) & (lon >= -180) & ~((lat == 0) & (lon == 0))
+            & (mmsi >= 200_000_000) & (mmsi <= 799_999_999))
+    spans = with_blocks(spans, p.input_join_h)
+    # Three independent parts, each mostly in Polars or NumPy calls that release the GIL:
+    # the coverage, the places, and the tracks (the caller's thread).
+    with ThreadPoolExecutor(2) as pool:
+        coverage = pool.submit(_coverage, df.lazy().filter(pl.Series(ship)), p)
+        stations = station_types(df)
+        t = df["timestamp"].dt.epoch("us").to_numpy()
+        order = mmsi_time_order(stations[0], stations[1].size, t,
+                                None if ship.all() else np.flatnonzero(ship))
+        # gathered by Polars: on every core, into memory its allocator keeps for later stages
+        keys = df.select("mmsi", pl.col("timestamp").dt.epoch("us"))[row_index(order)]
+        m_s, t_s = keys["mmsi"].to_numpy(), keys["timestamp"].to_numpy()
+        places = pool.submit(lambda: places_of_stays(
+            stays_sorted(df, order, slow_mask(df["sog_knots"], p), p, m_s, t_s), p))
+        prepared = prepare_conforming(cleaned_codes(df), p, spans,
+                                      presorted=(order, m_s, t_s), stations=stations)
+        return RunContext(spans=spans, coverage=coverage.result(),
+                          places=places.result()), prepared
+
+
+def _coverage(ships: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
+    """:attr:`RunContext.coverage` of the valid positions of ship MMSIs ``ships``."""
+    cell = p.coverage_cell_deg
     bin_s = round(p.coverage_bin_min * 60)
     coverage = (
         ships
@@ -118,11 +181,9 @@ def run_context(positions: pl.LazyFrame, spans: pl.DataFrame,
         .sort("source", "bin_start", "cell_lat", "cell_lon")
         .collect()
     )
-    return RunContext(spans=with_blocks(spans, p.input_join_h),
-                      coverage=coverage.select(list(COVERAGE_SCHEMA))
-                      .cast(pl.Schema(COVERAGE_SCHEMA)),
-                      places=learn_places(ships, p))
+    return coverage.select(list(COVERAGE_SCHEMA)).cast(pl.Schema(COVERAGE_SCHEMA))
 
 
 __all__ = ["COVERAGE_SCHEMA", "SPANS_SCHEMA", "RunContext", "block_index", "context_inputs",
-           "input_blocks", "run_context", "ship_mmsi_expr", "valid_position_expr", "with_blocks"]
+           "input_blocks", "prepare_run", "run_context", "ship_mmsi_expr", "valid_position_expr",
+           "with_blocks"]

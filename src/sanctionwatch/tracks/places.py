@@ -37,6 +37,9 @@ import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, haversine_m_expr
+from sanctionwatch.stations import unique_inverse
+from sanctionwatch.tracks.prepare import mmsi_time_order, row_index
+from sanctionwatch.units import US_PER_H
 
 if TYPE_CHECKING:
     from sanctionwatch.reference import ReferenceData
@@ -68,19 +71,114 @@ busiest cell, 3 decimals); ``kind`` what it is (module docstring, step 4); ``lat
 the mean of its stays' positions; ``n_vessels`` distinct MMSIs that stayed, ``n_stays``
 their stays, ``stationary_h`` their total time."""
 
+IntArray = npt.NDArray[np.int64]
+
 _DEG_M = math.pi * EARTH_RADIUS_M / 180.0
 
 
 def _stays(positions: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
     """One row per stay (module docstring, step 1): ``mmsi, lat, lon, hours, moored,
     anchored``."""
+    pos = positions.select("mmsi", "timestamp", "lat", "lon", "sog_knots", "nav_status"
+                           ).collect()
+    if pos.height == 0 or pos["mmsi"].null_count() or pos["timestamp"].null_count():
+        return _stays_lazy(pos.lazy(), p)
+    uniq, inverse = unique_inverse(pos["mmsi"].to_numpy())
+    order = mmsi_time_order(inverse, uniq.size, pos["timestamp"].dt.epoch("us").to_numpy(), None)
+    return stays_sorted(pos, order, slow_mask(pos["sog_knots"], p), p)
+
+
+def slow_mask(sog_knots: pl.Series, p: PrepareParams) -> npt.NDArray[np.bool_]:
+    """Per position: slow enough for a stay (SOG below ``place_speed_knots``, or no SOG)."""
+    return (sog_knots.is_null() | (sog_knots < p.place_speed_knots)).fill_null(False
+                                                                               ).to_numpy()
+
+
+def stays_sorted(pos: pl.DataFrame, order: IntArray, slow: npt.NDArray[np.bool_],
+                 p: PrepareParams, m_sorted: IntArray | None = None,
+                 t_sorted: IntArray | None = None) -> pl.DataFrame:
+    """:func:`_stays` of the rows ``order`` of ``pos`` (``mmsi, timestamp, lat, lon,
+    nav_status``; no null MMSI or time), ``order`` sorting them by MMSI and time, ``slow``
+    (:func:`slow_mask`) per row of ``pos``; ``m_sorted``, ``t_sorted``: the MMSI and time
+    (µs) of the rows ``order`` when the caller has them.
+
+    Runs are cut on the MMSI's distinct instants (slow only when every position at that
+    instant is): the order of rows tied on MMSI and time does not matter, so every engine,
+    whatever order its rows come in, finds the same stays.
+    """
+    empty = pl.DataFrame(schema={"mmsi": pl.Int64, "lat": pl.Float64, "lon": pl.Float64,
+                                 "hours": pl.Float64, "moored": pl.UInt32,
+                                 "anchored": pl.UInt32})
+    n = order.size
+    if n == 0:
+        return empty
+    m = pos["mmsi"].to_numpy()[order] if m_sorted is None else m_sorted
+    t = pos["timestamp"].dt.epoch("us").to_numpy()[order] if t_sorted is None else t_sorted
+    new_inst = np.ones(n, dtype=bool)
+    new_inst[1:] = (m[1:] != m[:-1]) | (t[1:] != t[:-1])
+    first = np.flatnonzero(new_inst)
+    inst_slow = np.logical_and.reduceat(slow[order], first)
+    im, it = m[first], t[first]
+    # a run breaks at a new MMSI, after a silence, or after an instant that was not slow
+    brk = np.ones(first.size, dtype=bool)
+    brk[1:] = ((im[1:] != im[:-1]) | (it[1:] - it[:-1] >= int(MAX_SILENCE_H * US_PER_H))
+               | ~inst_slow[:-1])
+    run = np.cumsum(brk)
+    size = np.diff(np.r_[first, n])
+    # the rows of slow instants, with their run
+    keep = np.flatnonzero(np.repeat(inst_slow, size))
+    if keep.size == 0:
+        return empty
+    rows = order[keep]
+    run_r = np.repeat(run[inst_slow], size[inst_slow])
+    nav = pos["nav_status"][row_index(rows)]
+    runs = pl.DataFrame({"_run": run_r, "lat": _values(pos["lat"])[rows],
+                         "lon": _values(pos["lon"])[rows]}).with_columns(
+        pl.Series("_is_moored", nav == NAV_MOORED),
+        pl.Series("_is_anchored", nav == NAV_AT_ANCHOR))
+    medians = runs.group_by("_run").agg(pl.col("lat").median().alias("_clat"),
+                                        pl.col("lon").median().alias("_clon")).sort("_run")
+    # rows are grouped by run, in run order: each run's centre spread over its rows
+    starts = np.flatnonzero(np.r_[True, run_r[1:] != run_r[:-1]])
+    counts = np.diff(np.r_[starts, keep.size])
+    centre = runs.with_columns(
+        pl.Series("_clat", np.repeat(medians["_clat"].to_numpy(), counts)),
+        pl.Series("_clon", np.repeat(medians["_clon"].to_numpy(), counts)),
+    ).select(
+        haversine_m_expr(pl.col("lat"), pl.col("lon"), pl.col("_clat"), pl.col("_clon"))
+        .alias("_d"),
+        pl.col("_is_moored").fill_null(False).cast(pl.Int64),
+        pl.col("_is_anchored").fill_null(False).cast(pl.Int64),
+    )
+    ends = np.r_[starts[1:], keep.size] - 1
+    tr = t[keep]
+    min_us = int(p.place_min_stationary_h * 3_600_000_000)
+    stays = pl.DataFrame({
+        "mmsi": m[keep][starts],
+        "lat": medians["_clat"], "lon": medians["_clon"],
+        "_us": tr[ends] - tr[starts],
+        "_extent_m": np.maximum.reduceat(centre["_d"].to_numpy(), starts),
+        "moored": np.add.reduceat(centre["_is_moored"].to_numpy(), starts).astype(np.uint32),
+        "anchored": np.add.reduceat(centre["_is_anchored"].to_numpy(), starts
+                                    ).astype(np.uint32),
+    })
+    return stays.filter((pl.col("_us") >= min_us) & (pl.col("_extent_m") <= p.place_cell_m)
+                        ).select("mmsi", "lat", "lon",
+                                 (pl.col("_us") / 3_600_000_000).alias("hours"),
+                                 "moored", "anchored")
+
+
+def _values(column: pl.Series) -> npt.NDArray[np.float64]:
+    """A float column's values (NaN for null; no copy for one chunk without nulls)."""
+    return column.to_numpy()
+
+
+def _stays_lazy(positions: pl.LazyFrame, p: PrepareParams) -> pl.DataFrame:
+    """:func:`_stays` in Polars alone: for null MMSIs or times."""
     silence = pl.duration(microseconds=int(MAX_SILENCE_H * 3_600_000_000))
     slow = pl.col("sog_knots").is_null() | (pl.col("sog_knots") < p.place_speed_knots)
     pos = positions.select("mmsi", "timestamp", "lat", "lon", "sog_knots", "nav_status"
                            ).with_columns(slow.alias("_slow"))
-    # Runs are cut on the MMSI's distinct instants (slow only when every position at that
-    # instant is), sorted on two numbers: no tie to break, so the runs do not depend on the
-    # order the rows come in (every engine agrees), and no sort of the whole wide frame.
     instants = (
         pos.group_by("mmsi", "timestamp").agg(pl.col("_slow").all())
         .sort("mmsi", "timestamp")
@@ -159,8 +257,12 @@ def _cell_sums(stays: pl.DataFrame) -> pl.DataFrame:
 def learn_places(positions: pl.LazyFrame, params: PrepareParams) -> pl.DataFrame:
     """The places of ``positions`` (raw POSITIONS rows of ship MMSIs at valid coordinates, any
     order): :data:`PLACES_SCHEMA` rows sorted by ``place_id``, ``lat``, ``lon``."""
+    return places_of_stays(_stays(positions, params), params)
+
+
+def places_of_stays(stays: pl.DataFrame, params: PrepareParams) -> pl.DataFrame:
+    """:func:`learn_places` from the stays (:func:`stays_sorted`) of the positions."""
     p = params
-    stays = _stays(positions, p)
     if stays.height == 0:
         return pl.DataFrame(schema=PLACES_SCHEMA)
     cells = _cell_sums(_cells(stays, p.place_cell_m)).filter(

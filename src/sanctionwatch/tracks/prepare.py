@@ -20,7 +20,7 @@ import polars as pl
 
 from sanctionwatch.geo import EARTH_RADIUS_M, KNOT_M_PER_S, POINT_BLOCK, haversine_m
 from sanctionwatch.schema import POSITIONS
-from sanctionwatch.stations import split_stations
+from sanctionwatch.stations import split_stations, station_frame, station_types
 from sanctionwatch.tracks.continuity import DEFAULT_JOIN_H, block_index, input_blocks
 from sanctionwatch.units import US_PER_S
 
@@ -136,7 +136,18 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
     # (``IngestResult.take_positions``), the raw chunks are freed as soon as ``df`` is
     # rechunked below rather than after the whole preparation.
     del positions
-    df = df.with_columns(
+    return prepare_conforming(cleaned_codes(df), p, spans)
+
+
+def cleaned_codes(df: pl.DataFrame) -> pl.DataFrame:
+    """``df`` (POSITIONS) in one chunk, with the "not available" SOG, COG and heading codes
+    null (see :func:`prepare_tracks`)."""
+    # One contiguous chunk: a row gather on it indexes one array, where on the chunks of the
+    # files read every row must first be found in its chunk (measured:
+    # benchmarks/results/design-notes.md), and NumPy views of its columns need no copy.
+    if df.n_chunks() > 1:
+        df = df.rechunk()
+    return df.with_columns(
         pl.when(pl.col("sog_knots") >= 102.25)
         .then(None)
         .otherwise(pl.col("sog_knots"))
@@ -147,31 +158,122 @@ def prepare_tracks(positions: pl.DataFrame, params: PrepareParams | None = None,
         .otherwise(pl.col("heading_deg"))
         .alias("heading_deg"),
     )
-    # One contiguous chunk: a row gather on it indexes one array, where on the chunks of the
-    # files read every row must first be found in its chunk (measured:
-    # benchmarks/results/design-notes.md). Row indices, not frames, until the end: one
-    # gather of the wide frame instead of a filter, a sort and another filter.
-    if df.n_chunks() > 1:
-        df = df.rechunk()
-    df, stations = split_stations(df)
-    reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
+
+
+def prepare_conforming(df: pl.DataFrame, p: PrepareParams, spans: pl.DataFrame | None,
+                       presorted: tuple[IntArray, IntArray, IntArray] | None = None,
+                       stations: tuple[IntArray, npt.NDArray[np.str_]] | None = None
+                       ) -> PreparedTracks:
+    """:func:`prepare_tracks` of ``df`` (POSITIONS, :func:`cleaned_codes`).
+
+    ``presorted``: rows of ``df`` in MMSI, time, row order (:func:`mmsi_time_order`) among
+    which are all the rows kept, with their MMSI and time (µs), and ``stations``:
+    :func:`~sanctionwatch.stations.station_types` of ``df``, when the caller has them.
+
+    Row indices, not frames, until the end: one gather of the wide frame instead of a filter,
+    a sort and another filter.
+    """
+    if df.height == 0 or df["mmsi"].null_count() or df["timestamp"].null_count():
+        return _prepare_null_keys(df, p, spans)
+    mmsi = df["mmsi"].to_numpy()
+    t = _epoch_us(df["timestamp"])
+    lat, lon = df["lat"].to_numpy(), df["lon"].to_numpy()
+    inverse, kind = stations if stations is not None else station_types(df)
+    other_of = kind != "ship"
+    other = other_of[inverse] if other_of.any() else None
+    reason = _bad_position_reasons(lat, lon)
     good = reason < 0
-    order = _sorted_good_rows(df, good)
-    keys = df.select("mmsi", "timestamp", "lat", "lon")[order]
-    dup_mask = _duplicates(keys).to_numpy()
-    bad_rows = np.flatnonzero(~good)
-    bad = df[bad_rows].with_columns(
+    if other is not None:
+        good &= ~other
+    if presorted is None:
+        order = mmsi_time_order(inverse, kind.size, t, None if good.all() else
+                                np.flatnonzero(good))
+        m_s, t_s = mmsi[order], t[order]
+    else:
+        order, m_s, t_s = presorted
+        sel = good[order]
+        if not sel.all():
+            order, m_s, t_s = order[sel], m_s[sel], t_s[sel]
+    tied_order = _ties_by_source_record(df, order, m_s, t_s)
+    if tied_order is None:  # rows tied on all four keys: the full sort decides
+        order = _sorted_good_rows(df, good)
+        m_s, t_s = mmsi[order], t[order]
+    else:
+        order = tied_order
+    pos = df.select("lat", "lon")[row_index(order)]
+    lat_s, lon_s = pos["lat"].to_numpy(), pos["lon"].to_numpy()
+    dup_mask = _duplicate_rows(m_s, t_s, lat_s, lon_s)
+    bad_rows = np.flatnonzero(~good if other is None else ~good & ~other)
+    bad = df[row_index(bad_rows)].with_columns(
         pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
     )
-    dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
-    removed = pl.concat([stations, bad, dups], how="vertical").sort(["source", "record"])
-    kept = order[~dup_mask]
-    keys = keys.filter(pl.Series(~dup_mask))
-    blocks = None if spans is None else input_blocks(spans, p.input_join_h)
-    block = block_index(keys["timestamp"], blocks) \
-        if blocks is not None and blocks.height > 1 else None
-    tracks = _assign_tracks(df, kept, keys, p, block)
+    dups = df[row_index(order[dup_mask])].with_columns(pl.lit("duplicate").alias("reason"))
+    station_rows = df.clear().with_columns(pl.lit(None, dtype=pl.String).alias("reason")) \
+        if other is None else station_frame(df, other, kind[inverse[other]])
+    removed = pl.concat([station_rows, bad, dups], how="vertical").sort(["source", "record"])
+    if dup_mask.any():
+        keep = ~dup_mask
+        order, m_s, t_s, lat_s, lon_s = (a[keep] for a in (order, m_s, t_s, lat_s, lon_s))
+    block = _block_index_us(t_s, None if spans is None else input_blocks(spans, p.input_join_h))
+    tracks = _assign_sorted(df, order, m_s, t_s, lat_s, lon_s, p, block)
     return PreparedTracks(tracks=tracks, removed=removed)
+
+
+def row_index(rows: IntArray) -> pl.Series:
+    """``rows`` as Polars row indices: a frame indexed by them gathers without the checks
+    and conversions of a NumPy index."""
+    return pl.Series(rows, dtype=pl.Int64).cast(pl.get_index_type())
+
+
+def _epoch_us(timestamp: pl.Series) -> IntArray:
+    """Microseconds since the epoch of ``timestamp`` (no copy for a µs column in one chunk)."""
+    return timestamp.dt.epoch("us").to_numpy()
+
+
+def mmsi_time_order(mmsi_index: IntArray, n_mmsi: int, t: IntArray, rows: IntArray | None
+                    ) -> IntArray:
+    """``rows`` (ascending; None: every row) sorted by MMSI, time and row: ``mmsi_index`` is
+    the rank of each row's MMSI among the ``n_mmsi`` distinct ones (:func:`~sanctionwatch.stations.
+    unique_inverse`), ``t`` its time.
+
+    Ingested files come in time order, or vessel by vessel: a stable sort on the MMSI alone
+    then leaves each MMSI's rows in time order, which is checked; NumPy sorts indices of up to
+    65,536 distinct values by radix. Anything else takes the sort on both keys.
+    """
+    ids = mmsi_index if rows is None else mmsi_index[rows]
+    pos = np.argsort(ids.astype(np.uint16) if n_mmsi <= 1 << 16 else ids, kind="stable")
+    order = pos if rows is None else rows[pos]
+    ts = t if rows is None else t[rows]
+    if ts.size > 1 and not bool(np.all(ts[1:] >= ts[:-1])):
+        # not in time order overall; each MMSI's rows may still be
+        ts, ids = ts[pos], ids[pos]
+        if not bool(np.all((ids[1:] != ids[:-1]) | (ts[1:] >= ts[:-1]))):
+            sub = slice(None) if rows is None else rows
+            lex = np.lexsort((t[sub], mmsi_index[sub]))
+            order = lex if rows is None else rows[lex]
+    return order
+
+
+def _ties_by_source_record(df: pl.DataFrame, order: IntArray, m_s: IntArray, t_s: IntArray
+                           ) -> IntArray | None:
+    """``order`` (rows sorted by MMSI, time and row; ``m_s``, ``t_s`` their MMSI and time)
+    with the rows tied on MMSI and time put in source, record order; None when rows are tied
+    on all four (never in ingested data, where source and record identify a row)."""
+    same_prev = np.zeros(order.size, dtype=bool)
+    same_prev[1:] = (m_s[1:] == m_s[:-1]) & (t_s[1:] == t_s[:-1])
+    tied = same_prev.copy()
+    tied[:-1] |= same_prev[1:]
+    ti = np.flatnonzero(tied)
+    if ti.size == 0:
+        return order
+    ties = df.select("source", "record")[order[ti]].with_columns(
+        pl.Series("_g", np.cumsum(~same_prev[ti])), pl.Series("_i", order[ti])
+    )
+    if ties.select(pl.struct("_g", "source", "record").is_duplicated().any()).item():
+        return None
+    out = order.copy()
+    out[ti] = ties.sort(["_g", "source", "record"])["_i"].to_numpy()
+    return out
 
 
 BAD_POSITION_REASONS = ("position_not_available", "position_out_of_range", "null_island")
@@ -236,6 +338,124 @@ def _sorted_good_rows(df: pl.DataFrame, good: npt.NDArray[np.bool_]) -> IntArray
     return idx.sort(key)["_i"].to_numpy()
 
 
+def _prepare_null_keys(df: pl.DataFrame, p: PrepareParams, spans: pl.DataFrame | None
+                       ) -> PreparedTracks:
+    """:func:`prepare_conforming` of a frame with null MMSIs or times (never from ingest, whose
+    columns are not nullable) or no rows: its rows are compared with Polars' null semantics."""
+    df, stations = split_stations(df)
+    reason = _bad_position_reasons(df["lat"].to_numpy(), df["lon"].to_numpy())
+    good = reason < 0
+    order = _sorted_good_rows(df, good)
+    keys = df.select("mmsi", "timestamp", "lat", "lon")[order]
+    dup_mask = _duplicates(keys).to_numpy()
+    bad_rows = np.flatnonzero(~good)
+    bad = df[bad_rows].with_columns(
+        pl.Series("reason", np.asarray(BAD_POSITION_REASONS)[reason[bad_rows]], dtype=pl.String)
+    )
+    dups = df[order[dup_mask]].with_columns(pl.lit("duplicate").alias("reason"))
+    removed = pl.concat([stations, bad, dups], how="vertical").sort(["source", "record"])
+    kept = order[~dup_mask]
+    keys = keys.filter(pl.Series(~dup_mask))
+    blocks = None if spans is None else input_blocks(spans, p.input_join_h)
+    block = block_index(keys["timestamp"], blocks) \
+        if blocks is not None and blocks.height > 1 else None
+    tracks = _assign_tracks(df, kept, keys, p, block)
+    return PreparedTracks(tracks=tracks, removed=removed)
+
+
+def _block_index_us(t_us: IntArray, blocks: pl.DataFrame | None) -> IntArray | None:
+    """:func:`~sanctionwatch.tracks.continuity.block_index` of times in microseconds; None
+    for one block or none."""
+    if blocks is None or blocks.height <= 1:
+        return None
+    return block_index(pl.Series(t_us, dtype=pl.Int64).cast(pl.Datetime("us", "UTC")), blocks)
+
+
+def _duplicate_rows(m: IntArray, t: IntArray, lat: FloatArray, lon: FloatArray
+                    ) -> npt.NDArray[np.bool_]:
+    """:func:`_duplicates` of rows sorted by MMSI and time given as arrays (no null)."""
+    same = np.zeros(m.size + 1, dtype=bool)  # same[i]: row i ties row i - 1
+    same[1:-1] = (m[1:] == m[:-1]) & (t[1:] == t[:-1])
+    tied = same[:-1] | same[1:]
+    out = np.zeros(m.size, dtype=bool)
+    if not tied.any():
+        return out
+    idx = np.flatnonzero(tied)
+    sub = pl.DataFrame({"mmsi": m[idx], "timestamp": t[idx], "lat": lat[idx], "lon": lon[idx]},
+                       schema={"mmsi": pl.Int64, "timestamp": pl.Int64, "lat": pl.Float64,
+                               "lon": pl.Float64})
+    out[idx] = sub.select(pl.struct(["mmsi", "timestamp", "lat", "lon"]).is_first_distinct()
+                          .not_()).to_series().to_numpy()
+    return out
+
+
+def _assign_sorted(df: pl.DataFrame, rows: IntArray, mmsi: IntArray, t_us: IntArray,
+                   lat: FloatArray, lon: FloatArray, p: PrepareParams,
+                   block: IntArray | None) -> pl.DataFrame:
+    """:func:`_assign_tracks` with the MMSI, time (µs) and position of ``rows`` as arrays (no
+    null)."""
+    if rows.size == 0:
+        return df.clear().with_columns(pl.lit(None, dtype=pl.Int64).alias("track_id"))
+    track_id, order = _track_ids(mmsi, t_us, lat, lon, p, block)
+    take = rows if order is None else rows[order]
+    # every row, already in order: no gather
+    in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
+    out = df if in_place else df[row_index(take)]
+    return out.with_columns(pl.Series("track_id", track_id if order is None else
+                                      track_id[order], dtype=pl.Int64))
+
+
+def _track_ids(mmsi: IntArray, t_us: npt.NDArray[np.int64] | FloatArray, lat: FloatArray,
+               lon: FloatArray, p: PrepareParams, block: IntArray | None
+               ) -> tuple[IntArray, IntArray | None]:
+    """The ``track_id`` of each row (sorted by MMSI, time, source, record; ``t_us`` in
+    microseconds), and the stable order that sorts them by track (None: they are already)."""
+    same = np.zeros(len(mmsi), dtype=bool)
+    same[1:] = mmsi[1:] == mmsi[:-1]
+    # a new block within an MMSI: the rows before and after never share a track
+    new_block = None
+    if block is not None:
+        new_block = np.zeros(len(mmsi), dtype=bool)
+        new_block[1:] = same[1:] & (block[1:] != block[:-1])
+        if new_block.any():
+            same &= ~new_block
+        else:
+            new_block = None
+    jump = _jumps(same, t_us, lat, lon, p)
+    # the k-th track of an MMSI: 0 unless it has several blocks or an impossible jump
+    track = None
+    if new_block is not None:
+        # k-th block of the MMSI: a running count of block changes, restarted at each MMSI
+        count = np.cumsum(new_block)
+        mmsi_start = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
+        run = np.repeat(count[mmsi_start], np.diff(np.r_[mmsi_start, len(mmsi)]))
+        track = count - run
+    jumpy = np.unique(mmsi[jump])
+    starts = np.searchsorted(mmsi, jumpy, side="left")
+    ends = np.searchsorted(mmsi, jumpy, side="right")
+    if jumpy.size:
+        if track is None:
+            track = np.zeros(len(mmsi), dtype=np.int64)
+        no_block = np.zeros(0, dtype=bool)
+        for s, e in zip(starts, ends, strict=True):
+            track[s:e] = _segments_by_block(
+                _seconds(t_us[s:e]), lat[s:e], lon[s:e],
+                no_block if new_block is None else new_block[s:e], p)
+    track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI
+    if track is not None:
+        track_id += np.minimum(track, TRACKS_PER_MMSI - 1)
+    # rows are sorted by MMSI, time, source, record, and track_id orders as (MMSI, track):
+    # only the rows of MMSIs split into several tracks move, by a stable sort on the track.
+    order = None
+    for s, e in zip(starts, ends, strict=True):
+        tid = track_id[s:e]
+        if (tid[1:] < tid[:-1]).any():
+            if order is None:
+                order = np.arange(len(mmsi))
+            order[s:e] = s + np.argsort(tid, kind="stable")
+    return track_id, order
+
+
 def _duplicates(good: pl.DataFrame) -> pl.Series:
     """Rows (of ``good``, sorted by MMSI and time) repeating an earlier row's MMSI, time and
     position. Only rows sharing MMSI and time with a neighbour can be duplicates, so the
@@ -266,10 +486,11 @@ def _duplicates(good: pl.DataFrame) -> pl.Series:
     return pl.Series("mmsi", out, dtype=pl.Boolean)
 
 
-def _jumps(
-    same: npt.NDArray[np.bool_], lat: FloatArray, lon: FloatArray, allowed: FloatArray
-) -> npt.NDArray[np.bool_]:
-    """``same & (haversine(previous, this) > allowed)`` (element 0 never a jump).
+def _jumps(same: npt.NDArray[np.bool_], t_us: npt.NDArray[np.int64] | FloatArray,
+           lat: FloatArray, lon: FloatArray, p: PrepareParams) -> npt.NDArray[np.bool_]:
+    """``same & (haversine(previous, this) > allowed)`` (element 0 never a jump), ``allowed``
+    being ``noise_m`` plus ``max_speed_knots`` for the time since the previous position
+    (``t_us``, microseconds).
 
     Consecutive positions are mostly metres apart: an upper bound of the distance without
     trigonometry (along the meridian, then along a parallel: at most the latitude plus the
@@ -278,19 +499,28 @@ def _jumps(
     whose temporaries stay in cache instead of being fresh input-sized arrays (measured:
     ``benchmarks/results/design-notes.md``).
     """
+    speed = p.max_speed_knots * KNOT_M_PER_S
     jump = np.zeros(lat.size, dtype=bool)
     for s in range(1, lat.size, POINT_BLOCK):
         e = min(s + POINT_BLOCK, lat.size)
+        t = _seconds(t_us[s - 1 : e])
+        allowed = p.noise_m + speed * (t[1:] - t[:-1])
         dlat = np.abs(lat[s:e] - lat[s - 1 : e - 1])
         dlon = np.abs(lon[s:e] - lon[s - 1 : e - 1])
         np.minimum(dlon, 360.0 - dlon, out=dlon)
         bound = np.radians(dlat + dlon) * EARTH_RADIUS_M
         # margin: the bound must clear the computed distance's rounding as well
-        check = np.flatnonzero(same[s:e] & ~(bound * (1 + 1e-9) + 1e-6 < allowed[s:e])) + s
+        check = np.flatnonzero(same[s:e] & ~(bound * (1 + 1e-9) + 1e-6 < allowed))
         if check.size:
-            d = haversine_m(lat[check - 1], lon[check - 1], lat[check], lon[check])
-            jump[check] = d > allowed[check]
+            i = check + s
+            d = haversine_m(lat[i - 1], lon[i - 1], lat[i], lon[i])
+            jump[i] = d > allowed[check]
     return jump
+
+
+def _seconds(t_us: npt.NDArray[np.int64] | FloatArray) -> FloatArray:
+    """Microseconds as float seconds."""
+    return t_us.astype(np.float64) / US_PER_S
 
 
 def _assign_tracks(
@@ -300,53 +530,14 @@ def _assign_tracks(
     """``df[rows]`` (rows sorted by MMSI, time, source, record; ``keys``: their MMSI, time and
     position; ``block``: their input block, None for one block) with ``track_id``, sorted by
     track and time. An MMSI's tracks are numbered block by block."""
-    if rows.size == 0:
-        return df.clear().with_columns(pl.lit(None, dtype=pl.Int64).alias("track_id"))
-    mmsi = keys["mmsi"].to_numpy()
-    t = keys["timestamp"].dt.epoch("us").to_numpy().astype(np.float64) / US_PER_S
-    lat = keys["lat"].to_numpy()
-    lon = keys["lon"].to_numpy()
-    same = np.zeros(len(mmsi), dtype=bool)
-    same[1:] = mmsi[1:] == mmsi[:-1]
-    # a new block within an MMSI: the rows before and after never share a track
-    new_block = np.zeros(len(mmsi), dtype=bool)
-    if block is not None:
-        new_block[1:] = same[1:] & (block[1:] != block[:-1])
-        same &= ~new_block
-    dt = np.zeros(len(mmsi))
-    dt[1:] = t[1:] - t[:-1]
-    allowed = p.noise_m + p.max_speed_knots * KNOT_M_PER_S * dt
-    jump = _jumps(same, lat, lon, allowed)
-    track = np.zeros(len(mmsi), dtype=np.int64)
-    if new_block.any():
-        # k-th block of the MMSI: a running count of block changes, restarted at each MMSI
-        count = np.cumsum(new_block)
-        mmsi_start = np.flatnonzero(np.r_[True, mmsi[1:] != mmsi[:-1]])
-        run = np.repeat(count[mmsi_start], np.diff(np.r_[mmsi_start, len(mmsi)]))
-        track = count - run
-    jumpy = np.unique(mmsi[jump])
-    if jumpy.size:
-        starts = np.searchsorted(mmsi, jumpy, side="left")
-        ends = np.searchsorted(mmsi, jumpy, side="right")
-        for s, e in zip(starts, ends, strict=True):
-            track[s:e] = _segments_by_block(t[s:e], lat[s:e], lon[s:e], new_block[s:e], p)
-    track_id = mmsi.astype(np.int64) * TRACKS_PER_MMSI + np.minimum(track, TRACKS_PER_MMSI - 1)
-    if keys["mmsi"].null_count() or keys["timestamp"].null_count():
-        out = df[rows].with_columns(pl.Series("track_id", track_id, dtype=pl.Int64))
-        return out.sort(["track_id", "timestamp", "source", "record"])
-    # ``rows`` are sorted by MMSI, time, source, record, and track_id orders as (MMSI, track):
-    # only the rows of MMSIs split into several tracks move, by a stable sort on the track.
-    order = np.arange(len(mmsi))
-    if jumpy.size:
-        for s, e in zip(starts, ends, strict=True):
-            tid = track_id[s:e]
-            if (tid[1:] < tid[:-1]).any():
-                order[s:e] = s + np.argsort(tid, kind="stable")
-    take = rows[order]
-    # every row, already in order: no gather
-    in_place = take.size == df.height and bool(np.all(take[1:] > take[:-1]))
-    out = df if in_place else df[take]
-    return out.with_columns(pl.Series("track_id", track_id[order], dtype=pl.Int64))
+    if keys["mmsi"].null_count() == 0 and keys["timestamp"].null_count() == 0:
+        return _assign_sorted(df, rows, keys["mmsi"].to_numpy(), _epoch_us(keys["timestamp"]),
+                              keys["lat"].to_numpy(), keys["lon"].to_numpy(), p, block)
+    track_id, _ = _track_ids(keys["mmsi"].to_numpy(), keys["timestamp"].dt.epoch("us").to_numpy(),
+                             keys["lat"].to_numpy(),
+                             keys["lon"].to_numpy(), p, block)
+    out = df[rows].with_columns(pl.Series("track_id", track_id, dtype=pl.Int64))
+    return out.sort(["track_id", "timestamp", "source", "record"])
 
 
 def _segments_by_block(t: FloatArray, lat: FloatArray, lon: FloatArray,
