@@ -55,8 +55,10 @@ class EngineOptions:
         that reads the inputs and to the other processes of a shared machine; the estimate
         below is a measured peak, not an average).
     memory_engine_bytes_per_position: the memory engine's peak resident memory per input
-        position, to estimate its footprint before reading (default: the largest peak per
-        position of the ``memory`` runs in ``benchmarks/results/throughput.md``, rounded up).
+        position as estimated before reading, to estimate its footprint (default: the
+        largest peak per estimated position of the ``memory`` runs in
+        ``benchmarks/results/throughput.md``, rounded up; small inputs carry the interpreter's
+        fixed memory, so the largest is the smallest input's).
     memory_max_positions: an optional hard cap on the positions ``auto`` gives to ``memory``
         (default None: no cap, the memory estimate alone decides).
     scheduler: Dask scheduler address (``dask`` engine); a LocalCluster when None.
@@ -69,7 +71,7 @@ class EngineOptions:
     pair_batch_rows: int = 5_000_000
     memory_budget_gb: float | None = None
     memory_available_share: float = 0.75
-    memory_engine_bytes_per_position: int = 1_000
+    memory_engine_bytes_per_position: int = 600
     memory_max_positions: int | None = None
     scheduler: str | None = None
     n_workers: int | None = None

@@ -101,12 +101,15 @@ def test_typed_canonical_matches_text(tmp_path: Path, monkeypatch: pytest.Monkey
 @pytest.mark.parametrize("by_vessel", [True, False])
 @pytest.mark.parametrize("bad", [False, True])
 @pytest.mark.parametrize("batch_rows", [50, 130, 1000])
+@pytest.mark.parametrize("group_rows", [520, 97])
 def test_row_groups_match_the_text_path(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                        by_vessel: bool, bad: bool, batch_rows: int) -> None:
+                                        by_vessel: bool, bad: bool, batch_rows: int,
+                                        group_rows: int) -> None:
     path = tmp_path / "t.parquet"
-    # Row groups below, at and beyond 4 x batch_rows: converted whole or batch by batch.
+    # Row groups below, at and beyond 4 x batch_rows: converted whole (several small ones
+    # read together) or batch by batch.
     pq.write_table(canonical_table(1500, 1, by_vessel=by_vessel, bad=bad), path,
-                   row_group_size=520)
+                   row_group_size=group_rows)
     fast = read_parquet_batches(path, batch_rows, typed=True, monkeypatch=monkeypatch)
     slow = read_parquet_batches(path, batch_rows, typed=False, monkeypatch=monkeypatch)
     for a, b in zip(concat_batches(fast), concat_batches(slow), strict=True):
@@ -117,13 +120,16 @@ def test_row_groups_match_the_text_path(tmp_path: Path, monkeypatch: pytest.Monk
     assert sorted(records) == list(range(1, 1501))  # every row once, nothing lost
 
 
-def test_strict_row_group_yields_the_batches_before_the_bad_record(tmp_path: Path) -> None:
+@pytest.mark.parametrize("group_rows", [None, 50])
+def test_strict_row_group_yields_the_batches_before_the_bad_record(
+        tmp_path: Path, group_rows: int | None) -> None:
     table = canonical_table(400, 2, by_vessel=True)
     mmsi = table.column("mmsi").to_pylist()
     mmsi[250] = -1
     table = table.set_column(0, "mmsi", pa.array(mmsi, pa.int64()))
     path = tmp_path / "t.parquet"
-    pq.write_table(table, path)  # one row group, converted whole (400 <= 4 x 100)
+    # one row group, or eight read together: converted whole (400 <= 4 x 100)
+    pq.write_table(table, path, row_group_size=group_rows)
     seen = []
     with pytest.raises(IngestError) as err:
         for b in read_parquet(path, batch_rows=100, strict=True):

@@ -33,7 +33,9 @@ def dictionary(arr: pa.Array | pa.ChunkedArray) -> tuple[pl.Series, pa.Array]:
         arr = arr.chunk(0)
     if isinstance(arr, pa.ChunkedArray):
         if pa.types.is_dictionary(arr.type):
-            arr = arr.cast(arr.type.value_type)  # chunks may have different dictionaries
+            # chunks (row groups read together) have dictionaries of their own: one shared
+            # dictionary, in order of first appearance, without spelling out every row
+            arr = arr.unify_dictionaries()
         arr = arr.combine_chunks()
     if not pa.types.is_dictionary(arr.type):
         arr = pc.dictionary_encode(arr)

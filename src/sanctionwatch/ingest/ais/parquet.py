@@ -3,9 +3,10 @@
 Numeric and timestamp columns on which the layout's parsers are exact are parsed in their
 own type (:meth:`ReadPlan.typed_columns`), text columns once per distinct value (read
 dictionary-encoded), so every layout parses as it parses a CSV without the number -> text ->
-number round trip. A row group of up to ``_WHOLE_GROUP`` x ``batch_rows`` rows is read and
-converted at once (one query instead of several) and then sliced into batches of at most
-``batch_rows`` rows; a larger one is read batch by batch. The file is read on a thread of its
+number round trip. Row groups of up to ``_WHOLE_GROUP`` x ``batch_rows`` rows together (one
+or several consecutive ones) are read and converted at once (one query instead of several)
+and then sliced into batches of at most ``batch_rows`` rows; a larger group is read batch by
+batch. The file is read on a thread of its
 own, one row group or batch ahead of the conversion. Memory is bounded by a few row groups
 or batches; time is linear in the file size.
 """
@@ -80,19 +81,29 @@ def _iter_parquet(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int, sourc
 
 def _raw_parts(pf: pq.ParquetFile, typed: bool, batch_rows: int
                ) -> Iterator[tuple[bool, pa.RecordBatch | pa.Table, int]]:
-    """The file's rows as read: (whether it is a whole row group to convert at once, its
-    table or batch, the rows before it)."""
+    """The file's rows as read: (whether it is whole row groups to convert at once, its
+    table or batch, the rows before it). Consecutive small row groups are read together up
+    to ``_WHOLE_GROUP`` x ``batch_rows`` rows: writers such as DuckDB cut ~120 k-row groups,
+    and each conversion has a fixed cost that many small groups would pay many times."""
+    whole = _WHOLE_GROUP * batch_rows
     done = 0
-    for group in range(pf.metadata.num_row_groups):
-        rows = pf.metadata.row_group(group).num_rows
-        if typed and 0 < rows <= _WHOLE_GROUP * batch_rows:
-            yield True, pf.read_row_group(group), done
-        else:
+    pending: list[int] = []
+    pending_rows = 0
+    for group in range(pf.metadata.num_row_groups + 1):
+        rows = pf.metadata.row_group(group).num_rows if group < pf.metadata.num_row_groups \
+            else 0
+        small = group < pf.metadata.num_row_groups and typed and 0 < rows <= whole
+        if pending and (not small or pending_rows + rows > whole):
+            yield True, pf.read_row_groups(pending), done
+            done += pending_rows
+            pending, pending_rows = [], 0
+        if small:
+            pending.append(group)
+            pending_rows += rows
+        elif group < pf.metadata.num_row_groups:
             for batch in pf.iter_batches(batch_size=batch_rows, row_groups=[group]):
                 yield False, batch, done
                 done += batch.num_rows
-            continue
-        done += rows
 
 
 def _parquet_batches(pf: pq.ParquetFile, conv: RowConverter, batch_rows: int
@@ -117,7 +128,7 @@ def _convert_batch(batch: pa.RecordBatch | pa.Table, done: int, conv: RowConvert
 
 def _convert_group(table: pa.Table, done: int, conv: RowConverter,
                    typed: Mapping[str, pl.DataType], batch_rows: int) -> Iterator[Batch]:
-    """The batches of ``batch_rows`` rows of a row group whose first row is row
+    """The batches of ``batch_rows`` rows of row groups read together whose first row is row
     ``done + 1``, converted at once (the rows of each batch found by binary search on the
     record numbers)."""
     n = table.num_rows
