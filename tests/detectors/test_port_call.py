@@ -189,6 +189,31 @@ def test_two_neighbouring_ports_make_two_visits_switching_beyond_exit_radius() -
     assert "dprk_note" not in details(ev)
 
 
+def test_three_ports_in_a_row_make_three_visits_in_order() -> None:
+    # one run of positions near three candidate ports: each is the vessel's port from entry
+    # until it is beyond the exit radius of the one before
+    a = Port("PORT A", "CHN", 39.0, 121.0)
+    b = Port("PORT B", "CHN", *offset(a.lat, a.lon, 0.0, 6_000.0))
+    c = Port("PORT C", "CHN", *offset(a.lat, a.lon, 0.0, 12_000.0))
+    lat, lon = offset(a.lat, a.lon, 0.0, -15_000.0)
+    shift = (6_000 / (5 * 1852), 5.0, 90.0, 120.0)
+    pos = voyage(MMSI, lat, lon, [
+        (15_000 / (8 * 1852), 8.0, 90.0, 300.0),  # arrive at A
+        (10.0, 0.0, 0.0, 600.0), shift,  # stop at A, shift to B
+        (10.0, 0.0, 0.0, 600.0), shift,  # stop at B, shift to C
+        (10.0, 0.0, 0.0, 600.0),  # stop at C
+        (2.0, 8.0, 90.0, 300.0),  # leave east
+    ])
+    ev = run(pos, ports=[c, a, b]).sort("start_time")
+    assert ev["port_name"].to_list() == ["PORT A", "PORT B", "PORT C"]
+    assert ev["subtype"].to_list() == ["stop", "stop", "stop"]
+    for i, (left, entered) in enumerate([(a, b), (b, c)]):
+        assert ev["end_time"][i] == ev["start_time"][i + 1]
+        switch = pos.filter(pl.col("timestamp") == ev["start_time"][i + 1]).row(0, named=True)
+        assert km_to(left, switch["lat"], switch["lon"]) > 4.0
+        assert km_to(entered, switch["lat"], switch["lon"]) < 2.1
+
+
 def test_anchorage_points_of_one_port_make_one_visit() -> None:
     east_lat, east_lon = offset(NAMPO.lat, NAMPO.lon, 0.0, 5_000.0)
     anchorage = Port("NAMPO", "PRK", east_lat, east_lon, kind="anchorage")

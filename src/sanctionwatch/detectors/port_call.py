@@ -296,7 +296,10 @@ def _resolve_shared_runs(
     col = np.repeat(np.arange(col_run.size), col_len)
     local = np.arange(n_rows) - col_start[col]
     row_pos = s_run[col_run][col] + local
-    xyz = to_unit_xyz(lat[row_pos], lon[row_pos])
+    # each position once (``pos``), then one row per candidate: the unit vectors are the
+    # same values whichever row asks, and a run has several candidates
+    slot = (np.cumsum(length) - length)[col_run][col] + local
+    xyz = to_unit_xyz(lat[pos], lon[pos])[slot]
     d = np.empty(n_rows)
     pt = np.empty(n_rows, dtype=np.int64)
     group_of_row = col_group[col]
@@ -317,9 +320,20 @@ def _resolve_shared_runs(
     np.maximum.accumulate(since, out=since)
     since = np.where(since >= col_start[col], since - col_start[col], -1)
     key = np.where(active, since, np.iinfo(np.int64).max)
-    # Per position: the candidate entered first, then the nearest, then the lowest group.
-    best = np.lexsort((col, d, key, row_pos))
-    pick = best[np.r_[True, row_pos[best][1:] != row_pos[best][:-1]]]
+    # Per position: the candidate entered first, then the nearest, then the lowest group
+    # (the lowest column: a run's columns are in ascending group order). A run has few
+    # candidates, so its columns are compared one rank at a time rather than all rows sorted.
+    rank = col - np.searchsorted(col_run, col_run)[col]  # the column's rank in its run
+    pick = np.flatnonzero(rank == 0)  # one row per position, in position order
+    for r in range(1, int(rank.max()) + 1):
+        rows_r = np.flatnonzero(rank == r)
+        cur = pick[slot[rows_r]]
+        k_new, k_cur = key[rows_r], key[cur]
+        d_new, d_cur = d[rows_r], d[cur]
+        # NaN distances lose, as they sort last
+        nearer = (d_new < d_cur) | (np.isnan(d_cur) & ~np.isnan(d_new))
+        better = (k_new < k_cur) | ((k_new == k_cur) & nearer)
+        pick[slot[rows_r[better]]] = rows_r[better]
     any_active = np.zeros(label.size, dtype=bool)
     any_active[row_pos[active]] = True
     at = row_pos[pick]
