@@ -71,7 +71,7 @@ class EngineOptions:
     pair_batch_rows: int = 5_000_000
     memory_budget_gb: float | None = None
     memory_available_share: float = 0.75
-    memory_engine_bytes_per_position: int = 600
+    memory_engine_bytes_per_position: int = 650
     memory_max_positions: int | None = None
     scheduler: str | None = None
     n_workers: int | None = None
