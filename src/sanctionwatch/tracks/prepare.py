@@ -319,19 +319,9 @@ def _sorted_good_rows(df: pl.DataFrame, good: npt.NDArray[np.bool_]) -> IntArray
             same_mmsi = mmsi[1:] == mmsi[:-1]
             in_time_order = bool(np.all(~same_mmsi | (t[1:] >= t[:-1])))
     if in_time_order:
-        same_prev = np.zeros(order.size, dtype=bool)
-        same_prev[1:] = same_mmsi & (t[1:] == t[:-1])
-        tied = same_prev.copy()
-        tied[:-1] |= same_prev[1:]
-        ti = np.flatnonzero(tied)
-        if ti.size == 0:
-            return order
-        ties = df.select("source", "record")[order[ti]].with_columns(
-            pl.Series("_g", np.cumsum(~same_prev)[ti]), pl.Series("_i", order[ti])
-        )
-        if not ties.select(pl.struct("_g", "source", "record").is_duplicated().any()).item():
-            order[ti] = ties.sort(["_g", "source", "record"])["_i"].to_numpy()
-            return order
+        tied_in_order = _ties_by_source_record(df, order, mmsi, t)
+        if tied_in_order is not None:
+            return tied_in_order
     idx = df.select(pl.int_range(pl.len(), dtype=pl.Int64).alias("_i"), *key).filter(
         pl.Series(good)
     )
