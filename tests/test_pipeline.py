@@ -10,7 +10,7 @@ from typer.testing import CliRunner
 
 from sanctionwatch.cli.app import app
 from sanctionwatch.pipeline import detect
-from sanctionwatch.schema import EVENTS
+from sanctionwatch.schema import EVENTS, VESSEL_IDENTITIES
 from sanctionwatch.store import DuckDBStore
 from tests.factory import T0, track
 
@@ -57,6 +57,15 @@ def test_outputs_written_whole(solent):
     assert gj["type"] == "FeatureCollection" and len(gj["features"]) == ev.height
     summary = json.loads((out / "summary.json").read_text())
     assert summary["counts"]["positions"] == 18_623
+    # identity periods: every vessel with static data has one, each traced to a line
+    ids = pl.read_parquet(out / "vessel_identities.parquet")
+    reports = pl.read_parquet(out / "vessel_reports.parquet")
+    assert ids.columns == VESSEL_IDENTITIES.names
+    assert set(ids["mmsi"]) == set(reports["mmsi"])
+    assert ids["n_reports"].sum() == reports.height
+    assert ids["source"].is_not_null().all() and (ids["record"] > 0).all()
+    with DuckDBStore(out.parent / "s.duckdb", read_only=True) as store:
+        assert store.vessel_identities().height == ids.height
 
 
 def test_gothenburg_pair_passing_at_speed_is_not_an_encounter(tmp_path):

@@ -38,6 +38,7 @@ from sanctionwatch.screening.ais_link import link_sanctions
 from sanctionwatch.stations import STATIONS_SCHEMA, classify_stations, station_counts
 from sanctionwatch.timing import warnings_for, withhold
 from sanctionwatch.tracks import PrepareParams
+from sanctionwatch.tracks.identity import identity_history
 from sanctionwatch.workdir import check_out_dir, clean_stale_work_dirs, make_work_dir
 
 
@@ -131,12 +132,14 @@ def detect(
 
     Outputs in ``out_dir``: ``events.parquet``, ``events.geojson``, ``positions.parquet``
     (cleaned, with ``track_id``), ``quality.parquet`` (data-quality findings, apart from the
-    behaviour events), ``vessel_reports.parquet``, ``vessel_matches.parquet`` (when
-    sanctions lists are loaded in the store: every AIS vessel screened, see
-    :func:`~sanctionwatch.screening.ais_link.link_sanctions`), ``rejects.parquet``,
-    ``removed.parquet`` (positions taken out in cleaning), ``stations.parquet`` (every MMSI
-    with its station type: ships only reach the vessel detectors), ``summary.json`` and ``run.toml``
-    (the effective configuration: ``sanctionwatch detect --config run.toml`` repeats the run).
+    behaviour events), ``vessel_reports.parquet``, ``vessel_identities.parquet`` (identity
+    periods: :func:`~sanctionwatch.tracks.identity.identity_history`),
+    ``vessel_matches.parquet`` (when sanctions lists are loaded in the store: every AIS
+    vessel screened, see :func:`~sanctionwatch.screening.ais_link.link_sanctions`),
+    ``rejects.parquet``, ``removed.parquet`` (positions taken out in cleaning),
+    ``stations.parquet`` (every MMSI with its station type: ships only reach the vessel
+    detectors), ``summary.json`` and ``run.toml`` (the effective configuration:
+    ``sanctionwatch detect --config run.toml`` repeats the run).
 
     ``params``: parameters of some detectors (the others keep their defaults); ``only``:
     detector names or event types to run (all when None). ``engine``: ``memory``, ``local``,
@@ -188,6 +191,10 @@ def detect(
         behaviour, quality = split_findings(found)
         events, matches = link_sanctions(behaviour, result.reports(), store_path, progress)
         timings["sanctions"] = (datetime.now(UTC) - clock).total_seconds()
+        identities = (
+            identity_history(result.reports())
+            if out is not None or store_path is not None else None
+        )
         res = DetectResult(
             run_id=run_id, events=events, ingest=result.ingest, n_tracks=result.n_tracks,
             removed_by_reason=result.removed_by_reason, out_dir=out, engine=engine_name,
@@ -204,6 +211,8 @@ def detect(
             write_geojson(events, staged / "events.geojson")
             if matches is not None:
                 matches.write_parquet(staged / "vessel_matches.parquet")
+            if identities is not None:
+                identities.write_parquet(staged / "vessel_identities.parquet")
             if tables is not None:
                 tables.result()
             timings["outputs"] = (datetime.now(UTC) - clock).total_seconds()
@@ -227,7 +236,7 @@ def detect(
         else:
             res.timings = {k: round(v, 3) for k, v in timings.items()}
         if store_path is not None:
-            _record(store_path, res, started, command, all_params, matches)
+            _record(store_path, res, started, command, all_params, matches, identities)
         return res
     finally:
         if tables is not None:
@@ -236,8 +245,10 @@ def detect(
 
 
 def _record(store_path: str | Path, res: DetectResult, started: datetime, command: str,
-            params: Mapping[str, Params], matches: pl.DataFrame | None) -> None:
-    """Add the run's events, findings, vessel matches and run record to the store, in one
+            params: Mapping[str, Params], matches: pl.DataFrame | None,
+            identities: pl.DataFrame | None) -> None:
+    """Add the run's events, findings, vessel matches, identity periods and run record to the
+    store, in one
     transaction (the store lock is taken only now, waiting while another process holds it)."""
     from sanctionwatch.store import DuckDBStore
 
@@ -246,6 +257,8 @@ def _record(store_path: str | Path, res: DetectResult, started: datetime, comman
         res.quality_new_in_store = store.add_events(res.quality, QUALITY_FINDINGS)
         if matches is not None:
             store.replace_vessel_matches(matches)
+        if identities is not None:
+            store.add_vessel_identities(identities)
         store.record_run(
             res.run_id,
             started_at=started,

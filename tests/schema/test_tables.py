@@ -91,7 +91,8 @@ def con() -> duckdb.DuckDBPyConnection:
 def test_every_table_is_listed():
     assert list(TABLES) == [
         "positions", "vessel_reports", "rejects", "events", "quality_findings",
-        "vessel_matches", "runs", "sanction_statements", "sanction_list_versions",
+        "vessel_matches", "vessel_identities", "runs", "sanction_statements",
+        "sanction_list_versions",
     ]
     assert all(TABLES[name].name == name for name in TABLES)
     assert (TABLES["positions"], TABLES["vessel_reports"], TABLES["rejects"],
@@ -224,8 +225,8 @@ def test_polars_schemas_of_the_screening_and_the_lists_are_the_declarations():
     assert list(Statement._fields) == SANCTION_STATEMENTS.names
 
 
-@pytest.mark.parametrize("name", ["runs", "vessel_matches", "sanction_statements",
-                                  "sanction_list_versions"])
+@pytest.mark.parametrize("name", ["runs", "vessel_matches", "vessel_identities",
+                                  "sanction_statements", "sanction_list_versions"])
 def test_cli_schema_prints_every_table(name):
     res = CliRunner().invoke(app, ["schema", name])
     assert res.exit_code == 0, res.output

@@ -6,6 +6,7 @@ from sanctionwatch.schema.store_tables import (
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
     STORE_TABLES,
+    VESSEL_IDENTITIES,
     VESSEL_MATCHES,
 )
 from sanctionwatch.schema.tables import (
@@ -28,6 +29,7 @@ __all__ = [
     "STORE_TABLES",
     "TABLES",
     "UTC_TS",
+    "VESSEL_IDENTITIES",
     "VESSEL_MATCHES",
     "VESSEL_REPORTS",
     "Column",

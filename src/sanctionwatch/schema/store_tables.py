@@ -37,6 +37,33 @@ VESSEL_MATCHES = Table(
     ),
 )
 
+VESSEL_IDENTITIES = Table(
+    "vessel_identities",
+    "Identity history of the AIS vessels: one row per period in which an MMSI broadcast the "
+    "same IMO, name, call sign, ship type and flag. A field a report leaves empty (a class B "
+    "part A carries the name only, part B the call sign and type) is taken from the vessel's "
+    "neighbouring reports, so only a real change starts a new period. Each row names the "
+    "input file and line of the period's first report. Written by `sanctionwatch detect` (also "
+    "as `vessel_identities.parquet`); rows of earlier runs are kept.",
+    (
+        Column("mmsi", pa.int64(), "MMSI the reports were broadcast under.", False),
+        Column("first_seen", UTC_TS, "Time of the period's first report, UTC.", False),
+        Column("last_seen", UTC_TS, "Time of the period's last report, UTC.", False),
+        Column("imo", pa.int64(), "IMO number as broadcast (may fail its check digit)."),
+        Column("name", pa.string(), "Vessel name as broadcast."),
+        Column("callsign", pa.string(), "Radio call sign as broadcast."),
+        Column("ship_type", pa.int16(), "AIS ship and cargo type code (ITU-R M.1371 table 53)."),
+        Column("flag", pa.string(), "Flag state, ISO 3166-1 alpha-2: as the source states it, "
+               "else the country of the MMSI's MID (ITU)."),
+        Column("flag_source", pa.string(), "`report` (stated by the source) or `mid` (from the "
+               "MMSI's Maritime Identification Digits); null when neither gives a flag."),
+        Column("n_reports", pa.int64(), "Static reports in the period.", False),
+        Column("source", pa.string(), "Input file of the period's first report.", False),
+        Column("record", pa.int64(), "1-based line or row of that report in `source`.", False),
+    ),
+    primary_key=("mmsi", "first_seen", "source", "record"),
+)
+
 RUNS = Table(
     "runs",
     "One row per detection run that wrote to the store: what ran, on which inputs, with which "
@@ -130,6 +157,7 @@ SANCTION_LIST_VERSIONS = Table(
 
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
+    VESSEL_IDENTITIES,
     RUNS,
     SANCTION_STATEMENTS,
     SANCTION_LIST_VERSIONS,

@@ -18,6 +18,7 @@ from sanctionwatch.schema.store_tables import (
     RUNS,
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
+    STORE_TABLES,
     VESSEL_MATCHES,
 )
 
@@ -178,10 +179,7 @@ TABLES: dict[str, Table] = {
         REJECTS,
         EVENTS,
         QUALITY_FINDINGS,
-        VESSEL_MATCHES,
-        RUNS,
-        SANCTION_STATEMENTS,
-        SANCTION_LIST_VERSIONS,
+        *STORE_TABLES,
     )
 }
 """Every declared table by name, in documentation order."""

@@ -4,15 +4,16 @@ Events are keyed by their deterministic ``event_id``; adding the same events aga
 them in place, so re-running a detection on the same input adds nothing twice.
 
 Every table is created from its declaration in :mod:`sanctionwatch.schema` (``events``,
-``vessel_matches``, ``runs`` here; the sanctions lists in :mod:`sanctionwatch.sanctions.store`).
+``vessel_matches``, ``vessel_identities``, ``runs`` here; the sanctions lists in
+:mod:`sanctionwatch.sanctions.store`).
 A store written by an older version opens read-write all the same: the declared columns its
 tables lack are added (as nullable columns) when it is opened; read-only opening changes
 nothing, and the readers fill the missing nullable columns with nulls.
 
 Several processes share one store: readers open it read-only, writers one at a time, each
 waiting for the other (:mod:`sanctionwatch.store.access`). A run's whole write (events,
-findings, vessel matches, run record) is one transaction (:meth:`DuckDBStore.transaction`):
-a run killed while writing leaves none of its rows.
+findings, vessel matches, identities, run record) is one transaction
+(:meth:`DuckDBStore.transaction`): a run killed while writing leaves none of its rows.
 """
 
 from __future__ import annotations
@@ -29,7 +30,14 @@ from typing import Any, ClassVar
 import duckdb
 import polars as pl
 
-from sanctionwatch.schema import EVENTS, QUALITY_FINDINGS, RUNS, VESSEL_MATCHES, Table
+from sanctionwatch.schema import (
+    EVENTS,
+    QUALITY_FINDINGS,
+    RUNS,
+    VESSEL_IDENTITIES,
+    VESSEL_MATCHES,
+    Table,
+)
 from sanctionwatch.settings import settings
 from sanctionwatch.store.access import connect
 
@@ -64,15 +72,21 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> No
 
 
 def read_table(
-    con: duckdb.DuckDBPyConnection, table: Table, order_by: str = "", params: Sequence[Any] = ()
+    con: duckdb.DuckDBPyConnection,
+    table: Table,
+    order_by: str = "",
+    params: Sequence[Any] = (),
+    where: str = "",
 ) -> pl.DataFrame:
     """The rows of a declared table, conformed to its declaration (columns in declared order;
-    declared nullable columns an older store lacks are null; no table: an empty frame)."""
+    declared nullable columns an older store lacks are null; no table: an empty frame).
+    ``where`` is an SQL condition whose ``?`` placeholders take ``params``."""
     have = set(table_columns(con, table.name))
     if not have:
         return table.empty()
     cols = ", ".join(f'"{c}"' for c in table.names if c in have)
-    sql = f"SELECT {cols} FROM {table.name}" + (f" ORDER BY {order_by}" if order_by else "")
+    sql = f"SELECT {cols} FROM {table.name}" + (f" WHERE {where}" if where else "")
+    sql += f" ORDER BY {order_by}" if order_by else ""
     df = pl.from_arrow(con.sql(sql, params=list(params)).to_arrow_table())
     assert isinstance(df, pl.DataFrame)
     return table.conform(df)
@@ -101,7 +115,9 @@ class EventFilter:
 class DuckDBStore:
     """Events, vessel matches and runs in one DuckDB file."""
 
-    TABLES: ClassVar[tuple[Table, ...]] = (EVENTS, QUALITY_FINDINGS, VESSEL_MATCHES, RUNS)
+    TABLES: ClassVar[tuple[Table, ...]] = (
+        EVENTS, QUALITY_FINDINGS, VESSEL_MATCHES, VESSEL_IDENTITIES, RUNS
+    )
     """The tables this store creates (and brings up to date) when opened read-write."""
 
     def __init__(self, path: str | Path, read_only: bool = False) -> None:
@@ -306,6 +322,33 @@ class DuckDBStore:
         """AIS vessels that matched a sanctions-list entity, best score first
         (``vessel_matches`` columns; empty when nothing was screened)."""
         return read_table(self.con, VESSEL_MATCHES, "score DESC, mmsi, match_id")
+
+    def add_vessel_identities(self, identities: pl.DataFrame) -> int:
+        """Add identity periods (``vessel_identities``); a period already stored (same MMSI,
+        first report time, file and line) is kept as it is. Returns how many were new."""
+        df = VESSEL_IDENTITIES.conform(identities)
+        if df.height == 0:
+            return 0
+        cols = ", ".join(f'"{c}"' for c in VESSEL_IDENTITIES.names)
+        before = self._scalar(f"SELECT count(*) FROM {VESSEL_IDENTITIES.name}")
+        self.con.register("_identities", df.to_arrow())
+        try:
+            with self.transaction():
+                self.con.execute(
+                    f"INSERT OR IGNORE INTO {VESSEL_IDENTITIES.name} ({cols}) "
+                    f"SELECT {cols} FROM _identities"
+                )
+        finally:
+            self._unregister("_identities")
+        return self._scalar(f"SELECT count(*) FROM {VESSEL_IDENTITIES.name}") - before
+
+    def vessel_identities(self, mmsi: int | None = None) -> pl.DataFrame:
+        """Identity periods, by MMSI and time (``vessel_identities`` columns); one vessel's
+        with ``mmsi``."""
+        order = "mmsi, first_seen, source, record"
+        if mmsi is None:
+            return read_table(self.con, VESSEL_IDENTITIES, order)
+        return read_table(self.con, VESSEL_IDENTITIES, order, [int(mmsi)], where="mmsi = ?")
 
     def runs(self) -> pl.DataFrame:
         """All recorded runs, newest first (``runs`` columns)."""
