@@ -22,6 +22,11 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "installing the Debian packages PyICU builds with: libicu-dev pkg-config g++"; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq libicu-dev pkg-config g++; \
 	  else sudo apt-get install -y -qq libicu-dev pkg-config g++; fi; }
+	@# Headless Chromium prints the evidence dossiers to PDF and PNG (`report vessel --pdf`, tests/evidence).
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing Debian's chromium (PDF and PNG dossiers)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq chromium; fi; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'

@@ -17,9 +17,9 @@ from pathlib import Path
 import polars as pl
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from evidence import evidence, flat
 from propose import KEEP, RULES, SEED
 
+from evidence import evidence, flat
 from sanctionwatch.review import load_labels, match
 
 LABELS = Path(__file__).resolve().parent / "labels.csv"

@@ -421,12 +421,14 @@ def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
     from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.lists_cmd import lists_app
+    from sanctionwatch.cli.report_cmd import report_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
     from sanctionwatch.cli.simulate_cmd import simulate
 
     app.command("simulate")(simulate)
     app.command("evaluate")(evaluate)
     app.add_typer(lists_app, name="lists")
+    app.add_typer(report_app, name="report")
     app.command("screen")(screen)
     app.command("score-pairs")(score_pairs)
 

@@ -1,0 +1,56 @@
+"""``sanctionwatch report vessel``: write a vessel's evidence dossier (HTML, optionally PDF)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from sanctionwatch.cli.consoles import StoreOpt, data_markup, err_console, fail
+
+report_app = typer.Typer(
+    name="report",
+    help="Evidence dossiers: everything known of one vessel, each value traced to its source.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # help text verbatim, as in cli/app.py
+)
+
+
+@report_app.command("vessel")
+def vessel(
+    key: Annotated[str, typer.Argument(help="IMO number (7 digits) or MMSI (9 digits).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The dossier's HTML file.")],
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to PDF beside the HTML (Chromium).")
+    ] = False,
+    store: StoreOpt = None,
+    positions: Annotated[
+        Path | None,
+        typer.Option("--positions", help="positions.parquet to draw the track from (default: "
+                     "the output of the newest run in the store that saw the vessel)."),
+    ] = None,
+) -> None:
+    """Write the dossier of vessel KEY: identity history, list matches, risk, timeline, map,
+    STS partners, ownership chain and the provenance of every value."""
+    from sanctionwatch.evidence import VesselNotFound, build_dossier
+    from sanctionwatch.evidence.render import ChromiumMissing, write_dossier
+    from sanctionwatch.store import default_store_path
+
+    store_path = store or default_store_path()
+    if not Path(store_path).exists():
+        raise fail(f"{store_path}: no store here (run `sanctionwatch detect --store "
+                   f"{store_path}` first, or give --store)")
+    try:
+        dossier = build_dossier(store_path, key, positions=positions)
+        written = write_dossier(dossier, out, pdf=pdf)
+    except (VesselNotFound, ChromiumMissing, FileNotFoundError, ValueError) as e:
+        raise fail(str(e)) from e
+    for p in written:
+        err_console.print(f"wrote {data_markup(p)}")
+    err_console.print(
+        f"{len(dossier.timeline)} events, {len(dossier.partners)} STS partners, "
+        f"{len(dossier.facts)} facts in the provenance table"
+    )
