@@ -84,6 +84,7 @@ def test_partner_with_identity_and_track_around_the_encounter(small: SmallStore)
     assert (p.mmsi, p.name.text, p.imo.text, p.flag.text) == (
         PARTNER, "UNITY PYONG 24", "8622141", "TW (from MMSI)")
     assert len(p.encounters) == 1 and p.encounters[0].ref == d.timeline[1].ref
+    assert p.listed == ()  # the partner matched no list
     (t,) = p.tracks
     # 2 h either side of the encounter (18:00-23:30), cut by the partner's own 14:00-24:00
     assert str(t.time.min()) == "2019-03-03T16:00:00.000000"
@@ -148,6 +149,7 @@ def test_risk_of_the_vessel_and_of_its_partner_through_a_scorer(small: SmallStor
     ind = facts[d.risk.indicators[0].score.ref or 0]
     assert ind.evidence == ("un_1718_vessels line 20",) and "weight 0.40" in ind.fact
     assert d.partners[0].risk is not None and d.partners[0].risk.score.text == "0.42"
+    assert build_dossier(small.store, str(SUBJECT)).partners[0].risk_note.startswith("not scored")
     # a scorer that knows nothing of the vessel: said so
     d = build_dossier(small.store, str(SUBJECT), risk=lambda m: None)
     assert d.risk is None and "no score" in d.risk_note

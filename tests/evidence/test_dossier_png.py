@@ -102,6 +102,9 @@ def test_the_dossier_is_about_the_planted_tanker(rendered: Rendered) -> None:
     assert enc["event_id"] in [e.event_id for e in d.timeline]
     (partner,) = [p for p in d.partners if p.mmsi in (enc["mmsi"], enc["other_mmsi"])]
     assert partner.tracks and partner.name.text
+    # one side of each planted transfer is a tanker on the UN 1718 list
+    assert d.matches or partner.listed
+    assert all("un_1718_vessels" in m.text for m in partner.listed)
     assert d.tracks and d.identities and d.timeline
     print("timings", rendered.seconds)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from sanctionwatch.evidence import build_dossier
+from sanctionwatch.evidence import OwnershipPath, RiskIndicator, RiskSection, build_dossier
 from sanctionwatch.evidence.dossier import Dossier
 from sanctionwatch.evidence.map import ENCOUNTER_COLOUR, MapParams, Projection, render_map
 from sanctionwatch.evidence.render import (
@@ -140,3 +140,21 @@ def test_pdf(dossier: Dossier, tmp_path: Path) -> None:
     assert data.startswith(b"%PDF-") and len(data) > 10_000
     with pytest.raises(RuntimeError, match="Chromium"):
         render_pdf(tmp_path / "none" / "x.html", tmp_path / "x.pdf")
+
+
+def test_risk_and_ownership_sections_cite_too(small: SmallStore) -> None:
+    def risk(mmsi: int) -> RiskSection:
+        return RiskSection(mmsi, 0.83, 0.7, (
+            RiskIndicator("dark_near_dprk", 0.9, 0.25, "12.0 h dark 40 km from DPRK waters",
+                          (f"{small.ais}:172",)),), ("dark 12 h near the DPRK",))
+
+    def ownership(imo: int | None, mmsis: object) -> list[OwnershipPath]:
+        return [OwnershipPath("JI SONG 6 -owner-> KOREA 2 SHPG (designated 2017-08-05)", 1,
+                              evidence=("un_sc KPe.059",))]
+
+    d = build_dossier(small.store, str(SUBJECT), risk=risk, ownership=ownership)
+    html = render_html(d)
+    c = check_provenance(html)
+    assert any(t.startswith("0.83") for t, _ in c.cells)
+    assert any("KOREA 2 SHPG" in t and refs for t, refs in c.cells)
+    assert "not run" not in html and "not searched" not in html

@@ -221,7 +221,11 @@ class Partner:
     imo: Cited
     flag: Cited
     encounters: tuple[Cited, ...]
+    listed: tuple[Cited, ...]
+    """Its matches against the lists (listed name, lists, score)."""
     risk: RiskView | None
+    risk_note: str = ""
+    """Why ``risk`` is None (no scorer given, or no score for this MMSI)."""
     tracks: tuple[Track, ...] = ()
 
 
@@ -403,6 +407,11 @@ def build_dossier(
             for e in timeline if e.event_type == "encounter" and e.other_mmsi is not None
         } - set(mmsis))
         partner_ident = {p: loaders.latest_identity(src, p, prov) for p in partner_ids}
+        partner_listed = {
+            p: tuple(Cited(f"{m.listed_name.text} ({m.datasets.text}, score {m.score.text})",
+                           m.score.ref) for m in loaders.match_rows(src, [p], prov))
+            for p in partner_ids
+        }
     tracks: tuple[Track, ...] = ()
     partner_tracks: dict[int, list[Track]] = {}
     if pos_path is not None:
@@ -424,7 +433,8 @@ def build_dossier(
         else:
             risk_note = "The risk scorer has no score for this vessel's MMSIs."
     partners = tuple(
-        _partner(p, partner_ident[p], timeline, risk, partner_tracks.get(p, []), prov)
+        _partner(p, partner_ident[p], partner_listed[p], timeline, risk,
+                 partner_tracks.get(p, []), prov)
         for p in partner_ids
     )
     own: tuple[Cited, ...] = ()
@@ -475,22 +485,26 @@ def _risk_view(r: RiskSection, prov: Provenance) -> RiskView:
                     tuple(rows), Cited("; ".join(r.reasons), ref if r.reasons else None))
 
 
-def _partner(mmsi: int, ident: IdentityRow | None, timeline: Sequence[EventRow],
-             risk: RiskFunc | None, tracks: list[Track], prov: Provenance) -> Partner:
+def _partner(mmsi: int, ident: IdentityRow | None, listed: tuple[Cited, ...],
+             timeline: Sequence[EventRow], risk: RiskFunc | None, tracks: list[Track],
+             prov: Provenance) -> Partner:
     enc = tuple(
         Cited(f"{e.start.text}, {e.duration_h.text} h", e.ref) for e in timeline
         if e.event_type == "encounter" and mmsi in (e.mmsi, e.other_mmsi)
     )
     ref = enc[0].ref if enc else None
-    view = None
+    view, note = None, "not scored (no scorer given)"
     if risk is not None:
         r = risk(mmsi)
         view = _risk_view(r, prov) if r is not None else None
+        note = "" if view else "the scorer has no score for this MMSI"
     empty = Cited("")
     return Partner(
         mmsi=mmsi, mmsi_text=Cited(str(mmsi), ref),
         name=ident.name if ident else empty, imo=ident.imo if ident else empty,
-        flag=ident.flag if ident else empty, encounters=enc, risk=view, tracks=tuple(tracks),
+        flag=ident.flag if ident else empty, encounters=enc, listed=listed, risk=view,
+        risk_note=note,
+        tracks=tuple(tracks),
     )
 
 

@@ -59,7 +59,6 @@ def render_html(d: Dossier, map_params: MapParams | None = None) -> str:
     return _env().get_template("dossier.html.j2").render(
         d=d, map_svg=Markup(svg), version=__version__,
         details=details,
-        risk_partner_note="not scored" if d.risk is None and d.risk_note else "no score",
     )
 
 
