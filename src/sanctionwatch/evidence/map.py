@@ -217,7 +217,8 @@ def _graticule(pr: Projection) -> list[str]:
         _, y = pr.xy(pr.min_lon, lat)
         label = f"{abs(lat):g}°{'N' if lat >= 0 else 'S'}"
         out.append(f'<line class="grid" x1="0" y1="{y:.1f}" x2="{pr.width}" y2="{y:.1f}"/>'
-                   f'<text class="axis" x="3" y="{y - 3:.1f}">{label}</text>')
+                   f'<text class="axis" x="{pr.width - 4}" y="{y - 3:.1f}" '
+                   f'text-anchor="end">{label}</text>')  # right: the legend is bottom left
         lat += step
     return out
 
