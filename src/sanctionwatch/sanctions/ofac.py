@@ -19,7 +19,8 @@ id ``us-ofac-<ent_num>-linked-<name slug>``) and the ``Vess_owner`` column → a
 (``asset`` the vessel, ``role`` "Vessel owner", id ``us-ofac-<ent_num>-owner-<name slug>``).
 The name as OFAC wrote it is kept in ``namesMentioned``; when it is exactly the ``SDN_Name`` or
 an ``alt.csv`` name of one entry of the same file, that entry is the ``object`` / ``owner``
-(otherwise the party is left unresolved here: :mod:`sanctionwatch.linking.graph` matches the
+(several such entries: the one sharing a programme with the entry; otherwise the party is
+left unresolved here: :mod:`sanctionwatch.linking.graph` matches the
 name across lists). Their source record is the row of the entry that states them. Entity ids
 are ``us-ofac-<ent_num>`` (OpenSanctions' own exports use ``ofac-<ent_num>``; a different
 prefix keeps both loadable side by side). The files carry no publication date, so the list date
@@ -155,6 +156,8 @@ def _links(
         for st in b.statements:
             if st.prop == "name":
                 by_name.setdefault(_name_key(st.value), set()).add(ent_num)
+    programs = {ent_num: {st.value for st in b.statements if st.prop == "program"}
+                for ent_num, b in builders.items()}
     out: list[EntityBuilder] = []
     seen: set[str] = set()
     for m in mentions:
@@ -167,6 +170,9 @@ def _links(
         # an SDN_Name match wins over alt.csv names (a name that is one entry's SDN_Name and
         # another's alias names the first)
         targets = by_name.get(key, set()) - {m.ent_num} or alt_names.get(key, set()) - {m.ent_num}
+        if len(targets) > 1:  # one name, several entries: the one under the same programme
+            mine = programs[m.ent_num]
+            targets = {t for t in targets if programs[t] & mine}
         target = f"us-ofac-{next(iter(targets))}" if len(targets) == 1 else None
         link = EntityBuilder(schema, eid, meta, m.record)
         if m.kind == "linked":

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    REGISTRY_FACTS,
     RUNS,
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
@@ -182,6 +183,7 @@ TABLES: dict[str, Table] = {
         RUNS,
         SANCTION_STATEMENTS,
         SANCTION_LIST_VERSIONS,
+        REGISTRY_FACTS,
     )
 }
 """Every declared table by name, in documentation order."""
@@ -190,6 +192,7 @@ __all__ = [
     "EVENTS",
     "POSITIONS",
     "QUALITY_FINDINGS",
+    "REGISTRY_FACTS",
     "REJECTS",
     "RUNS",
     "SANCTION_LIST_VERSIONS",
