@@ -147,11 +147,18 @@ def test_ofac_linked_to_remarks_become_unknown_links():
     paek = sorted(e.get("namesMentioned")[0] for e in ents.values()
                   if e.schema.name == "UnknownLink" and e.get("subject") == ["us-ofac-23737"])
     assert paek == ["FIRST OIL JV CO LTD", "PAEKMA SHIPPING CO"]
-    # a name that is no entry's SDN_Name or alias is kept, unresolved, for the graph to match
-    kang = [e for e in ents.values() if e.schema.name == "UnknownLink"
-            and e.get("subject") == ["us-ofac-20130"]]
-    assert [e.get("namesMentioned") for e in kang] == [["MINISTRY OF STATE SECURITY"]]
-    assert kang[0].get("object") == []
+    # two entries are called MINISTRY OF STATE SECURITY: each link names the one under the
+    # programme of the entry that states it (DPRK3 for KANG Song Nam, CAATSA - RUSSIA for BASOV)
+    def linked(subject):
+        return [e for e in ents.values() if e.schema.name == "UnknownLink"
+                and e.get("subject") == [subject]]
+
+    assert [e.get("object") for e in linked("us-ofac-20130")] == [["us-ofac-20129"]]
+    assert [e.get("object") for e in linked("us-ofac-25436")] == [["us-ofac-25437"]]
+    # still ambiguous (two SDNTK entries of that name): kept unresolved, the name kept
+    smile = [e for e in linked("us-ofac-26402")
+             if e.get("namesMentioned") == ["SMILE PROPERTY & TRAVEL LTD"]]
+    assert len(smile) == 1 and smile[0].get("object") == []
 
 
 def test_ofac_vessel_owner_column_becomes_ownership():

@@ -181,6 +181,7 @@ class EntityGraph:
         self.graph = graph
         self.stats: dict[str, Any] = stats or {}
         """How the graph was built: links by origin and relation, unresolved mentions."""
+        self._index: tuple[int, dict[int, list[str]], dict[str, list[str]]] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -224,20 +225,31 @@ class EntityGraph:
         ``imo:<n>`` node; by MMSI, its AIS node ``mmsi:<n>``, else a listed vessel with that
         MMSI. None when the graph has no such ship."""
         g = self.graph
-        if imo is not None:
-            found = [n for n, a in g.nodes(data=True)
-                     if imo in (a.get("imos") or ()) and a.get("kind") == "vessel"]
-            if found:
-                return min(found, key=lambda n: (not g.nodes[n]["designated"],
+        imos, mmsis = self._vessel_index()
+        if imo is not None and imos.get(imo):
+            return min(imos[imo], key=lambda n: (not g.nodes[n]["designated"],
                                                  n.startswith("imo:"), n))
         if mmsi is not None:
             if f"mmsi:{mmsi}" in g:
                 return f"mmsi:{mmsi}"
-            found = [n for n, a in g.nodes(data=True)
-                     if str(mmsi) in (a.get("mmsis") or ()) and a.get("kind") == "vessel"]
-            if found:
-                return min(found, key=lambda n: (not g.nodes[n]["designated"], n))
+            if mmsis.get(str(mmsi)):
+                return min(mmsis[str(mmsi)], key=lambda n: (not g.nodes[n]["designated"], n))
         return None
+
+    def _vessel_index(self) -> tuple[dict[int, list[str]], dict[str, list[str]]]:
+        """IMO → vessel nodes and MMSI → listed vessel nodes (rebuilt when nodes change)."""
+        size = self.graph.number_of_nodes()
+        if self._index is None or self._index[0] != size:
+            imos: dict[int, list[str]] = {}
+            mmsis: dict[str, list[str]] = {}
+            for n, a in self.graph.nodes(data=True):
+                if a.get("kind") == "vessel":
+                    for i in a.get("imos") or ():
+                        imos.setdefault(i, []).append(str(n))
+                    for m in a.get("mmsis") or ():
+                        mmsis.setdefault(m, []).append(str(n))
+            self._index = (size, imos, mmsis)
+        return self._index[1], self._index[2]
 
     def _neighbours(self, node: str) -> Iterator[tuple[str, Link]]:
         """(neighbour, link) over the path relations, either direction, in a fixed order."""

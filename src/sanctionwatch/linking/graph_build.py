@@ -167,16 +167,17 @@ class _Builder:
                 things.append(e)
             elif e.schema.name in _EDGES:
                 links.append(e)
-        self.prov = {e.id: e.context.get("provenance") for e in entities}
+        self.prov = {_id(e): e.context.get("provenance") for e in entities}
         for e in things:
-            designated = e.id in sanctioned or "sanction" in e.get("topics", quiet=True)
+            eid = _id(e)
+            designated = eid in sanctioned or "sanction" in e.get("topics", quiet=True)
             imos = [i for i in (_imo(v) for v in e.get("imoNumber", quiet=True)) if i]
-            self.node(self.canon(e.id), kind=_KIND.get(e.schema.name, "other"),
+            self.node(self.canon(eid), kind=_KIND.get(e.schema.name, "other"),
                       label=e.caption, designated=designated,
-                      datasets=e.context.get("datasets", []), entity_ids=[e.id],
+                      datasets=e.context.get("datasets", []), entity_ids=[eid],
                       imos=imos if e.schema.name == "Vessel" else [],
                       mmsis=e.get("mmsi", quiet=True),
-                      designations=sanctioned.get(e.id, []))
+                      designations=sanctioned.get(eid, []))
             if e.schema.is_a("LegalEntity"):
                 self._legal.append(e)
         self.by_ref = {ref: self.canon(eid) for ref, eid in by_ref.items()}
@@ -185,9 +186,10 @@ class _Builder:
         for e in things:
             for prop, relation in _ENTITY_PROPS:
                 for target in e.get(prop, quiet=True):
-                    self.edge(self._list_link(e, self.canon(e.id), self._ref(target), relation))
+                    self.edge(self._list_link(e, self.canon(_id(e)), self._ref(target),
+                                              relation))
             for target in e.get("addressEntity", quiet=True):
-                self.edge(self._list_link(e, self.canon(e.id), self._ref(target), "address"))
+                self.edge(self._list_link(e, self.canon(_id(e)), self._ref(target), "address"))
         self._remarks(things)
         self._shared_list_imos()
 
@@ -199,12 +201,13 @@ class _Builder:
 
     def _list_link(self, e: EntityProxy, source: str, target: str, relation: str,
                    origin: str = "list", detail: str = "") -> Link:
-        p = self.prov.get(e.id)
+        p = self.prov.get(_id(e))
+        datasets: list[str] = e.context.get("datasets") or []
         return Link(source, target, relation, origin,
-                    dataset=p[0] if p else (e.context.get("datasets") or [None])[0],
+                    dataset=p[0] if p else (datasets[0] if datasets else None),
                     list_date=p[1] if p else None, source_record=p[2] if p else None,
-                    start=_day((e.get("startDate", quiet=True) or [None])[0]),
-                    end=_day((e.get("endDate", quiet=True) or [None])[0]), detail=detail)
+                    start=_first_day(e, "startDate"), end=_first_day(e, "endDate"),
+                    detail=detail)
 
     def _ftm_link(self, e: EntityProxy) -> None:
         relation, src_prop, dst_prop = _EDGES[e.schema.name]
@@ -225,10 +228,10 @@ class _Builder:
 
     def _remarks(self, things: list[EntityProxy]) -> None:
         vessels = [e for e in things if e.schema.name == "Vessel"]
-        names = VesselNames((n, self.canon(v.id)) for v in vessels
+        names = VesselNames((n, self.canon(_id(v))) for v in vessels
                             for n in v.get("name") + v.get("previousName") + v.get("alias"))
         for v in vessels:
-            node = self.canon(v.id)
+            node = self.canon(_id(v))
             for note in v.get("notes"):
                 for f in vessel_remark_facts(note):
                     if f.relation == "sts_partner":
@@ -251,7 +254,7 @@ class _Builder:
                     for vname in cf.vessel_names:
                         for vnode in self._vessels_named(names, vname, e):
                             for relation in cf.relations:
-                                self.edge(self._list_link(e, vnode, self.canon(e.id), relation,
+                                self.edge(self._list_link(e, vnode, self.canon(_id(e)), relation,
                                                           "list_remark", f"“{cf.excerpt}”"))
 
     def _vessels_named(self, names: VesselNames, name: str, by: EntityProxy) -> list[str]:
@@ -329,21 +332,22 @@ class _Builder:
             if r["other_mmsi"] is None:
                 continue
             a, b = int(r["mmsi"]), int(r["other_mmsi"])
-            when = {"start": _as_date(r["start_time"]), "end": _as_date(r["end_time"])}
+            start, end = _as_date(r["start_time"]), _as_date(r["end_time"])
             if r["event_type"] == "encounter":
                 self.edge(Link(self.ais(a), self.ais(b), "sts_partner", "event",
-                               event_id=r["event_id"], **when))
+                               event_id=r["event_id"], start=start, end=end))
             elif r["event_type"] == "identity_change" and r["subtype"] == "shared_imo":
                 imo = json.loads(r["details"] or "{}").get("imo")
                 detail = f"both broadcast IMO {imo}" if imo else ""
                 self.edge(Link(self.ais(a), self.ais(b), "same_imo", "event",
-                               event_id=r["event_id"], detail=detail, **when))
+                               event_id=r["event_id"], detail=detail, start=start, end=end))
                 pairs.add((min(a, b), max(a, b)))
                 if imo and _imo(imo):
                     for m in (a, b):
                         for v in self._imo_nodes(int(imo)):
                             self.edge(Link(self.ais(m), v, "same_imo", "event",
-                                           event_id=r["event_id"], detail=detail, **when))
+                                           event_id=r["event_id"], detail=detail,
+                                           start=start, end=end))
         return pairs
 
     def matches(self, matches: pl.DataFrame, pairs: set[tuple[int, int]]) -> None:
@@ -362,6 +366,17 @@ class _Builder:
                 if (ordered[0], other) not in pairs:
                     self.edge(Link(f"mmsi:{ordered[0]}", f"mmsi:{other}", "same_imo",
                                    "vessel_match", detail=f"both broadcast IMO {imo}"))
+
+
+def _id(e: EntityProxy) -> str:
+    if e.id is None:  # entities from statements always have one
+        raise ValueError(f"{e.schema.name} entity without an id")
+    return e.id
+
+
+def _first_day(e: EntityProxy, prop: str) -> date | None:
+    values = e.get(prop, quiet=True)
+    return _day(values[0]) if values else None
 
 
 def _as_date(value: object) -> date | None:
