@@ -94,12 +94,13 @@ def paths(
     vessel: Annotated[str, typer.Argument(help="IMO number (7 digits, `IMO` prefix allowed) "
                                           "or MMSI (9 digits).")],
     store: StoreOpt = None,
-    max_hops: Annotated[int, typer.Option("--max-hops", min=0,
-                                          help="Longest path, in links.")] = 3,
+    max_hops: Annotated[int, typer.Option("--max-hops", help="Longest path, in links.")] = 3,
     as_json: JsonOpt = False,
 ) -> None:
     """Shortest paths from a vessel to every designated entity within --max-hops links, each
     link with its source."""
+    if max_hops < 0:
+        raise fail(f"--max-hops must be 0 or more, not {max_hops}")
     digits = vessel.strip().upper().removeprefix("IMO").strip()
     if not digits.isdigit() or len(digits) not in (7, 9):
         raise fail(f"not an IMO number (7 digits) or MMSI (9 digits): {vessel!r}")
@@ -126,10 +127,12 @@ def neighbours(
     node_id: Annotated[str, typer.Argument(help="A node id (`un-sc-KPe.020`, `mmsi:…`, "
                                            "`imo:…`, `name:…`), an IMO number or an MMSI.")],
     store: StoreOpt = None,
-    hops: Annotated[int, typer.Option("--hops", min=0, help="Radius, in links.")] = 1,
+    hops: Annotated[int, typer.Option("--hops", help="Radius, in links.")] = 1,
     as_json: JsonOpt = False,
 ) -> None:
     """The nodes within --hops links of a node and every link among them."""
+    if hops < 0:
+        raise fail(f"--hops must be 0 or more, not {hops}")
     g = _graph(store)
     node = g.find(node_id)
     if node is None:

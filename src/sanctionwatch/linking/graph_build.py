@@ -83,6 +83,7 @@ class _Builder:
         self._resolved: dict[tuple[str, str], list[tuple[str, str]]] = {}
         self.prov: dict[str, tuple[str, date, str] | None] = {}
         self.by_ref: dict[str, str] = {}
+        self.imo_index: dict[int, list[str]] = {}  # IMO → vessel nodes carrying it
 
     # -- nodes ---------------------------------------------------------------------------------
 
@@ -105,6 +106,11 @@ class _Builder:
             for v in values:
                 if v not in a[key]:
                     a[key].append(v)
+        if a["kind"] == "vessel":
+            for imo in a["imos"]:
+                held = self.imo_index.setdefault(imo, [])
+                if node not in held:
+                    held.append(node)
         return node
 
     def edge(self, link: Link) -> None:
@@ -271,12 +277,7 @@ class _Builder:
         return found
 
     def _shared_list_imos(self) -> None:
-        by_imo: dict[int, list[str]] = {}
-        for n, a in self.g.nodes(data=True):
-            if a["kind"] == "vessel":
-                for imo in a["imos"]:
-                    by_imo.setdefault(imo, []).append(n)
-        for imo, nodes in sorted(by_imo.items()):
+        for imo, nodes in sorted(self.imo_index.items()):
             nodes = sorted(nodes)
             for other in nodes[1:]:
                 where = " and ".join(self._where(n) for n in (nodes[0], other))
@@ -306,8 +307,7 @@ class _Builder:
 
     def _imo_nodes(self, imo: int, name: str | None = None) -> list[str]:
         """The listed vessels with this IMO (designated first), else its ``imo:`` node."""
-        found = sorted((n for n, a in self.g.nodes(data=True)
-                        if a["kind"] == "vessel" and imo in a["imos"]),
+        found = sorted(self.imo_index.get(imo, ()),
                        key=lambda n: (not self.g.nodes[n]["designated"], n.startswith("imo:"), n))
         if found:
             if name and found[0].startswith("imo:"):
