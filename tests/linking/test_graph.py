@@ -109,6 +109,20 @@ def test_un_company_comment_names_its_vessel(graph):
     assert "Registered owner of the DPRK tanker NAM SAN 8" in p.links[0].detail
 
 
+def test_sts_partners_named_in_un_remarks(graph):
+    # KOTI (9417115): "engaged in a ship-to-ship transfer … with M/V KUM UN SAN 3 on 9 December"
+    sts = [d["link"] for _, v, d in graph.graph.out_edges("un1718-9417115", data=True)
+           if d["link"].relation == "sts_partner"]
+    # (its UN 1718 and OFAC entries, one IMO)
+    assert {(lk.target, lk.origin) for lk in sts} == {("un1718-8705539", "list_remark"),
+                                                      ("us-ofac-23163", "list_remark")}
+    # an STS partner is not a route to designated owners: KOTI's own paths do not use it
+    assert all("sts_partner" not in {lk.relation for lk in p.links}
+               for p in graph.paths_to_designated("un1718-9417115"))
+    # a partner on no loaded list is a name node of kind vessel
+    assert graph.graph.nodes["name:MYONG RYU 1"]["kind"] == "vessel"
+
+
 def test_ofac_vessel_reaches_the_entry_it_is_linked_to(graph):
     # OFAC NAM SAN 8 (ent_num 23727): "Linked To: HAPJANGGANG SHIPPING CORP."
     p = _path_to(graph, "us-ofac-23727", "us-ofac-23706")

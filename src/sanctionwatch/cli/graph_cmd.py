@@ -57,13 +57,16 @@ def registry_load(
     """Load a registry CSV into the store (replacing an earlier load of the same file); every
     rejected row is listed with its line and reason."""
     from sanctionwatch.ingest.registry import RegistryFormatError, read_registry
+    from sanctionwatch.store import StoreNotWritable, check_store_writable, default_store_path
     from sanctionwatch.store.registry import store_registry
 
+    target = store or default_store_path()
     try:
+        check_store_writable(target)
         read = read_registry(path)
-    except (RegistryFormatError, FileNotFoundError) as exc:
+    except (RegistryFormatError, FileNotFoundError, StoreNotWritable) as exc:
         raise fail(f"{exc} (nothing was loaded)") from None
-    stored = store_registry(read, store)
+    stored = store_registry(read, target)
     if as_json:
         out_console.print_json(json.dumps({
             "file": read.path, "stored": stored,
