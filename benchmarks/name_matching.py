@@ -134,7 +134,9 @@ def load_lists() -> list[Any]:
     for rel, day in LOADED:
         parsed = read_list(LISTS / rel, list_date=day)
         for e in parsed.entities():
-            if e.schema.name in ("Sanction", "Airplane"):
+            # listed things only: not Sanction, nor the OFAC relationship entities
+            # (UnknownLink, Ownership) the loader emits since the graph was added
+            if e.schema.name == "Airplane" or not e.schema.is_a("Thing"):
                 continue
             DATASET_OF[e.id] = parsed.meta.dataset
             ents.append(e)

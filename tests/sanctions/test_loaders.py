@@ -36,11 +36,11 @@ def by_id(path: Path) -> dict[str, object]:
         (UN_1718, "un1718_csv", "un_1718_vessels", date(2020, 6, 4),
          {"Sanction": 59, "Vessel": 59}),
         (OFAC_2019, "ofac_csv", "us_ofac_sdn", date(2019, 1, 1),
-         {"Airplane": 217, "Organization": 2994, "Person": 3845, "Sanction": 7379,
-          "Vessel": 323}),
+         {"Airplane": 217, "Organization": 2994, "Ownership": 9, "Person": 3845,
+          "Sanction": 7379, "UnknownLink": 2427, "Vessel": 323}),
         (OFAC_2021, "ofac_csv", "us_ofac_sdn", date(2021, 7, 1),
-         {"Airplane": 277, "Organization": 3673, "Person": 4620, "Sanction": 8976,
-          "Vessel": 406}),
+         {"Airplane": 277, "Organization": 3673, "Ownership": 10, "Person": 4620,
+          "Sanction": 8976, "UnknownLink": 3408, "Vessel": 406}),
         (FTM_ZALA, "ftm_json", "opensanctions", date(2026, 4, 29),
          {"Address": 11, "Company": 11, "Directorship": 3, "Family": 4, "Ownership": 14,
           "Passport": 1, "Person": 6, "Sanction": 41}),
@@ -125,13 +125,54 @@ def test_ofac_vessel_from_remarks():
     [(OFAC_2019, 125, 146, 101, 100, 16), (OFAC_2021, 130, 162, 106, 105, 16)],
 )
 def test_ofac_dprk_programs(path, persons, orgs, vessels, with_imo, aircraft):
-    dprk = [e for e in by_id(path).values() if e.schema.name != "Sanction"
+    dprk = [e for e in by_id(path).values() if e.schema.is_a("Thing")
             and any(p.startswith("DPRK") for p in e.get("program"))]
     n = {s: sum(e.schema.name == s for e in dprk)
          for s in ("Person", "Organization", "Vessel", "Airplane")}
     assert n == {"Person": persons, "Organization": orgs, "Vessel": vessels, "Airplane": aircraft}
     assert sum(bool(e.get("imoNumber", quiet=True)) for e in dprk
                if e.schema.name == "Vessel") == with_imo
+
+
+def test_ofac_linked_to_remarks_become_unknown_links():
+    ents = by_id(OFAC_2021)
+    # NAM SAN 8: "Linked To: HAPJANGGANG SHIPPING CORP." → the SDN entry of that name
+    link = ents["us-ofac-23727-linked-hapjanggang-shipping-corp"]
+    assert link.schema.name == "UnknownLink"
+    assert link.get("subject") == ["us-ofac-23727"]
+    assert ents[link.get("object")[0]].caption == "HAPJANGGANG SHIPPING CORP"
+    assert link.get("role") == ["Linked To"]
+    assert link.get("namesMentioned") == ["HAPJANGGANG SHIPPING CORP"]
+    # PAEK MA is linked to two owners; both kept
+    paek = sorted(e.get("namesMentioned")[0] for e in ents.values()
+                  if e.schema.name == "UnknownLink" and e.get("subject") == ["us-ofac-23737"])
+    assert paek == ["FIRST OIL JV CO LTD", "PAEKMA SHIPPING CO"]
+    # two entries are called MINISTRY OF STATE SECURITY: each link names the one under the
+    # programme of the entry that states it (DPRK3 for KANG Song Nam, CAATSA - RUSSIA for BASOV)
+    def linked(subject):
+        return [e for e in ents.values() if e.schema.name == "UnknownLink"
+                and e.get("subject") == [subject]]
+
+    assert [e.get("object") for e in linked("us-ofac-20130")] == [["us-ofac-20129"]]
+    assert [e.get("object") for e in linked("us-ofac-25436")] == [["us-ofac-25437"]]
+    # still ambiguous (two SDNTK entries of that name): kept unresolved, the name kept
+    smile = [e for e in linked("us-ofac-26402")
+             if e.get("namesMentioned") == ["SMILE PROPERTY & TRAVEL LTD"]]
+    assert len(smile) == 1 and smile[0].get("object") == []
+
+
+def test_ofac_vessel_owner_column_becomes_ownership():
+    ents = by_id(OFAC_2021)
+    owned = [e for e in ents.values() if e.schema.name == "Ownership"]
+    assert len(owned) == 10  # the 10 rows with a Vess_owner (none of them DPRK)
+    starla = next(e for e in owned if e.get("asset") == ["us-ofac-15902"])
+    assert starla.get("namesMentioned") == ["NITC"] and starla.get("role") == ["Vessel owner"]
+    # "NITC" is an alt.csv name of NATIONAL IRANIAN TANKER COMPANY
+    assert ents[starla.get("owner")[0]].caption == "NATIONAL IRANIAN TANKER COMPANY"
+    # provenance: the row of the vessel that states it
+    st = next(s for s in parsed(OFAC_2021).statements
+              if s.entity_id == starla.id and s.prop == "owner")
+    assert st.source_record.startswith("sdn.csv line ") and "(ent_num 15902)" in st.source_record
 
 
 def test_ofac_person_and_programs():

@@ -69,7 +69,8 @@ def test_entities_api_for_the_matcher(store_path):
         assert blue is not None and blue.get("previousName") == ["Chong Bong", "Greenlight"]
         assert s.entity("nope") is None
         everything = s.entities()
-        assert len(everything) == 2006 + 118 + 17952 + 91
+        # OFAC 2021: 17952 entries and sanctions + 3418 relationship entities (Linked To, owner)
+        assert len(everything) == 2006 + 118 + 17952 + 3418 + 91
 
 
 def test_failed_load_leaves_store_unchanged(store_path, tmp_path):
@@ -110,7 +111,16 @@ def test_failure_inside_the_transaction_rolls_back(store_path, monkeypatch):
 def test_diff_ofac_versions():
     old, new = parsed(OFAC_2019).entities(), parsed(OFAC_2021).entities()
     d = diff_entities(old, new)
-    assert d.counts() == {"added": 1858, "removed": 261, "changed": 842, "unchanged": 6276}
+    assert d.counts() == {"added": 3001, "removed": 422, "changed": 842, "unchanged": 8551}
+
+    def things(es):
+        return [e for e in es if e.schema.is_a("Thing")]
+
+    # the SDN entries themselves; the rest are relationship entities (Linked To, vessel owner)
+    t = diff_entities(things(old), things(new))
+    assert t.counts() == {"added": 1858, "removed": 261, "changed": 842, "unchanged": 6276}
+    links = [e for e in d.added if e.schema.name in ("UnknownLink", "Ownership")]
+    assert len(links) == 1143
 
     def dprk(es):
         return [e for e in es if any(p.startswith("DPRK") for p in e.get("program", quiet=True))]

@@ -420,6 +420,7 @@ def _what(row: dict[str, object]) -> str:
 def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
     from sanctionwatch.cli.evaluate_cmd import evaluate
+    from sanctionwatch.cli.graph_cmd import graph_app, registry_app
     from sanctionwatch.cli.lists_cmd import lists_app
     from sanctionwatch.cli.report_cmd import report_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
@@ -431,6 +432,8 @@ def _register_subcommands() -> None:
     app.add_typer(report_app, name="report")
     app.command("screen")(screen)
     app.command("score-pairs")(score_pairs)
+    app.add_typer(registry_app, name="registry")
+    app.add_typer(graph_app, name="graph")
 
 
 _register_subcommands()

@@ -11,7 +11,17 @@ Columns (OFAC data specification):
 
 SDN_Type ``individual`` → ``Person``, ``vessel`` → ``Vessel``, ``aircraft`` → ``Airplane``,
 ``-0-`` → ``Organization``. Identifiers, dates of birth and former flags are parsed from the
-remarks (e.g. ``Vessel Registration Identification IMO 8405270; MMSI 445113000``). Entity ids
+remarks (e.g. ``Vessel Registration Identification IMO 8405270; MMSI 445113000``).
+
+Relationships become FtM interval entities, as OpenSanctions' own OFAC crawler emits them: each
+``Linked To: NAME`` remark → an ``UnknownLink`` (``subject`` the entry, ``role`` "Linked To",
+id ``us-ofac-<ent_num>-linked-<name slug>``) and the ``Vess_owner`` column → an ``Ownership``
+(``asset`` the vessel, ``role`` "Vessel owner", id ``us-ofac-<ent_num>-owner-<name slug>``).
+The name as OFAC wrote it is kept in ``namesMentioned``; when it is exactly the ``SDN_Name`` or
+an ``alt.csv`` name of one entry of the same file, that entry is the ``object`` / ``owner``
+(several such entries: the one sharing a programme with the entry; otherwise the party is
+left unresolved here: :mod:`sanctionwatch.linking.graph` matches the
+name across lists). Their source record is the row of the entry that states them. Entity ids
 are ``us-ofac-<ent_num>`` (OpenSanctions' own exports use ``ofac-<ent_num>``; a different
 prefix keeps both loadable side by side). The files carry no publication date, so the list date
 comes from the folder or file name (``ofac_sdn_2019-01/``) or must be given.
@@ -24,6 +34,7 @@ import re
 from collections.abc import Iterator
 from datetime import date, datetime
 from pathlib import Path
+from typing import NamedTuple
 
 from sanctionwatch.sanctions.model import (
     EntityBuilder,
@@ -31,6 +42,7 @@ from sanctionwatch.sanctions.model import (
     ListMeta,
     ParsedList,
     resolve_list_date,
+    slug,
 )
 
 DATASET = "us_ofac_sdn"
@@ -42,6 +54,8 @@ _NONE = "-0-"
 _QUOTED = re.compile(r"'([^']+)'")
 _IMO = re.compile(r"\bIMO\s*(\d{7})\b")
 _MMSI = re.compile(r"^MMSI\s+(\d{9})$")
+# ``Linked To: NAME`` up to the next ``; `` or the end of the remarks (names hold ``.`` and ``,``)
+_LINKED = re.compile(r"Linked To:\s*(.+?)(?=;\s|$)")
 _DATE_FORMATS = ("%d %b %Y", "%b %Y", "%Y")
 
 
@@ -82,29 +96,95 @@ def read_ofac_csv(
         comments[row[0]] = comments.get(row[0], "") + row[1]
     builders: dict[str, EntityBuilder] = {}
     sanctions: list[EntityBuilder] = []
+    mentions: list[_Mention] = []
     sdn_path = folder / "sdn.csv"
     for line, row in _read(sdn_path, 12):
-        _sdn(sdn_path, meta, line, row, comments, builders, sanctions)
+        _sdn(sdn_path, meta, line, row, comments, builders, sanctions, mentions)
     if not builders:
         raise ListFormatError(sdn_path, "line 1", "no SDN records")
     alt_path = folder / "alt.csv"
+    alt_names: dict[str, set[str]] = {}
     for line, row in _read(alt_path, 5):
         b = _owner(alt_path, line, row, builders)
         prop = _ALT_PROP.get(row[2].lower())
         if prop is None:
             raise ListFormatError(alt_path, f"line {line}", f"unknown alt_type {row[2]!r}")
         b.add(prop, row[3], f"alt.csv line {line} (alt_num {row[1]})")
+        if row[3]:
+            alt_names.setdefault(_name_key(row[3]), set()).add(row[0])
     add_path = folder / "add.csv"
     for line, row in _read(add_path, 6):
         b = _owner(add_path, line, row, builders)
         record = f"add.csv line {line} (add_num {row[1]})"
         b.add("address", ", ".join(c for c in row[2:5] if c), record)
         b.add("country", row[4], record)
+    links = _links(meta, builders, mentions, alt_names)
     out = ParsedList(meta)
     for b in builders.values():
         out.statements.extend(b.statements)
     for s in sanctions:
         out.statements.extend(s.statements)
+    for link in links:
+        out.statements.extend(link.statements)
+    return out
+
+
+class _Mention(NamedTuple):
+    """A relationship an SDN row states by naming another party."""
+
+    ent_num: str
+    kind: str  # "linked" (a ``Linked To:`` remark) or "owner" (the ``Vess_owner`` column)
+    name: str
+    record: str
+
+
+def _name_key(name: str) -> str:
+    """How a ``Linked To`` name is compared with SDN names: case, spacing and a final full
+    stop ignored (OFAC ends the remark with one, and some names end in ``LTD.``)."""
+    return " ".join(name.upper().split()).rstrip(".").strip()
+
+
+def _links(
+    meta: ListMeta,
+    builders: dict[str, EntityBuilder],
+    mentions: list[_Mention],
+    alt_names: dict[str, set[str]],
+) -> list[EntityBuilder]:
+    """``UnknownLink`` / ``Ownership`` entities for the mentions (see the module docstring)."""
+    by_name: dict[str, set[str]] = {}
+    for ent_num, b in builders.items():
+        for st in b.statements:
+            if st.prop == "name":
+                by_name.setdefault(_name_key(st.value), set()).add(ent_num)
+    programs = {ent_num: {st.value for st in b.statements if st.prop == "program"}
+                for ent_num, b in builders.items()}
+    out: list[EntityBuilder] = []
+    seen: set[str] = set()
+    for m in mentions:
+        schema, suffix = ("UnknownLink", "linked") if m.kind == "linked" else ("Ownership", "owner")
+        eid = f"us-ofac-{m.ent_num}-{suffix}-{slug(m.name) or 'unnamed'}"
+        if eid in seen:
+            continue
+        seen.add(eid)
+        key = _name_key(m.name)
+        # an SDN_Name match wins over alt.csv names (a name that is one entry's SDN_Name and
+        # another's alias names the first)
+        targets = by_name.get(key, set()) - {m.ent_num} or alt_names.get(key, set()) - {m.ent_num}
+        if len(targets) > 1:  # one name, several entries: the one under the same programme
+            mine = programs[m.ent_num]
+            targets = {t for t in targets if programs[t] & mine}
+        target = f"us-ofac-{next(iter(targets))}" if len(targets) == 1 else None
+        link = EntityBuilder(schema, eid, meta, m.record)
+        if m.kind == "linked":
+            link.add("subject", f"us-ofac-{m.ent_num}")
+            link.add("object", target)
+            link.add("role", "Linked To")
+        else:
+            link.add("asset", f"us-ofac-{m.ent_num}")
+            link.add("owner", target)
+            link.add("role", "Vessel owner")
+        link.add("namesMentioned", m.name)
+        out.append(link)
     return out
 
 
@@ -125,6 +205,7 @@ def _sdn(
     comments: dict[str, str],
     builders: dict[str, EntityBuilder],
     sanctions: list[EntityBuilder],
+    mentions: list[_Mention],
 ) -> None:
     ent_num, name, sdn_type, program = row[0], row[1], row[2].lower(), row[3]
     where = f"line {line}"
@@ -161,6 +242,10 @@ def _sdn(
     b.add("notes", remarks)
     if row[10]:
         b.add("notes", f"Vessel owner: {row[10]}")
+        mentions.append(_Mention(ent_num, "owner", row[10], record))
+    for linked in _LINKED.findall(remarks):
+        if linked.strip(" ."):
+            mentions.append(_Mention(ent_num, "linked", linked.strip().rstrip(".").strip(), record))
     _remarks(b, remarks)
     s = EntityBuilder("Sanction", f"{b.id}-sanction", meta, record)
     s.add("entity", b.id)

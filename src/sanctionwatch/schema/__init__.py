@@ -2,6 +2,7 @@
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    REGISTRY_FACTS,
     RUNS,
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
@@ -22,6 +23,7 @@ __all__ = [
     "EVENTS",
     "POSITIONS",
     "QUALITY_FINDINGS",
+    "REGISTRY_FACTS",
     "REJECTS",
     "RUNS",
     "SANCTION_LIST_VERSIONS",

@@ -155,11 +155,37 @@ SANCTION_LIST_VERSIONS = Table(
     primary_key=("dataset", "list_date"),
 )
 
+REGISTRY_FACTS = Table(
+    "registry_facts",
+    "Ship registry facts an analyst collected (Equasis-style): one row per IMO number and "
+    "period, with the name, flag, registered owner, ship manager and operator over that period, "
+    "as given in a registry CSV (`sanctionwatch registry load`, docs/graph.md). Loading a file "
+    "again replaces the rows from that file (same `source_file`). Rows that fail validation are "
+    "reported with their reason and line, never stored.",
+    (
+        Column("imo", pa.int64(), "IMO ship number (check digit valid).", False),
+        Column("date_from", pa.date32(), "First day the facts held; null when unknown."),
+        Column("date_to", pa.date32(), "Last day the facts held; null when still current."),
+        Column("name", pa.string(), "Ship name over the period."),
+        Column("flag", pa.string(), "Flag state over the period, as given."),
+        Column("registered_owner", pa.string(), "Registered owner, as named in the source."),
+        Column("ship_manager", pa.string(), "Ship manager (ISM / commercial), as named."),
+        Column("operator", pa.string(), "Operator, as named."),
+        Column("source", pa.string(), "Where the analyst took the facts from (the CSV's "
+               "`source` column, e.g. `Equasis 2021-03-01`)."),
+        Column("source_file", pa.string(), "The registry CSV loaded (path as given).", False),
+        Column("line", pa.int64(), "1-based line in `source_file` where the row starts.",
+               False),
+    ),
+    primary_key=("source_file", "line"),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
     RUNS,
     SANCTION_STATEMENTS,
     SANCTION_LIST_VERSIONS,
+    REGISTRY_FACTS,
 )
 """The tables declared here, in documentation order."""

@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    REGISTRY_FACTS,
     RUNS,
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
@@ -188,6 +189,7 @@ __all__ = [
     "EVENTS",
     "POSITIONS",
     "QUALITY_FINDINGS",
+    "REGISTRY_FACTS",
     "REJECTS",
     "RUNS",
     "SANCTION_LIST_VERSIONS",

@@ -1,0 +1,1 @@
+"""Linking: cross-list entity resolution and the relationship graph."""
