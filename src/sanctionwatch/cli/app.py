@@ -419,6 +419,7 @@ def _what(row: dict[str, object]) -> str:
 
 def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
+    from sanctionwatch.cli.alerts_cmd import alerts
     from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.lists_cmd import lists_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
@@ -429,6 +430,7 @@ def _register_subcommands() -> None:
     app.add_typer(lists_app, name="lists")
     app.command("screen")(screen)
     app.command("score-pairs")(score_pairs)
+    app.command("alerts")(alerts)
 
 
 _register_subcommands()
