@@ -30,7 +30,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # The whole story on the shipped dprk-2019 scenario: simulate (deterministic), load the UN 1718
-# vessel list, detect, show what was found, and score it against the planted truth.
+# vessel list, detect, show what was found, score it against the planted truth, and rank the
+# vessels by risk.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
 	$(SW) simulate --scenario dprk-2019 --seed 1 --out $(DEMO_OUT)/scenario
@@ -39,6 +40,7 @@ demo: $(STAMP)
 	$(SW) events --store $(DEMO_STORE) --type encounter --type loitering --type ais_gap --type spoofing --type identity_change
 	$(SW) events --store $(DEMO_STORE) --type port_call --dprk
 	$(SW) evaluate --events $(DEMO_OUT) --labels $(DEMO_OUT)/scenario/labels.parquet
+	$(SW) alerts --store $(DEMO_STORE) --limit 10
 
 # The same job on the real AIS samples shipped for the tests.
 demo-real: $(STAMP)

@@ -57,7 +57,7 @@ def test_designated_by_imo_scores_one_with_the_match_and_the_identity_period() -
 
 
 def test_a_name_only_match_is_weaker_than_an_imo_match() -> None:
-    by_name = designated(facts(M, matches=(match(imo=None, score=0.9),)), P)
+    by_name = designated(facts(M, matches=(match(imo=None, score=0.9, listed_imos=()),)), P)
     assert by_name.score == pytest.approx(P.name_match_factor * 0.9)
     assert "name only" in by_name.explanation
     listed_mmsi = designated(facts(M, matches=(match(imo=None, matched_on="mmsi"),)), P)
@@ -276,3 +276,21 @@ def test_one_position_jump_is_a_glitch_a_long_cloned_track_is_spoofing() -> None
     assert r.score == 1.0 and "167.9 h" in r.explanation
     land = event("spoofing", M, subtype="position_on_land", hours=3.3, at=(36.79, 120.66))
     assert spoofing(facts(M, land), P).score == pytest.approx(0.8)
+
+
+def test_a_hop_between_two_flags_of_convenience_is_an_ordinary_reflagging() -> None:
+    other = 538006973
+    e = event("identity_change", M, other_mmsi=other, subtype="shared_imo", new_value="9442718")
+    f = facts(M, e, identities=(period(M, flag="PA"),),
+              related_identities={other: (period(other, flag="MH"),)})
+    assert identity_changes(f, P).score == P.flag_hop_score
+
+
+def test_a_name_only_match_without_or_against_the_listed_imo_counts_less() -> None:
+    no_imo = designated(facts(M, matches=(match(imo=None),), identities=(period(M),)), P)
+    assert no_imo.score == pytest.approx(P.name_match_factor * P.unconfirmed_name_factor)
+    assert "no IMO broadcast to confirm it, the list gives IMO 8898740" in no_imo.explanation
+    other = designated(facts(M, matches=(match(imo=None),),
+                             identities=(period(M, imo=9074729),)), P)
+    assert other.score == pytest.approx(P.name_match_factor * P.conflicting_imo_factor)
+    assert "it broadcast IMO 9074729" in other.explanation

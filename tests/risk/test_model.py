@@ -54,3 +54,13 @@ def test_a_bad_risk_table_names_the_file_and_the_key(tmp_path) -> None:
 def test_an_indicator_score_outside_zero_one_is_refused() -> None:
     with pytest.raises(ValueError, match=r"not in 0\.\.1"):
         IndicatorResult("x", 1.2, 1.0, "x")
+
+
+def test_every_parameter_and_indicator_is_documented() -> None:
+    from pathlib import Path
+
+    doc = (Path(__file__).resolve().parents[2] / "docs" / "risk.md").read_text()
+    for name in RiskParams().to_dict():
+        assert f"`{name}`" in doc, name
+    for name in INDICATORS:
+        assert f"| `{name}` |" in doc, name

@@ -50,7 +50,12 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     """The vessel is, or broadcasts the identity of, a listed vessel (``vessel_matches``
     ``is_match``). A match on the IMO number (the broadcast IMO is the listed one, whatever
     feature scored best) scores ``imo_match_score``, on a listed MMSI ``mmsi_match_score``, on
-    the name only ``name_match_factor`` times the match score."""
+    the name only ``name_match_factor`` times the match score, times
+    ``unconfirmed_name_factor`` when the vessel broadcast no IMO but the list gives one, or
+    ``conflicting_imo_factor`` when it broadcast another valid IMO."""
+    from sanctionwatch.ids import imo_is_valid
+
+    broadcast = {p.imo for p in facts.identities if p.imo is not None and imo_is_valid(p.imo)}
     best: tuple[float, Any] = (0.0, None)
     for m in facts.matches:
         if not m.is_match:
@@ -61,6 +66,10 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             s = params.mmsi_match_score
         else:
             s = params.name_match_factor * m.score
+            if m.listed_imos and broadcast - set(m.listed_imos):
+                s *= params.conflicting_imo_factor
+            elif m.listed_imos and not broadcast:
+                s *= params.unconfirmed_name_factor
         if s > best[0]:
             best = (s, m)
     score, m = best
@@ -74,8 +83,15 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     elif m.matched_on == "mmsi":
         how = f"its MMSI {facts.mmsi} is listed for {m.match_name}"
     else:
+        listed = ", ".join(map(str, m.listed_imos))
+        if m.listed_imos and broadcast - set(m.listed_imos):
+            note = f"; it broadcast IMO {min(broadcast)}, the list gives IMO {listed}"
+        elif m.listed_imos and not broadcast:
+            note = f"; no IMO broadcast to confirm it, the list gives IMO {listed}"
+        else:
+            note = ""
         how = (f"broadcast name {m.ais_name or '?'} matches listed vessel {m.match_name} "
-               f"(name only, match score {m.score:.2f})")
+               f"(name only, match score {m.score:.2f}{note})")
     return _result("designated", params, score,
                    f"{facts.label()}: {how} ({lists}, entity {m.match_id}).",
                    [m.ref, *periods])
@@ -233,10 +249,11 @@ def _is_foc(flag: str | None, params: RiskParams) -> bool:
 
 
 def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
-    """Renames, IMO and call sign changes, flag hops (to a flag of convenience scoring
-    higher), an IMO shared with another MMSI (with the other MMSI's flag compared), and a
-    stated flag that is not the MMSI's country: ``identity_change`` events and the identity
-    periods. The parts combine as ``1 - prod(1 - part)``."""
+    """Renames, IMO and call sign changes, flag hops (from a flag that is not a flag of
+    convenience to one that is scoring higher), an IMO shared with another MMSI (with the
+    other MMSI's flag compared), and a stated flag that is not the MMSI's country:
+    ``identity_change`` events and the identity periods. The parts combine as
+    ``1 - prod(1 - part)``."""
     parts: list[tuple[float, str, list[str]]] = []
     for e in facts.of_type("identity_change"):
         sub, old, new = e.get("subtype"), e.get("old_value"), e.get("new_value")
@@ -250,9 +267,9 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             parts.append((params.callsign_change_score, f"call sign {old} -> {new} on {when}",
                           ev))
         elif sub == "flag":
-            s = params.flag_of_convenience_hop_score if _is_foc(new, params) \
-                else params.flag_hop_score
-            foc = " (a flag of convenience)" if _is_foc(new, params) else ""
+            to_foc = _is_foc(new, params) and not _is_foc(old, params)
+            s = params.flag_of_convenience_hop_score if to_foc else params.flag_hop_score
+            foc = " (a flag of convenience)" if to_foc else ""
             parts.append((s, f"flag {old} -> {new}{foc} on {when}", ev))
         elif sub == "shared_imo":
             other = e["other_mmsi"] if e["mmsi"] == facts.mmsi else e["mmsi"]
@@ -262,10 +279,12 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             other_flag = next((p.flag for p in reversed(others) if p.flag), None)
             refs = ev + [p.ref for p in others]
             if other_flag and own_flag and other_flag != own_flag:
-                flags = sorted({own_flag, other_flag})
-                focs = [f for f in flags if _is_foc(f, params)]
-                s = params.flag_of_convenience_hop_score if focs else params.flag_hop_score
-                note = f", flag of convenience {', '.join(focs)}" if focs else ""
+                focs = [f for f in (own_flag, other_flag) if _is_foc(f, params)]
+                # a hop between two flags of convenience (Panama and the Marshall Islands, the
+                # largest registries) is an ordinary reflagging; one into or out of one is not
+                s = params.flag_of_convenience_hop_score if len(focs) == 1 \
+                    else params.flag_hop_score
+                note = f", flag of convenience {focs[0]}" if len(focs) == 1 else ""
                 parts.append((s, f"IMO {imo} also broadcast by MMSI {other} under flag "
                               f"{other_flag} (this MMSI: {own_flag}{note}) from {when}", refs))
             else:

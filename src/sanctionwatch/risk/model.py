@@ -89,6 +89,15 @@ class RiskParams:
     name_match_factor: float = 0.6
     """A name-only match scores this times the match score. Chosen by us: DPRK ship names are
     reused across hulls (KUM UN SAN / KUM UN SAN 3)."""
+    unconfirmed_name_factor: float = 0.5
+    """A name-only match of a vessel broadcasting no IMO, when the list gives the listed
+    vessel's IMO, counts this much more. Chosen by us: on the real MarineCadastre sample the
+    name-only matches are pleasure craft without IMO named FREEDOM, DESTINY, BELLA (former
+    names of OFAC-listed tankers); the IMO would have confirmed a real one."""
+    conflicting_imo_factor: float = 0.1
+    """A name-only match of a vessel broadcasting a valid IMO other than the listed vessel's
+    counts this much more. Chosen by us: the IMO is the hull's permanent number, so another
+    IMO is most likely another ship (a false IMO is not excluded, hence not 0)."""
     max_hops: int = 3
     """Ownership paths longer than this are not followed. Chosen by us: vessel, registered
     owner, its parent or manager, and one more (the Panel's annex chains are 2-3 links)."""
@@ -233,6 +242,7 @@ class RiskParams:
 
 _UNIT_INTERVAL = frozenset({
     "imo_match_score", "mmsi_match_score", "name_match_factor", "ownership_decay_per_hop",
+    "unconfirmed_name_factor", "conflicting_imo_factor",
     "sts_partner_min_score", "flag_hop_score", "flag_of_convenience_hop_score",
     "rename_score", "imo_change_score", "callsign_change_score", "shared_imo_score",
     "mid_flag_mismatch_score", "dark_partner_factor", "approximate_zone_factor",
