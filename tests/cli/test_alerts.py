@@ -65,3 +65,10 @@ def test_a_bad_risk_table_is_a_clear_error(store: Path, tmp_path: Path) -> None:
     res = CliRunner().invoke(app, ["alerts", "--store", str(store), "--config", str(cfg)])
     assert res.exit_code == 2
     assert "weight_designated" in res.stderr and "Traceback" not in res.output
+
+
+@pytest.mark.parametrize(("args", "text"), [(["--limit", "0"], "--limit"),
+                                            (["--min-score", "1.5"], "--min-score")])
+def test_bad_options_are_clear_errors(store: Path, args: list[str], text: str) -> None:
+    res = CliRunner().invoke(app, ["alerts", "--store", str(store), *args])
+    assert res.exit_code == 2 and text in res.stderr

@@ -20,10 +20,10 @@ def alerts(
         bool, typer.Option("--json", help="JSON: a list of vessels, highest risk first, each "
                            "with mmsi, imo, name, flag, score, confidence, reasons, indicators.")
     ] = False,
-    limit: Annotated[int, typer.Option(help="Show at most this many vessels.", min=1)] = 20,
+    limit: Annotated[int, typer.Option(help="Show at most this many vessels.")] = 20,
     min_score: Annotated[
         float, typer.Option("--min-score", help="Show only vessels scoring at least this "
-                            "(0-1).", min=0.0, max=1.0)
+                            "(0-1).")
     ] = 0.0,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file whose [risk] table sets weights "
@@ -35,6 +35,10 @@ def alerts(
     from sanctionwatch.store import DuckDBStore, default_store_path
 
     path = store or default_store_path()
+    if limit < 1:
+        raise fail(f"--limit must be at least 1, got {limit}")
+    if not 0.0 <= min_score <= 1.0:
+        raise fail(f"--min-score must be between 0 and 1, got {min_score:g}")
     try:
         params = RiskParams.from_toml(config) if config is not None else RiskParams()
         with DuckDBStore(path, read_only=True) as st:
