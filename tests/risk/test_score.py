@@ -136,3 +136,15 @@ def test_a_vessel_loitering_where_a_designated_one_went_dark_is_linked() -> None
     assert sts.score == pytest.approx(RiskParams().dark_partner_factor)
     assert "SAM MA 2" in sts.explanation and "silent nearby" in sts.explanation
     assert next(i for i in by[671966578].indicators if i.name == "sts_partner").score == 0.0
+
+
+def test_one_vessel_by_mmsi_or_imo(store: Path) -> None:
+    from sanctionwatch.risk import vessel_risk
+
+    by_imo = vessel_risk(store, imo=8898740)
+    assert by_imo is not None and by_imo.mmsi == DPRK
+    assert vessel_risk(store, mmsi=FOREIGN) == next(
+        r for r in score_vessels(store) if r.mmsi == FOREIGN)
+    assert vessel_risk(store, mmsi=999999999) is None
+    with pytest.raises(ValueError, match="exactly one"):
+        vessel_risk(store)

@@ -3,7 +3,8 @@
 ``score_vessels(store_path, params=RiskParams(), ownership=None)`` returns one
 :class:`VesselRisk` per vessel, highest risk first; each carries its score, a confidence, every
 indicator's :class:`IndicatorResult` (score, weight, one-sentence explanation, evidence) and
-the reasons. :data:`INDICATORS` lists the indicators by name. See ``docs/risk.md``.
+the reasons; ``vessel_risk(store_path, mmsi=... | imo=...)`` one vessel's. :data:`INDICATORS`
+lists the indicators by name. See ``docs/risk.md``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
         combine,
     )
     from sanctionwatch.risk.ownership import OwnershipLookup, OwnershipPath
-    from sanctionwatch.risk.score import score_facts, score_vessels
+    from sanctionwatch.risk.score import score_facts, score_vessels, vessel_risk
 
 # Loaded on first use (PEP 562), like sanctionwatch.screening: importing the package is free.
 _WHERE = {
@@ -41,7 +42,7 @@ _WHERE = {
     "FLAGS_OF_CONVENIENCE": "model", "IndicatorResult": "model", "RiskParams": "model",
     "VesselRisk": "model", "combine": "model",
     "OwnershipLookup": "ownership", "OwnershipPath": "ownership",
-    "score_facts": "score", "score_vessels": "score",
+    "score_facts": "score", "score_vessels": "score", "vessel_risk": "score",
 }
 
 
@@ -75,4 +76,5 @@ __all__ = [
     "rank_against",
     "score_facts",
     "score_vessels",
+    "vessel_risk",
 ]

@@ -118,7 +118,7 @@ def ownership(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     more = f" ({len(paths) - 1} more path(s))" if len(paths) > 1 else ""
     return _result("ownership", params, score,
                    f"{best.explain()}: a designated entity {best.hops} link(s) away{more}.",
-                   ["graph:" + " > ".join(p.nodes) for p in paths])
+                   ["graph:" + " > ".join(map(str, p.nodes)) for p in paths])
 
 
 def _partner_text(facts: VesselFacts, mmsi: int) -> str:

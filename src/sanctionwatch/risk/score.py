@@ -156,5 +156,26 @@ def score_vessels(store_path: str | Path, params: RiskParams | None = None,
     return score_facts(load_facts(store_path, ownership=ownership, places=places), params)
 
 
-__all__ = ["DARK_INDICATORS", "confidence", "dark_partners", "indicator_results", "score_facts",
-           "score_vessels"]
+def vessel_risk(store_path: str | Path, *, mmsi: int | None = None, imo: int | None = None,
+                params: RiskParams | None = None, ownership: OwnershipLookup | None = None,
+                places: Places | None = None) -> VesselRisk | None:
+    """One vessel's risk, by MMSI or by its latest broadcast IMO (the highest-scoring MMSI
+    broadcasting it); None when the store has no such vessel. The whole store is scored:
+    STS partners need their own risk."""
+    if (mmsi is None) == (imo is None):
+        raise ValueError("give exactly one of mmsi and imo")
+    for r in score_vessels(store_path, params, ownership, places):
+        if (mmsi is not None and r.mmsi == mmsi) or (imo is not None and r.imo == imo):
+            return r
+    return None
+
+
+__all__ = [
+    "DARK_INDICATORS",
+    "confidence",
+    "dark_partners",
+    "indicator_results",
+    "score_facts",
+    "score_vessels",
+    "vessel_risk",
+]
