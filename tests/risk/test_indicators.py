@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 
 from sanctionwatch.risk import INDICATORS, RiskParams
-from sanctionwatch.risk.facts import PartnerRisk
+from sanctionwatch.risk.facts import IdentityPeriod, PartnerRisk
 from sanctionwatch.risk.indicators import (
     dark_near_dprk,
     designated,
@@ -294,3 +294,23 @@ def test_a_name_only_match_without_or_against_the_listed_imo_counts_less() -> No
                              identities=(period(M, imo=9074729),)), P)
     assert other.score == pytest.approx(P.name_match_factor * P.conflicting_imo_factor)
     assert "it broadcast IMO 9074729" in other.explanation
+
+
+def test_identity_periods_of_separate_runs_show_changes_no_event_reports() -> None:
+    later = T0 + timedelta(days=30)
+    a = period(M, name="SHUN JIN 58", flag="CN", record=5)
+    b = IdentityPeriod(**{**a.__dict__, "name": "RICH HAPPY 24", "first_seen": later,
+                          "last_seen": later, "source": "march.csv", "record": 7})
+    r = identity_changes(facts(M, identities=(a, b)), P)
+    assert r.score == P.rename_score  # the flag comes from the MID in both: not a change
+    assert "SHUN JIN 58 -> RICH HAPPY 24" in r.explanation
+    assert {"test.csv:5", "march.csv:7"} <= set(r.evidence)
+    # the same rename reported by an event is counted once
+    e = event("identity_change", M, subtype="name", old_value="SHUN JIN 58",
+              new_value="RICH HAPPY 24")
+    assert identity_changes(facts(M, e, identities=(a, b)), P).score == P.rename_score
+    stated = [IdentityPeriod(**{**p.__dict__, "flag_source": "report"}) for p in (a, b)]
+    hop = IdentityPeriod(**{**stated[1].__dict__, "flag": "TG"})
+    r = identity_changes(facts(M, identities=(stated[0], hop)), P)
+    assert r.score == pytest.approx(1 - (1 - P.rename_score)
+                                    * (1 - P.flag_of_convenience_hop_score))

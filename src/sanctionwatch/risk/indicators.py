@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 from sanctionwatch.risk.facts import Event, VesselFacts
@@ -295,6 +296,7 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             parts.append((params.mid_flag_mismatch_score,
                           f"states flag {d.get('flag', new)} while its MMSI is "
                           f"{d.get('mid_country', old)}'s from {when}", ev))
+    parts += _period_changes(facts, params)
     if not parts:
         names = sorted({p.name for p in facts.identities if p.name})
         return _result("identity_changes", params, 0.0,
@@ -308,6 +310,36 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     return _result("identity_changes", params, 1.0 - miss,
                    f"{facts.label()}: " + "; ".join(t for _, t, _ in parts) + ".",
                    [r for _, _, refs in parts for r in refs] + periods)
+
+
+def _period_changes(facts: VesselFacts,
+                    params: RiskParams) -> list[tuple[float, str, list[str]]]:
+    """Changes between consecutive identity periods that no ``identity_change`` event
+    reports (periods of separate runs: the detector sees one run at a time). Flags count only
+    when both periods state them (a flag from the MID cannot change within one MMSI)."""
+    seen = {(str(e.get("subtype")), str(e.get("old_value")), str(e.get("new_value")))
+            for e in facts.of_type("identity_change")}
+    out: list[tuple[float, str, list[str]]] = []
+    periods = sorted(facts.identities, key=lambda p: (p.first_seen, p.source, p.record))
+    for a, b in pairwise(periods):
+        for field_ in ("name", "imo", "callsign", "flag"):
+            old, new = getattr(a, field_), getattr(b, field_)
+            if old is None or new is None or old == new or (str(field_), str(old), str(new)) \
+                    in seen:
+                continue
+            if field_ == "flag" and not (a.flag_source == b.flag_source == "report"):
+                continue
+            if field_ == "flag":
+                to_foc = _is_foc(new, params) and not _is_foc(old, params)
+                score = params.flag_of_convenience_hop_score if to_foc else params.flag_hop_score
+            else:
+                score = {"name": params.rename_score, "imo": params.imo_change_score,
+                         "callsign": params.callsign_change_score}[field_]
+            label = {"name": "renamed", "imo": "IMO", "callsign": "call sign",
+                     "flag": "flag"}[field_]
+            out.append((score, f"{label} {old} -> {new} between identity periods "
+                        f"{a.ref} and {b.ref} ({_day(b.first_seen)})", [a.ref, b.ref]))
+    return out
 
 
 SPOOFING_SUBTYPE_SCORE = {"simultaneous_positions": 1.0, "position_on_land": 0.8}
