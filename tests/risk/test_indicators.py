@@ -314,3 +314,9 @@ def test_identity_periods_of_separate_runs_show_changes_no_event_reports() -> No
     r = identity_changes(facts(M, identities=(stated[0], hop)), P)
     assert r.score == pytest.approx(1 - (1 - P.rename_score)
                                     * (1 - P.flag_of_convenience_hop_score))
+
+
+def test_a_name_written_with_other_spacing_is_no_rename() -> None:
+    e = event("identity_change", M, subtype="name", old_value="RJ PFEIFFER",
+              new_value="R J PFEIFFER")
+    assert identity_changes(facts(M, e), P).score == 0.0

@@ -260,6 +260,8 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
         sub, old, new = e.get("subtype"), e.get("old_value"), e.get("new_value")
         when = _day(e["start_time"])
         ev = [e["event_id"]]
+        if sub == "name" and _same_name(old, new):
+            continue  # spacing or punctuation: "RJ PFEIFFER" / "R J PFEIFFER" on real data
         if sub == "name":
             parts.append((params.rename_score, f"renamed {old} -> {new} on {when}", ev))
         elif sub == "imo":
@@ -312,6 +314,13 @@ def identity_changes(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
                    [r for _, _, refs in parts for r in refs] + periods)
 
 
+def _same_name(a: object, b: object) -> bool:
+    """Names that differ only in spacing, punctuation or case."""
+    def key(v: object) -> str:
+        return "".join(c for c in str(v).upper() if c.isalnum())
+    return key(a) == key(b)
+
+
 def _period_changes(facts: VesselFacts,
                     params: RiskParams) -> list[tuple[float, str, list[str]]]:
     """Changes between consecutive identity periods that no ``identity_change`` event
@@ -328,6 +337,8 @@ def _period_changes(facts: VesselFacts,
                     in seen:
                 continue
             if field_ == "flag" and not (a.flag_source == b.flag_source == "report"):
+                continue
+            if field_ == "name" and _same_name(old, new):
                 continue
             if field_ == "flag":
                 to_foc = _is_foc(new, params) and not _is_foc(old, params)
