@@ -57,7 +57,8 @@ def test_designated_by_imo_scores_one_with_the_match_and_the_identity_period() -
 
 
 def test_a_name_only_match_is_weaker_than_an_imo_match() -> None:
-    by_name = designated(facts(M, matches=(match(imo=None, score=0.9, listed_imos=()),)), P)
+    by_name = designated(facts(M, matches=(match(imo=None, score=0.9, listed_imos=()),),
+                               identities=(period(M, imo=9074729),)), P)
     assert by_name.score == pytest.approx(P.name_match_factor * 0.9)
     assert "name only" in by_name.explanation
     listed_mmsi = designated(facts(M, matches=(match(imo=None, matched_on="mmsi"),)), P)
@@ -320,3 +321,9 @@ def test_a_name_written_with_other_spacing_is_no_rename() -> None:
     e = event("identity_change", M, subtype="name", old_value="RJ PFEIFFER",
               new_value="R J PFEIFFER")
     assert identity_changes(facts(M, e), P).score == 0.0
+
+
+def test_a_name_only_match_with_no_imo_on_either_side_is_unconfirmed() -> None:
+    r = designated(facts(M, matches=(match(imo=None, score=0.87, listed_imos=()),)), P)
+    assert r.score == pytest.approx(P.name_match_factor * 0.87 * P.unconfirmed_name_factor)
+    assert "no IMO on either side" in r.explanation

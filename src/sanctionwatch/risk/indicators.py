@@ -52,7 +52,7 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     ``is_match``). A match on the IMO number (the broadcast IMO is the listed one, whatever
     feature scored best) scores ``imo_match_score``, on a listed MMSI ``mmsi_match_score``, on
     the name only ``name_match_factor`` times the match score, times
-    ``unconfirmed_name_factor`` when the vessel broadcast no IMO but the list gives one, or
+    ``unconfirmed_name_factor`` when the vessel broadcast no valid IMO, or
     ``conflicting_imo_factor`` when it broadcast another valid IMO."""
     from sanctionwatch.ids import imo_is_valid
 
@@ -69,7 +69,7 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             s = params.name_match_factor * m.score
             if m.listed_imos and broadcast - set(m.listed_imos):
                 s *= params.conflicting_imo_factor
-            elif m.listed_imos and not broadcast:
+            elif not broadcast:
                 s *= params.unconfirmed_name_factor
         if s > best[0]:
             best = (s, m)
@@ -89,6 +89,8 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
             note = f"; it broadcast IMO {min(broadcast)}, the list gives IMO {listed}"
         elif m.listed_imos and not broadcast:
             note = f"; no IMO broadcast to confirm it, the list gives IMO {listed}"
+        elif not broadcast:
+            note = "; no IMO on either side to confirm it"
         else:
             note = ""
         how = (f"broadcast name {m.ais_name or '?'} matches listed vessel {m.match_name} "

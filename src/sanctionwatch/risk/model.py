@@ -90,10 +90,10 @@ class RiskParams:
     """A name-only match scores this times the match score. Chosen by us: DPRK ship names are
     reused across hulls (KUM UN SAN / KUM UN SAN 3)."""
     unconfirmed_name_factor: float = 0.5
-    """A name-only match of a vessel broadcasting no IMO, when the list gives the listed
-    vessel's IMO, counts this much more. Chosen by us: on the real MarineCadastre sample the
-    name-only matches are pleasure craft without IMO named FREEDOM, DESTINY, BELLA (former
-    names of OFAC-listed tankers); the IMO would have confirmed a real one."""
+    """A name-only match of a vessel broadcasting no valid IMO counts this much more. Chosen
+    by us: on the real MarineCadastre sample the name-only matches are pleasure craft without
+    IMO named FREEDOM, DESTINY, BELLA (former names of OFAC-listed tankers) or SWAN (in SAND
+    SWAN); an IMO would have confirmed a real one."""
     conflicting_imo_factor: float = 0.1
     """A name-only match of a vessel broadcasting a valid IMO other than the listed vessel's
     counts this much more. Chosen by us: the IMO is the hull's permanent number, so another
