@@ -148,3 +148,13 @@ def test_one_vessel_by_mmsi_or_imo(store: Path) -> None:
     assert vessel_risk(store, mmsi=999999999) is None
     with pytest.raises(ValueError, match="exactly one"):
         vessel_risk(store)
+
+
+def test_the_order_of_the_vessels_does_not_matter() -> None:
+    dprk = facts(445165870, event("encounter", 445165870, other_mmsi=667604846, hours=5.0,
+                                  at=EAST_CHINA_SEA_STS),
+                 matches=(match(),), identities=(period(445165870, imo=8898740),))
+    foreign = facts(667604846, *dprk.events)
+    one = [r.to_dict() for r in score_facts([dprk, foreign])]
+    other = [r.to_dict() for r in score_facts([foreign, dprk])]
+    assert one == other and one[1]["score"] == pytest.approx(RiskParams().weight_sts_partner)
