@@ -35,8 +35,8 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP)
 
 # The whole story on the shipped dprk-2019 scenario: simulate (deterministic), load the UN 1718
-# vessel list, detect, show what was found, score it against the planted truth, and write the
-# evidence dossier of one planted STS tanker.
+# vessel list, detect, show what was found, score it against the planted truth, rank the vessels
+# by risk, and write the evidence dossier of one planted STS tanker.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
 	$(SW) simulate --scenario dprk-2019 --seed 1 --out $(DEMO_OUT)/scenario
@@ -46,6 +46,7 @@ demo: $(STAMP)
 	$(SW) events --store $(DEMO_STORE) --type port_call --dprk
 	$(SW) evaluate --events $(DEMO_OUT) --labels $(DEMO_OUT)/scenario/labels.parquet
 	@# The dossier of a planted STS tanker of seed 1 (UNITY PYONG 24, alongside the listed JI SONG 6).
+	$(SW) alerts --store $(DEMO_STORE) --limit 10
 	$(SW) report vessel 416407614 --out $(DEMO_OUT)/dossier-416407614.html --store $(DEMO_STORE) --pdf
 
 # The same job on the real AIS samples shipped for the tests.

@@ -419,6 +419,7 @@ def _what(row: dict[str, object]) -> str:
 
 def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
+    from sanctionwatch.cli.alerts_cmd import alerts
     from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.graph_cmd import graph_app, registry_app
     from sanctionwatch.cli.lists_cmd import lists_app
@@ -434,6 +435,7 @@ def _register_subcommands() -> None:
     app.command("score-pairs")(score_pairs)
     app.add_typer(registry_app, name="registry")
     app.add_typer(graph_app, name="graph")
+    app.command("alerts")(alerts)
 
 
 _register_subcommands()

@@ -1,0 +1,76 @@
+"""``sanctionwatch alerts``: vessels ranked by sanctions-evasion risk (registered in
+``cli/app.py``). Holds no logic: it calls :func:`sanctionwatch.risk.score_vessels` and prints."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from sanctionwatch.cli.consoles import StoreOpt, data_text, err_console, fail, out_console
+
+
+def alerts(
+    store: StoreOpt = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="JSON: a list of vessels, highest risk first, each "
+                           "with mmsi, imo, name, flag, score, confidence, reasons, indicators.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="Show at most this many vessels.")] = 20,
+    min_score: Annotated[
+        float, typer.Option("--min-score", help="Show only vessels scoring at least this "
+                            "(0-1).")
+    ] = 0.0,
+    config: Annotated[
+        Path | None, typer.Option("--config", help="TOML file whose [risk] table sets weights "
+                                  "and thresholds (docs/risk.md).")
+    ] = None,
+) -> None:
+    """Rank the store's vessels by sanctions-evasion risk, with the reasons for each score."""
+    from sanctionwatch.risk import RiskParams, score_vessels
+    from sanctionwatch.store import DuckDBStore, default_store_path
+
+    path = store or default_store_path()
+    if limit < 1:
+        raise fail(f"--limit must be at least 1, got {limit}")
+    if not 0.0 <= min_score <= 1.0:
+        raise fail(f"--min-score must be between 0 and 1, got {min_score:g}")
+    try:
+        params = RiskParams.from_toml(config) if config is not None else RiskParams()
+        with DuckDBStore(path, read_only=True) as st:
+            n_events = st.count_events() if st.event_types() else 0
+            n_identities = st.vessel_identities().height
+        if n_events == 0 and n_identities == 0:
+            raise fail(f"{path}: the store holds no events and no vessels: run "
+                       "`sanctionwatch detect FILES --store ...` first")
+        risks = score_vessels(path, params)
+    except (ValueError, FileNotFoundError) as exc:
+        raise fail(str(exc)) from exc
+    shown = [r for r in risks if r.score >= min_score][:limit]
+    if as_json:
+        text = json.dumps([r.to_dict() for r in shown], indent=2, ensure_ascii=False,
+                          default=str)
+        from sanctionwatch.export.inert import json_text
+
+        sys.stdout.write(json_text(text) + "\n")
+        return
+    if not shown:
+        err_console.print(f"No vessel scores {min_score:g} or more ({len(risks)} vessels "
+                          "scored).")
+        return
+    table = Table("rank", "MMSI", "IMO", "name", "flag", "score", "conf.", "reasons",
+                  title=f"Vessels by risk ({len(shown)} of {len(risks)})", show_lines=True)
+    for i, r in enumerate(shown, 1):
+        reasons = "\n".join(f"- {x}" for x in r.reasons) or "no indicator scored"
+        table.add_row(str(i), str(r.mmsi), "" if r.imo is None else str(r.imo),
+                      data_text(r.name), data_text(r.flag), f"{r.score:.3f}",
+                      f"{r.confidence:.2f}", data_text(reasons))
+    out_console.print(table)
+    low = [r for r in shown if r.confidence < 1.0]
+    if low:
+        err_console.print(f"{len(low)} of these have a confidence below 1 (data-quality "
+                          "findings or poor reception): `--json` gives the notes.")
