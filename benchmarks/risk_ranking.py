@@ -2,8 +2,10 @@
 
 For seeds 1, 2, 3: simulate ``dprk-2019`` (the AIS file and ``labels.parquet``), load the UN
 1718 vessel list of 2020-06-04 (``tests/data/sanctions``) into a fresh store, detect into it,
-score every vessel with ``sanctionwatch.risk.score_vessels`` and compare the ranking with the
-planted evasion vessels (``sanctionwatch.risk.evaluation.evasion_vessels``). Reports
+score every vessel with ``sanctionwatch.findings.rank_vessels`` (the risk scorer with the
+store's entity graph as the ownership source, as ``sanctionwatch alerts`` runs it) and compare
+the ranking with the planted evasion vessels
+(``sanctionwatch.risk.evaluation.evasion_vessels``). Reports
 precision at 10 and 20, the rank of the first ordinary vessel, whether an ordinary vessel with
 only data-quality findings reaches the top 20, and the top 20 of each seed. The same steps as
 the command line::
@@ -31,7 +33,7 @@ from pathlib import Path
 
 from _common import git_commit
 
-from sanctionwatch.risk import score_vessels
+from sanctionwatch.findings import rank_vessels
 from sanctionwatch.risk.evaluation import (
     NOT_EVASION,
     evasion_vessels,
@@ -52,7 +54,7 @@ def run_seed(seed: int, work: Path) -> tuple[list[str], list[str], dict[str, flo
     t0 = time.perf_counter()
     store, labels = scenario_store(seed, work, [UN_1718])
     t1 = time.perf_counter()
-    risks = score_vessels(store)
+    risks = rank_vessels(store)
     t2 = time.perf_counter()
     ev = evasion_vessels(labels)
     sc = rank_against(risks, ev, quality_only_vessels(store))
@@ -87,7 +89,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{git_commit()} (Python {platform.python_version()}, {platform.machine()}).", "",
         "Each seed: `simulate --scenario dprk-2019 --seed N`, a fresh store with the UN 1718 "
         "vessel list of 2020-06-04 loaded, `detect` (memory engine), then "
-        "`sanctionwatch.risk.score_vessels` with the default `RiskParams`. Evasion vessels: "
+        "`sanctionwatch.findings.rank_vessels` (risk with the entity graph, as `alerts` runs it) "
+        "with the default `RiskParams`. Evasion vessels: "
         "planted labels whose behaviour is not background, a hard negative or `spoof_jump` "
         "(`sanctionwatch.risk.evaluation`; docs/risk.md says why). The last but two column "
         "counts `spoof_jump` ships as evasion too (the literal reading).", "",

@@ -72,10 +72,16 @@ def test_a_match_below_the_threshold_does_not_count() -> None:
 # -- ownership -------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class FakeLink:
+    relation: str
+
+
+@dataclass(frozen=True)
 class FakePath:
     hops: int
     target: str
     nodes: tuple[str, ...]
+    links: tuple[FakeLink, ...] = ()
 
     def explain(self) -> str:
         return " -> ".join(self.nodes)
@@ -83,14 +89,18 @@ class FakePath:
 
 class FakeGraph:
     """A graph in which IMO 9000001's owner is one hop, and IMO 9000002's two hops, from a
-    designated company."""
+    designated company; IMO 9000004 is only listed as a designated ship (no ownership)."""
 
     def vessel_node(self, *, imo: int | None = None, mmsi: int | None = None) -> str | None:
-        return {9000001: "vessel:9000001", 9000002: "vessel:9000002"}.get(imo or 0)
+        return {9000001: "vessel:9000001", 9000002: "vessel:9000002",
+                9000004: "vessel:9000004"}.get(imo or 0)
 
     def paths_to_designated(self, node: str, max_hops: int = 3) -> list[FakePath]:
-        paths = {"vessel:9000001": [FakePath(1, "co:A", (node, "co:A"))],
-                 "vessel:9000002": [FakePath(2, "co:A", (node, "co:B", "co:A"))]}[node]
+        owner, manager, listed = FakeLink("owner"), FakeLink("manager"), FakeLink("listed_as")
+        paths = {"vessel:9000001": [FakePath(1, "co:A", (node, "co:A"), (owner,))],
+                 "vessel:9000002": [FakePath(2, "co:A", (node, "co:B", "co:A"),
+                                             (manager, owner))],
+                 "vessel:9000004": [FakePath(1, "ship:X", (node, "ship:X"), (listed,))]}[node]
         return [p for p in paths if p.hops <= max_hops]
 
 
@@ -99,7 +109,8 @@ def test_without_ownership_data_the_indicator_says_so() -> None:
     assert (r.score, r.explanation) == (0.0, "No ownership data.")
 
 
-@pytest.mark.parametrize(("imo", "score"), [(9000001, 1.0), (9000002, 0.6), (9000003, 0.0)])
+@pytest.mark.parametrize(("imo", "score"),
+                         [(9000001, 1.0), (9000002, 0.6), (9000003, 0.0), (9000004, 0.0)])
 def test_ownership_decays_with_each_hop(imo: int, score: float) -> None:
     r = ownership(facts(M, identities=(period(M, imo=imo),), ownership=FakeGraph()), P)
     assert r.score == pytest.approx(score)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from sanctionwatch.risk import VesselRisk, score_vessels
+from sanctionwatch.findings import rank_vessels
+from sanctionwatch.risk import VesselRisk
 from sanctionwatch.risk.evaluation import (
     evasion_vessels,
     quality_only_vessels,
@@ -35,7 +36,7 @@ def ranked(tmp_path_factory: pytest.TempPathFactory) -> dict[int, tuple[
     out = {}
     for seed in SEEDS:
         store, labels = scenario_store(seed, tmp_path_factory.mktemp(f"dprk{seed}"), [UN_1718])
-        out[seed] = (score_vessels(store), evasion_vessels(labels), quality_only_vessels(store))
+        out[seed] = (rank_vessels(store), evasion_vessels(labels), quality_only_vessels(store))
     return out
 
 

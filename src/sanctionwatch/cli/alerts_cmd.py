@@ -1,5 +1,5 @@
 """``sanctionwatch alerts``: vessels ranked by sanctions-evasion risk (registered in
-``cli/app.py``). Holds no logic: it calls :func:`sanctionwatch.risk.score_vessels` and prints."""
+``cli/app.py``). Holds no logic: it calls :func:`sanctionwatch.findings.rank_vessels` and prints."""
 
 from __future__ import annotations
 
@@ -31,7 +31,8 @@ def alerts(
     ] = None,
 ) -> None:
     """Rank the store's vessels by sanctions-evasion risk, with the reasons for each score."""
-    from sanctionwatch.risk import RiskParams, score_vessels
+    from sanctionwatch.findings import rank_vessels
+    from sanctionwatch.risk import RiskParams
     from sanctionwatch.store import DuckDBStore, default_store_path
 
     path = store or default_store_path()
@@ -47,7 +48,7 @@ def alerts(
         if n_events == 0 and n_identities == 0:
             raise fail(f"{path}: the store holds no events and no vessels: run "
                        "`sanctionwatch detect FILES --store ...` first")
-        risks = score_vessels(path, params)
+        risks = rank_vessels(path, params)
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
     shown = [r for r in risks if r.score >= min_score][:limit]

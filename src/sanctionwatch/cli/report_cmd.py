@@ -35,8 +35,9 @@ def vessel(
 ) -> None:
     """Write the dossier of vessel KEY: identity history, list matches, risk, timeline, map,
     STS partners, ownership chain and the provenance of every value."""
-    from sanctionwatch.evidence import VesselNotFound, build_dossier
+    from sanctionwatch.evidence import VesselNotFound
     from sanctionwatch.evidence.render import ChromiumMissing, write_dossier
+    from sanctionwatch.findings import vessel_dossier
     from sanctionwatch.store import default_store_path
 
     store_path = store or default_store_path()
@@ -44,12 +45,12 @@ def vessel(
         raise fail(f"{store_path}: no store here (run `sanctionwatch detect --store "
                    f"{store_path}` first, or give --store)")
     try:
-        dossier = build_dossier(store_path, key, positions=positions)
+        dossier = vessel_dossier(store_path, key, positions=positions)
         written = write_dossier(dossier, out, pdf=pdf)
     except (VesselNotFound, ChromiumMissing, FileNotFoundError, ValueError) as e:
         raise fail(str(e)) from e
     for p in written:
-        err_console.print(f"wrote {data_markup(p)}")
+        err_console.print(f"wrote {data_markup(p)}", soft_wrap=True)
     err_console.print(
         f"{len(dossier.timeline)} events, {len(dossier.partners)} STS partners, "
         f"{len(dossier.facts)} facts in the provenance table"

@@ -286,11 +286,16 @@ class IndicatorLike(Protocol):
 class VesselRiskLike(Protocol):
     """What :func:`risk_lookup` reads of a vessel's risk (``sanctionwatch.risk.VesselRisk``)."""
 
-    mmsi: int
-    score: float
-    confidence: float
-    indicators: Any
-    reasons: Any
+    @property
+    def mmsi(self) -> int: ...
+    @property
+    def score(self) -> float: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def indicators(self) -> Any: ...
+    @property
+    def reasons(self) -> Any: ...
 
 
 def risk_lookup(results: Iterable[VesselRiskLike]) -> RiskFunc:

@@ -100,10 +100,17 @@ def designated(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
                    [m.ref, *periods])
 
 
+OWNERSHIP_RELATIONS = frozenset({"owner", "manager", "operator", "director"})
+"""The graph relations that make a path an ownership chain. A path made only of identity
+links (``listed_as``, ``same_imo``) or STS partnerships leads to a designated *ship*: that is
+the ``designated`` and ``sts_partner`` indicators' business, not ownership."""
+
+
 def ownership(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
-    """An owner, manager or operator within ``max_hops`` links of a designated entity in the
-    relationship graph: 1 for one hop, times ``ownership_decay_per_hop`` for each further
-    hop. Without a graph: 0, "no ownership data"."""
+    """An owner, manager, operator or director within ``max_hops`` links of a designated
+    entity in the relationship graph, on a path with at least one such link
+    (:data:`OWNERSHIP_RELATIONS`): 1 for one hop, times ``ownership_decay_per_hop`` for each
+    further hop. Without a graph: 0, "no ownership data"."""
     if facts.ownership is None:
         return _result("ownership", params, 0.0, "No ownership data.")
     node = facts.ownership.vessel_node(imo=facts.imo, mmsi=facts.mmsi)
@@ -111,7 +118,7 @@ def ownership(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
         return _result("ownership", params, 0.0,
                        f"{facts.label()} (IMO {facts.imo}) is not in the ownership graph.")
     paths = [p for p in facts.ownership.paths_to_designated(node, max_hops=params.max_hops)
-             if p.hops >= 1]
+             if p.hops >= 1 and any(lk.relation in OWNERSHIP_RELATIONS for lk in p.links)]
     if not paths:
         return _result("ownership", params, 0.0,
                        f"No designated entity within {params.max_hops} links of {facts.label()}.")

@@ -11,8 +11,22 @@ from collections.abc import Sequence
 from typing import Protocol
 
 
+class PathLink(Protocol):
+    """One link of a path."""
+
+    @property
+    def relation(self) -> str:
+        """What the link says, e.g. ``owner``, ``manager``, ``listed_as``, ``same_imo``."""
+        ...
+
+
 class OwnershipPath(Protocol):
     """A path from a vessel's node to a designated entity."""
+
+    @property
+    def links(self) -> Sequence[PathLink]:
+        """The links from the vessel to the target, in order."""
+        ...
 
     @property
     def hops(self) -> int:
@@ -46,4 +60,4 @@ class OwnershipLookup(Protocol):
         ...
 
 
-__all__ = ["OwnershipLookup", "OwnershipPath"]
+__all__ = ["OwnershipLookup", "OwnershipPath", "PathLink"]
