@@ -71,14 +71,22 @@ def token_sim(a: str, b: str, korean: bool) -> tuple[float, str]:
     return sim**FUZZY_POWER, "~"
 
 
+MAX_JOINED = 4  # syllables written apart that may be one word (NAM CHON GANG / NAMCHONGANG)
+
+
 def _merge(a: list[tuple[str, float]], b_set: set[str]) -> list[tuple[str, float]]:
-    """Join adjacent tokens of ``a`` whose concatenation is a token of ``b`` (Jong-un/Jongun)."""
+    """Join runs of 2-4 adjacent tokens of ``a`` whose concatenation is a token of ``b``
+    (Jong-un/Jongun, NAM CHON GANG/NAMCHONGANG), longest run first."""
     out: list[tuple[str, float]] = []
     i = 0
     while i < len(a):
-        if i + 1 < len(a) and a[i][0] + a[i + 1][0] in b_set:
-            out.append((a[i][0] + a[i + 1][0], max(a[i][1], a[i + 1][1])))
-            i += 2
+        for n in range(min(MAX_JOINED, len(a) - i), 1, -1):
+            run = a[i : i + n]
+            joined = "".join(t for t, _ in run)
+            if joined in b_set:
+                out.append((joined, max(w for _, w in run)))
+                i += n
+                break
         else:
             out.append(a[i])
             i += 1
@@ -162,8 +170,12 @@ def _acronym(q: NameForm, r: NameForm) -> bool:
     return False
 
 
-def compare_forms(q: NameForm, r: NameForm) -> ft.Score:
-    """Score two name forms: best main name feature plus the number qualifiers."""
+def compare_forms(q: NameForm, r: NameForm, vessel: bool = False) -> ft.Score:
+    """Score two name forms: best main name feature plus the number qualifiers.
+
+    For ``vessel`` names a number on one side only is a conflict (``KUM UN SAN 3`` is not
+    ``KUM UN SAN``: DPRK fleets number sister ships), not just missing evidence.
+    """
     mains: list[ft.FeatureResult] = []
     if q.literal and q.literal == r.literal:
         mains.append(ft.main("name_literal", 1.0, f"{q.original!r} = {r.original!r}"))
@@ -192,7 +204,12 @@ def compare_forms(q: NameForm, r: NameForm) -> ft.Score:
             )
         )
     elif bool(q.numbers) != bool(r.numbers):
-        quals.append(ft.qualifier("number_missing", "/".join(sorted(q.numbers | r.numbers))))
+        quals.append(
+            ft.qualifier(
+                "number_missing_vessel" if vessel else "number_missing",
+                "/".join(sorted(q.numbers | r.numbers)),
+            )
+        )
     return ft.combine(mains, quals)
 
 
@@ -203,11 +220,12 @@ def compare_names(
     qs = [query] if isinstance(query, str) else list(query)
     rs = [result] if isinstance(result, str) else list(result)
     best: ft.Score | None = None
+    vessel = schema == "Vessel"
     for qn in qs:
         for rn in rs:
             for qf in name_forms(qn, schema):
                 for rf in name_forms(rn, schema):
-                    s = compare_forms(qf, rf)
+                    s = compare_forms(qf, rf, vessel)
                     if best is None or s.score > best.score:
                         best = s
     return best if best is not None else ft.Score(0.0, None, ())
@@ -286,8 +304,9 @@ def compare_record(
     if pairs is None:
         pairs = ((qf, rf) for qf in qforms for rf in rec.forms)
     best: ft.Score | None = None
+    vessel = rec.schema == "Vessel"
     for qf, rf in pairs:
-        s = compare_forms(qf, rf)
+        s = compare_forms(qf, rf, vessel)
         if best is None or s.score > best.score:
             best = s
     mains = [best.best] if best is not None and best.best is not None else []
