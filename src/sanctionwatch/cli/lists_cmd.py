@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 lists_app = typer.Typer(
     name="lists",
-    help="Sanctions lists (UN, UN 1718 vessels, OFAC SDN, FtM/OpenSanctions): load, show, diff.",
+    help="Sanctions lists (UN, UN 1718 vessels, OFAC SDN, UK DPRK, EU PRK, FtM/OpenSanctions): "
+    "load, show, diff, resolve across lists.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -60,7 +61,8 @@ def load(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="List files (UN XML, UN 1718 CSV, FtM JSON lines) or OFAC CSV folders."
+            help="List files (UN XML, UN 1718 CSV, UK DPRK JSON, EU PRK JSON, FtM JSON lines) "
+            "or OFAC CSV folders."
         ),
     ],
     store: StoreOpt = None,

@@ -355,15 +355,22 @@ def _is_latin(text: str) -> bool:
 def split_name(name: str) -> tuple[str, ...]:
     """The names written in ``name``: a UN reference appended to it (``(KPE.018)``,
     ``KPi.066``) is dropped, and a bracketed name in another script is a name of its own
-    (``Jin Tiesan (金铁三)`` → ``Jin Tiesan``, ``金铁三``). A bracketed part in the same script
+    (``Jin Tiesan (金铁三)`` → ``Jin Tiesan``, ``金铁三``), and so is a bracketed acronym of
+    the name (``… MANAGEMENT COMPANY, LIMITED (OMM)``). Another bracketed part in the same script
     (``HUAXIN SHIPPING (HONGKONG) LTD``) stays in the name."""
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     text = _LIST_REF.sub("", text).strip() or text
     outside = _BRACKETED.sub(" ", text)
+    initials = "".join(w[0] for w in _tokens(outside))
     other = [
         inner.strip()
         for inner in _BRACKETED.findall(text)
-        if any(c.isalnum() for c in inner) and _is_latin(inner) != _is_latin(outside)
+        if any(c.isalnum() for c in inner)
+        and (
+            _is_latin(inner) != _is_latin(outside)
+            # ``OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)``: the acronym is a name
+            or (len(inner.strip()) >= 3 and initials.startswith(inner.strip().lower()))
+        )
     ]
     if not other or not any(c.isalnum() for c in outside):
         return (text,)
