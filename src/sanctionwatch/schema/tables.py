@@ -15,6 +15,7 @@ import pyarrow as pa
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    ENTITY_DECISIONS,
     RUNS,
     SANCTION_LIST_VERSIONS,
     SANCTION_STATEMENTS,
@@ -182,6 +183,7 @@ TABLES: dict[str, Table] = {
         RUNS,
         SANCTION_STATEMENTS,
         SANCTION_LIST_VERSIONS,
+        ENTITY_DECISIONS,
     )
 }
 """Every declared table by name, in documentation order."""

@@ -77,19 +77,25 @@ MAX_JOINED = 4  # syllables written apart that may be one word (NAM CHON GANG / 
 def _merge(a: list[tuple[str, float]], b_set: set[str]) -> list[tuple[str, float]]:
     """Join runs of 2-4 adjacent tokens of ``a`` whose concatenation is a token of ``b``
     (Jong-un/Jongun, NAM CHON GANG/NAMCHONGANG), longest run first."""
+    if len(a) < 2:
+        return a
+    longest = max(map(len, b_set), default=0)
     out: list[tuple[str, float]] = []
     i = 0
     while i < len(a):
-        for n in range(min(MAX_JOINED, len(a) - i), 1, -1):
-            run = a[i : i + n]
-            joined = "".join(t for t, _ in run)
-            if joined in b_set:
-                out.append((joined, max(w for _, w in run)))
-                i += n
+        joined, take = a[i][0], 1
+        for n in range(2, min(MAX_JOINED, len(a) - i) + 1):
+            joined += a[i + n - 1][0]
+            if len(joined) > longest:
                 break
+            if joined in b_set:
+                take = n
+        if take > 1:
+            run = a[i : i + take]
+            out.append(("".join(t for t, _ in run), max(w for _, w in run)))
         else:
             out.append(a[i])
-            i += 1
+        i += take
     return out
 
 
