@@ -232,3 +232,11 @@ def test_cli_resolve_merges_decide(tmp_path: Path) -> None:
     assert r.exit_code != 0 and "no entity 'nope'" in r.output
     r = runner.invoke(app, ["lists", "decide", "uk-DPR0105", "un1718-8660313", "--store", store])
     assert r.exit_code != 0 and "exactly one of" in r.output
+
+
+def test_a_shared_alias_does_not_pull_an_entity_into_the_wrong_cluster(resolver) -> None:
+    # the UK's entry for the Academy of National Defence Science (KPe.021) lists the Second
+    # Academy of Natural Sciences (KPe.018) among its aliases; each EU entry must still join
+    # the UN entry of its own name
+    assert resolver.cluster("un-sc-KPe.021") == {"un-sc-KPe.021", "uk-DPR0124", "eu-107838"}
+    assert resolver.cluster("un-sc-KPe.018") == {"un-sc-KPe.018", "uk-DPR0189", "eu-7236"}

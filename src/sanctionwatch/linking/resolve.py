@@ -28,7 +28,7 @@ from sanctionwatch.sanctions.model import BASE_PROP, Statement
 from sanctionwatch.schema import ENTITY_DECISIONS
 from sanctionwatch.screening import features as ft
 from sanctionwatch.screening.index import ScreeningIndex, _block_keys, record_from_entity
-from sanctionwatch.screening.matcher import Query, Record, compare_forms
+from sanctionwatch.screening.matcher import Query, Record, compare_forms, compare_names
 from sanctionwatch.screening.normalize import NameForm, name_forms
 
 POSITIVE, NEGATIVE, UNSURE = "positive", "negative", "unsure"
@@ -208,6 +208,7 @@ class _Facts:
     datasets: frozenset[str]
     un_refs: frozenset[str]
     company_imos: frozenset[str]
+    main_names: tuple[str, ...] = ()  # the ``name`` values (not aliases)
 
 
 def _form_keys(form: NameForm) -> frozenset[str]:
@@ -257,6 +258,7 @@ def _facts(entities: Sequence[EntityProxy]) -> list[_Facts]:
             un_refs=frozenset(refs.get(rec.id, ())),
             # company (owner/manager) IMO numbers have no ship check digit: compared as digits
             company_imos=frozenset(raw_imos) if kind == "Org" else frozenset(),
+            main_names=tuple(e.get("name", quiet=True)) or rec.names[:1],
         ))
     return out
 
@@ -424,6 +426,8 @@ def xref(
     facts = _facts(entities)
     now = datetime.now(UTC)
     out: list[Decision] = []
+    identified: set[tuple[str, str]] = set()
+    primary: dict[tuple[str, str], float] = {}
     for i, j in _candidate_pairs(facts, candidates):
         a, b = facts[i], facts[j]
         pair = compare_entities(a, b)
@@ -443,9 +447,14 @@ def xref(
         elif judgement == UNSURE and pair.score.score >= threshold:
             explanation += "; names only" + ("" if a.kind != "Person" else
                                              ", no birth date the same to the day")
-        out.append(make_decision(a.record.id, b.record.id, judgement, XREF, explanation,
-                                 pair.score.score, now))
-    out = _one_per_list(out, {f.record.id: f.datasets for f in facts})
+        d = make_decision(a.record.id, b.record.id, judgement, XREF, explanation,
+                          pair.score.score, now)
+        out.append(d)
+        if pair.identified:
+            identified.add(d.pair)
+        if judgement == POSITIVE:
+            primary[d.pair] = _primary_score(a, b)
+    out = _one_per_list(out, {f.record.id: f.datasets for f in facts}, identified, primary)
     if resolver is not None:
         kept = []
         for d in out:
@@ -459,14 +468,35 @@ def xref(
     return out
 
 
+def _primary_score(a: _Facts, b: _Facts) -> float:
+    """The name score of the two entities' main names (``name``, not aliases)."""
+    schema = a.record.schema if a.record.schema == b.record.schema else None
+    return compare_names(a.main_names, b.main_names, schema).score
+
+
 def _one_per_list(
-    decisions: list[Decision], datasets: dict[str, frozenset[str]]
+    decisions: list[Decision],
+    datasets: dict[str, frozenset[str]],
+    identified: set[tuple[str, str]],
+    primary: dict[tuple[str, str], float],
 ) -> list[Decision]:
-    """Positive decisions taken best score first; one that would put two entries of the same
-    list into one cluster becomes ``unsure`` (a list does not designate an entity twice)."""
+    """Positive decisions taken identified pairs first, then best score first, then best
+    main-name score first (a match on an alias the lists share loses to a match on the main
+    names: the Second Academy of Natural Sciences is an alias in the UK's entry for the
+    Academy of National Defence Science); one that would
+    put two entries of the same list into one cluster, or join a cluster to an entity a
+    ``negative`` decision separates from it, becomes ``unsure`` (a list does not designate an
+    entity twice)."""
+    negative: dict[str, set[str]] = defaultdict(set)
+    for d in decisions:
+        if d.judgement == NEGATIVE:
+            negative[d.left_id].add(d.right_id)
+            negative[d.right_id].add(d.left_id)
     cluster: dict[str, set[str]] = {}
     out: list[Decision] = []
-    for d in sorted(decisions, key=lambda d: (-(d.score or 0.0), d.pair)):
+    order = sorted(decisions, key=lambda d: (
+        d.pair not in identified, -(d.score or 0.0), -primary.get(d.pair, 0.0), d.pair))
+    for d in order:
         if d.judgement != POSITIVE:
             out.append(d)
             continue
@@ -481,6 +511,11 @@ def _one_per_list(
         if clash:
             out.append(replace(d, judgement=UNSURE, explanation=d.explanation + (
                 f"; would put two entries of {', '.join(sorted(clash))} in one cluster")))
+            continue
+        apart = sorted(y for x in ca for y in negative[x] & cb)
+        if apart:
+            out.append(replace(d, judgement=UNSURE, explanation=d.explanation + (
+                f"; would join entities a negative decision separates ({', '.join(apart)})")))
             continue
         merged = ca | cb
         for x in merged:
