@@ -61,6 +61,17 @@ def test_a_bracketed_part_in_the_same_script_stays_in_the_name() -> None:
     assert split_name("HUAXIN SHIPPING (HONGKONG) LTD") == ("HUAXIN SHIPPING (HONGKONG) LTD",)
 
 
+def test_a_bracketed_acronym_is_a_name_and_the_whole_name_stays() -> None:
+    assert split_name("OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)") == (
+        "OCEAN MARITIME MANAGEMENT COMPANY, LIMITED", "OMM",
+        "OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)")
+    assert score("OMM", "OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)",
+                 "Organization") == pytest.approx(1.0)
+    # a query that carries the acronym along still matches in full
+    assert score("(YMI) YAZD METALLURGY", "YAZD METALLURGY INDUSTRIES (YMI)",
+                 "Organization") >= DEFAULT_THRESHOLD
+
+
 @pytest.mark.parametrize(
     ("listed", "plain", "schema"),
     [

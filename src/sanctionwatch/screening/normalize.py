@@ -361,21 +361,24 @@ def split_name(name: str) -> tuple[str, ...]:
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     text = _LIST_REF.sub("", text).strip() or text
     outside = _BRACKETED.sub(" ", text)
-    initials = "".join(w[0] for w in _tokens(outside))
-    other = [
-        inner.strip()
-        for inner in _BRACKETED.findall(text)
-        if any(c.isalnum() for c in inner)
-        and (
-            _is_latin(inner) != _is_latin(outside)
-            # ``OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)``: the acronym is a name
-            or (len(inner.strip()) >= 3 and initials.startswith(inner.strip().lower()))
-        )
-    ]
-    if not other or not any(c.isalnum() for c in outside):
+    if not any(c.isalnum() for c in outside):
         return (text,)
-    kept = _BRACKETED.sub(lambda m: " " if m.group(1).strip() in other else m.group(0), text)
-    return (" ".join(kept.split()), *other)
+    initials = "".join(w[0] for w in _tokens(outside))
+    inners = [i.strip() for i in _BRACKETED.findall(text) if any(c.isalnum() for c in i)]
+    script = [i for i in inners if _is_latin(i) != _is_latin(outside)]
+    # ``OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)``: the acronym is a name too, and the
+    # whole stays one (a query may carry the acronym along)
+    acronyms = [i for i in inners if i not in script and len(i) >= 3
+                and initials.startswith(i.lower())]
+    if not script and not acronyms:
+        return (text,)
+    split = [*script, *acronyms]
+    kept = _BRACKETED.sub(lambda m: " " if m.group(1).strip() in split else m.group(0), text)
+    whole = _BRACKETED.sub(lambda m: " " if m.group(1).strip() in script else m.group(0), text)
+    names = [" ".join(kept.split()), *split]
+    if acronyms:
+        names.append(" ".join(whole.split()))
+    return tuple(dict.fromkeys(names))
 
 
 @lru_cache(maxsize=100_000)
