@@ -92,8 +92,9 @@ def test_a_vessel_number_on_one_side_only_is_a_conflict() -> None:
     s = score_pair("KUM UN SAN 3", "KUM UN SAN", "Vessel")
     assert s.score < DEFAULT_THRESHOLD
     assert "number_missing_vessel" in s.explain()
-    # a company number on one side only stays a small penalty
+    # a company number on one side only stays a small penalty, and so does a hull code
     assert score("KUM UN SAN 3", "KUM UN SAN", "Organization") >= DEFAULT_THRESHOLD
+    assert score("YANGZHOU DAYANG", "YANGZHOU DAYANG DY905", "Vessel") >= DEFAULT_THRESHOLD
 
 
 @pytest.mark.parametrize(

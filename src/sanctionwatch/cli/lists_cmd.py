@@ -328,7 +328,7 @@ def decide(
     negative: Annotated[bool, typer.Option("--negative", help="They are different.")] = False,
     unsure: Annotated[bool, typer.Option("--unsure", help="Cannot tell.")] = False,
     by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")] = "user",
-    note: Annotated[str, typer.Option("--note", help="Why (recorded).")] = "",
+    note: Annotated[str | None, typer.Option("--note", help="Why (recorded).")] = None,
     store: StoreOpt = None,
 ) -> None:
     """Record a decision on two entities; it overrides earlier ones (which are kept)."""
@@ -348,7 +348,7 @@ def decide(
         raise fail("--by is empty")
     try:
         d, cluster = decide_in_store(_store_path(store), left, right, chosen[0], by.strip(),
-                                     note)
+                                     note or "")
     except UnknownEntity as exc:
         raise fail(f"no entity {exc.args[0]!r} in the loaded lists") from None
     except ValueError as exc:

@@ -180,7 +180,8 @@ def compare_forms(q: NameForm, r: NameForm, vessel: bool = False) -> ft.Score:
     """Score two name forms: best main name feature plus the number qualifiers.
 
     For ``vessel`` names a number on one side only is a conflict (``KUM UN SAN 3`` is not
-    ``KUM UN SAN``: DPRK fleets number sister ships), not just missing evidence.
+    ``KUM UN SAN``: DPRK fleets number sister ships), not just missing evidence; a code with
+    letters (``DY905``) stays missing evidence.
     """
     mains: list[ft.FeatureResult] = []
     if q.literal and q.literal == r.literal:
@@ -210,10 +211,14 @@ def compare_forms(q: NameForm, r: NameForm, vessel: bool = False) -> ft.Score:
             )
         )
     elif bool(q.numbers) != bool(r.numbers):
+        one_side = q.numbers | r.numbers
+        # a ship's sequence number (KUM UN SAN 3) conflicts; a code with letters (DY905) is
+        # a hull or registration mark, missing evidence only
+        numbered = vessel and all(n.isdigit() for n in one_side)
         quals.append(
             ft.qualifier(
-                "number_missing_vessel" if vessel else "number_missing",
-                "/".join(sorted(q.numbers | r.numbers)),
+                "number_missing_vessel" if numbered else "number_missing",
+                "/".join(sorted(one_side)),
             )
         )
     return ft.combine(mains, quals)
