@@ -356,8 +356,8 @@ def split_name(name: str) -> tuple[str, ...]:
     """The names written in ``name``: a UN reference appended to it (``(KPE.018)``,
     ``KPi.066``) is dropped, and a bracketed name in another script is a name of its own
     (``Jin Tiesan (金铁三)`` → ``Jin Tiesan``, ``金铁三``), and so is a bracketed acronym of
-    the name (``… MANAGEMENT COMPANY, LIMITED (OMM)``). Another bracketed part in the same script
-    (``HUAXIN SHIPPING (HONGKONG) LTD``) stays in the name."""
+    the name at its end (``… MANAGEMENT COMPANY, LIMITED (OMM)``). Another bracketed part in
+    the same script (``HUAXIN SHIPPING (HONGKONG) LTD``) stays in the name."""
     text = " ".join(unicodedata.normalize("NFKC", name).split())
     text = _LIST_REF.sub("", text).strip() or text
     outside = _BRACKETED.sub(" ", text)
@@ -368,7 +368,10 @@ def split_name(name: str) -> tuple[str, ...]:
     script = [i for i in inners if _is_latin(i) != _is_latin(outside)]
     # ``OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)``: the acronym is a name too, and the
     # whole stays one (a query may carry the acronym along)
-    acronyms = [i for i in inners if i not in script and len(i) >= 3
+    # (only at the end: ``… CORPS (IRGC)-QODS FORCE`` is not the IRGC)
+    last = _BRACKETED.findall(text.rstrip(" .,;"))
+    tail = last[-1].strip() if last and text.rstrip(" .,;").endswith(")") else ""
+    acronyms = [i for i in inners if i == tail and i not in script and len(i) >= 3
                 and initials.startswith(i.lower())]
     if not script and not acronyms:
         return (text,)
