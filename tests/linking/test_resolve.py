@@ -24,7 +24,9 @@ from sanctionwatch.linking import (
 )
 from sanctionwatch.linking.resolve import NEGATIVE, POSITIVE, UNSURE, make_decision
 from sanctionwatch.sanctions import Statement
+from sanctionwatch.schema import ENTITY_DECISIONS
 from tests.sanctions.conftest import EU_PRK, OFAC_2021, UK_DPRK, UN_1718, UN_2026, parsed
+from tests.schema.columns import declared_columns, stored_columns
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -193,6 +195,7 @@ def test_store_is_append_only_and_loads_back(tmp_path: Path) -> None:
     assert r.cluster("a") == {"a"}
     with duckdb.connect(str(path), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM entity_decisions").fetchone() == (2,)
+        assert stored_columns(con, "entity_decisions") == declared_columns(ENTITY_DECISIONS)
 
 
 def _cli() -> Typer:
