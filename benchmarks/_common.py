@@ -12,14 +12,20 @@ def git_commit() -> str:
     """The checked-out commit, read from ``.git`` (no git process is started)."""
     git = ROOT / ".git"
     try:
+        common = git
+        if git.is_file():  # a worktree: ``gitdir: /repo/.git/worktrees/NAME``
+            git = Path(git.read_text().split(":", 1)[1].strip())
+            common = (git / (git / "commondir").read_text().strip()).resolve() \
+                if (git / "commondir").is_file() else git
         head = (git / "HEAD").read_text().strip()
         if not head.startswith("ref: "):
             return head[:12]
         ref = head[5:]
-        loose = git / ref
-        if loose.is_file():
-            return loose.read_text().strip()[:12]
-        packed = git / "packed-refs"
+        for base in (git, common):
+            loose = base / ref
+            if loose.is_file():
+                return loose.read_text().strip()[:12]
+        packed = common / "packed-refs"
         if packed.is_file():
             for line in packed.read_text().splitlines():
                 if line.endswith(" " + ref):

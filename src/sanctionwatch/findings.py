@@ -34,10 +34,8 @@ def entity_graph(store_path: str | Path) -> EntityGraph:
 
 def _canonical(store_path: Path) -> Callable[[str], str] | None:
     """The resolver's ``canonical`` when the store holds resolution decisions, else None."""
-    try:
-        from sanctionwatch.linking.resolve import load_resolver
-    except ImportError:  # resolution is optional: a build without it merges nothing
-        return None
+    from sanctionwatch.linking.resolve import load_resolver
+
     resolver = load_resolver(store_path)
     return resolver.canonical if resolver.decisions() else None
 

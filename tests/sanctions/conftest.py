@@ -30,3 +30,5 @@ def parsed(path: Path) -> ParsedList:
 @pytest.fixture
 def store_path(tmp_path: Path) -> Path:
     return tmp_path / "sw.duckdb"
+UK_DPRK = DATA / "uk_dprk" / "uk_dprk_regime.json"
+EU_PRK = DATA / "eu_dprk" / "eu_prk_programme.json"

@@ -273,3 +273,10 @@ def test_unknown_format(tmp_path):
     f.write_text("hello")
     with pytest.raises(ListFormatError, match="unknown list format"):
         detect_format(f)
+
+
+def test_ofac_passport_number_with_a_space_is_kept_whole():
+    # "Passport PS 472330208 (Korea, North) expires 04 Jul 2017": the UN and the EU list
+    # the same number for KANG Mun-kil; only the first word ("PS") used to be kept
+    kang = by_id(OFAC_2021)["us-ofac-19499"]
+    assert kang.get("passportNumber") == ["PS 472330208"]

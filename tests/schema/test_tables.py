@@ -92,7 +92,7 @@ def test_every_table_is_listed():
     assert list(TABLES) == [
         "positions", "vessel_reports", "rejects", "events", "quality_findings",
         "vessel_matches", "vessel_identities", "runs", "sanction_statements",
-        "sanction_list_versions", "registry_facts",
+        "sanction_list_versions", "registry_facts", "entity_decisions",
     ]
     assert all(TABLES[name].name == name for name in TABLES)
     assert (TABLES["positions"], TABLES["vessel_reports"], TABLES["rejects"],

@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 lists_app = typer.Typer(
     name="lists",
-    help="Sanctions lists (UN, UN 1718 vessels, OFAC SDN, FtM/OpenSanctions): load, show, diff.",
+    help="Sanctions lists (UN, UN 1718 vessels, OFAC SDN, UK DPRK, EU PRK, FtM/OpenSanctions): "
+    "load, show, diff, resolve across lists.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -60,7 +61,8 @@ def load(
     paths: Annotated[
         list[Path],
         typer.Argument(
-            help="List files (UN XML, UN 1718 CSV, FtM JSON lines) or OFAC CSV folders."
+            help="List files (UN XML, UN 1718 CSV, UK DPRK JSON, EU PRK JSON, FtM JSON lines) "
+            "or OFAC CSV folders."
         ),
     ],
     store: StoreOpt = None,
@@ -236,3 +238,122 @@ def _print_diff(d: ListDiff, limit: int) -> None:
                     ch.entity_id, ch.caption, pc.prop,
                     "; ".join(v[:60] for v in pc.old), "; ".join(v[:60] for v in pc.new))))
         out_console.print(t)
+
+
+@lists_app.command("resolve")
+def resolve(
+    store: StoreOpt = None,
+    threshold: Annotated[
+        float,
+        typer.Option("--threshold", help="Score (0-1) from which a pair is merged "
+                     "automatically (default 0.9, see docs/resolution.md)."),
+    ] = 0.9,
+    unsure_threshold: Annotated[
+        float,
+        typer.Option("--unsure-threshold", help="Score (0-1) from which a pair below "
+                     "--threshold is recorded as unsure (default 0.7, the screening threshold)."),
+    ] = 0.7,
+    limit: Annotated[int, typer.Option("--limit", help="Merges shown.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Resolve entities across the loaded lists: record xref decisions and show the merges."""
+    from sanctionwatch.linking.resolve import resolve_store
+
+    if not 0 < unsure_threshold <= threshold <= 1:
+        raise fail("need 0 < --unsure-threshold <= --threshold <= 1")
+    try:
+        run = resolve_store(_store_path(store), threshold, unsure_threshold)
+    except FileNotFoundError as exc:
+        raise fail(str(exc)) from None
+    if as_json:
+        out_console.print_json(json.dumps({
+            "entities": run.entities, "new_decisions": run.counts(),
+            "merges": [m.to_dict() for m in run.merges],
+        }, ensure_ascii=False))
+        return
+    c = run.counts()
+    out_console.print(
+        f"{run.entities} entities; new decisions: {c['positive']} positive, {c['unsure']} "
+        f"unsure, {c['negative']} negative; {len(run.merges)} clusters changed",
+        highlight=False)
+    _print_merges(list(run.merges), limit)
+
+
+def _store_path(store: Path | None) -> Path:
+    from sanctionwatch.store.duck import default_store_path
+
+    path = store or default_store_path()
+    if not Path(path).exists():
+        raise fail(f"{path}: no store here (run `sanctionwatch lists load`)")
+    return Path(path)
+
+
+def _print_merges(merges: list[Any], limit: int) -> None:
+    t = Table("cluster", "names", "lists", "score", "explanation",
+              title=f"merges ({len(merges)})")
+    for m in merges[:limit]:
+        scores = [d.score for d in m.decisions if d.score is not None]
+        t.add_row(*map(data_text, (
+            m.id,
+            "\n".join(f"{x.name} ({x.id})" for x in m.members),
+            ", ".join(sorted({x.dataset for x in m.members})),
+            f"{min(scores):.2f}" if scores else "user",
+            "\n".join(f"{d.left_id} ~ {d.right_id} [{d.decided_by}]: {d.explanation}"[:200]
+                      for d in m.decisions),
+        )))
+    out_console.print(t)
+
+
+@lists_app.command("merges")
+def merges(
+    store: StoreOpt = None,
+    limit: Annotated[int, typer.Option("--limit", help="Merges shown.")] = 50,
+    as_json: JsonOpt = False,
+) -> None:
+    """Show the clusters of entities resolved across lists, with the decisions behind them."""
+    from sanctionwatch.linking.resolve import store_merges
+
+    found = store_merges(_store_path(store))
+    if as_json:
+        out_console.print_json(json.dumps([m.to_dict() for m in found], ensure_ascii=False))
+        return
+    _print_merges(found, limit)
+
+
+@lists_app.command("decide")
+def decide(
+    left: Annotated[str, typer.Argument(help="An entity id, e.g. un1718-9312834.")],
+    right: Annotated[str, typer.Argument(help="The other entity id.")],
+    positive: Annotated[bool, typer.Option("--positive", help="They are the same.")] = False,
+    negative: Annotated[bool, typer.Option("--negative", help="They are different.")] = False,
+    unsure: Annotated[bool, typer.Option("--unsure", help="Cannot tell.")] = False,
+    by: Annotated[str, typer.Option("--by", help="Who decides (recorded).")] = "user",
+    note: Annotated[str | None, typer.Option("--note", help="Why (recorded).")] = None,
+    store: StoreOpt = None,
+) -> None:
+    """Record a decision on two entities; it overrides earlier ones (which are kept)."""
+    from sanctionwatch.linking.resolve import (
+        NEGATIVE,
+        POSITIVE,
+        UNSURE,
+        UnknownEntity,
+        decide_in_store,
+    )
+
+    chosen = [j for j, flag in ((POSITIVE, positive), (NEGATIVE, negative), (UNSURE, unsure))
+              if flag]
+    if len(chosen) != 1:
+        raise fail("give exactly one of --positive, --negative, --unsure")
+    if not by.strip():
+        raise fail("--by is empty")
+    try:
+        d, cluster = decide_in_store(_store_path(store), left, right, chosen[0], by.strip(),
+                                     note or "")
+    except UnknownEntity as exc:
+        raise fail(f"no entity {exc.args[0]!r} in the loaded lists") from None
+    except ValueError as exc:
+        raise fail(str(exc)) from None
+    out_console.print(data_text(
+        f"{d.judgement}: {d.left_id} ~ {d.right_id} by {d.decided_by} at "
+        f"{d.decided_at:%Y-%m-%d %H:%M:%S} UTC; {left} is now in a cluster of {len(cluster)}: "
+        + ", ".join(sorted(cluster))), highlight=False)

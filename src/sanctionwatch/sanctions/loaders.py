@@ -7,9 +7,11 @@ from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
+from sanctionwatch.sanctions.eu import read_eu_json
 from sanctionwatch.sanctions.ftm import read_ftm_json
 from sanctionwatch.sanctions.model import ListFormatError, ParsedList
 from sanctionwatch.sanctions.ofac import read_ofac_csv
+from sanctionwatch.sanctions.uk import read_uk_json
 from sanctionwatch.sanctions.un import read_un_xml
 from sanctionwatch.sanctions.un1718 import read_un1718_csv
 
@@ -20,6 +22,8 @@ READERS: dict[str, Reader] = {
     "un1718_csv": read_un1718_csv,
     "ofac_csv": read_ofac_csv,
     "ftm_json": read_ftm_json,
+    "uk_json": read_uk_json,
+    "eu_json": read_eu_json,
 }
 """Formats by name → reader(path, dataset, list_date)."""
 
@@ -47,10 +51,29 @@ def detect_format(path: str | Path) -> str:
             obj = None
         if isinstance(obj, dict) and "schema" in obj:
             return "ftm_json"
+        fmt = _json_list_format(path)
+        if fmt is not None:
+            return fmt
     raise ListFormatError(
         path, "start of file", "unknown list format (expected UN XML, UN 1718 CSV, OFAC CSV "
-        "folder or FtM JSON lines)"
+        "folder, FtM JSON lines, UK DPRK JSON or EU PRK JSON)"
     )
+
+
+def _json_list_format(path: Path) -> str | None:
+    """``uk_json`` / ``eu_json`` for the UK and EU JSON transcriptions, by their keys."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8-sig"))
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
+        return None
+    first = next((e for e in data["entries"] if isinstance(e, dict)), {})
+    if "individual_entity_ship" in first and "unique_id" in first:
+        return "uk_json"
+    if "eu_reference_number" in first or "subject_type" in first:
+        return "eu_json"
+    return None
 
 
 def read_list(

@@ -52,6 +52,7 @@ _ALT_PROP = {"aka": "alias", "fka": "previousName", "nka": "alias"}
 _NONE = "-0-"
 
 _QUOTED = re.compile(r"'([^']+)'")
+_PASSPORT_END = re.compile(r"\s*\(|\s+(?:issued|expires)\b", re.IGNORECASE)
 _IMO = re.compile(r"\bIMO\s*(\d{7})\b")
 _MMSI = re.compile(r"^MMSI\s+(\d{9})$")
 # ``Linked To: NAME`` up to the next ``; `` or the end of the remarks (names hold ``.`` and ``,``)
@@ -297,7 +298,9 @@ def _remarks(b: EntityBuilder, remarks: str) -> None:
         elif head == "Gender" and schema == "Person":
             b.add("gender", rest.lower())
         elif head == "Passport" and schema == "Person":
-            b.add("passportNumber", rest.split(" ", 1)[0])
+            # the number may hold a space (DPRK ``PS 472330208``): it ends at the country in
+            # brackets or at ``issued`` / ``expires``
+            b.add("passportNumber", _PASSPORT_END.split(rest, maxsplit=1)[0])
         elif part.startswith("National ID No.") and schema == "Person":
             b.add("idNumber", part[len("National ID No."):].strip().split(" ", 1)[0])
         elif (m := _MMSI.match(part)) and schema == "Vessel":

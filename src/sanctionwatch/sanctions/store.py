@@ -30,6 +30,7 @@ from sanctionwatch.sanctions.loaders import read_list
 from sanctionwatch.sanctions.model import (
     BASE_PROP,
     ParsedList,
+    Statement,
     entities_from_statements,
     rows_to_statements,
 )
@@ -275,6 +276,18 @@ class ListStore:
         out: list[EntityProxy] = []
         for ds, day in self._current(dataset, as_of):
             out.extend(self._entities(ds, day, schema))
+        return out
+
+    def current_statements(self, as_of: date | None = None) -> list[Statement]:
+        """Every statement of the latest version of every loaded list (as :meth:`entities`
+        picks them), with its provenance, ordered by dataset, entity id, prop and value."""
+        out: list[Statement] = []
+        for ds, day in self._current(None, as_of):
+            rows = self.con.execute(
+                f"SELECT {_COLS} FROM {STATEMENTS_TABLE} WHERE dataset = ? AND list_date = ? "
+                "ORDER BY entity_id, prop, value", [ds, day],
+            ).fetchall()
+            out.extend(rows_to_statements(rows))
         return out
 
     def _entities(self, dataset: str, day: date, schema: str | None) -> list[EntityProxy]:

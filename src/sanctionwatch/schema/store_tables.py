@@ -180,6 +180,28 @@ REGISTRY_FACTS = Table(
     primary_key=("source_file", "line"),
 )
 
+ENTITY_DECISIONS = Table(
+    "entity_decisions",
+    "Cross-list resolution decisions: one row per judgement that two listed entities are (or "
+    "are not) the same ship, company or person. Append-only: a later decision on the same pair "
+    "wins and the earlier ones stay, so a merge is undone by a later `negative` decision. "
+    "Written by `sanctionwatch lists resolve` (decided by `xref`) and `sanctionwatch lists "
+    "decide` (decided by a user); see docs/resolution.md.",
+    (
+        Column("left_id", pa.string(), "Entity id of one side (the smaller id of the pair).",
+               False),
+        Column("right_id", pa.string(), "Entity id of the other side (the larger id).", False),
+        Column("judgement", pa.string(), "`positive` (same entity), `negative` (different) or "
+               "`unsure`.", False),
+        Column("score", pa.float64(), "Matcher score 0-1 behind an `xref` decision; null for a "
+               "user's decision."),
+        Column("explanation", pa.string(), "The features behind the score, or the user's note.",
+               False),
+        Column("decided_by", pa.string(), "`xref` or the name of the user who decided.", False),
+        Column("decided_at", UTC_TS, "When it was decided, UTC.", False),
+    ),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -187,5 +209,6 @@ STORE_TABLES: tuple[Table, ...] = (
     SANCTION_STATEMENTS,
     SANCTION_LIST_VERSIONS,
     REGISTRY_FACTS,
+    ENTITY_DECISIONS,
 )
 """The tables declared here, in documentation order."""

@@ -25,6 +25,9 @@ MAIN_WEIGHTS: dict[str, float] = {
 QUALIFIER_WEIGHTS: dict[str, float] = {
     "number_mismatch": -0.5,  # KUM SONG 3 vs KUM SONG 7: sister ships
     "number_missing": -0.15,  # a number on one side only
+    # a vessel's number on one side only: KUM UN SAN 3 vs KUM UN SAN are different ships
+    # (0.5 below a full name match would pass the 0.7 threshold: kept below it, as mismatch)
+    "number_missing_vessel": -0.4,
     "imo_mismatch": -0.6,  # both valid IMO numbers, different ships
     "country_mismatch": -0.1,
     "dob_year_mismatch": -0.2,

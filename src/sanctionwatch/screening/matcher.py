@@ -71,17 +71,31 @@ def token_sim(a: str, b: str, korean: bool) -> tuple[float, str]:
     return sim**FUZZY_POWER, "~"
 
 
+MAX_JOINED = 4  # syllables written apart that may be one word (NAM CHON GANG / NAMCHONGANG)
+
+
 def _merge(a: list[tuple[str, float]], b_set: set[str]) -> list[tuple[str, float]]:
-    """Join adjacent tokens of ``a`` whose concatenation is a token of ``b`` (Jong-un/Jongun)."""
+    """Join runs of 2-4 adjacent tokens of ``a`` whose concatenation is a token of ``b``
+    (Jong-un/Jongun, NAM CHON GANG/NAMCHONGANG), longest run first."""
+    if len(a) < 2:
+        return a
+    longest = max(map(len, b_set), default=0)
     out: list[tuple[str, float]] = []
     i = 0
     while i < len(a):
-        if i + 1 < len(a) and a[i][0] + a[i + 1][0] in b_set:
-            out.append((a[i][0] + a[i + 1][0], max(a[i][1], a[i + 1][1])))
-            i += 2
+        joined, take = a[i][0], 1
+        for n in range(2, min(MAX_JOINED, len(a) - i) + 1):
+            joined += a[i + n - 1][0]
+            if len(joined) > longest:
+                break
+            if joined in b_set:
+                take = n
+        if take > 1:
+            run = a[i : i + take]
+            out.append(("".join(t for t, _ in run), max(w for _, w in run)))
         else:
             out.append(a[i])
-            i += 1
+        i += take
     return out
 
 
@@ -162,8 +176,13 @@ def _acronym(q: NameForm, r: NameForm) -> bool:
     return False
 
 
-def compare_forms(q: NameForm, r: NameForm) -> ft.Score:
-    """Score two name forms: best main name feature plus the number qualifiers."""
+def compare_forms(q: NameForm, r: NameForm, vessel: bool = False) -> ft.Score:
+    """Score two name forms: best main name feature plus the number qualifiers.
+
+    For ``vessel`` names a number on one side only is a conflict (``KUM UN SAN 3`` is not
+    ``KUM UN SAN``: DPRK fleets number sister ships), not just missing evidence; a code with
+    letters (``DY905``) stays missing evidence.
+    """
     mains: list[ft.FeatureResult] = []
     if q.literal and q.literal == r.literal:
         mains.append(ft.main("name_literal", 1.0, f"{q.original!r} = {r.original!r}"))
@@ -192,7 +211,16 @@ def compare_forms(q: NameForm, r: NameForm) -> ft.Score:
             )
         )
     elif bool(q.numbers) != bool(r.numbers):
-        quals.append(ft.qualifier("number_missing", "/".join(sorted(q.numbers | r.numbers))))
+        one_side = q.numbers | r.numbers
+        # a ship's sequence number (KUM UN SAN 3) conflicts; a code with letters (DY905) is
+        # a hull or registration mark, missing evidence only
+        numbered = vessel and all(n.isdigit() for n in one_side)
+        quals.append(
+            ft.qualifier(
+                "number_missing_vessel" if numbered else "number_missing",
+                "/".join(sorted(one_side)),
+            )
+        )
     return ft.combine(mains, quals)
 
 
@@ -203,11 +231,12 @@ def compare_names(
     qs = [query] if isinstance(query, str) else list(query)
     rs = [result] if isinstance(result, str) else list(result)
     best: ft.Score | None = None
+    vessel = schema == "Vessel"
     for qn in qs:
         for rn in rs:
             for qf in name_forms(qn, schema):
                 for rf in name_forms(rn, schema):
-                    s = compare_forms(qf, rf)
+                    s = compare_forms(qf, rf, vessel)
                     if best is None or s.score > best.score:
                         best = s
     return best if best is not None else ft.Score(0.0, None, ())
@@ -286,8 +315,9 @@ def compare_record(
     if pairs is None:
         pairs = ((qf, rf) for qf in qforms for rf in rec.forms)
     best: ft.Score | None = None
+    vessel = rec.schema == "Vessel"
     for qf, rf in pairs:
-        s = compare_forms(qf, rf)
+        s = compare_forms(qf, rf, vessel)
         if best is None or s.score > best.score:
             best = s
     mains = [best.best] if best is not None and best.best is not None else []

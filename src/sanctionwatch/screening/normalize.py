@@ -42,6 +42,13 @@ ABBREVIATIONS = {
     "engg": "engineering",
     "eng": "engineering",
     "trdg": "trading",
+    # shipping-register abbreviations (OFAC SDN writes ``PAEKSOL SHPG CO``)
+    "shpg": "shipping",
+    "shpng": "shipping",
+    "shipg": "shipping",
+    "jv": "joint venture",
+    "mgt": "management",
+    "genl": "general",
     "govt": "government",
     "univ": "university",
     "inst": "institute",
@@ -116,10 +123,16 @@ LEGAL_FORMS = frozenset(
         "dmcc",
         "ptc",
         "pty",
-        "jv",
+        "aktiengesellschaft",
     ]
 )
+# Longest first: ``open joint stock company`` goes whole, not leaving ``open`` behind.
 LEGAL_PHRASES = (
+    ("open", "joint", "stock", "company"),
+    ("closed", "joint", "stock", "company"),
+    ("public", "joint", "stock", "company"),
+    ("gesellschaft", "mit", "beschrankter", "haftung"),
+    ("societatea", "cu", "raspundere", "limitata"),
     ("joint", "stock", "company"),
     ("limited", "liability", "company"),
     ("public", "limited", "company"),
@@ -143,6 +156,8 @@ GENERIC = frozenset(
         "international",
         "trading",
         "trade",
+        "joint",
+        "venture",
         "enterprise",
         "enterprises",
         "industries",
@@ -214,6 +229,11 @@ HONORIFICS = frozenset(
     ]
 )
 _ROMAN = {"ii": "2", "iii": "3", "iv": "4", "vi": "6", "vii": "7", "viii": "8", "ix": "9"}
+# A UN reference appended to a name, with or without brackets: ``(KPE.018)``, ``KPi.066``.
+_LIST_REF = re.compile(r"\s*\(?\b[A-Z]{2}[ie]\.\d{2,3}\b\)?", re.IGNORECASE)
+# A bracketed part of a name: ``Jin Tiesan (金铁三)``.
+_BRACKETED = re.compile(r"\(([^()]*)\)")
+_NUMBER_SIGN = re.compile(r"\bno\.(?=\d)", re.IGNORECASE)  # ``No.2`` → ``No 2``
 _APOSTROPHES = re.compile(r"['’‘`ʼʻ´]")
 _INNER_DOT = re.compile(r"(?<=\w)\.(?=\w)")
 _SPLIT = re.compile(r"[^a-z0-9]+")
@@ -241,6 +261,7 @@ class NameForm:
 
 
 def _tokens(text: str) -> list[str]:
+    text = _NUMBER_SIGN.sub("no ", text)
     text = _APOSTROPHES.sub("", text.lower()).replace("&", " and ")
     text = _INNER_DOT.sub("", text)
     return [t for t in _SPLIT.split(text) if t]
@@ -280,7 +301,7 @@ def _latin_readings(name: str) -> list[tuple[str, str]]:
 def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
     raw = _tokens(text)
     literal = "".join(raw)
-    toks = [ABBREVIATIONS.get(t, t) for t in raw]
+    toks = [w for t in raw for w in ABBREVIATIONS.get(t, t).split()]
     toks = [t for t in toks if t not in HONORIFICS] or toks
     if is_org:
         toks = _drop_phrases(toks)
@@ -307,7 +328,10 @@ def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
     numbers = frozenset(t for t in toks if any(c.isdigit() for c in t))
     # lists write people as ``FAMILY, Given`` (OFAC, UN aliases): the part before the comma
     family = (
-        frozenset(ABBREVIATIONS.get(t, t) for t in _tokens(text.split(",", 1)[0])) & set(toks)
+        frozenset(
+            w for t in _tokens(text.split(",", 1)[0]) for w in ABBREVIATIONS.get(t, t).split()
+        )
+        & set(toks)
         if not is_org and text.count(",") == 1
         else frozenset()
     )
@@ -324,16 +348,54 @@ def _form(original: str, script: str, text: str, is_org: bool) -> NameForm:
     )
 
 
+def _is_latin(text: str) -> bool:
+    return any(c.isalpha() for c in text) and anyascii(text) == text
+
+
+def split_name(name: str) -> tuple[str, ...]:
+    """The names written in ``name``: a UN reference appended to it (``(KPE.018)``,
+    ``KPi.066``) is dropped, and a bracketed name in another script is a name of its own
+    (``Jin Tiesan (金铁三)`` → ``Jin Tiesan``, ``金铁三``), and so is a bracketed acronym of
+    the name at its end (``… MANAGEMENT COMPANY, LIMITED (OMM)``). Another bracketed part in
+    the same script (``HUAXIN SHIPPING (HONGKONG) LTD``) stays in the name."""
+    text = " ".join(unicodedata.normalize("NFKC", name).split())
+    text = _LIST_REF.sub("", text).strip() or text
+    outside = _BRACKETED.sub(" ", text)
+    if not any(c.isalnum() for c in outside):
+        return (text,)
+    initials = "".join(w[0] for w in _tokens(outside))
+    inners = [i.strip() for i in _BRACKETED.findall(text) if any(c.isalnum() for c in i)]
+    script = [i for i in inners if _is_latin(i) != _is_latin(outside)]
+    # ``OCEAN MARITIME MANAGEMENT COMPANY, LIMITED (OMM)``: the acronym is a name too, and the
+    # whole stays one (a query may carry the acronym along)
+    # (only at the end: ``… CORPS (IRGC)-QODS FORCE`` is not the IRGC)
+    last = _BRACKETED.findall(text.rstrip(" .,;"))
+    tail = last[-1].strip() if last and text.rstrip(" .,;").endswith(")") else ""
+    acronyms = [i for i in inners if i == tail and i not in script and len(i) >= 3
+                and initials.startswith(i.lower())]
+    if not script and not acronyms:
+        return (text,)
+    split = [*script, *acronyms]
+    kept = _BRACKETED.sub(lambda m: " " if m.group(1).strip() in split else m.group(0), text)
+    whole = _BRACKETED.sub(lambda m: " " if m.group(1).strip() in script else m.group(0), text)
+    names = [" ".join(kept.split()), *split]
+    if acronyms:
+        names.append(" ".join(whole.split()))
+    return tuple(dict.fromkeys(names))
+
+
 @lru_cache(maxsize=100_000)
 def name_forms(name: str, schema: str | None = None) -> tuple[NameForm, ...]:
     """All Latin readings of ``name`` as comparable forms (Hangul gives DPRK, MR and RR;
-    Han gives the Sino-Korean readings and Mandarin)."""
+    Han gives the Sino-Korean readings and Mandarin), for each name :func:`split_name`
+    finds in it."""
     is_org = schema not in ("Person",)
     forms: list[NameForm] = []
     seen: set[tuple[str, ...]] = set()
-    for script, text in _latin_readings(name):
-        f = _form(name, script, text, is_org)
-        if f.tokens and f.tokens not in seen:
-            seen.add(f.tokens)
-            forms.append(f)
+    for part in split_name(name):
+        for script, text in _latin_readings(part):
+            f = _form(part, script, text, is_org)
+            if f.tokens and f.tokens not in seen:
+                seen.add(f.tokens)
+                forms.append(f)
     return tuple(forms)
