@@ -1,5 +1,6 @@
-"""The CSV reader's blocks read on several threads: every row and reject keeps its true line
-across block cuts, with quoted line breaks, quotes left open and bad rows at the cuts."""
+"""The CSV reader's blocks of lines: every row and reject keeps its true line across block
+cuts, with quoted line breaks, quotes left open and bad rows at the cuts, whatever the block
+size."""
 
 from __future__ import annotations
 
@@ -25,10 +26,9 @@ def _with_name(row: str, name: str) -> str:
     return ",".join(fields)
 
 
-def _read(path: Path, block_bytes: int, threads: int, monkeypatch: pytest.MonkeyPatch
+def _read(path: Path, block_bytes: int, monkeypatch: pytest.MonkeyPatch
           ) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
     monkeypatch.setattr(csv_mod, "BLOCK_BYTES", block_bytes)
-    monkeypatch.setattr(csv_mod, "PARSE_THREADS", threads)
     pos, rep, rej, _ = collect(read_csv(path, batch_rows=300))
     return pos, rep, rej
 
@@ -43,7 +43,7 @@ def test_line_numbers_across_block_cuts(tmp_path: Path, block_bytes: int,
                                         monkeypatch: pytest.MonkeyPatch) -> None:
     f = tmp_path / "plain.csv"
     f.write_text("\n".join([HEADER, *ROWS]) + "\n")
-    pos, _, rej = _read(f, block_bytes, 2, monkeypatch)
+    pos, _, rej = _read(f, block_bytes, monkeypatch)
     assert rej.height == 0
     assert pos["record"].to_list() == list(range(2, len(ROWS) + 2))
     lines = _physical(f)
@@ -80,7 +80,7 @@ def test_bad_rows_at_block_cuts_keep_their_lines(tmp_path: Path, block_bytes: in
         rows[i] = rows[i] + ",extra" if k % 2 else ",".join(rows[i].split(",")[:5])
     f = tmp_path / "bad.csv"
     f.write_text("\n".join([HEADER, *rows]) + "\n")
-    pos, _, rej = _read(f, block_bytes, 2, monkeypatch)
+    pos, _, rej = _read(f, block_bytes, monkeypatch)
     assert rej["record"].to_list() == [i + 2 for i in at]
     assert set(rej["reason"]) == {"bad_row"}
     assert rej["detail"].to_list() == [
@@ -137,16 +137,15 @@ def _messy(tmp_path: Path) -> tuple[Path, dict[int, str], list[int]]:
 
 
 @pytest.mark.parametrize("block_bytes", [97, 1_000, 4_096, 1 << 20])
-def test_messy_blocks_in_parallel_equal_the_sequential_read(
+def test_messy_file_in_small_blocks_equals_one_block(
         tmp_path: Path, block_bytes: int, monkeypatch: pytest.MonkeyPatch) -> None:
     f, rejects, kept = _messy(tmp_path)
     assert {"bad_quoting", "bad_row", "bad_encoding"} <= set(rejects.values())
-    one = _read(f, 1 << 20, 1, monkeypatch)
-    for threads in (2, 3):
-        many = _read(f, block_bytes, threads, monkeypatch)
-        for a, b in zip(one, many, strict=True):
-            assert_frame_equal(a, b)
-    pos, rep, rej = one
+    one = _read(f, 1 << 24, monkeypatch)
+    many = _read(f, block_bytes, monkeypatch)
+    for a, b in zip(one, many, strict=True):
+        assert_frame_equal(a, b)
+    pos, rep, rej = many
     assert dict(rej.select("record", "reason").rows()) == rejects
     assert sorted(set(pos["record"].to_list()) | set(rep["record"].to_list())) == kept
     lines = _physical(f)
@@ -166,7 +165,7 @@ def test_a_quote_open_at_a_block_end_is_read_with_the_next_block(
     rows[-1] = _with_name(rows[-1], '"NEVER CLOSED')
     f = tmp_path / "split.csv"
     f.write_text("\n".join([HEADER, *rows]))  # no line end at the end
-    pos, rep, rej = _read(f, 4_096, 2, monkeypatch)
+    pos, rep, rej = _read(f, 4_096, monkeypatch)
     assert rej.select("record", "reason").rows() == [(len(rows) + 1, "bad_quoting")]
     firsts = [i + 1 for i in at]  # lines of the records spanning two lines
     assert set(firsts) <= set(rep["record"].to_list())

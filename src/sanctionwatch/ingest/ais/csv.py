@@ -22,10 +22,8 @@
    :meth:`RowConverter.convert` as text. Both give the same rows.
 4. Steps 2 (reading and splitting), the casts of step 3, and the conversion run as a
    pipeline of three threads, each one batch ahead of the next
-   (:func:`~sanctionwatch.ingest.ais.base.prefetch`); the blocks of step 2 are read
-   :data:`PARSE_THREADS` at a time, each numbered from its own line 0 and renumbered in
-   order (:func:`_blocks`). The batches, their order, line numbers and rejects are those of
-   a sequential read.
+   (:func:`~sanctionwatch.ingest.ais.base.prefetch`); the batches and their order are those
+   of a sequential read.
 
 A gzip stream that breaks off (truncated or corrupt) ends the file with a ``truncated_file``
 reject at the line where it broke off. Memory is bounded by a few batches (those in the
@@ -35,9 +33,7 @@ pipeline); time is linear in the file size.
 from __future__ import annotations
 
 import csv
-from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -69,11 +65,6 @@ breaks, so a longer span is a stray quote, not a value: its line is rejected ins
 taking the following rows with it."""
 BLOCK_BYTES: Final = 4 << 20
 """Text read and checked at a time."""
-PARSE_THREADS: Final = 2
-"""Blocks read at once, each by Arrow's single-threaded reader (which keeps the row -> line
-mapping that Arrow's multi-threaded reader loses) on a thread of its own. 2: the cores of the
-machine the throughput benchmark runs on (benchmarks/results/throughput.md), where Arrow's
-parse of one block at a time held the rest of the reading pipeline back."""
 _HEAD_BYTES: Final = 1 << 16
 
 Reject = tuple[int, str, str, str]
@@ -486,93 +477,41 @@ def _multiline(texts: list[str | None], delimiter: str, width: int
     return fields, reader.line_num
 
 
-def _segments(chunks: Iterable[bytes]) -> Iterator[bytes]:
-    """The text after the header line in pieces of whole lines (cut after a ``\\n``, so
-    that no ``\\r\\n`` is split), then, last, what follows the last ``\\n`` (possibly
-    empty). Nothing at all when the header line never ends."""
-    pending = b""
-    header_done = False
-    for chunk in chunks:
-        if not header_done:
-            pending += chunk
-            end = _line_end(pending)
-            if end < 0 or (end == len(pending) and pending.endswith(b"\r")):
-                continue
-            chunk, pending = pending[end:], b""
-            header_done = True
-        cut = chunk.rfind(b"\n") + 1
-        if cut == 0:
-            pending += chunk
-            continue  # no whole line yet
-        # one copy: the lines left over from the last chunk, then this one's whole lines
-        yield b"".join((pending, memoryview(chunk)[:cut])) if pending or cut < len(
-            chunk) else chunk
-        pending = chunk[cut:]
-    if header_done:
-        yield pending
-
-
-def _shifted(block: Block, first: int) -> Block:
-    """``block`` read from its line 0, with its lines numbered from ``first`` instead (every
-    line number a block holds is its first line's plus an offset)."""
-    return Block(block.table, block.records + first, block.lines,
-                 [(line + first, why, detail, raw) for line, why, detail, raw in block.rejects],
-                 block.carry)
-
-
-def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
-            threads: int | None = None) -> Iterator[Block]:
+def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str
+            ) -> Iterator[Block]:
     """The blocks of the file after its header, in order (a stream that breaks off ends
-    with a block holding its ``truncated_file`` reject).
-
-    Each piece of whole lines is read on one of ``threads`` threads (default
-    :data:`PARSE_THREADS`), up to that many pieces ahead, as a block of its own numbered
-    from line 0, then renumbered from the line after the previous block's. When a block
-    leaves lines over (a quote still open at its end: :attr:`Block.carry`), the next one is
-    read again with those lines in front. So the blocks, their rows, line numbers and
-    rejects are exactly those of a sequential read, and no line number rests on a guess."""
-    threads = threads or PARSE_THREADS
+    with a block holding its ``truncated_file`` reject)."""
     fh, src = open_bytes(path)
-    with fh, ThreadPoolExecutor(threads, thread_name_prefix="sw-csv") as pool:
-        pieces = _segments(utf8_chunks(fh, codec, skip, BLOCK_BYTES))
-        ahead: deque[tuple[bytes, Future[Block]]] = deque()
-        line = 2
-        carry = b""
-
-        def settle() -> Block:
-            nonlocal line, carry
-            data, job = ahead.popleft()
-            if carry:
-                job.cancel()
-                block = _block(carry + data, 0, names, delimiter, False, codec)
-            else:
-                block = job.result()
-            out = _shifted(block, line)
+    with fh:
+        chunks = utf8_chunks(fh, codec, skip, BLOCK_BYTES)
+        pending = b""
+        line = 1
+        header_done = False
+        for chunk in chunks:
+            if not header_done:
+                pending += chunk
+                end = _line_end(pending)
+                if end < 0 or (end == len(pending) and pending.endswith(b"\r")):
+                    continue
+                chunk, pending = pending[end:], b""
+                header_done, line = True, 2
+            cut = chunk.rfind(b"\n") + 1
+            if cut == 0:
+                pending += chunk
+                continue  # no whole line yet
+            # one copy: the lines left over from the last chunk, then this one's whole lines
+            data = b"".join((pending, memoryview(chunk)[:cut])) if pending or cut < len(
+                chunk) else chunk
+            block = _block(data, line, names, delimiter, False, codec)
             line += block.lines
-            carry = block.carry
-            return out
-
-        tail = b""
-        try:
-            for data in pieces:
-                if data and data.endswith(b"\n"):
-                    ahead.append((data, pool.submit(_block, data, 0, names, delimiter, False,
-                                                    codec)))
-                    if len(ahead) > threads:
-                        yield settle()
-                else:
-                    tail = data  # the last piece: after the last line end
-            while ahead:
-                yield settle()
-        finally:
-            for _, job in ahead:
-                job.cancel()
-        tail = carry + tail
+            pending = block.carry + chunk[cut:]
+            yield block
+        tail = pending if header_done else b""
         if src.error is not None:
             partial = tail[tail.rfind(b"\n") + 1:] if tail else b""
             whole = tail[:len(tail) - len(partial)]
             if whole:
-                block = _shifted(_block(whole, 0, names, delimiter, True, codec), line)
+                block = _block(whole, line, names, delimiter, True, codec)
                 line += block.lines
                 yield block
             cut_off = (line, "truncated_file", f"{src.error}; line {line} is incomplete"
@@ -581,7 +520,7 @@ def _blocks(path: Path, codec: str, skip: int, names: list[str], delimiter: str,
             empty = pa.table({n: pa.array([], pa.string()) for n in names})
             yield Block(empty, np.zeros(0, dtype=np.int64), 0, [cut_off])
         elif tail:
-            yield _shifted(_block(tail, 0, names, delimiter, True, codec), line)
+            yield _block(tail, line, names, delimiter, True, codec)
 
 
 def _block(data: bytes, first: int, names: list[str], delimiter: str, final: bool,
