@@ -59,20 +59,22 @@ def vessel_dossier(
     *,
     positions: Path | None = None,
     params: RiskParams | None = None,
+    graph: EntityGraph | None = None,
 ) -> Dossier:
     """The dossier of the vessel with IMO or MMSI ``key`` (:func:`build_dossier`), with its
-    risk, its STS partners' risk and its ownership chain from the store's entity graph."""
+    risk, its STS partners' risk and its ownership chain (``RiskParams.max_hops`` links) from
+    the store's entity graph (built when not given)."""
     from sanctionwatch.evidence.dossier import build_dossier, ownership_from_graph, risk_lookup
     from sanctionwatch.risk import RiskParams
 
     p = params or RiskParams()
-    graph = entity_graph(store_path)
+    g = graph if graph is not None else entity_graph(store_path)
     return build_dossier(
         store_path,
         key,
         positions=positions,
-        risk=risk_lookup(rank_vessels(store_path, p, graph)),
-        ownership=ownership_from_graph(graph, max_hops=p.max_hops),
+        risk=risk_lookup(rank_vessels(store_path, p, g)),
+        ownership=ownership_from_graph(g, max_hops=p.max_hops),
     )
 
 
