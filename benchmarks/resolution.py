@@ -9,6 +9,7 @@ that every run shows what the resolver now decides for each of them next to the 
 
 from __future__ import annotations
 
+import csv
 import random
 import sys
 import tempfile
@@ -16,6 +17,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from _common import ROOT, git_commit
 
@@ -38,6 +40,7 @@ LISTS = [
     DATA / "opensanctions_ftm/t1_entities.ftm.json",
 ]
 OUT = ROOT / "benchmarks/results/resolution.md"
+CLUSTERS_OUT = ROOT / "benchmarks/results/resolution_clusters.csv"
 
 # (left id, right id, same entity?, why) — read from the source records by hand.
 CHECKED: list[tuple[str, str, bool, str]] = [
@@ -74,6 +77,20 @@ CHECKED: list[tuple[str, str, bool, str]] = [
     ("NK-2PacmNpiLUmoz4XD2mSt7A", "us-ofac-10465", False, "IRGC vs IRGC-QODS FORCE: a branch, a separate OFAC entry"),
     ("eu-105403", "us-ofac-26944", False, "KIM Il Su born 1965-09-02 vs KIM Su Il born 1985-03-04: different people"),
 ]
+
+
+def write_clusters(clusters: list[frozenset[str]], by_id: dict[str, Any],
+                   dataset: dict[str, str], resolver: Any) -> None:
+    """Every merge made: one row per cluster member (cluster id, schema, list, entity id,
+    name), clusters in id order."""
+    with CLUSTERS_OUT.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["cluster_id", "schema", "dataset", "entity_id", "name"])
+        for c in sorted(clusters, key=lambda c: resolver.canonical(min(c))):
+            cid = resolver.canonical(min(c))
+            for eid in sorted(c):
+                e = by_id[eid]
+                w.writerow([cid, e.schema.name, dataset[eid], eid, e.caption])
 
 
 def main() -> None:
@@ -113,6 +130,7 @@ def main() -> None:
         lines.append(f"| {r.dataset} | {r.list_date} | {r.entities:,} | "
                      + ", ".join(f"{k} {v:,}" for k, v in r.counts.items()) + " |")
     clusters = resolver.clusters()
+    write_clusters(clusters, by_id, dataset, resolver)
     by_schema: Counter[str] = Counter()
     sizes: Counter[int] = Counter()
     combos: Counter[str] = Counter()
@@ -134,7 +152,8 @@ def main() -> None:
         f"**{counts['positive']:,} positive**, {counts['unsure']:,} unsure, {counts['negative']:,} negative "
         f"(identifier conflicts: " + ", ".join(f"{k} {v}" for k, v in conflict_kinds.most_common()) + ").",
         "",
-        f"They make **{len(clusters):,} clusters** of two or more entities, "
+        f"They make **{len(clusters):,} clusters** of two or more entities (every one listed, "
+        f"member by member, in `{CLUSTERS_OUT.name}`), "
         + ", ".join(f"{v:,} of {k}" for k, v in sorted(sizes.items())) + " entities.",
         "",
         "| schema | clusters | positive pairs |",
