@@ -426,6 +426,7 @@ def _register_subcommands() -> None:
     from sanctionwatch.cli.report_cmd import report_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
     from sanctionwatch.cli.simulate_cmd import simulate
+    from sanctionwatch.cli.trace_cmd import trace_cmd
 
     app.command("simulate")(simulate)
     app.command("evaluate")(evaluate)
@@ -436,6 +437,7 @@ def _register_subcommands() -> None:
     app.add_typer(registry_app, name="registry")
     app.add_typer(graph_app, name="graph")
     app.command("alerts")(alerts)
+    app.command("trace")(trace_cmd)
 
 
 _register_subcommands()
