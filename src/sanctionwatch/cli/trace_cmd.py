@@ -79,7 +79,7 @@ def trace_cmd(
         shipped_service_labels,
         utxo_transfers,
     )
-    from sanctionwatch.finance.crypto_report import write_trace
+    from sanctionwatch.finance.crypto_report import write_trace, write_utxo_heuristics
     from sanctionwatch.finance.trace import TraceParams, detect, trace
 
     if transfers == Path() or out == Path():
@@ -90,6 +90,7 @@ def trace_cmd(
         params = TraceParams(method=method, direction="backward" if backward else "forward",
                              max_hops=max_hops, min_amount_coins=min_amount, since=since_t,
                              until=until_t)
+        utxo = None
         if transfers.suffix.lower() in (".jsonl", ".json"):
             utxo = read_utxo(transfers)
             frame, bad = utxo_transfers(utxo), utxo.bad_rows
@@ -97,7 +98,8 @@ def trace_cmd(
             read = read_transfers(transfers, layout)
             frame, bad = read.frame, read.bad_rows
             for lack in read.lacks:
-                err_console.print(data_text(f"note: {read.layout} layout lacks {lack}"))
+                err_console.print(data_text(f"note: {read.layout} layout lacks {lack}"),
+                                  soft_wrap=True)
         lab = shipped_service_labels()
         if labels:
             extra, bad_tags = read_tagpacks(labels)
@@ -114,12 +116,15 @@ def trace_cmd(
         res = trace(frame, all_seeds, params, lab, asset)
         detect(res, frame, lab)
         written = write_trace(res, out, png=png)
+        if utxo is not None:
+            written += write_utxo_heuristics(utxo, out)
     except ChromiumMissing as exc:
         raise fail(f"{exc} (use --no-png to skip report.png)") from None
     except (CryptoFormatError, FileNotFoundError, ValueError) as exc:
         raise fail(str(exc)) from None
     for b in bad[:20]:
-        err_console.print(data_text(f"rejected {b.path}:{b.line}: {b.reason} {b.detail}"))
+        err_console.print(data_text(f"rejected {b.path}:{b.line}: {b.reason} {b.detail}"),
+                          soft_wrap=True)
     if len(bad) > 20:
         err_console.print(data_text(f"... {len(bad) - 20} more rejected rows"))
     t = Table("address", "role", "hops", "tainted in", "findings",

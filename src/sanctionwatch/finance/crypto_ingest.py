@@ -79,7 +79,7 @@ def normalise_address(raw: str) -> str:
 
 def _parse_time(raw: str) -> datetime:
     s = raw.strip()
-    if re.fullmatch(r"\d{9,11}", s):
+    if re.fullmatch(r"\d+", s):  # epoch seconds (bitcoin-etl block_timestamp)
         return datetime.fromtimestamp(int(s), UTC)
     dt = datetime.fromisoformat(s.replace("Z", "+00:00"))
     return dt.astimezone(UTC) if dt.tzinfo else dt.replace(tzinfo=UTC)

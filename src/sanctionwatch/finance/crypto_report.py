@@ -10,6 +10,8 @@ from pathlib import Path
 
 import polars as pl
 
+from sanctionwatch.finance.crypto_ingest import UtxoRead
+from sanctionwatch.finance.crypto_utxo import change_outputs, cluster_multi_input
 from sanctionwatch.finance.trace import TraceResult
 
 ROLE_COLOURS = {
@@ -176,5 +178,26 @@ def write_trace(res: TraceResult, out: Path | str, png: bool = False,
     return written
 
 
-__all__ = ["MAX_EDGES_COUNT", "edges", "flow_svg", "graph_json", "report_html", "short",
-           "write_trace"]
+def write_utxo_heuristics(utxo: UtxoRead, out: Path | str) -> list[Path]:
+    """Write ``clusters.csv`` (address, cluster: multi-input heuristic) and ``change.csv``
+    (change outputs and why) for UTXO input."""
+    d = Path(out)
+    d.mkdir(parents=True, exist_ok=True)
+    clusters = cluster_multi_input(utxo)
+    pl.DataFrame({"address": list(clusters), "cluster": list(clusters.values())},
+                 schema={"address": pl.String, "cluster": pl.String}
+                 ).sort("cluster", "address").write_csv(d / "clusters.csv")
+    change_outputs(utxo).write_csv(d / "change.csv")
+    return [d / "clusters.csv", d / "change.csv"]
+
+
+__all__ = [
+    "MAX_EDGES_COUNT",
+    "edges",
+    "flow_svg",
+    "graph_json",
+    "report_html",
+    "short",
+    "write_trace",
+    "write_utxo_heuristics",
+]
