@@ -334,7 +334,9 @@ def _mixer_staging(flows: pl.DataFrame, labels: dict[str, Label], d: DetectParam
                    asset: str) -> list[Finding]:
     """Transfers shaped for k fixed-denomination deposits to an address that does not pass
     the value on elsewhere in the data (the deposits themselves may lie outside it)."""
-    denoms = _denominations(labels, asset)
+    # Only the largest pool: for smaller pools (0.1, 1, 10 ETH) almost any amount is "k x D
+    # plus a little", so the shape says nothing; large sums go to the largest pool.
+    denoms = _denominations(labels, asset)[:1]
     if not denoms:
         return []
     mixers = [a for a, lab in labels.items() if lab.category == "mixer"]
@@ -366,26 +368,33 @@ def _fan_out(flows: pl.DataFrame, fresh: dict[str, datetime], labels: dict[str, 
     win = timedelta(hours=d.fan_out_window_h)
     services = _services(labels)
     out = []
-    for (src,), g in flows.sort("time").group_by("from", maintain_order=True):
-        rows = [r for r in g.iter_rows(named=True)
-                if r["to"] not in services and fresh.get(r["to"]) == r["time"]]
-        best: list[dict[str, object]] = []
+    first = pl.DataFrame({"to": list(fresh), "first_seen": list(fresh.values())},
+                         schema={"to": pl.String, "first_seen": pl.Datetime("us", "UTC")})
+    cand = (flows.join(first, on="to", how="left")
+            .filter((pl.col("first_seen") == pl.col("time")) & ~pl.col("to").is_in(list(services)))
+            .sort("time"))
+    busy = (cand.group_by("from").len().filter(pl.col("len") >= d.fan_out_min_count)
+            ["from"].to_list())
+    for (src,), g in cand.filter(pl.col("from").is_in(busy)).group_by("from",
+                                                                       maintain_order=True):
+        rows = list(g.select("time", "to").iter_rows())
+        # Sliding window over this sender's payments to fresh recipients (each recipient is
+        # fresh once, so the rows in a window are distinct recipients).
+        best = (0, 0)
         j = 0
         for i in range(len(rows)):
-            while rows[i]["time"] - rows[j]["time"] > win:
+            while rows[i][0] - rows[j][0] > win:
                 j += 1
-            if len({r["to"] for r in rows[j:i + 1]}) > len({r["to"] for r in best}):
-                best = rows[j:i + 1]
-        # A fresh recipient paid in two instalments counts once; its later rows still belong.
-        recips = sorted({str(r["to"]) for r in best})
+            if i + 1 - j > best[1] - best[0]:
+                best = (j, i + 1)
+        chosen = rows[best[0]:best[1]]
+        recips = sorted({b for _, b in chosen})
         if len(recips) >= d.fan_out_min_count:
-            t0 = best[0]["time"]
-            t1 = best[-1]["time"]
-            total = sum(r["tainted_value"] for r in g.iter_rows(named=True)
-                        if r["to"] in recips)
-            assert isinstance(t0, datetime) and isinstance(t1, datetime)
+            t0, t1 = chosen[0][0], chosen[-1][0]
+            total = float(flows.filter((pl.col("from") == src) & pl.col("to").is_in(recips))
+                          ["tainted_value"].sum())
             out.append(Finding(
-                "fan_out", str(src), t0, float(total), asset,
+                "fan_out", str(src), t0, total, asset,
                 f"{len(recips)} fresh addresses paid {total:,.6g} {asset} within "
                 f"{(t1 - t0).total_seconds() / 3600:.1f} h", tuple(recips)))
     return out
@@ -394,23 +403,23 @@ def _fan_out(flows: pl.DataFrame, fresh: dict[str, datetime], labels: dict[str, 
 def _exchange_deposits(flows: pl.DataFrame, transfers: pl.DataFrame, labels: dict[str, Label],
                        d: DetectParams, asset: str, seeds: set[str]) -> list[Finding]:
     exch = [a for a, lab in labels.items() if lab.category == "exchange"]
-    reached = set(flows["to"].to_list()) - seeds
-    services = _services(labels)
+    reached = set(flows["to"].to_list()) - seeds - _services(labels)
+    sent = (transfers.filter(pl.col("from").is_in(list(reached)) & (pl.col("value") > 0))
+            .with_columns(ex=pl.col("to").is_in(exch)))
+    if not sent.height or not sent["ex"].any():
+        return []
     out = []
-    for a in sorted(reached):
-        if a in services:
+    for (a,), g in sent.group_by("from"):
+        to_ex = g.filter(pl.col("ex"))
+        if not to_ex.height:
             continue
-        sent = transfers.filter((pl.col("from") == a) & (pl.col("value") > 0))
-        if not sent.height:
-            continue
-        to_ex = sent.filter(pl.col("to").is_in(exch))
-        share = float(to_ex["value"].sum()) / float(sent["value"].sum())
-        if to_ex.height and share >= d.sweep_min_share:
+        share = float(to_ex["value"].sum()) / float(g["value"].sum())
+        if share >= d.sweep_min_share:
             names = sorted({labels[x].label for x in to_ex["to"].to_list()})
             t = to_ex["time"].min()
             assert isinstance(t, datetime)
             out.append(Finding(
-                "exchange_deposit", a, t, float(to_ex["value"].sum()), asset,
+                "exchange_deposit", str(a), t, float(to_ex["value"].sum()), asset,
                 f"forwards {share:.0%} of its outflow to {', '.join(names)}",
                 tuple(sorted(set(to_ex["to"].to_list())))))
     return out
