@@ -105,13 +105,15 @@ def main() -> None:
         for method in ("poison", "haircut", "fifo"):
             runs = []
             for _ in range(args.repeats):
-                def run(m: str = method, f: pl.DataFrame = frame) -> tuple[int, int]:
+                def run(m: str = method, f: pl.DataFrame = frame) -> tuple[int, str]:
                     res = trace(f, [SEED], TraceParams(method=m), labels)
-                    return res.addresses.height, len(detect(res, f, labels))
+                    found = detect(res, f, labels)
+                    planted = sum(x.address.startswith(("0xbbbb", "0xaaaa")) for x in found)
+                    return res.addresses.height, f"{planted} + {len(found) - planted}"
                 runs.append(_timed(run))
             best, (reached, findings) = min(runs, key=lambda r: r[0])
             lines.append(f"| {frame.height:,} | {method} | {best:.2f} | "
-                         f"{frame.height / best:,.0f} | {reached:,} | {findings:,} | "
+                         f"{frame.height / best:,.0f} | {reached:,} | {findings} | "
                          f"{best_peer:.2f} | {reach:,} | {best / best_peer:.1f} |")
             print(lines[-1], flush=True)
     text = "\n".join([
@@ -122,8 +124,10 @@ def main() -> None:
         "Synthetic transfers (heavy-tailed random payments over 180 days, ~10 transfers per "
         "address, plus a planted 7-intermediary laundering tree); `trace` + `detect` from one "
         "seed with `max_hops` 6, against networkx (DiGraph build + BFS to 6 hops, ignoring time "
-        "and value) on the same frame.", "",
-        "| transfers | method | trace+detect s | transfers/s | addresses reached | findings "
+        "and value) on the same frame. The planted tree yields 77 findings (70 depositors staged "
+        "for 30 x 100 ETH, 7 fan-outs); 'other' are findings on the random background.", "",
+        "| transfers | method | trace+detect s | transfers/s | addresses reached "
+        "| findings (planted + other) "
         "| networkx s | networkx reach | ratio |",
         "|---|---|---|---|---|---|---|---|---|", *lines, ""])
     Path(args.out).write_text(text, encoding="utf-8")

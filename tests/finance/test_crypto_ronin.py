@@ -236,3 +236,20 @@ def test_ofac_seeds_found_in_the_transfers():
     present = set(frame["from"]) | set(frame["to"])
     found = sorted(a for a in present if match_seed(a, seeds))
     assert found == sorted([EXPLOITER.lower(), *INTERMEDIARIES_TO_TC])
+
+
+def test_trace_command_labels_sdn_addresses_on_the_real_excerpt(tmp_path):
+    from typer.testing import CliRunner
+
+    from sanctionwatch.cli.app import app
+
+    res = CliRunner().invoke(app, [
+        "trace", EXPLOITER, "--transfers", str(DUNE), "--out", str(tmp_path),
+        "--ofac", str(DATA / "dprk_ofac_crypto_addresses.csv"), "--no-png"])
+    assert res.exit_code == 0, res.output
+    assert "lacks tx_hash" in res.output
+    a = pl.read_csv(tmp_path / "addresses.csv")
+    listed = a.filter(pl.col("category") == "sanctioned")
+    assert set(listed["address"]) == {EXPLOITER.lower(), *INTERMEDIARIES_TO_TC}
+    assert listed["label"].str.starts_with("OFAC SDN: LAZARUS GROUP (DPRK3").all()
+    assert a.filter(pl.col("role") == "mixer_depositor").height == 47

@@ -51,9 +51,10 @@ def trace_cmd(
     ] = None,
     ofac: Annotated[
         Path | None,
-        typer.Option("--ofac", help="SDN crypto-address CSV: every listed address present in "
-                     "the transfers becomes a seed (case-insensitive where the case is "
-                     "unknown)."),
+        typer.Option("--ofac", help="SDN crypto-address CSV (dprk_ofac_crypto_addresses.csv "
+                     "layout): every listed address in the transfers is labelled with its SDN "
+                     "entity, and with no SEED they are the seeds (matched case-insensitively "
+                     "where the case is unknown)."),
     ] = None,
     layout: Annotated[
         str | None, typer.Option("--layout", help="Force a CSV layout: generic or "
@@ -70,12 +71,13 @@ def trace_cmd(
     addresses.csv (address, taint, hops, label, role, ...), findings.csv and report.html/png."""
     from sanctionwatch.evidence.render import ChromiumMissing
     from sanctionwatch.finance.crypto_ingest import (
+        SERVICE_CATEGORIES,
         CryptoFormatError,
-        match_seed,
         read_ofac_seeds,
         read_tagpacks,
         read_transfers,
         read_utxo,
+        sdn_labels,
         shipped_service_labels,
         utxo_transfers,
     )
@@ -110,7 +112,11 @@ def trace_cmd(
             listed, bad_seeds = read_ofac_seeds(ofac)
             bad = bad + bad_seeds
             present = set(frame["from"].to_list()) | set(frame["to"].to_list())
-            all_seeds += sorted(a for a in present if match_seed(a, listed))
+            sdn = sdn_labels(present, listed, ofac.name)
+            lab.update({a: x for a, x in sdn.items()
+                        if a not in lab or lab[a].category not in SERVICE_CATEGORIES})
+            if not all_seeds:
+                all_seeds = sorted(sdn)
         if not all_seeds:
             raise fail("no seed: give SEED addresses or --ofac with addresses in the transfers")
         res = trace(frame, all_seeds, params, lab, asset)

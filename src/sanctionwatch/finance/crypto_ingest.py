@@ -385,7 +385,22 @@ def match_seed(address: str, seeds: Iterable[Seed]) -> Seed | None:
     return None
 
 
+def sdn_labels(addresses: Iterable[str], seeds: Iterable[Seed],
+               source: str = "OFAC SDN") -> dict[str, Label]:
+    """Labels (category ``sanctioned``) for those of ``addresses`` on the SDN list, naming the
+    entity, program and SDN uid; matched as :func:`match_seed` does."""
+    listed = list(seeds)
+    out: dict[str, Label] = {}
+    for a in addresses:
+        s = match_seed(a, listed)
+        if s is not None:
+            out[normalise_address(a)] = Label(
+                normalise_address(a), f"OFAC SDN: {s.entity} ({s.program}, uid {s.uid})",
+                "sanctioned", source, s.currency)
+    return out
+
+
 __all__ = ["DUNE_COLUMNS", "GENERIC_COLUMNS", "LAYOUTS", "SERVICE_CATEGORIES", "TRANSFER_SCHEMA",
            "BadRow", "CryptoFormatError", "Label", "Seed", "TransferRead", "UtxoRead",
            "match_seed", "normalise_address", "read_ofac_seeds", "read_tagpacks",
-           "read_transfers", "read_utxo", "shipped_service_labels", "utxo_transfers"]
+           "read_transfers", "read_utxo", "sdn_labels", "shipped_service_labels", "utxo_transfers"]
