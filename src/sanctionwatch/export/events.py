@@ -8,9 +8,10 @@ import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+import duckdb
 import polars as pl
 
-from sanctionwatch.store import DuckDBStore, table_columns
+from sanctionwatch.store import DuckDBStore
 
 EventFormat = Literal["geojson", "geoparquet", "kml", "csv"]
 TrackFormat = Literal["geojson", "geoparquet", "kml"]
@@ -22,23 +23,31 @@ SUFFIXES = {"geojson": "geojson", "geoparquet": "parquet", "kml": "kml", "csv": 
 
 
 def latest_names(st: DuckDBStore, mmsis: list[int]) -> dict[int, str]:
-    """The latest broadcast name of each of ``mmsis`` that has one (``vessel_identities``)."""
-    if not mmsis or not table_columns(st.con, "vessel_identities"):
+    """The latest broadcast name of each of ``mmsis`` that has one (``vessel_identities``;
+    none when the store has no such table)."""
+    if not mmsis:
         return {}
-    rows = st.con.execute(
-        "SELECT mmsi, name FROM vessel_identities WHERE list_contains(?::BIGINT[], mmsi) "
-        "AND name IS NOT NULL QUALIFY row_number() OVER (PARTITION BY mmsi "
-        "ORDER BY last_seen DESC, first_seen DESC) = 1", [mmsis]).fetchall()
+    try:
+        rows = st.con.execute(
+            "SELECT mmsi, arg_max(name, last_seen) FROM vessel_identities WHERE mmsi IN "
+            "(SELECT unnest(?::BIGINT[])) AND name IS NOT NULL GROUP BY mmsi",
+            [mmsis]).fetchall()
+    except duckdb.CatalogException:
+        return {}
     return {int(m): str(n) for m, n in rows}
 
 
 def designated_mmsis(st: DuckDBStore, mmsis: list[int]) -> set[int]:
-    """Which of ``mmsis`` matched a listed vessel (``vessel_matches.is_match``)."""
-    if not mmsis or not table_columns(st.con, "vessel_matches"):
+    """Which of ``mmsis`` matched a listed vessel (``vessel_matches.is_match``; none when the
+    store has no such table)."""
+    if not mmsis:
         return set()
-    rows = st.con.execute(
-        "SELECT DISTINCT mmsi FROM vessel_matches WHERE is_match AND "
-        "list_contains(?::BIGINT[], mmsi)", [mmsis]).fetchall()
+    try:
+        rows = st.con.execute(
+            "SELECT DISTINCT mmsi FROM vessel_matches WHERE is_match AND mmsi IN "
+            "(SELECT unnest(?::BIGINT[]))", [mmsis]).fetchall()
+    except duckdb.CatalogException:
+        return set()
     return {int(r[0]) for r in rows}
 
 

@@ -180,6 +180,17 @@ class DuckDBStore:
                 self.con.close()
                 raise
 
+    def cursor(self) -> DuckDBStore:
+        """Another handle on this open store for another thread (a DuckDB cursor: its own
+        connection to the same database, opened without touching the file); closing it
+        leaves this one open."""
+        other = DuckDBStore.__new__(DuckDBStore)
+        other.path = self.path
+        other.con = self.con.cursor()
+        other.con.execute("SET TimeZone = 'UTC'")
+        other._depth = 0
+        return other
+
     def __enter__(self) -> DuckDBStore:
         return self
 

@@ -2,10 +2,13 @@
 data that is expensive to build (entity graph, risk ranking, screening index), cached per
 version of the store file.
 
-The store is opened per request, read-only, and closed at the end of it, so that other
-processes (``detect``, ``lists load``) can write between requests. Inside this process a
-readers-writer lock keeps a read-write opening (an alert review) apart from the read-only
-ones, which DuckDB refuses to mix on one file in one process.
+The store is opened read-only when a request needs it and each request reads through its own
+cursor on that connection (opening the file costs tens of milliseconds, a cursor almost
+nothing). The file is closed again once no request has used it for :data:`IDLE_CLOSE_S`, so
+that other processes (``detect``, ``lists load``), which cannot write while any process holds
+the file, get in whenever the workspace is idle. Inside this process a readers-writer lock
+keeps a read-write opening (an alert review) apart from the read-only one, which DuckDB
+refuses to mix on one file in one process.
 
 The derived data is built lazily on first use and kept while the store file's modification
 time and size stay the same; a write by another process changes them and the next request
@@ -16,6 +19,7 @@ depends on reviews: the cache adopts the new file version when it was current be
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,6 +37,10 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 Version = tuple[int, int]
+
+IDLE_CLOSE_S = 1.0
+"""Seconds without a request after which the read-only store is closed (a writer waiting
+for the file, e.g. ``detect``, gets it then; reopening on the next request costs ~25 ms)."""
 
 
 class ReadWriteLock:
@@ -74,6 +82,87 @@ class ReadWriteLock:
                 self._cond.notify_all()
 
 
+class StoreHandle:
+    """One store file as this process reads and writes it: the readers-writer lock, and the
+    read-only connection shared by concurrent requests (each gets its own cursor), closed
+    after :data:`IDLE_CLOSE_S` without use. One per file per process (:func:`store_handle`),
+    so several apps over one store in one process never mix read-only and read-write
+    openings, which DuckDB refuses."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.lock = ReadWriteLock()
+        self._shared: DuckDBStore | None = None
+        self._active = 0
+        self._last_use = 0.0
+        self._mutex = threading.Lock()
+        self._closer: threading.Thread | None = None
+
+    @contextmanager
+    def read(self) -> Iterator[DuckDBStore]:
+        """A read-only cursor on the store for one reader (``FileNotFoundError`` when there
+        is no store)."""
+        with self.lock.read():
+            with self._mutex:
+                if self._shared is None:
+                    self._shared = DuckDBStore(self.path, read_only=True)
+                    self._start_closer()
+                self._active += 1
+                cur = self._shared.cursor()
+            try:
+                yield cur
+            finally:
+                cur.close()
+                with self._mutex:
+                    self._active -= 1
+                    self._last_use = time.monotonic()
+
+    @contextmanager
+    def write(self) -> Iterator[DuckDBStore]:
+        """The store read-write, no reader in this process meanwhile."""
+        with self.lock.write():
+            self.close()  # no reader is active under the write lock
+            with DuckDBStore(self.path) as st:
+                yield st
+
+    def close(self) -> None:
+        """Close the read-only connection now if no reader uses it (reopened when needed)."""
+        with self._mutex:
+            if self._shared is not None and not self._active:
+                self._shared.close()
+                self._shared = None
+
+    def _start_closer(self) -> None:
+        if self._closer is None or not self._closer.is_alive():
+            self._closer = threading.Thread(target=self._close_when_idle, daemon=True,
+                                            name="sanctionwatch-store-closer")
+            self._closer.start()
+
+    def _close_when_idle(self) -> None:
+        while True:
+            time.sleep(IDLE_CLOSE_S / 4)
+            with self._mutex:
+                if self._shared is None:
+                    return
+                if not self._active and time.monotonic() - self._last_use >= IDLE_CLOSE_S:
+                    self._shared.close()
+                    self._shared = None
+                    return
+
+
+_HANDLES: dict[Path, StoreHandle] = {}
+_HANDLES_LOCK = threading.Lock()
+
+
+def store_handle(path: Path) -> StoreHandle:
+    """The process's :class:`StoreHandle` of the store file at ``path``."""
+    key = path.resolve()
+    with _HANDLES_LOCK:
+        if key not in _HANDLES:
+            _HANDLES[key] = StoreHandle(path)
+        return _HANDLES[key]
+
+
 @dataclass
 class ListIndex:
     """The loaded lists' entities by id and the screener over them."""
@@ -97,7 +186,8 @@ class AppState:
         self.token = token or None
         self.user = token_user if self.token else "local"
         self.reports_dir = reports_dir
-        self.lock = ReadWriteLock()
+        self.handle = store_handle(self.store_path)
+        self.lock = self.handle.lock
         self._cache = _Cached()
         self._cache_lock = threading.Lock()
         self._build_locks: dict[str, threading.Lock] = {}
@@ -113,19 +203,18 @@ class AppState:
     @contextmanager
     def read(self) -> Iterator[DuckDBStore]:
         """The store, read-only, for one request (``FileNotFoundError`` when absent)."""
-        with self.lock.read(), DuckDBStore(self.store_path, read_only=True) as st:
+        with self.handle.read() as st:
             yield st
 
     @contextmanager
     def write(self) -> Iterator[DuckDBStore]:
         """The store, read-write, for one write; the derived data stays valid."""
-        with self.lock.write():
-            before = self.version()
-            with DuckDBStore(self.store_path) as st:
-                yield st
-            with self._cache_lock:
-                if self._cache.version == before:
-                    self._cache.version = self.version()
+        before = self.version()
+        with self.handle.write() as st:
+            yield st
+        with self._cache_lock:
+            if self._cache.version == before:
+                self._cache.version = self.version()
 
     def _derived(self, name: str, build: Callable[[], T]) -> T:
         """``build()``, cached per store version; one build at a time per ``name``."""
@@ -189,4 +278,5 @@ class AppState:
         return ListIndex(Screener(index), {str(e.id): e for e in entities if e.id})
 
 
-__all__ = ["AppState", "ListIndex", "ReadWriteLock"]
+__all__ = ["IDLE_CLOSE_S", "AppState", "ListIndex", "ReadWriteLock", "StoreHandle",
+           "store_handle"]
