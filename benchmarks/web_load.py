@@ -171,6 +171,7 @@ class Result:
     latencies_ms: dict[str, list[float]] = field(default_factory=dict)
     errors: int = 0
     requests: int = 0
+    first_error: str = ""
 
     def add(self, kind: str, ms: float) -> None:
         self.latencies_ms.setdefault(kind, []).append(ms)
@@ -191,8 +192,9 @@ def run_clients(n_clients: int, seconds: float, make: Callable[[int], Callable[[
             t = time.perf_counter()
             try:
                 call(q)
-            except Exception:  # counted, and the run goes on: an error rate is a result too
+            except Exception as exc:  # counted, and the run goes on: an error rate is a result
                 results[i].errors += 1
+                results[i].first_error = results[i].first_error or repr(exc)[:300]
                 continue
             results[i].add(q.kind, (time.perf_counter() - t) * 1000)
 
@@ -206,6 +208,7 @@ def run_clients(n_clients: int, seconds: float, make: Callable[[int], Callable[[
     merged = Result()
     for r in results:
         merged.errors += r.errors
+        merged.first_error = merged.first_error or r.first_error
         for k, v in r.latencies_ms.items():
             for ms in v:
                 merged.add(k, ms)
@@ -219,7 +222,8 @@ def summary(r: Result, seconds: float) -> dict[str, Any]:
         return float(np.percentile(xs, p)) if xs else float("nan")
 
     return {
-        "requests": r.requests, "errors": r.errors, "seconds": round(seconds, 1),
+        "requests": r.requests, "errors": r.errors, "first_error": r.first_error,
+        "seconds": round(seconds, 1),
         "throughput_rps": round(r.requests / seconds, 1),
         "p50_ms": round(pct(every, 50), 1), "p99_ms": round(pct(every, 99), 1),
         "by_kind": {k: {"n": len(v), "p50_ms": round(pct(v, 50), 1),
@@ -296,16 +300,26 @@ def main() -> None:
                     help="seconds of the long run that the memory samples cover")
     ap.add_argument("--work", type=Path, default=Path("/tmp/swbench-web"))
     ap.add_argument("--out", type=Path, default=ROOT / "benchmarks/results/web_load.md")
+    ap.add_argument("--build-only", action="store_true", help=argparse.SUPPRESS)
     args = ap.parse_args()
+    # this checkout's package, as the server subprocess gets it (PYTHONPATH=src)
+    sys.path.insert(0, str(ROOT / "src"))
 
     from sanctionwatch.store import DuckDBStore
 
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.work / f"events-{args.events}.duckdb"
+    if args.build_only:
+        print(f"built {store} in {build_store(store, args.events):.1f} s", flush=True)
+        return
     build_s = None
     if not store.exists():
+        # in a child process: this one then opens the file read-only only, as the server does
         print(f"building {store} ...", flush=True)
-        build_s = build_store(store, args.events)
+        t = time.perf_counter()
+        subprocess.run([sys.executable, __file__, "--build-only", "--events", str(args.events),
+                        "--work", str(args.work)], check=True)
+        build_s = time.perf_counter() - t
     with DuckDBStore(store, read_only=True) as st:
         n = st.count_events()
         mmsis = [int(r[0]) for r in st.con.execute(
@@ -372,8 +386,8 @@ def main() -> None:
         "command": command, "machine": machine, "events": n, "store_mb": round(size_mb, 1),
         "store_build_s": None if build_s is None else round(build_s, 1),
         "clients": args.clients, "api": api_sum, "direct": peer_sum,
-        "ratio_throughput_api_over_direct": round(api_sum["throughput_rps"]
-                                                  / peer_sum["throughput_rps"], 3),
+        "ratio_throughput_api_over_direct": round(
+            api_sum["throughput_rps"] / max(peer_sum["throughput_rps"], 1e-9), 3),
         "long_run": long_sum, "memory": mem,
         "rss_samples_mb": [round(m, 1) for _, m in sampler.samples],
     }
@@ -385,11 +399,18 @@ def main() -> None:
 
 def report(r: dict[str, Any]) -> str:
     a, d, m = r["api"], r["direct"], r["memory"]
+    def direct_cell(k: str, key: str) -> str:
+        return str(d["by_kind"].get(k, {}).get(key, ""))
+
     rows = "\n".join(
-        f"| {k} | {v['n']} | {v['p50_ms']} | {v['p99_ms']} | "
-        f"{d['by_kind'].get(k, {}).get('p50_ms', '')} | {d['by_kind'].get(k, {}).get('p99_ms', '')} |"
-        for k, v in a["by_kind"].items())
+        f"| {k} | {v['n']} | {v['p50_ms']} | {v['p99_ms']} | {direct_cell(k, 'p50_ms')} | "
+        f"{direct_cell(k, 'p99_ms')} |" for k, v in a["by_kind"].items())
     lr = r["long_run"]
+
+    def line(label: str, x: dict[str, Any]) -> str:
+        return (f"| {label} ({x['seconds']} s) | {x['requests']} | {x['throughput_rps']} | "
+                f"{x['p50_ms']} | {x['p99_ms']} | {x['errors']} |")
+
     return f"""# Web API load on loopback
 
 Generated {r['generated']} by `{r['command']}` at commit {r['commit']}.
@@ -412,9 +433,9 @@ adds to.
 
 | | requests | throughput (req/s) | p50 (ms) | p99 (ms) | errors |
 |---|---|---|---|---|---|
-| API over HTTP ({a['seconds']} s) | {a['requests']} | {a['throughput_rps']} | {a['p50_ms']} | {a['p99_ms']} | {a['errors']} |
-| DuckDB in-process ({d['seconds']} s) | {d['requests']} | {d['throughput_rps']} | {d['p50_ms']} | {d['p99_ms']} | {d['errors']} |
-| long run, API ({lr['seconds']} s more) | {lr['requests']} | {lr['throughput_rps']} | {lr['p50_ms']} | {lr['p99_ms']} | {lr['errors']} |
+{line("API over HTTP", a)}
+{line("DuckDB in-process", d)}
+{line("long run, API, after the above", lr)}
 
 Throughput ratio API / in-process: **{r['ratio_throughput_api_over_direct']}**.
 
