@@ -124,3 +124,25 @@ def test_serve_refuses_a_public_bind_without_a_token(web_store: WebStore,
     assert not any(is_loopback(h) for h in ("0.0.0.0", "::", "10.0.0.1", "example.org"))
     check_bind("0.0.0.0", "a-token")  # with a token any interface is allowed
     check_bind("127.0.0.1", None)
+
+
+def test_an_online_tile_layer_is_announced_and_allowed_by_the_csp(web_store: WebStore) -> None:
+    from sanctionwatch.web import create_app
+
+    url = "https://tiles.example.org/osm/{z}/{x}/{y}.png"
+    c = TestClient(create_app(web_store.store, tiles_url=url))
+    r = c.get("/api/config")
+    assert r.json() == {"tiles_url": url}
+    policy = r.headers["content-security-policy"]
+    assert "img-src 'self' data: blob: https://tiles.example.org;" in policy
+    assert "connect-src 'self' https://tiles.example.org;" in policy
+    assert "script-src 'self';" in policy  # scripts still only from the app
+    plain = TestClient(create_app(web_store.store))
+    assert plain.get("/api/config").json() == {"tiles_url": None}
+    for bad in ("javascript:alert(1)//{z}{x}{y}", "https://x.org/tile.png",
+                "https://x.org;script-src *//{z}/{x}/{y}"):
+        with pytest.raises(ValueError):
+            create_app(web_store.store, tiles_url=bad)
+    res = CliRunner().invoke(app, ["serve", "--store", str(web_store.store), "--tiles",
+                                   "ftp://x/{z}/{x}/{y}"])
+    assert res.exit_code == 2 and "--tiles" in res.output

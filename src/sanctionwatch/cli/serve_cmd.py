@@ -32,6 +32,11 @@ def serve(
         str, typer.Option("--token-user", help="Name recorded on the alert reviews made "
                           "with the token (without a token: local).")
     ] = "analyst",
+    tiles: Annotated[
+        str | None, typer.Option("--tiles", help="Online raster tile URL template "
+                                 "(https://host/{z}/{x}/{y}.png) the map may show over the "
+                                 "offline basemap; its origin is allowed by the CSP.")
+    ] = None,
     reports: Annotated[
         Path | None, typer.Option("--reports", help="Folder whose files /api/reports/NAME "
                                   "serves (nothing outside it).")
@@ -53,12 +58,20 @@ def serve(
         raise fail(f"{reports}: --reports is not a folder")
     if token is not None and not token.strip():
         raise fail("--token is empty")
+    if tiles is not None:
+        from sanctionwatch.web.security import tiles_origin
+
+        try:
+            tiles_origin(tiles)
+        except ValueError as exc:
+            raise fail(f"--tiles: {exc}") from exc
 
     import uvicorn
 
     from sanctionwatch.web import create_app
 
-    app = create_app(path, token=token, reports_dir=reports, token_user=token_user)
+    app = create_app(path, token=token, reports_dir=reports, token_user=token_user,
+                     tiles_url=tiles)
     shown = f"[{host}]" if ":" in host else host
     err_console.print(f"serving {data_markup(path)} on http://{data_markup(shown)}:{port}/ "
                       f"({'token required' if token else 'loopback, no token'})",

@@ -16,18 +16,22 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from sanctionwatch.web.security import SecurityMiddleware
+from sanctionwatch.web.security import SecurityMiddleware, csp
 from sanctionwatch.web.state import AppState
 
 STATIC = Path(__file__).parent / "static"
 
 
 def create_app(store_path: str | Path, *, token: str | None = None,
-               reports_dir: Path | None = None, token_user: str = "analyst") -> FastAPI:
+               reports_dir: Path | None = None, token_user: str = "analyst",
+               tiles_url: str | None = None) -> FastAPI:
     """The app serving the store at ``store_path``. With ``token`` every ``/api`` and
     ``/match`` request needs ``Authorization: Bearer TOKEN`` and reviews are signed
     ``token_user``; without, reviews are signed ``local`` (loopback only: ``serve`` refuses
-    another bind). ``reports_dir``: the folder ``/api/reports/{name}`` serves from."""
+    another bind). ``reports_dir``: the folder ``/api/reports/{name}`` serves from.
+    ``tiles_url``: an online raster tile layer (``https://host/{z}/{x}/{y}.png``) the UI may
+    show over the offline basemap; its origin is added to the CSP (``ValueError`` when the
+    template is malformed)."""
     from sanctionwatch.web.routers import (
         alerts,
         entities,
@@ -50,7 +54,12 @@ def create_app(store_path: str | Path, *, token: str | None = None,
         app.include_router(r.router)
     app.add_exception_handler(FileNotFoundError, _no_store)
     app.add_exception_handler(RequestValidationError, _invalid)
-    app.add_middleware(SecurityMiddleware, token=token or None)
+    app.add_middleware(SecurityMiddleware, token=token or None, policy=csp(tiles_url))
+
+    @app.get("/api/config", tags=["meta"])
+    def config() -> dict[str, Any]:
+        """What the UI needs to know of the server: the online tile layer, if any."""
+        return {"tiles_url": tiles_url or None}
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -31,6 +31,31 @@ DOSSIER_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; ba
 """The dossier's policy: the one its HTML file carries (no script at all; its inline style
 sheet allowed), framable by the app itself so that the vessel page can show it."""
 
+def tiles_origin(url: str) -> str:
+    """The origin (``scheme://host[:port]``) of an online tile URL template, which must be
+    ``http(s)://`` with ``{z}``, ``{x}`` and ``{y}``; ``ValueError`` otherwise."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    if parts.scheme not in ("https", "http") or not parts.netloc:
+        raise ValueError(f"tile URL must start with https:// (or http://): {url!r}")
+    if not all(k in url for k in ("{z}", "{x}", "{y}")):
+        raise ValueError(f"tile URL must hold {{z}}, {{x}} and {{y}}: {url!r}")
+    if any(c in parts.netloc for c in " ;'\"\n"):
+        raise ValueError(f"tile URL has a malformed host: {url!r}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def csp(tiles_url: str | None = None) -> str:
+    """:data:`CSP`, with the tile server's origin added to ``img-src`` and ``connect-src``
+    when an online tile layer is configured (MapLibre fetches tiles with fetch())."""
+    if not tiles_url:
+        return CSP
+    origin = tiles_origin(tiles_url)
+    return (CSP.replace("img-src 'self' data: blob:", f"img-src 'self' data: blob: {origin}")
+            .replace("connect-src 'self'", f"connect-src 'self' {origin}"))
+
+
 HEADERS: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
     (b"referrer-policy", b"no-referrer"),
@@ -77,9 +102,10 @@ def token_ok(given: str | None, token: str) -> bool:
 class SecurityMiddleware:
     """ASGI middleware: the token check (when a token is set) and the security headers."""
 
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
+    def __init__(self, app: ASGIApp, token: str | None, policy: str = CSP) -> None:
         self.app = app
         self.token = token
+        self.policy = policy.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -87,7 +113,7 @@ class SecurityMiddleware:
             return
         path: str = scope.get("path", "")
         if self.token and path.startswith(PROTECTED_PREFIXES) and not self._authorised(scope):
-            await self._deny(send)
+            await self._deny(send, self.policy)
             return
 
         async def with_headers(message: Message) -> None:
@@ -95,7 +121,7 @@ class SecurityMiddleware:
                 headers = list(message.get("headers", []))
                 names = {k.lower() for k, _ in headers}
                 if b"content-security-policy" not in names:
-                    headers.append((b"content-security-policy", CSP.encode()))
+                    headers.append((b"content-security-policy", self.policy))
                 if b"x-frame-options" not in names:
                     headers.append((b"x-frame-options", b"DENY"))
                 headers.extend(h for h in HEADERS if h[0] not in names)
@@ -117,15 +143,15 @@ class SecurityMiddleware:
         return False
 
     @staticmethod
-    async def _deny(send: Send) -> None:
+    async def _deny(send: Send, policy: bytes) -> None:
         body = json.dumps({"detail": "missing or wrong access token "
                                      "(Authorization: Bearer TOKEN)"}).encode()
         await send({"type": "http.response.start", "status": 401, "headers": [
             (b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-            (b"www-authenticate", b"Bearer"), (b"content-security-policy", CSP.encode()),
+            (b"www-authenticate", b"Bearer"), (b"content-security-policy", policy),
             (b"x-frame-options", b"DENY"), *HEADERS]})
         await send({"type": "http.response.body", "body": body})
 
 
-__all__ = ["CSP", "DOSSIER_CSP", "SecurityMiddleware", "UnsafeBind", "check_bind",
-           "is_loopback", "token_ok"]
+__all__ = ["CSP", "DOSSIER_CSP", "SecurityMiddleware", "UnsafeBind", "check_bind", "csp",
+           "is_loopback", "tiles_origin", "token_ok"]
