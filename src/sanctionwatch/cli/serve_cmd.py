@@ -42,7 +42,7 @@ def serve(
                                   "serves (nothing outside it).")
     ] = None,
 ) -> None:
-    """Serve the web workspace and the HTTP API (OpenAPI at /docs) over the store."""
+    """Serve the web workspace and the HTTP API (OpenAPI: /openapi.json) over the store."""
     from sanctionwatch.store import default_store_path
     from sanctionwatch.web.security import UnsafeBind, check_bind
 

@@ -1,9 +1,11 @@
 """The web application: ``create_app(store_path, token=..., reports_dir=...)``.
 
 One FastAPI app per store: the HTTP JSON API (``/api/*``, the yente-compatible ``/match``;
-OpenAPI at ``/openapi.json``, browsable at ``/docs``) and the browser UI (``/`` and
-``/static``). Creating it changes nothing process-wide and opens nothing: the store is opened
-per request (:mod:`sanctionwatch.web.state`). ``sanctionwatch serve`` runs it with uvicorn.
+the OpenAPI document at ``/openapi.json``) and the browser UI (``/`` and ``/static``).
+FastAPI's ``/docs`` and ``/redoc`` pages are off: they load their scripts from a CDN and run
+inline script, which the offline use and the CSP both rule out. Creating it changes nothing
+process-wide and opens nothing: the store is opened when requests come
+(:mod:`sanctionwatch.web.state`). ``sanctionwatch serve`` runs it with uvicorn.
 """
 
 from __future__ import annotations
@@ -45,7 +47,7 @@ def create_app(store_path: str | Path, *, token: str | None = None,
     )
 
     app = FastAPI(
-        title="sanctionwatch", version=_version(),
+        title="sanctionwatch", version=_version(), docs_url=None, redoc_url=None,
         description="Events, vessels, alerts, screening (yente-compatible /match), entities "
                     "and exports over a sanctionwatch store. See docs/web.md.")
     app.state.sw = AppState(store_path, token=token, token_user=token_user,
