@@ -240,3 +240,20 @@ def test_openapi_documents_every_endpoint(client: TestClient) -> None:
         assert p in paths, p
     # Swagger UI and ReDoc load scripts from a CDN: off, the document is the reference
     assert client.get("/docs").status_code == 404 and client.get("/redoc").status_code == 404
+
+
+def test_serve_warms_the_derived_data_at_start(web_store: WebStore) -> None:
+    import time
+
+    from sanctionwatch.web import create_app
+
+    app = create_app(web_store.store, warm=True)
+    with TestClient(app):
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not {"graph", "risks", "lists"} <= (
+                app.state.sw.cached()):
+            time.sleep(0.2)
+        assert {"graph", "risks", "lists"} <= app.state.sw.cached()
+    cold = create_app(web_store.store)
+    with TestClient(cold):
+        assert cold.state.sw.cached() == set()

@@ -71,7 +71,7 @@ def serve(
     from sanctionwatch.web import create_app
 
     app = create_app(path, token=token, reports_dir=reports, token_user=token_user,
-                     tiles_url=tiles)
+                     tiles_url=tiles, warm=True)
     shown = f"[{host}]" if ":" in host else host
     err_console.print(f"serving {data_markup(path)} on http://{data_markup(shown)}:{port}/ "
                       f"({'token required' if token else 'loopback, no token'})",

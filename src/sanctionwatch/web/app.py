@@ -10,6 +10,9 @@ process-wide and opens nothing: the store is opened when requests come
 
 from __future__ import annotations
 
+import threading
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +29,16 @@ STATIC = Path(__file__).parent / "static"
 
 def create_app(store_path: str | Path, *, token: str | None = None,
                reports_dir: Path | None = None, token_user: str = "analyst",
-               tiles_url: str | None = None) -> FastAPI:
+               tiles_url: str | None = None, warm: bool = False) -> FastAPI:
     """The app serving the store at ``store_path``. With ``token`` every ``/api`` and
     ``/match`` request needs ``Authorization: Bearer TOKEN`` and reviews are signed
     ``token_user``; without, reviews are signed ``local`` (loopback only: ``serve`` refuses
     another bind). ``reports_dir``: the folder ``/api/reports/{name}`` serves from.
     ``tiles_url``: an online raster tile layer (``https://host/{z}/{x}/{y}.png``) the UI may
     show over the offline basemap; its origin is added to the CSP (``ValueError`` when the
-    template is malformed)."""
+    template is malformed). ``warm``: build the entity graph, the risk ranking and the
+    screening index in a background thread at start-up, so that the first alert queue or
+    screening does not wait for them (seconds on a real store)."""
     from sanctionwatch.web.routers import (
         alerts,
         entities,
@@ -46,12 +51,21 @@ def create_app(store_path: str | Path, *, token: str | None = None,
         vessels,
     )
 
+    state = AppState(store_path, token=token, token_user=token_user, reports_dir=reports_dir)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            threading.Thread(target=_warm, args=(state,), daemon=True,
+                             name="sanctionwatch-warm").start()
+        yield
+
     app = FastAPI(
         title="sanctionwatch", version=_version(), docs_url=None, redoc_url=None,
+        lifespan=lifespan,
         description="Events, vessels, alerts, screening (yente-compatible /match), entities "
                     "and exports over a sanctionwatch store. See docs/web.md.")
-    app.state.sw = AppState(store_path, token=token, token_user=token_user,
-                            reports_dir=reports_dir)
+    app.state.sw = state
     for r in (meta, events, vessels, alerts, screening, entities, runs, exports, reports):
         app.include_router(r.router)
     app.add_exception_handler(FileNotFoundError, _no_store)
@@ -74,6 +88,15 @@ def create_app(store_path: str | Path, *, token: str | None = None,
     if STATIC.is_dir():  # the UI's files (web-ui); without them /static/* is not found
         app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
+
+
+def _warm(state: AppState) -> None:
+    """Build the derived data once; a failure here is the first request's to report."""
+    from sanctionwatch.screening.screen import NoListsLoaded
+
+    with suppress(NoListsLoaded, FileNotFoundError, ValueError):
+        state.risks()
+        state.lists()
 
 
 def _version() -> str:

@@ -237,6 +237,12 @@ class AppState:
                     self._cache.values[name] = value
             return value
 
+    def cached(self) -> set[str]:
+        """Names of the derived data built for the current store version."""
+        with self._cache_lock:
+            fresh = self._cache.version == self.version()
+            return set(self._cache.values) if fresh else set()
+
     def graph(self) -> EntityGraph:
         """The store's entity graph (:func:`sanctionwatch.findings.entity_graph`)."""
         from sanctionwatch.findings import entity_graph
