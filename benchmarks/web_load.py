@@ -3,7 +3,7 @@
 second over a long run, and the same query mix straight against DuckDB in-process as the
 peer (the floor an HTTP layer adds to).
 
-    python benchmarks/web_load.py                       # 1 M events, 8 clients, 60 s + 300 s
+    python benchmarks/web_load.py                       # 1 M events, 8 clients, 60 s + 600 s
     python benchmarks/web_load.py --events 100000 --measure-s 10 --long-s 20   # a quick look
 
 The store is generated once into ``--work`` (kept between runs): 1 M events of the eight
