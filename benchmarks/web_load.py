@@ -307,6 +307,10 @@ def main() -> None:
 
     from sanctionwatch.store import DuckDBStore
 
+    commit = git_commit()  # at the start: the code the run measures
+    if commit == "unknown":
+        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
+                                capture_output=True, text=True).stdout.strip() or "unknown"
     args.work.mkdir(parents=True, exist_ok=True)
     store = args.work / f"events-{args.events}.duckdb"
     if args.build_only:
@@ -370,10 +374,6 @@ def main() -> None:
     mem = memory_summary(sampler.samples)
     print("memory:", json.dumps(mem), flush=True)
 
-    commit = git_commit()
-    if commit == "unknown":
-        commit = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=ROOT,
-                                capture_output=True, text=True).stdout.strip() or "unknown"
     machine = (f"{platform.machine()}, {psutil.cpu_count()} logical CPUs, "
                f"{psutil.virtual_memory().total / 2**30:.1f} GiB RAM, Python "
                f"{platform.python_version()}; load average before the run "
