@@ -22,7 +22,7 @@ def serve(
     store: StoreOpt = None,
     host: Annotated[str, typer.Option(help="Address to listen on. Anything but loopback "
                                       "needs --token.")] = DEFAULT_HOST,
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = DEFAULT_PORT,
+    port: Annotated[int, typer.Option(help="TCP port (1-65535).")] = DEFAULT_PORT,
     token: Annotated[
         str | None, typer.Option(help="Access token: every API request must send "
                                  "'Authorization: Bearer TOKEN'.", envvar="SANCTIONWATCH_TOKEN",
@@ -46,6 +46,8 @@ def serve(
     from sanctionwatch.store import default_store_path
     from sanctionwatch.web.security import UnsafeBind, check_bind
 
+    if not 1 <= port <= 65535:
+        raise fail(f"--port must be between 1 and 65535, got {port}")
     try:
         check_bind(host, token)
     except UnsafeBind as exc:
