@@ -285,8 +285,12 @@ class DuckDBStore:
             # A page: sort the row ids on the order columns only, then read the page's whole
             # rows (sorting every column of a million events to keep 100 costs 2-3x more).
             page = f"SELECT rowid FROM events WHERE {cond} ORDER BY {order}"
-            page += f" LIMIT {int(f.limit)}" if f.limit is not None else ""
-            page += f" OFFSET {int(f.offset)}" if f.offset else ""
+            if f.limit is not None:
+                page += " LIMIT ?"
+                args.append(int(f.limit))
+            if f.offset:
+                page += " OFFSET ?"
+                args.append(int(f.offset))
             sql = f"SELECT * FROM events WHERE rowid IN ({page}) ORDER BY {order}"
         table = self.con.sql(sql, params=args).to_arrow_table()
         df = pl.from_arrow(table)
