@@ -8,7 +8,7 @@ import sys
 import pytest
 
 HEAVY = ("followthemoney", "scipy.optimize", "scipy.spatial", "sanctionwatch.screening.matcher",
-         "sanctionwatch.sanctions.store", "rapidfuzz", "distributed")
+         "sanctionwatch.sanctions.store", "rapidfuzz", "distributed", "fastapi", "uvicorn")
 
 
 @pytest.mark.parametrize("module", ["sanctionwatch.cli.app", "sanctionwatch.pipeline"])

@@ -94,7 +94,7 @@ def test_store_tables_are_the_declarations(tmp_path):
             assert stored_columns(st.con, table.name) == declared_columns(table), table.name
             assert primary_key(st.con, table.name) == table.primary_key, table.name
     assert {t.name for t in DuckDBStore.TABLES} == {"events", "quality_findings", "vessel_matches",
-                                                    "vessel_identities", "runs"}
+                                                    "vessel_identities", "runs", "alert_reviews"}
 
 
 def test_record_run_writes_engine_and_config(tmp_path):

@@ -2,6 +2,7 @@
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    ALERT_REVIEWS,
     ENTITY_DECISIONS,
     REGISTRY_FACTS,
     RUNS,
@@ -21,6 +22,7 @@ from sanctionwatch.schema.tables import (
 )
 
 __all__ = [
+    "ALERT_REVIEWS",
     "ENTITY_DECISIONS",
     "EVENTS",
     "POSITIONS",
