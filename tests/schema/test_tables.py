@@ -92,7 +92,7 @@ def test_every_table_is_listed():
     assert list(TABLES) == [
         "positions", "vessel_reports", "rejects", "events", "quality_findings",
         "vessel_matches", "vessel_identities", "runs", "sanction_statements",
-        "sanction_list_versions", "registry_facts",
+        "sanction_list_versions", "registry_facts", "alert_reviews",
     ]
     assert all(TABLES[name].name == name for name in TABLES)
     assert (TABLES["positions"], TABLES["vessel_reports"], TABLES["rejects"],
@@ -227,7 +227,7 @@ def test_polars_schemas_of_the_screening_and_the_lists_are_the_declarations():
 
 @pytest.mark.parametrize("name", ["runs", "vessel_matches", "vessel_identities",
                                   "sanction_statements", "sanction_list_versions",
-                                  "registry_facts"])
+                                  "registry_facts", "alert_reviews"])
 def test_cli_schema_prints_every_table(name):
     res = CliRunner().invoke(app, ["schema", name])
     assert res.exit_code == 0, res.output

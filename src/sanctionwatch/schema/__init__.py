@@ -2,6 +2,7 @@
 
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
+    ALERT_REVIEWS,
     REGISTRY_FACTS,
     RUNS,
     SANCTION_LIST_VERSIONS,
@@ -20,6 +21,7 @@ from sanctionwatch.schema.tables import (
 )
 
 __all__ = [
+    "ALERT_REVIEWS",
     "EVENTS",
     "POSITIONS",
     "QUALITY_FINDINGS",

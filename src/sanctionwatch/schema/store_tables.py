@@ -180,6 +180,25 @@ REGISTRY_FACTS = Table(
     primary_key=("source_file", "line"),
 )
 
+ALERT_REVIEWS = Table(
+    "alert_reviews",
+    "The analysts' reviews of risk alerts, an audit trail: one row per review (who marked which "
+    "vessel's alert confirmed, dismissed or open again, when, and why). Append-only: a new "
+    "review never changes or removes an earlier one; a vessel's status is its latest review "
+    "(`open` when it has none). Written by `POST /api/alerts/{mmsi}/reviews` "
+    "(`sanctionwatch serve`, docs/web.md).",
+    (
+        Column("review_id", pa.string(), "Random id of the review (UUID 4, hex).", False),
+        Column("mmsi", pa.int64(), "The vessel whose alert was reviewed.", False),
+        Column("status", pa.string(), "`confirmed`, `dismissed` or `open`.", False),
+        Column("note", pa.string(), "The analyst's note, as typed (may be empty).", False),
+        Column("user", pa.string(), "Who reviewed: the name of the access token "
+               "(`serve --token-user`), or `local` on loopback without a token.", False),
+        Column("at", UTC_TS, "When the review was stored, UTC.", False),
+    ),
+    primary_key=("review_id",),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -187,5 +206,6 @@ STORE_TABLES: tuple[Table, ...] = (
     SANCTION_STATEMENTS,
     SANCTION_LIST_VERSIONS,
     REGISTRY_FACTS,
+    ALERT_REVIEWS,
 )
 """The tables declared here, in documentation order."""

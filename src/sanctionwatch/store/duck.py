@@ -4,7 +4,7 @@ Events are keyed by their deterministic ``event_id``; adding the same events aga
 them in place, so re-running a detection on the same input adds nothing twice.
 
 Every table is created from its declaration in :mod:`sanctionwatch.schema` (``events``,
-``vessel_matches``, ``vessel_identities``, ``runs`` here; the sanctions lists in
+``vessel_matches``, ``vessel_identities``, ``runs``, ``alert_reviews`` here; the sanctions lists in
 :mod:`sanctionwatch.sanctions.store`).
 A store written by an older version opens read-write all the same: the declared columns its
 tables lack are added (as nullable columns) when it is opened; read-only opening changes
@@ -31,6 +31,7 @@ import duckdb
 import polars as pl
 
 from sanctionwatch.schema import (
+    ALERT_REVIEWS,
     EVENTS,
     QUALITY_FINDINGS,
     RUNS,
@@ -110,13 +111,56 @@ class EventFilter:
     dprk_only: bool = False
     min_duration_h: float | None = None
     limit: int | None = None
+    offset: int = 0
+    zone_id: str | None = None
+    designated_only: bool = False
+    """Only events involving a vessel that matched a listed vessel (``vessel_matches`` row
+    with ``is_match``), on either side of an encounter."""
+
+
+REVIEW_STATUSES = ("open", "confirmed", "dismissed")
+"""The statuses an alert review can set (``alert_reviews.status``)."""
+
+
+def event_where(f: EventFilter) -> tuple[str, list[Any]]:
+    """The SQL condition on ``events`` (``TRUE`` when ``f`` filters nothing) and the values
+    of its ``?`` placeholders: every value is a parameter, never text in the SQL."""
+    where: list[str] = []
+    args: list[Any] = []
+    if f.event_types:
+        where.append("event_type IN (" + ", ".join("?" for _ in f.event_types) + ")")
+        args.extend(f.event_types)
+    if f.mmsi is not None:
+        where.append("(mmsi = ? OR other_mmsi = ?)")
+        args.extend([f.mmsi, f.mmsi])
+    if f.since is not None:
+        where.append("end_time >= ?")
+        args.append(f.since)
+    if f.until is not None:
+        where.append("start_time <= ?")
+        args.append(f.until)
+    if f.bbox is not None:
+        where.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
+        args.extend([f.bbox[0], f.bbox[2], f.bbox[1], f.bbox[3]])
+    if f.dprk_only:
+        where.append("is_dprk")
+    if f.min_duration_h is not None:
+        where.append("duration_h >= ?")
+        args.append(f.min_duration_h)
+    if f.zone_id is not None:
+        where.append("zone_id = ?")
+        args.append(f.zone_id)
+    if f.designated_only:
+        where.append("(mmsi IN (SELECT mmsi FROM vessel_matches WHERE is_match) OR other_mmsi IN "
+                     "(SELECT mmsi FROM vessel_matches WHERE is_match))")
+    return (" AND ".join(where) or "TRUE"), args
 
 
 class DuckDBStore:
     """Events, vessel matches and runs in one DuckDB file."""
 
     TABLES: ClassVar[tuple[Table, ...]] = (
-        EVENTS, QUALITY_FINDINGS, VESSEL_MATCHES, VESSEL_IDENTITIES, RUNS
+        EVENTS, QUALITY_FINDINGS, VESSEL_MATCHES, VESSEL_IDENTITIES, RUNS, ALERT_REVIEWS
     )
     """The tables this store creates (and brings up to date) when opened read-write."""
 
@@ -221,38 +265,62 @@ class DuckDBStore:
         f = f or EventFilter()
         if not table_columns(self.con, EVENTS.name):
             return EVENTS.empty()  # a store opened read-only before any run: lists only
-        where: list[str] = []
-        args: list[Any] = []
-        if f.event_types:
-            where.append("event_type IN (" + ", ".join("?" for _ in f.event_types) + ")")
-            args.extend(f.event_types)
-        if f.mmsi is not None:
-            where.append("(mmsi = ? OR other_mmsi = ?)")
-            args.extend([f.mmsi, f.mmsi])
-        if f.since is not None:
-            where.append("end_time >= ?")
-            args.append(f.since)
-        if f.until is not None:
-            where.append("start_time <= ?")
-            args.append(f.until)
-        if f.bbox is not None:
-            where.append("lon BETWEEN ? AND ? AND lat BETWEEN ? AND ?")
-            args.extend([f.bbox[0], f.bbox[2], f.bbox[1], f.bbox[3]])
-        if f.dprk_only:
-            where.append("is_dprk")
-        if f.min_duration_h is not None:
-            where.append("duration_h >= ?")
-            args.append(f.min_duration_h)
-        sql = "SELECT * FROM events"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY start_time, event_type, mmsi, event_id"
+        if f.designated_only and not table_columns(self.con, VESSEL_MATCHES.name):
+            return EVENTS.empty()  # nothing screened: no event involves a designated vessel
+        cond, args = event_where(f)
+        sql = f"SELECT * FROM events WHERE {cond} ORDER BY start_time, event_type, mmsi, event_id"
         if f.limit is not None:
             sql += f" LIMIT {int(f.limit)}"
+        if f.offset:
+            sql += f" OFFSET {int(f.offset)}"
         table = self.con.sql(sql, params=args).to_arrow_table()
         df = pl.from_arrow(table)
         assert isinstance(df, pl.DataFrame)
         return EVENTS.conform(df) if df.height else EVENTS.empty()
+
+    def count_matching(self, f: EventFilter) -> int:
+        """Number of stored events matching ``f`` (its ``limit`` and ``offset`` ignored)."""
+        if not table_columns(self.con, EVENTS.name):
+            return 0
+        if f.designated_only and not table_columns(self.con, VESSEL_MATCHES.name):
+            return 0
+        cond, args = event_where(f)
+        rows = self.con.execute(f"SELECT count(*) FROM events WHERE {cond}", args).fetchall()
+        return int(rows[0][0])
+
+    def add_review(self, mmsi: int, status: str, note: str, user: str) -> dict[str, Any]:
+        """Store one review of ``mmsi``'s alert (appended, never replacing one) and return it
+        (``alert_reviews`` columns). ``status`` is one of :data:`REVIEW_STATUSES`."""
+        import uuid
+        from datetime import UTC
+
+        if status not in REVIEW_STATUSES:
+            raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}, "
+                             f"got {status!r}")
+        row: dict[str, Any] = {"review_id": uuid.uuid4().hex, "mmsi": int(mmsi),
+                               "status": status, "note": note, "user": user,
+                               "at": datetime.now(UTC)}
+        assert list(row) == ALERT_REVIEWS.names, "add_review is out of step with ALERT_REVIEWS"
+        cols = ", ".join(f'"{c}"' for c in row)
+        with self.transaction():
+            self.con.execute(
+                f"INSERT INTO {ALERT_REVIEWS.name} ({cols}) VALUES "
+                f"({', '.join('?' for _ in row)})", list(row.values()))
+        return row
+
+    def reviews(self, mmsi: int | None = None) -> pl.DataFrame:
+        """Alert reviews, oldest first (``alert_reviews`` columns); one vessel's with ``mmsi``."""
+        order = "\"at\", review_id"
+        if mmsi is None:
+            return read_table(self.con, ALERT_REVIEWS, order)
+        return read_table(self.con, ALERT_REVIEWS, order, [int(mmsi)], where="mmsi = ?")
+
+    def latest_reviews(self) -> dict[int, dict[str, Any]]:
+        """The latest review of every reviewed vessel, by MMSI (its current alert status)."""
+        out: dict[int, dict[str, Any]] = {}
+        for r in self.reviews().iter_rows(named=True):
+            out[int(r["mmsi"])] = r  # oldest first: the last one written wins
+        return out
 
     def record_run(
         self,
