@@ -22,6 +22,8 @@ const PAGE_ROWS = 100;
 const MAP_FEATURES_MAX = 5000;
 // Track context either side of a replayed encounter, in hours.
 const REPLAY_CONTEXT_H = 6;
+// Event types whose start-to-end line is drawn: where a ship went dark and reappeared, or jumped.
+const JUMP_TYPES = new Set(["ais_gap", "spoofing"]);
 
 // ---------------------------------------------------------------- helpers
 
@@ -200,6 +202,7 @@ const mapState = {
   selected: null, // event_id
   drawing: false,
   replay: null,
+  seq: 0, // number of the latest event request
 };
 
 function typeColourExpression() {
@@ -241,6 +244,8 @@ function initMap() {
     preserveDrawingBuffer: true,
   });
   mapState.map = map;
+  // A handle for the browser console and the end-to-end tests (read-only use).
+  window.sanctionwatch = { map };
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
   map.addControl(new maplibregl.ScaleControl({ unit: "nautical" }), "bottom-left");
   mapState.ready = new Promise((resolve) => {
@@ -305,6 +310,11 @@ function addDataLayers(map) {
   map.addLayer({
     id: "tracks", type: "line", source: "tracks",
     paint: { "line-color": ["get", "colour"], "line-width": 2, "line-opacity": 0.8 },
+  });
+  map.addSource("jumps", { type: "geojson", data: emptyFC() });
+  map.addLayer({
+    id: "jumps", type: "line", source: "jumps",
+    paint: { "line-color": typeColourExpression(), "line-width": 1.5, "line-dasharray": [2, 2], "line-opacity": 0.8 },
   });
   map.addSource("events", { type: "geojson", data: emptyFC() });
   map.addLayer({
@@ -434,33 +444,50 @@ function colourSwatches() {
 }
 
 async function loadEvents({ append = false } = {}) {
+  // Filters change faster than answers come back: only the latest request may draw.
+  const seq = ++mapState.seq;
   const params = filterParams();
   params.set("limit", String(PAGE_ROWS));
   params.set("offset", String(append ? mapState.events.length : 0));
   setStatus("Loading events…");
   try {
     const page = await api(`/api/events?${params}`);
+    if (seq !== mapState.seq) return;
     mapState.total = page.total;
     mapState.events = append ? mapState.events.concat(page.items) : page.items;
     renderEventList();
-    if (!append) await loadEventFeatures();
-    setStatus("");
+    if (!append) await loadEventFeatures(seq);
+    if (seq === mapState.seq) setStatus("");
   } catch (e) {
-    setStatus(`Events: ${e.message}`, true);
+    if (seq === mapState.seq) setStatus(`Events: ${e.message}`, true);
   }
 }
 
-async function loadEventFeatures() {
+async function loadEventFeatures(seq) {
   const params = filterParams();
   params.set("limit", String(MAP_FEATURES_MAX));
   const map = await initMap();
   const fc = await api(`/api/events.geojson?${params}`);
-  map.getSource("events").setData(fc);
-  mapState.featureCount = fc.features.length;
-  document.body.dataset.mapEvents = String(fc.features.length);
-  if (fc.features.length && !mapState.fitted) {
+  if (seq !== mapState.seq) return;
+  // One marker per event at its start position; an event that moved (the API gives those a
+  // LineString from start to end) also draws that line when the jump is the finding itself.
+  const points = [];
+  const jumps = [];
+  for (const f of fc.features) {
+    const p = f.properties;
+    if (!Number.isFinite(p.lon) || !Number.isFinite(p.lat)) continue;
+    points.push({ type: "Feature", properties: p, geometry: { type: "Point", coordinates: [p.lon, p.lat] } });
+    if (JUMP_TYPES.has(p.event_type) && f.geometry && f.geometry.type === "LineString") {
+      jumps.push({ type: "Feature", properties: { event_id: p.event_id, event_type: p.event_type }, geometry: f.geometry });
+    }
+  }
+  map.getSource("events").setData({ type: "FeatureCollection", features: points });
+  map.getSource("jumps").setData({ type: "FeatureCollection", features: jumps });
+  mapState.featureCount = points.length;
+  document.body.dataset.mapEvents = String(points.length);
+  if (points.length && !mapState.fitted) {
     const b = new maplibregl.LngLatBounds();
-    for (const f of fc.features) b.extend(f.geometry.coordinates);
+    for (const f of points) b.extend(f.geometry.coordinates);
     map.fitBounds(b, { padding: 40, maxZoom: 8, duration: 0 });
     mapState.fitted = true;
   }
