@@ -831,7 +831,10 @@ async function showVessel(key) {
     const centre = (g.nodes || []).find((n) => ids.has(String(n.id)));
     drawGraph($("#v-graph"), g, centre ? centre.id : null);
   } catch (e) {
-    $("#v-graph").append(el("p", { class: "small error", text: `Graph: ${e.message}` }));
+    // 404: the vessel has no node in the relationship graph (no list, registry or STS link)
+    $("#v-graph").append(e.status === 404
+      ? el("p", { class: "small", text: "No relationships recorded for this vessel." })
+      : el("p", { class: "small error", text: `Graph: ${e.message}` }));
   }
 }
 
