@@ -421,10 +421,12 @@ def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
     from sanctionwatch.cli.alerts_cmd import alerts
     from sanctionwatch.cli.evaluate_cmd import evaluate
+    from sanctionwatch.cli.export_cmd import export_app
     from sanctionwatch.cli.graph_cmd import graph_app, registry_app
     from sanctionwatch.cli.lists_cmd import lists_app
     from sanctionwatch.cli.report_cmd import report_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
+    from sanctionwatch.cli.serve_cmd import serve
     from sanctionwatch.cli.simulate_cmd import simulate
 
     app.command("simulate")(simulate)
@@ -436,6 +438,8 @@ def _register_subcommands() -> None:
     app.add_typer(registry_app, name="registry")
     app.add_typer(graph_app, name="graph")
     app.command("alerts")(alerts)
+    app.add_typer(export_app, name="export")
+    app.command("serve")(serve)
 
 
 _register_subcommands()

@@ -10,6 +10,8 @@ from typing import Any, Literal
 
 import polars as pl
 
+from sanctionwatch.store import DuckDBStore, table_columns
+
 EventFormat = Literal["geojson", "geoparquet", "kml", "csv"]
 TrackFormat = Literal["geojson", "geoparquet", "kml"]
 EVENT_FORMATS: tuple[str, ...] = ("geojson", "geoparquet", "kml", "csv")
@@ -17,6 +19,33 @@ TRACK_FORMATS: tuple[str, ...] = ("geojson", "geoparquet", "kml")
 MEDIA_TYPES = {"geojson": "application/geo+json", "geoparquet": "application/vnd.apache.parquet",
                "kml": "application/vnd.google-earth.kml+xml", "csv": "text/csv; charset=utf-8"}
 SUFFIXES = {"geojson": "geojson", "geoparquet": "parquet", "kml": "kml", "csv": "csv"}
+
+
+def latest_names(st: DuckDBStore, mmsis: list[int]) -> dict[int, str]:
+    """The latest broadcast name of each of ``mmsis`` that has one (``vessel_identities``)."""
+    if not mmsis or not table_columns(st.con, "vessel_identities"):
+        return {}
+    rows = st.con.execute(
+        "SELECT mmsi, name FROM vessel_identities WHERE list_contains(?::BIGINT[], mmsi) "
+        "AND name IS NOT NULL QUALIFY row_number() OVER (PARTITION BY mmsi "
+        "ORDER BY last_seen DESC, first_seen DESC) = 1", [mmsis]).fetchall()
+    return {int(m): str(n) for m, n in rows}
+
+
+def designated_mmsis(st: DuckDBStore, mmsis: list[int]) -> set[int]:
+    """Which of ``mmsis`` matched a listed vessel (``vessel_matches.is_match``)."""
+    if not mmsis or not table_columns(st.con, "vessel_matches"):
+        return set()
+    rows = st.con.execute(
+        "SELECT DISTINCT mmsi FROM vessel_matches WHERE is_match AND "
+        "list_contains(?::BIGINT[], mmsi)", [mmsis]).fetchall()
+    return {int(r[0]) for r in rows}
+
+
+def event_mmsis(events: pl.DataFrame) -> list[int]:
+    """Every MMSI of ``events``, either party, sorted."""
+    return sorted({int(m) for m in events["mmsi"].to_list()}
+                  | {int(m) for m in events["other_mmsi"].drop_nulls().to_list()})
 
 
 def events_csv(events: pl.DataFrame) -> str:
@@ -72,5 +101,5 @@ def tracks_bytes(tracks: list[dict[str, Any]], fmt: str) -> bytes:
     raise ValueError(f"unknown track export format {fmt!r}: use {', '.join(TRACK_FORMATS)}")
 
 
-__all__ = ["EVENT_FORMATS", "MEDIA_TYPES", "SUFFIXES", "TRACK_FORMATS", "events_bytes",
-           "events_csv", "tracks_bytes"]
+__all__ = ["EVENT_FORMATS", "MEDIA_TYPES", "SUFFIXES", "TRACK_FORMATS", "designated_mmsis",
+           "event_mmsis", "events_bytes", "events_csv", "latest_names", "tracks_bytes"]

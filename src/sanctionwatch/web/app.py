@@ -60,7 +60,8 @@ def create_app(store_path: str | Path, *, token: str | None = None,
                                      "static/index.html)")
         return FileResponse(page, media_type="text/html")
 
-    app.mount("/static", StaticFiles(directory=STATIC, check_dir=False), name="static")
+    if STATIC.is_dir():  # the UI's files (web-ui); without them /static/* is not found
+        app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app
 
 

@@ -9,7 +9,8 @@ from typing import Annotated, Any
 import polars as pl
 from fastapi import HTTPException, Query, Request
 
-from sanctionwatch.store import DuckDBStore, EventFilter, table_columns
+from sanctionwatch.export.events import designated_mmsis, latest_names
+from sanctionwatch.store import EventFilter
 from sanctionwatch.web.state import AppState
 
 MAX_PAGE = 1000
@@ -88,26 +89,5 @@ def json_rows(df: pl.DataFrame) -> list[dict[str, Any]]:
     return [{k: iso(v) for k, v in r.items()} for r in df.iter_rows(named=True)]
 
 
-def latest_names(st: DuckDBStore, mmsis: list[int]) -> dict[int, str]:
-    """The latest broadcast name of each of ``mmsis`` that has one."""
-    if not mmsis or not table_columns(st.con, "vessel_identities"):
-        return {}
-    rows = st.con.execute(
-        "SELECT mmsi, name FROM vessel_identities WHERE list_contains(?::BIGINT[], mmsi) "
-        "AND name IS NOT NULL QUALIFY row_number() OVER (PARTITION BY mmsi "
-        "ORDER BY last_seen DESC, first_seen DESC) = 1", [mmsis]).fetchall()
-    return {int(m): str(n) for m, n in rows}
-
-
-def designated_mmsis(st: DuckDBStore, mmsis: list[int]) -> set[int]:
-    """Which of ``mmsis`` matched a listed vessel (``vessel_matches.is_match``)."""
-    if not mmsis or not table_columns(st.con, "vessel_matches"):
-        return set()
-    rows = st.con.execute(
-        "SELECT DISTINCT mmsi FROM vessel_matches WHERE is_match AND "
-        "list_contains(?::BIGINT[], mmsi)", [mmsis]).fetchall()
-    return {int(r[0]) for r in rows}
-
-
-def not_found(what: str) -> HTTPException:
-    return HTTPException(404, what)
+__all__ = ["MAX_GEOJSON", "MAX_PAGE", "designated_mmsis", "event_filter", "get_state", "iso",
+           "json_rows", "latest_names", "parse_bbox", "parse_time"]

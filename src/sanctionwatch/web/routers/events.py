@@ -10,6 +10,7 @@ import polars as pl
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 
+from sanctionwatch.export.events import event_mmsis
 from sanctionwatch.store import DuckDBStore, EventFilter
 from sanctionwatch.web.deps import (
     MAX_GEOJSON,
@@ -37,8 +38,7 @@ def event_items(st: DuckDBStore, df: pl.DataFrame) -> list[dict[str, Any]]:
 
     if df.height == 0:
         return []
-    mmsis = sorted({int(m) for m in df["mmsi"].to_list()}
-                   | {int(m) for m in df["other_mmsi"].drop_nulls().to_list()})
+    mmsis = event_mmsis(df)
     names = latest_names(st, mmsis)
     listed = designated_mmsis(st, mmsis)
     out = []

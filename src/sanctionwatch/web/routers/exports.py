@@ -30,14 +30,12 @@ def export_events(
     state: Annotated[AppState, Depends(get_state)],
 ) -> Response:
     """Every event matching the filters as GeoJSON, GeoParquet, KML or CSV (formula-safe)."""
-    from sanctionwatch.export.events import MEDIA_TYPES, events_bytes
+    from sanctionwatch.export.events import MEDIA_TYPES, event_mmsis, events_bytes
 
     fmt = SUFFIX_FORMAT[suffix]
     with state.read() as st:
         df = st.events(f)
-        names = latest_names(st, sorted({int(m) for m in df["mmsi"].to_list()}
-                                        | {int(m) for m in df["other_mmsi"].drop_nulls()
-                                           .to_list()})) if fmt == "kml" else None
+        names = latest_names(st, event_mmsis(df)) if fmt == "kml" else None
     return attachment(events_bytes(df, fmt, names), f"events.{suffix}", MEDIA_TYPES[fmt])
 
 

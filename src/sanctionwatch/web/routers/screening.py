@@ -83,8 +83,9 @@ def match(
                 "id": m.entity_id, "caption": m.name, "schema": m.schema,
                 "properties": properties, "datasets": list(m.datasets),
                 "score": round(m.score, 4), "match": m.score >= cut,
-                "features": {f.name: round(f.contribution, 4)
-                             for f in m.explanation.features},
+                "features": {f.name: round(f.contribution, 4) for f in (
+                    *((m.explanation.best,) if m.explanation.best else ()),
+                    *m.explanation.features)},
                 "explanation": m.explanation.explain()})
         responses[key] = {"status": 200, "results": results,
                           "total": {"value": len(results), "relation": "eq"},
