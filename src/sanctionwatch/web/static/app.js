@@ -742,7 +742,9 @@ function drawGraph(container, graph, centreId) {
     const href = nodeHref(n);
     const a = svg(href ? "a" : "g", { ...(href ? { href } : {}), class: `node kind-${String(n.kind || "other").toLowerCase().replace(/[^a-z]/g, "")}${n.designated ? " designated" : ""}${n.id === centreId ? " centre" : ""}` });
     a.append(svg("circle", { cx: p.x, cy: p.y, r: n.id === centreId ? 10 : 7 }));
-    const label = svg("text", { x: p.x + 11, y: p.y + 4 });
+    // labels point away from the centre so that the right-hand ones stay inside the frame
+    const right = p.x <= width / 2;
+    const label = svg("text", { x: right ? p.x + 11 : p.x - 11, y: p.y + 4, "text-anchor": right ? "start" : "end" });
     label.textContent = n.label || n.id;
     const tip = svg("title");
     tip.textContent = `${n.kind || ""}: ${n.label || n.id}${n.designated ? " (designated)" : ""}`;
@@ -862,7 +864,7 @@ async function showEntity(id) {
     if (stmts.length) {
       for (const s of stmts) {
         body.append(el("tr", {}, el("td", { text: s.prop ?? s.property ?? "" }), el("td", { text: s.value ?? "" }),
-          el("td", { text: [s.dataset, s.source, s.origin].filter(Boolean).join(" · ") })));
+          el("td", { text: [s.dataset, s.list_date, s.source_record].filter(Boolean).join(" · ") })));
       }
     } else {
       for (const [prop, values] of Object.entries(ent.properties || {})) {
