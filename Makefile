@@ -12,10 +12,16 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/aisdb-testdata/test_data_20211101.nm4 \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
+# Third-party browser assets of the web UI (package.json / package-lock.json), copied out of
+# node_modules by the set-up; git-ignored, served by the package under /static/vendor/.
+VENDOR := src/sanctionwatch/web/static/vendor
+VENDOR_STAMP := $(VENDOR)/.installed
 
 .PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput bench-web
 
-$(STAMP): pyproject.toml constraints.txt
+# The web UI's assets are an order-only prerequisite: made when missing or older than the
+# lock file, without forcing a reinstall of the venv.
+$(STAMP): pyproject.toml constraints.txt | $(VENDOR_STAMP)
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
 	@# PyICU (needed by followthemoney's normality) builds against the system ICU headers.
 	@pkg-config --exists icu-uc 2>/dev/null || { \
@@ -31,6 +37,22 @@ $(STAMP): pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
+
+$(VENDOR_STAMP): package.json package-lock.json
+	@command -v npm >/dev/null 2>&1 || { \
+	  echo "installing Debian's nodejs and npm (the web UI's MapLibre and Natural Earth assets)"; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq nodejs npm; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq nodejs npm; fi; }
+	npm ci --no-audit --no-fund --loglevel=error
+	rm -rf $(VENDOR)
+	mkdir -p $(VENDOR)/maplibre-gl $(VENDOR)/world-atlas $(VENDOR)/topojson-client
+	cp node_modules/maplibre-gl/dist/maplibre-gl-csp.js node_modules/maplibre-gl/dist/maplibre-gl-csp-worker.js \
+	  node_modules/maplibre-gl/dist/maplibre-gl.css node_modules/maplibre-gl/LICENSE.txt $(VENDOR)/maplibre-gl/
+	cp node_modules/world-atlas/land-50m.json node_modules/world-atlas/countries-50m.json \
+	  node_modules/world-atlas/LICENSE $(VENDOR)/world-atlas/
+	cp node_modules/topojson-client/dist/topojson-client.min.js node_modules/topojson-client/LICENSE \
+	  $(VENDOR)/topojson-client/
+	touch $(VENDOR_STAMP)
 
 install: $(STAMP)
 
@@ -113,4 +135,4 @@ bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) out node_modules $(VENDOR) .pytest_cache .mypy_cache .ruff_cache
