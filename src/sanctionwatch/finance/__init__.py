@@ -1,0 +1,1 @@
+"""Illicit finance: crypto-theft tracing and ATM cash-out detection."""

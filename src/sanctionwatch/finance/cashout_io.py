@@ -1,0 +1,358 @@
+"""Readers of card-authorisation logs for :mod:`.cashout`: CSV and ISO 8583-like JSON lines.
+
+Both read the file in byte blocks cut at line ends (``block_mib``), so memory is bounded by
+the block and not by the file, and both yield :class:`Batch` es of the canonical columns with
+the physical line number of every row. A row that cannot be used is never dropped silently:
+it becomes a reject ``(line, transaction_id, reason)``.
+
+CSV: a header line naming at least :data:`COLUMNS` (any order, extra columns ignored), one
+authorisation per line (a quoted field may not hold a line break: line numbers count physical
+lines). ``timestamp`` is ISO 8601 in UTC (``2018-08-11T13:05:22Z``); ``ledger_debited`` is
+``true``/``false`` (or ``1``/``0``); amounts and balances are US dollars.
+
+JSON lines (ISO 8583-like; one JSON object a line, data elements as strings):
+
+======================  ====================  ===============================================
+canonical column        field                 mapping
+======================  ====================  ===============================================
+transaction_id          ``de37``              retrieval reference number
+timestamp               ``de7``               transmission date-time; ISO 8601 UTC here (real
+                                              DE7 is ``MMDDhhmmss`` without a year)
+card_id                 ``de2``               PAN
+bin                     ``de2``               first ``bin_digits`` digits of the PAN (6)
+account_id              ``de102``             account identification 1
+terminal_id             ``de41``              card acceptor terminal id
+terminal_country        ``de43``              last two characters of the 40-character card
+                                              acceptor name/location (ISO 8583:1987 country)
+channel                 ``de3``               processing code: ``01....`` cash withdrawal ->
+                                              ``ATM``, ``00....`` goods and services -> ``POS``,
+                                              other -> ``OTHER``
+amount_usd              ``de4``               amount, 12 digits in minor units (cents, USD)
+response_code           ``de39``              ``00`` approved
+ledger_balance_usd      ``ledger_balance_usd``  core-banking balance (not an ISO 8583 field)
+ledger_debited          ``ledger_debited``    core-banking debit posted (not ISO 8583)
+======================  ====================  ===============================================
+
+Only authorisation and financial responses (``mti`` ``0110`` and ``0210``) are detections'
+input; other messages (requests, reversals) are counted as skipped, not rejected.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import polars as pl
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.json as pajson
+
+COLUMNS = ("transaction_id", "timestamp", "card_id", "bin", "account_id", "terminal_id",
+           "terminal_country", "channel", "amount_usd", "response_code", "ledger_balance_usd",
+           "ledger_debited")
+"""The columns of a CSV authorisation log."""
+
+READ = ("transaction_id", "timestamp", "bin", "account_id", "terminal_country", "channel",
+        "amount_usd", "response_code", "ledger_balance_usd", "ledger_debited")
+"""The columns the rules read (``card_id`` and ``terminal_id`` are required, not read)."""
+
+RESPONSE_MTIS = ("0110", "0210")
+"""ISO 8583 message types read from JSON lines: authorisation and financial responses."""
+
+_TYPES = {"timestamp": pa.timestamp("ms", "UTC"), "amount_usd": pa.float64(),
+          "ledger_balance_usd": pa.float64(), "ledger_debited": pa.bool_()}
+_TRUE = ["1", "true", "True", "TRUE"]
+_FALSE = ["0", "false", "False", "FALSE"]
+
+
+class AuthLogError(ValueError):
+    """An authorisation log that cannot be read at all (missing file, header, columns)."""
+
+    def __init__(self, message: str, path: str | Path) -> None:
+        super().__init__(f"{path}: {message}")
+        self.path = str(path)
+
+
+@dataclass
+class Batch:
+    """One block of a log: canonical rows (``ts`` in ms since the epoch, ``line``), rejects."""
+
+    frame: pl.DataFrame
+    rejects: pl.DataFrame
+    skipped: int = 0
+    lines: int = 0
+
+
+REJECT_SCHEMA = {"line": pl.Int64, "transaction_id": pl.String, "reason": pl.String}
+
+
+@dataclass
+class _Blocks:
+    path: Path
+    block_bytes: int
+    header: bytes = b""
+    first_line: int = 1
+
+    def __iter__(self) -> Iterator[tuple[bytes, int]]:
+        """``(block, line of its first row)``; every block ends at a line end."""
+        try:
+            fh = self.path.open("rb")
+        except OSError as exc:
+            raise AuthLogError(f"cannot open: {exc.strerror or exc}", self.path) from exc
+        with fh:
+            line = self.first_line
+            if self.first_line == 2:  # a CSV: the first line is the header
+                self.header = fh.readline()
+            carry = b""
+            while True:
+                data = fh.read(self.block_bytes)
+                if not data:
+                    if carry:
+                        yield carry + b"\n", line
+                    return
+                buf = carry + data if carry else data
+                cut = buf.rfind(b"\n")
+                if cut < 0:
+                    carry = buf
+                    continue
+                block, carry = buf[: cut + 1], buf[cut + 1:]
+                yield block, line
+                line += block.count(b"\n")
+
+
+def read_csv_batches(path: str | Path, block_mib: float = 32.0) -> Iterator[Batch]:
+    """The batches of a CSV authorisation log, in file order."""
+    path = Path(path)
+    blocks = _Blocks(path, max(1 << 16, int(block_mib * (1 << 20))), first_line=2)
+    it = iter(blocks)
+    first = next(it, None)
+    names = _header(blocks.header, path)
+    if first is None:
+        return
+    for block, line in _chain(first, it):
+        yield _csv_block(block, line, names)
+
+
+def _chain(first: tuple[bytes, int], rest: Iterator[tuple[bytes, int]],
+           ) -> Iterator[tuple[bytes, int]]:
+    yield first
+    yield from rest
+
+
+def _header(raw: bytes, path: Path) -> list[str]:
+    if not raw.strip():
+        raise AuthLogError("empty file: no header line", path)
+    text = raw.decode("utf-8-sig", errors="replace").strip()
+    names = [n.strip() for n in next(csv.reader([text]))]
+    missing = [c for c in COLUMNS if c not in names]
+    if missing:
+        raise AuthLogError(f"header lacks column(s) {', '.join(missing)} (it has "
+                           f"{', '.join(names)}); see docs/cashout.md", path)
+    return names
+
+
+def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
+    bad: list[str] = []
+
+    def on_invalid(row: pacsv.InvalidRow) -> str:
+        bad.append(row.text)
+        return "skip"
+
+    read = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 22)
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False)
+    n_lines = block.count(b"\n")
+    try:
+        conv = pacsv.ConvertOptions(column_types={**_TYPES, **{c: pa.string() for c in READ
+                                                                if c not in _TYPES}},
+                                    include_columns=list(READ), true_values=_TRUE,
+                                    false_values=_FALSE, strings_can_be_null=False)
+        table = pacsv.read_csv(pa.py_buffer(block), read_options=read, parse_options=parse,
+                               convert_options=conv)
+        typed = True
+    except pa.ArrowInvalid:
+        bad.clear()
+        conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in READ},
+                                    include_columns=list(READ), strings_can_be_null=False)
+        table = pacsv.read_csv(pa.py_buffer(block), read_options=read, parse_options=parse,
+                               convert_options=conv)
+        typed = False
+    df = pl.from_arrow(table)
+    assert isinstance(df, pl.DataFrame)
+    if bad:
+        lines, bad_lines = _good_lines(block, first_line, len(names))
+    else:
+        lines, bad_lines = np.arange(first_line, first_line + df.height, dtype=np.int64), []
+    if len(lines) != df.height:  # a line break inside quotes: line numbers are approximate
+        lines = np.arange(first_line, first_line + df.height, dtype=np.int64)
+    df = df.with_columns(pl.Series("line", lines, dtype=pl.Int64))
+    structural = pl.DataFrame(
+        {"line": bad_lines, "transaction_id": [""] * len(bad_lines),
+         "reason": [f"wrong number of fields (expected {len(names)})"] * len(bad_lines)},
+        schema=REJECT_SCHEMA)
+    if not typed:
+        df = _cast_strings(df)
+    frame, rejects = _validate(df)
+    return Batch(frame, pl.concat([structural, rejects]) if bad_lines else rejects,
+                 lines=n_lines)
+
+
+def _good_lines(block: bytes, first_line: int, n_fields: int) -> tuple[np.ndarray, list[int]]:
+    """Line numbers of the well-formed rows and of the others (only when a block has bad rows:
+    a Python pass over that block alone)."""
+    good: list[int] = []
+    bad: list[int] = []
+    text = block.decode("utf-8", errors="replace").split("\n")[:-1]
+    for i, fields in enumerate(csv.reader(text)):
+        (good if len(fields) == n_fields else bad).append(first_line + i)
+    return np.asarray(good, dtype=np.int64), bad
+
+
+def _cast_strings(df: pl.DataFrame) -> pl.DataFrame:
+    """The slow path of a block with a value that does not convert: cast column by column, a
+    value that does not convert becomes null and its row a reject (:func:`_validate`)."""
+    ts = pl.col("timestamp").str.strip_chars()
+    return df.with_columns(
+        pl.coalesce(
+            ts.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="ms", time_zone="UTC",
+                               strict=False),
+            ts.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="ms", time_zone="UTC",
+                               strict=False),
+            ts.str.to_datetime("%Y-%m-%d %H:%M:%S%.f", time_unit="ms", strict=False)
+            .dt.replace_time_zone("UTC"),
+        ).alias("timestamp"),
+        pl.col("amount_usd").cast(pl.Float64, strict=False),
+        pl.col("ledger_balance_usd").cast(pl.Float64, strict=False),
+        pl.when(pl.col("ledger_debited").is_in(_TRUE)).then(True)
+        .when(pl.col("ledger_debited").is_in(_FALSE)).then(False)
+        .otherwise(None).alias("ledger_debited"),
+    )
+
+
+def _validate(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Split typed rows into usable rows and rejects with the first reason that applies."""
+    def blank(c: str) -> pl.Expr:
+        return pl.col(c).is_null() | (pl.col(c).str.len_bytes() == 0)
+
+    reason = (
+        pl.when(blank("transaction_id")).then(pl.lit("empty transaction_id"))
+        .when(pl.col("timestamp").is_null()).then(pl.lit("timestamp not ISO 8601"))
+        .when(blank("bin") | ~pl.col("bin").str.contains(r"^[0-9]{4,11}$"))
+        .then(pl.lit("bin not 4-11 digits"))
+        .when(blank("account_id")).then(pl.lit("empty account_id"))
+        .when(~pl.col("terminal_country").str.contains(r"^[A-Z]{2}$"))
+        .then(pl.lit("terminal_country not an ISO 3166 alpha-2 code"))
+        .when(blank("channel")).then(pl.lit("empty channel"))
+        .when(pl.col("amount_usd").is_null() | ~pl.col("amount_usd").is_finite()
+              | (pl.col("amount_usd") < 0))
+        .then(pl.lit("amount_usd not a number >= 0"))
+        .when(blank("response_code")).then(pl.lit("empty response_code"))
+        .when(pl.col("ledger_balance_usd").is_null() | pl.col("ledger_balance_usd").is_nan())
+        .then(pl.lit("ledger_balance_usd not a number"))
+        .when(pl.col("ledger_debited").is_null()).then(pl.lit("ledger_debited not true/false"))
+        .otherwise(None)
+    )
+    df = df.with_columns(reason.alias("_reason"))
+    bad = df.filter(pl.col("_reason").is_not_null())
+    good = df.filter(pl.col("_reason").is_null()) if bad.height else df
+    rejects = bad.select("line", pl.col("transaction_id").fill_null(""),
+                         pl.col("_reason").alias("reason"))
+    frame = good.select(
+        pl.col("timestamp").dt.epoch("ms").alias("ts"),
+        *(c for c in READ if c != "timestamp"), "line")
+    return frame, rejects
+
+
+_JSON_FIELDS = {"mti": pa.string(), "de2": pa.string(), "de3": pa.string(),
+                "de4": pa.string(), "de7": pa.string(), "de37": pa.string(),
+                "de39": pa.string(), "de41": pa.string(), "de43": pa.string(),
+                "de102": pa.string(), "ledger_balance_usd": pa.float64(),
+                "ledger_debited": pa.bool_()}
+
+
+def read_jsonl_batches(path: str | Path, block_mib: float = 32.0,
+                       bin_digits: int = 6) -> Iterator[Batch]:
+    """The batches of an ISO 8583-like JSON-lines log (mapping in the module docstring)."""
+    path = Path(path)
+    blocks = _Blocks(path, max(1 << 16, int(block_mib * (1 << 20))), first_line=1)
+    for block, line in blocks:
+        yield _jsonl_block(block, line, bin_digits)
+
+
+def _jsonl_block(block: bytes, first_line: int, bin_digits: int) -> Batch:
+    schema = pa.schema(list(_JSON_FIELDS.items()))
+    opts = pajson.ParseOptions(explicit_schema=schema, unexpected_field_behavior="ignore")
+    n_lines = block.count(b"\n")
+    structural: list[tuple[int, str, str]] = []
+    try:
+        if block.strip(b"\n \r\t") and b"\n\n" not in block and not block.startswith(b"\n"):
+            table = pajson.read_json(io.BytesIO(block), parse_options=opts)
+            lines = np.arange(first_line, first_line + table.num_rows, dtype=np.int64)
+        else:
+            raise pa.ArrowInvalid("blank lines")
+    except pa.ArrowInvalid:
+        # Slow path, for a block with a line that is not a JSON object of the expected types:
+        # find those lines one by one, then parse the others together.
+        keep: list[bytes] = []
+        kept: list[int] = []
+        for i, raw in enumerate(block.split(b"\n")[:-1]):
+            try:
+                obj = json.loads(raw)
+                if not isinstance(obj, dict):
+                    raise ValueError("not a JSON object")
+                pajson.read_json(io.BytesIO(raw), parse_options=opts)
+            except (ValueError, pa.ArrowInvalid) as exc:
+                why = "not a JSON object" if "JSON object" in str(exc) or not raw.strip() \
+                    else "invalid JSON or field type"
+                structural.append((first_line + i, "", why))
+                continue
+            keep.append(raw)
+            kept.append(first_line + i)
+        table = (pajson.read_json(io.BytesIO(b"\n".join(keep) + b"\n"), parse_options=opts)
+                 if keep else schema.empty_table())
+        lines = np.asarray(kept, dtype=np.int64)
+    raw_df = pl.from_arrow(table)
+    assert isinstance(raw_df, pl.DataFrame)
+    raw_df = raw_df.with_columns(pl.Series("line", lines, dtype=pl.Int64))
+    responses = raw_df.filter(pl.col("mti").is_in(RESPONSE_MTIS))
+    skipped = raw_df.height - responses.height
+    proc = pl.col("de3").str.slice(0, 2)
+    df = responses.select(
+        pl.col("de37").alias("transaction_id"),
+        pl.coalesce(
+            pl.col("de7").str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="ms",
+                                          time_zone="UTC", strict=False),
+            pl.col("de7").str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="ms",
+                                          time_zone="UTC", strict=False),
+        ).alias("timestamp"),
+        pl.col("de2").str.slice(0, bin_digits).alias("bin"),
+        pl.col("de102").alias("account_id"),
+        pl.col("de43").str.strip_chars_end().str.slice(-2).alias("terminal_country"),
+        pl.when(proc == "01").then(pl.lit("ATM")).when(proc == "00").then(pl.lit("POS"))
+        .when(pl.col("de3").is_null()).then(None).otherwise(pl.lit("OTHER")).alias("channel"),
+        (pl.col("de4").cast(pl.Int64, strict=False) / 100.0).alias("amount_usd"),
+        pl.col("de39").alias("response_code"),
+        "ledger_balance_usd", "ledger_debited", "line",
+    )
+    frame, rejects = _validate(df)
+    if structural:
+        rejects = pl.concat([pl.DataFrame(structural, schema=REJECT_SCHEMA, orient="row"),
+                             rejects]).sort("line")
+    return Batch(frame, rejects, skipped=skipped, lines=n_lines)
+
+
+def frame_batches(df: pl.DataFrame) -> Iterator[Batch]:
+    """A canonical frame already in memory (columns :data:`COLUMNS`, ``timestamp`` a UTC
+    datetime) as one validated batch; ``line`` is the row number + 2 when absent."""
+    if "line" not in df.columns:
+        df = df.with_row_index("line", offset=2).with_columns(pl.col("line").cast(pl.Int64))
+    ts = pl.col("timestamp")
+    if df.schema["timestamp"] == pl.String:
+        df = df.with_columns(ts.str.to_datetime(time_unit="ms", time_zone="UTC", strict=False))
+    df = df.with_columns(ts.dt.cast_time_unit("ms"))
+    frame, rejects = _validate(df.select(*READ, "line"))
+    yield Batch(frame, rejects, lines=df.height)
