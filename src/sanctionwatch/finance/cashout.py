@@ -68,8 +68,10 @@ class StreamParams:
     """Window step, minutes: every window length is a multiple of it; a burst shorter than
     ``window_min - step_min`` always lies inside one window. 10 min resolves the 1-2 h bursts
     of TA18-275A well."""
-    block_mib: float = 32.0
-    """Bytes read and parsed at a time, MiB: bounds memory with the window state."""
+    block_mib: float = 16.0
+    """Bytes read and parsed at a time, MiB: with the window state it bounds memory (peak
+    resident memory is about 25 times the block plus the libraries, whatever the file size:
+    benchmarks/results/cashout.md)."""
     bin_digits: int = 6
     """Digits of the PAN that make the BIN in JSON-lines input (ISO/IEC 7812 six-digit IIN;
     eight-digit BINs exist since 2022)."""
@@ -201,8 +203,8 @@ class _Episode:
     bin: str
     first_k: int
     last_k: int
-    tx: dict[str, tuple[int, float, str, str]] = field(default_factory=dict)
-    """transaction id -> (ms, amount, account, country)."""
+    parts: list[pl.DataFrame] = field(default_factory=list)
+    """The flagged rows of its windows (a row may repeat across windows)."""
 
 
 @dataclass
@@ -289,7 +291,8 @@ class CashoutDetector:
         if scoped.height == 0:
             return
         rows = scoped.select(
-            "ts", (pl.col("ts") // self.step_ms).alias("b"), "bin", "account_id",
+            "ts", (pl.col("ts") // self.step_ms).alias("b"),
+            pl.struct("bin", "account_id").hash().alias("key"), "bin", "account_id",
             "terminal_country", "transaction_id", "amount_usd",
             pl.lit(True).alias("f_burst"),
             (pl.col("amount_usd") > pl.col("ledger_balance_usd")
@@ -307,34 +310,43 @@ class CashoutDetector:
         if self.next_k is None or k1 < self.next_k:
             return []
         k0 = self.next_k
-        firing: dict[tuple[str, str], dict[int, pl.DataFrame]] = {}
+        found = []
         for rule in RULES:
             hits = self._fire(rule, k0, k1)
-            if hits.height == 0:
-                continue
-            for (b, k), part in hits.partition_by(["bin", "k"], as_dict=True).items():
-                firing.setdefault((rule, str(b)), {})[int(str(k))] = part
+            if hits.height:
+                found.append(hits.select(pl.lit(rule).alias("rule"), "bin", "k", *_TX))
+        hits = pl.concat(found) if found else pl.DataFrame(
+            schema={"rule": pl.String, "bin": pl.String, "k": pl.Int64})
+        firing: dict[tuple[str, str], list[int]] = {}
+        for rule, bin_, k in hits.select("rule", "bin", "k").unique().sort("k").iter_rows():
+            firing.setdefault((rule, bin_), []).append(k)
         closed: list[_Episode] = []
+        owner: list[tuple[str, str, int, int]] = []  # (rule, bin, k, episode index)
+        episodes: list[_Episode] = []
         for key in sorted(set(self.open) | set(firing)):
             ep = self.open.pop(key, None)
-            for k in sorted(firing.get(key, {})):
+            for k in firing.get(key, []):
                 if ep is not None and k != ep.last_k + 1:
                     closed.append(ep)
                     ep = None
                 if ep is None:
                     ep = _Episode(key[0], key[1], k, k)
                 ep.last_k = k
-                part = firing[key][k]
-                for tx, ms, amt, acc, cty in part.select(
-                        "transaction_id", "ts", "amount_usd", "account_id",
-                        "terminal_country").iter_rows():
-                    ep.tx[tx] = (ms, amt, acc, cty)
+                if not episodes or episodes[-1] is not ep:
+                    episodes.append(ep)
+                owner.append((key[0], key[1], k, len(episodes) - 1))
             if ep is None:
                 continue
             if ep.last_k < k1:
                 closed.append(ep)
             else:
                 self.open[key] = ep
+        if owner:
+            own = pl.DataFrame(owner, schema={"rule": pl.String, "bin": pl.String,
+                                              "k": pl.Int64, "e": pl.Int64}, orient="row")
+            rows = hits.join(own, on=["rule", "bin", "k"]).unique(["e", "transaction_id"])
+            for (e,), part in rows.partition_by(["e"], as_dict=True).items():
+                episodes[int(str(e))].parts.append(part.select(*_TX))
         self.next_k = k1 + 1
         keep_from = self.next_k - self.max_w + 1
         self.rows = self.rows.filter(pl.col("b") >= keep_from)
@@ -350,20 +362,19 @@ class CashoutDetector:
                                & (pl.col("b") <= k1))
         if sub.height < p.min_transactions_count:
             return sub.clear().with_columns(pl.lit(0, pl.Int64).alias("k"))
-        acc = sub.group_by("bin", "account_id", "b").agg(pl.len().alias("n"))
-        cand = (acc.group_by("bin", "account_id").agg(pl.col("n").sum())
-                .filter(pl.col("n") >= p.min_account_count).drop("n"))
+        # Only accounts with enough flagged rows in the whole span can be hot in a window.
+        cand = sub.group_by("key").len().filter(pl.col("len") >= p.min_account_count)
         if cand.height == 0:
             return sub.clear().with_columns(pl.lit(0, pl.Int64).alias("k"))
-        win = (acc.join(cand, on=["bin", "account_id"])
+        sub = sub.filter(pl.col("key").is_in(cand["key"].implode()))
+        win = (sub.group_by("key", "b").agg(pl.len().alias("n"))
                .with_columns(pl.int_ranges(pl.max_horizontal("b", pl.lit(k0)),
                                            pl.min_horizontal(pl.col("b") + w - 1, pl.lit(k1))
                                            + 1).alias("k"))
                .explode("k").drop_nulls("k")
-               .group_by("bin", "account_id", "k").agg(pl.col("n").sum())
+               .group_by("key", "k").agg(pl.col("n").sum())
                .filter(pl.col("n") >= p.min_account_count).drop("n"))
-        hot = (sub.join(cand, on=["bin", "account_id"])
-               .join(win, on=["bin", "account_id"])
+        hot = (sub.join(win, on="key")
                .filter((pl.col("b") > pl.col("k") - w) & (pl.col("b") <= pl.col("k"))))
         fires = (hot.group_by("bin", "k")
                  .agg(pl.len().alias("n"), pl.col("terminal_country").n_unique().alias("c"))
@@ -374,18 +385,19 @@ class CashoutDetector:
 
     def _alert(self, ep: _Episode) -> dict[str, object]:
         self.n_alerts += 1
-        items = sorted(ep.tx.items(), key=lambda kv: (kv[1][0], kv[0]))
-        accounts = sorted({v[2] for _, v in items})
-        countries = sorted({v[3] for _, v in items})
-        amount = sum(v[1] for _, v in items)
-        start = _utc(items[0][1][0])
-        end = _utc(items[-1][1][0])
+        tx = pl.concat(ep.parts).unique("transaction_id").sort("ts", "transaction_id")
+        accounts = sorted(tx["account_id"].unique().to_list())
+        countries = sorted(tx["terminal_country"].unique().to_list())
+        amount = float(tx["amount_usd"].sum())
+        start = _utc(int(tx["ts"][0]))
+        end = _utc(int(tx["ts"][-1]))
+        n = tx.height
         p = getattr(self.params, ep.rule)
         what = {"burst": "approved ATM withdrawals",
                 "balance": "approvals above the ledger balance",
                 "ledger": "approvals with no ledger debit"}[ep.rule]
         explanation = (
-            f"BIN {ep.bin}: {len(items):,} {what} (USD {amount:,.0f}) on {len(accounts)} "
+            f"BIN {ep.bin}: {n:,} {what} (USD {amount:,.0f}) on {len(accounts)} "
             f"account(s) in {len(countries)} countries between {start:%Y-%m-%d %H:%M} and "
             f"{end:%Y-%m-%d %H:%M} UTC, over the thresholds of {p.min_transactions_count} "
             f"transactions in {p.min_countries_count} countries within {p.window_min} min "
@@ -398,14 +410,15 @@ class CashoutDetector:
             "bin": ep.bin,
             "accounts": ";".join(accounts),
             "countries": ";".join(countries),
-            "n_transactions": len(items),
+            "n_transactions": n,
             "amount_usd": round(amount, 2),
-            "transaction_ids": ";".join(t for t, _ in items),
+            "transaction_ids": ";".join(tx["transaction_id"].to_list()),
             "explanation": explanation,
         }
 
 
-_ROW_SCHEMA = {"ts": pl.Int64, "b": pl.Int64, "bin": pl.String, "account_id": pl.String,
+_TX = ("ts", "transaction_id", "amount_usd", "account_id", "terminal_country")
+_ROW_SCHEMA = {"ts": pl.Int64, "b": pl.Int64, "key": pl.UInt64, "bin": pl.String, "account_id": pl.String,
                "terminal_country": pl.String, "transaction_id": pl.String,
                "amount_usd": pl.Float64, "f_burst": pl.Boolean, "f_balance": pl.Boolean,
                "f_ledger": pl.Boolean}
@@ -455,7 +468,7 @@ def detect_stream(source: Iterable[Batch], params: CashoutParams | None = None,
             kept.append(rej.head(max_rejects_kept - n_kept))
             n_kept += kept[-1].height
 
-    for batch in source:
+    for batch in _prefetch(source):
         res.rows_read += batch.frame.height + batch.rejects.height
         res.skipped += batch.skipped
         note(batch.rejects)
@@ -479,6 +492,22 @@ _ALERT_SCHEMA = {"alert_id": pl.String, "rule": pl.String, "start_time": pl.Stri
                  "end_time": pl.String, "bin": pl.String, "accounts": pl.String,
                  "countries": pl.String, "n_transactions": pl.Int64, "amount_usd": pl.Float64,
                  "transaction_ids": pl.String, "explanation": pl.String}
+
+
+def _prefetch(source: Iterable[Batch]) -> Iterator[Batch]:
+    """``source`` read one batch ahead in a thread: the next block is parsed (Arrow and Polars
+    release the GIL) while the detector works on this one. Two batches at most in memory."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    it = iter(source)
+    with ThreadPoolExecutor(1, thread_name_prefix="cashout-read") as pool:
+        ahead = pool.submit(next, it, None)
+        while True:
+            batch = ahead.result()
+            if batch is None:
+                return
+            ahead = pool.submit(next, it, None)
+            yield batch
 
 
 def detect_frame(df: pl.DataFrame, params: CashoutParams | None = None) -> DetectionResult:
