@@ -418,7 +418,8 @@ class CashoutDetector:
 
 
 _TX = ("ts", "transaction_id", "amount_usd", "account_id", "terminal_country")
-_ROW_SCHEMA = {"ts": pl.Int64, "b": pl.Int64, "key": pl.UInt64, "bin": pl.String, "account_id": pl.String,
+_ROW_SCHEMA = {"ts": pl.Int64, "b": pl.Int64, "key": pl.UInt64, "bin": pl.String,
+               "account_id": pl.String,
                "terminal_country": pl.String, "transaction_id": pl.String,
                "amount_usd": pl.Float64, "f_burst": pl.Boolean, "f_balance": pl.Boolean,
                "f_ledger": pl.Boolean}
