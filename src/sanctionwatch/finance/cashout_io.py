@@ -164,7 +164,7 @@ def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
         return "skip"
 
     read = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 22)
-    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=False)
+    parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=True)
     n_lines = block.count(b"\n")
     try:
         conv = pacsv.ConvertOptions(column_types={**_TYPES, **{c: pa.string() for c in READ
@@ -183,31 +183,38 @@ def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
         typed = False
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
-    if bad:
+    bad_lines: list[tuple[int, str, str]] = []
+    if bad or b"\n\n" in block or b"\n\r\n" in block or block[:1] in (b"\n", b"\r"):
         lines, bad_lines = _good_lines(block, first_line, len(names))
     else:
-        lines, bad_lines = np.arange(first_line, first_line + df.height, dtype=np.int64), []
+        lines = np.arange(first_line, first_line + df.height, dtype=np.int64)
     if len(lines) != df.height:  # a line break inside quotes: line numbers are approximate
         lines = np.arange(first_line, first_line + df.height, dtype=np.int64)
     df = df.with_columns(pl.Series("line", lines, dtype=pl.Int64))
-    structural = pl.DataFrame(
-        {"line": bad_lines, "transaction_id": [""] * len(bad_lines),
-         "reason": [f"wrong number of fields (expected {len(names)})"] * len(bad_lines)},
-        schema=REJECT_SCHEMA)
+    structural = pl.DataFrame(bad_lines, schema=REJECT_SCHEMA, orient="row")
     df = _with_time(_cast_strings(df) if not typed else df)
     frame, rejects = _validate(df)
     return Batch(frame, pl.concat([structural, rejects]) if bad_lines else rejects,
                  lines=n_lines)
 
 
-def _good_lines(block: bytes, first_line: int, n_fields: int) -> tuple[np.ndarray, list[int]]:
-    """Line numbers of the well-formed rows and of the others (only when a block has bad rows:
-    a Python pass over that block alone)."""
+def _good_lines(block: bytes, first_line: int, n_fields: int,
+                ) -> tuple[np.ndarray, list[tuple[int, str, str]]]:
+    """Line numbers of the well-formed rows, and the other lines with the reason (only for a
+    block with a bad or blank line: a Python pass over that block alone)."""
     good: list[int] = []
-    bad: list[int] = []
+    bad: list[tuple[int, str, str]] = []
     text = block.decode("utf-8", errors="replace").split("\n")[:-1]
-    for i, fields in enumerate(csv.reader(text)):
-        (good if len(fields) == n_fields else bad).append(first_line + i)
+    for i, line in enumerate(text):
+        if not line.strip("\r"):
+            bad.append((first_line + i, "", "blank line"))
+            continue
+        fields = next(csv.reader([line]))
+        if len(fields) == n_fields:
+            good.append(first_line + i)
+        else:
+            bad.append((first_line + i, "",
+                        f"wrong number of fields ({len(fields)}, expected {n_fields})"))
     return np.asarray(good, dtype=np.int64), bad
 
 
@@ -303,25 +310,9 @@ def _jsonl_block(block: bytes, first_line: int, bin_digits: int) -> Batch:
             raise pa.ArrowInvalid("blank lines")
     except pa.ArrowInvalid:
         # Slow path, for a block with a line that is not a JSON object of the expected types:
-        # find those lines one by one, then parse the others together.
-        keep: list[bytes] = []
-        kept: list[int] = []
-        for i, raw in enumerate(block.split(b"\n")[:-1]):
-            try:
-                obj = json.loads(raw)
-                if not isinstance(obj, dict):
-                    raise ValueError("not a JSON object")
-                pajson.read_json(io.BytesIO(raw), parse_options=opts)
-            except (ValueError, pa.ArrowInvalid) as exc:
-                why = "not a JSON object" if "JSON object" in str(exc) or not raw.strip() \
-                    else "invalid JSON or field type"
-                structural.append((first_line + i, "", why))
-                continue
-            keep.append(raw)
-            kept.append(first_line + i)
-        table = (pajson.read_json(io.BytesIO(b"\n".join(keep) + b"\n"), parse_options=opts)
-                 if keep else schema.empty_table())
-        lines = np.asarray(kept, dtype=np.int64)
+        # find those lines (json.loads, then Arrow line by line only if the types are wrong),
+        # then parse the others together.
+        table, lines, structural = _jsonl_lines(block, first_line, opts, schema)
     raw_df = pl.from_arrow(table)
     assert isinstance(raw_df, pl.DataFrame)
     raw_df = raw_df.with_columns(pl.Series("line", lines, dtype=pl.Int64))
@@ -345,6 +336,45 @@ def _jsonl_block(block: bytes, first_line: int, bin_digits: int) -> Batch:
         rejects = pl.concat([pl.DataFrame(structural, schema=REJECT_SCHEMA, orient="row"),
                              rejects]).sort("line")
     return Batch(frame, rejects, skipped=skipped, lines=n_lines)
+
+
+def _jsonl_lines(block: bytes, first_line: int, opts: pajson.ParseOptions, schema: pa.Schema,
+                 ) -> tuple[pa.Table, np.ndarray, list[tuple[int, str, str]]]:
+    keep: list[bytes] = []
+    kept: list[int] = []
+    bad: list[tuple[int, str, str]] = []
+    for i, raw in enumerate(block.split(b"\n")[:-1]):
+        if not raw.strip():
+            bad.append((first_line + i, "", "blank line"))
+            continue
+        try:
+            obj = json.loads(raw)
+        except ValueError:
+            bad.append((first_line + i, "", "invalid JSON"))
+            continue
+        if not isinstance(obj, dict):
+            bad.append((first_line + i, "", "not a JSON object"))
+            continue
+        keep.append(raw)
+        kept.append(first_line + i)
+    try:
+        table = (pajson.read_json(io.BytesIO(b"\n".join(keep) + b"\n"), parse_options=opts)
+                 if keep else schema.empty_table())
+    except pa.ArrowInvalid:
+        typed: list[bytes] = []
+        lines: list[int] = []
+        for raw, line in zip(keep, kept, strict=True):
+            try:
+                pajson.read_json(io.BytesIO(raw), parse_options=opts)
+            except pa.ArrowInvalid:
+                bad.append((line, "", "a field of the wrong JSON type"))
+                continue
+            typed.append(raw)
+            lines.append(line)
+        keep, kept = typed, lines
+        table = (pajson.read_json(io.BytesIO(b"\n".join(keep) + b"\n"), parse_options=opts)
+                 if keep else schema.empty_table())
+    return table, np.asarray(kept, dtype=np.int64), sorted(bad)
 
 
 def frame_batches(df: pl.DataFrame) -> Iterator[Batch]:
