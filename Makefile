@@ -13,7 +13,7 @@ REAL_INPUTS := tests/data/ais/solent-stonesoup/SolentAIS_20160112_130211.csv \
 	tests/data/ais/marinecadastre-20220103/AIS_2022_01_03_first99999.parquet
 SW := $(BIN)/sanctionwatch
 
-.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput
+.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput bench-cashout
 
 $(STAMP): pyproject.toml constraints.txt
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python >= 3.11 is required")'
@@ -103,6 +103,11 @@ bench-scale: $(STAMP)
 # BEFORE=/path/to/other/src adds that checkout's code, interleaved, for a before/after ratio.
 bench-throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --repeats 3 $(if $(BEFORE),--before $(BEFORE))
+
+# ATM cash-out (issue 18): P/R over 5 seeds x 3 volumes, throughput against pyarrow.csv, and
+# a 60 M-row log under a 2 GiB address-space limit (logs generated once into /tmp/swcashout).
+bench-cashout: $(STAMP)
+	$(BIN)/python benchmarks/cashout.py
 
 bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py
