@@ -37,7 +37,7 @@ def test_log_is_time_ordered_with_unique_ids(log: Path):
     assert tuple(df.columns) == COLUMNS
     assert df["timestamp"].is_sorted()
     assert df["transaction_id"].n_unique() == df.height
-    assert 20_000 <= df.height
+    assert df.height >= 20_000
     atm = (df["channel"] == "ATM").mean()
     assert atm is not None and 0.15 < float(atm) < 0.4
     declined = (df["response_code"] != "00").mean()

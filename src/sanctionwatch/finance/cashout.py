@@ -519,17 +519,16 @@ def detect_frame(df: pl.DataFrame, params: CashoutParams | None = None) -> Detec
 def detect_file(path: str | Path, out: str | Path, fmt: str = "csv",
                 params: CashoutParams | None = None,
                 rejects_path: str | Path | None = None) -> DetectionResult:
-    """Detect on the log at ``path``, writing alerts to ``out`` as they close and the
-    reported rows (rejects, out of order) to ``rejects_path`` (default: OUT with
-    ``.rejects.csv``) when there are any."""
+    """Detect on the log at ``path``, appending each alert to ``out`` as soon as it closes
+    (flushed: a reader tailing the file sees it), and the reported rows (rejects, out of
+    order) to ``rejects_path`` (default: OUT with ``.rejects.csv``) when there are any."""
     from sanctionwatch.export.inert import spreadsheet_cell
 
     params = params or CashoutParams()
     params.check()
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.tmp")
-    with tmp.open("w", newline="", encoding="utf-8") as fh:
+    with out.open("w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(ALERT_COLUMNS)
 
@@ -537,7 +536,6 @@ def detect_file(path: str | Path, out: str | Path, fmt: str = "csv",
             _write_alerts(writer, fh, alerts, spreadsheet_cell)
 
         res = detect_stream(batches(path, fmt, params), params, on_alerts=write)
-    tmp.replace(out)
     rpath = Path(rejects_path) if rejects_path else out.with_suffix(".rejects.csv")
     if res.rejects.height:
         res.rejects.sort("line").write_csv(rpath)

@@ -220,14 +220,16 @@ def _good_lines(block: bytes, first_line: int, n_fields: int,
 
 def _with_time(df: pl.DataFrame, column: str = "timestamp") -> pl.DataFrame:
     """``df`` with ISO 8601 text ``column`` as ``timestamp``, a UTC datetime (ms), null where
-    it is not one. The exact layout ``2018-08-11T13:05:22Z`` first (fast); fractions of a
-    second and offsets only for the rows that need them."""
-    t = pl.col(column).str.strip_chars()
-    out = df.with_columns(t.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="ms",
-                                            time_zone="UTC", strict=False).alias("_t"))
+    it is not one. The exact layout ``2018-08-11T13:05:22Z`` first (fast); spaces around,
+    fractions of a second and offsets only when some rows need them."""
+    out = df.with_columns(pl.col(column).str.to_datetime(
+        "%Y-%m-%dT%H:%M:%SZ", time_unit="ms", time_zone="UTC", strict=False).alias("_t"))
     if out["_t"].null_count() > df[column].null_count():
+        t = pl.col(column).str.strip_chars()
         out = out.with_columns(pl.coalesce(
             "_t",
+            t.str.to_datetime("%Y-%m-%dT%H:%M:%SZ", time_unit="ms", time_zone="UTC",
+                              strict=False),
             t.str.to_datetime("%Y-%m-%dT%H:%M:%S%.fZ", time_unit="ms", time_zone="UTC",
                               strict=False),
             t.str.to_datetime("%Y-%m-%dT%H:%M:%S%.f%z", time_unit="ms", time_zone="UTC",
@@ -248,37 +250,42 @@ def _cast_strings(df: pl.DataFrame) -> pl.DataFrame:
 
 
 def _validate(df: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Split typed rows into usable rows and rejects with the first reason that applies."""
+    """Split typed rows into usable rows and rejects with the first reason that applies (the
+    reasons are worked out for the bad rows only)."""
     def blank(c: str) -> pl.Expr:
         return pl.col(c).is_null() | (pl.col(c).str.len_bytes() == 0)
 
-    reason = (
-        pl.when(blank("transaction_id")).then(pl.lit("empty transaction_id"))
-        .when(pl.col("timestamp").is_null()).then(pl.lit("timestamp not ISO 8601"))
-        .when(blank("bin") | ~pl.col("bin").str.contains(r"^[0-9]{4,11}$"))
-        .then(pl.lit("bin not 4-11 digits"))
-        .when(blank("account_id")).then(pl.lit("empty account_id"))
-        .when(~pl.col("terminal_country").str.contains(r"^[A-Z]{2}$"))
-        .then(pl.lit("terminal_country not an ISO 3166 alpha-2 code"))
-        .when(blank("channel")).then(pl.lit("empty channel"))
-        .when(pl.col("amount_usd").is_null() | ~pl.col("amount_usd").is_finite()
-              | (pl.col("amount_usd") < 0))
-        .then(pl.lit("amount_usd not a number >= 0"))
-        .when(blank("response_code")).then(pl.lit("empty response_code"))
-        .when(pl.col("ledger_balance_usd").is_null() | pl.col("ledger_balance_usd").is_nan())
-        .then(pl.lit("ledger_balance_usd not a number"))
-        .when(pl.col("ledger_debited").is_null()).then(pl.lit("ledger_debited not true/false"))
-        .otherwise(None)
-    )
-    df = df.with_columns(reason.alias("_reason"))
-    bad = df.filter(pl.col("_reason").is_not_null())
-    good = df.filter(pl.col("_reason").is_null()) if bad.height else df
+    checks = [
+        (blank("transaction_id"), "empty transaction_id"),
+        (pl.col("timestamp").is_null(), "timestamp not ISO 8601"),
+        (~pl.col("bin").str.len_bytes().is_between(4, 11)
+         | pl.col("bin").cast(pl.UInt64, strict=False).is_null(), "bin not 4-11 digits"),
+        (blank("account_id"), "empty account_id"),
+        ((pl.col("terminal_country").str.len_bytes() != 2)
+         | (pl.col("terminal_country").str.to_uppercase() != pl.col("terminal_country"))
+         | pl.col("terminal_country").is_null(),
+         "terminal_country not an ISO 3166 alpha-2 code"),
+        (blank("channel"), "empty channel"),
+        (pl.col("amount_usd").is_null() | ~pl.col("amount_usd").is_finite()
+         | (pl.col("amount_usd") < 0), "amount_usd not a number >= 0"),
+        (blank("response_code"), "empty response_code"),
+        (pl.col("ledger_balance_usd").is_null() | pl.col("ledger_balance_usd").is_nan(),
+         "ledger_balance_usd not a number"),
+        (pl.col("ledger_debited").is_null(), "ledger_debited not true/false"),
+    ]
+    bad_mask = df.select(pl.any_horizontal(*(c for c, _ in checks)).fill_null(True)
+                         .alias("bad"))["bad"]
+    frame_cols = [pl.col("timestamp").dt.epoch("ms").alias("ts"),
+                  *(c for c in READ if c != "timestamp"), "line"]
+    if not bad_mask.any():
+        return df.select(frame_cols), pl.DataFrame(schema=REJECT_SCHEMA)
+    bad = df.filter(bad_mask)
+    reason: pl.Expr = pl.lit(None, pl.String)
+    for cond, why in reversed(checks):
+        reason = pl.when(cond.fill_null(True)).then(pl.lit(why)).otherwise(reason)
     rejects = bad.select("line", pl.col("transaction_id").fill_null(""),
-                         pl.col("_reason").alias("reason"))
-    frame = good.select(
-        pl.col("timestamp").dt.epoch("ms").alias("ts"),
-        *(c for c in READ if c != "timestamp"), "line")
-    return frame, rejects
+                         reason.fill_null("unreadable row").alias("reason"))
+    return df.filter(~bad_mask).select(frame_cols), rejects
 
 
 _JSON_FIELDS = {"mti": pa.string(), "de2": pa.string(), "de3": pa.string(),
