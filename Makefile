@@ -105,7 +105,7 @@ bench-throughput: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py --repeats 3 $(if $(BEFORE),--before $(BEFORE))
 
 # ATM cash-out (issue 18): P/R over 5 seeds x 3 volumes, throughput against pyarrow.csv, and
-# a 60 M-row log under a 2 GiB address-space limit (logs generated once into /tmp/swcashout).
+# a 60 M-row log under a 4 GiB address-space limit (logs generated once into /tmp/swcashout).
 bench-cashout: $(STAMP)
 	$(BIN)/python benchmarks/cashout.py
 
