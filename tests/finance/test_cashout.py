@@ -165,16 +165,18 @@ def test_bad_rows_are_reported_with_their_line(tmp_path: Path):
     body.insert(10, body[10].replace(",500.0,", ",lots,"))  # line 12
     body.insert(20, body[20].replace("2018-08-11T", "yesterday "))  # line 22
     body.insert(30, "")  # line 32
+    body.insert(38, body[38].replace("XA", "X\u00e9A"))  # line 40, Latin-1 below
     path = tmp_path / "log.csv"
-    path.write_text("\n".join([header, *body]) + "\n")
+    path.write_bytes(("\n".join([header, *body]) + "\n").encode("latin-1"))
     res = detect_file(path, tmp_path / "alerts.csv")
     rej = pl.read_csv(tmp_path / "alerts.rejects.csv")
     got = dict(zip(rej["line"].to_list(), rej["reason"].to_list(), strict=True))
+    assert got[40] == "not UTF-8 text"
     assert got[7].startswith("wrong number of fields")
     assert got[12] == "amount_usd not a number >= 0"
     assert got[22] == "timestamp not ISO 8601"
     assert got[32] == "blank line"
-    assert res.rejects_total == 4 and res.rows_used == 170
+    assert res.rejects_total == 5 and res.rows_used == 170
     assert res.alerts.height == 3
 
 

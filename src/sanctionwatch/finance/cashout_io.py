@@ -166,6 +166,7 @@ def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
     read = pacsv.ReadOptions(column_names=names, use_threads=True, block_size=1 << 22)
     parse = pacsv.ParseOptions(invalid_row_handler=on_invalid, ignore_empty_lines=True)
     n_lines = block.count(b"\n")
+    not_utf8: set[int] = set()
     try:
         conv = pacsv.ConvertOptions(column_types={**_TYPES, **{c: pa.string() for c in READ
                                                                 if c not in _TYPES}},
@@ -178,14 +179,22 @@ def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
         bad.clear()
         conv = pacsv.ConvertOptions(column_types={c: pa.string() for c in READ},
                                     include_columns=list(READ), strings_can_be_null=False)
-        table = pacsv.read_csv(pa.py_buffer(block), read_options=read, parse_options=parse,
-                               convert_options=conv)
+        try:
+            table = pacsv.read_csv(pa.py_buffer(block), read_options=read,
+                                   parse_options=parse, convert_options=conv)
+        except pa.ArrowInvalid:  # text that is not UTF-8: blank those lines, report them
+            bad.clear()
+            block, not_utf8 = _blank_undecodable(block, first_line)
+            table = pacsv.read_csv(pa.py_buffer(block), read_options=read,
+                                   parse_options=parse, convert_options=conv)
         typed = False
     df = pl.from_arrow(table)
     assert isinstance(df, pl.DataFrame)
     bad_lines: list[tuple[int, str, str]] = []
     if bad or b"\n\n" in block or b"\n\r\n" in block or block[:1] in (b"\n", b"\r"):
         lines, bad_lines = _good_lines(block, first_line, len(names))
+        bad_lines = [(n, t, "not UTF-8 text" if n in not_utf8 else why)
+                     for n, t, why in bad_lines]
     else:
         lines = np.arange(first_line, first_line + df.height, dtype=np.int64)
     if len(lines) != df.height:  # a line break inside quotes: line numbers are approximate
@@ -196,6 +205,19 @@ def _csv_block(block: bytes, first_line: int, names: list[str]) -> Batch:
     frame, rejects = _validate(df)
     return Batch(frame, pl.concat([structural, rejects]) if bad_lines else rejects,
                  lines=n_lines)
+
+
+def _blank_undecodable(block: bytes, first_line: int) -> tuple[bytes, set[int]]:
+    """``block`` with every line that is not UTF-8 made blank, and those lines' numbers."""
+    lines = block.split(b"\n")
+    bad: set[int] = set()
+    for i, raw in enumerate(lines):
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError:
+            lines[i] = b""
+            bad.add(first_line + i)
+    return b"\n".join(lines), bad
 
 
 def _good_lines(block: bytes, first_line: int, n_fields: int,
