@@ -17,7 +17,7 @@ SW := $(BIN)/sanctionwatch
 VENDOR := src/sanctionwatch/web/static/vendor
 VENDOR_STAMP := $(VENDOR)/.installed
 
-.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput bench-web
+.PHONY: demo demo-real test lint typecheck unit fuzz install clean bench-matching bench-detection bench-peers bench-nmea bench-scale bench-real bench-throughput bench-web bench-cashout
 
 # The web UI's assets are an order-only prerequisite: made when missing or older than the
 # lock file, without forcing a reinstall of the venv.
@@ -130,6 +130,11 @@ bench-throughput: $(STAMP)
 # 60 s of 8 HTTP clients, then the rest of a 600 s run with the server's memory sampled every second.
 bench-web: $(STAMP)
 	$(BIN)/python benchmarks/web_load.py --events 1000000 --clients 8 --measure-s 60 --long-s 600
+
+# ATM cash-out (issue 18): P/R over 5 seeds x 3 volumes, throughput against pyarrow.csv, and
+# a 60 M-row log under a 4 GiB address-space limit (logs generated once into /tmp/swcashout).
+bench-cashout: $(STAMP)
+	$(BIN)/python benchmarks/cashout.py
 
 bench-detection: $(STAMP)
 	$(BIN)/python benchmarks/detection_quality.py

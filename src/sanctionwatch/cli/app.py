@@ -420,6 +420,7 @@ def _what(row: dict[str, object]) -> str:
 def _register_subcommands() -> None:
     # Imported here, after the core commands, so that each area keeps its CLI in its own module.
     from sanctionwatch.cli.alerts_cmd import alerts
+    from sanctionwatch.cli.cashout_cmd import cashout, cashout_simulate
     from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.export_cmd import export_app
     from sanctionwatch.cli.graph_cmd import graph_app, registry_app
@@ -442,6 +443,8 @@ def _register_subcommands() -> None:
     app.command("trace")(trace_cmd)
     app.add_typer(export_app, name="export")
     app.command("serve")(serve)
+    app.command("cashout")(cashout)
+    app.command("cashout-simulate")(cashout_simulate)
 
 
 _register_subcommands()
