@@ -13,7 +13,6 @@ the file name, else given.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from sanctionwatch.sanctions.model import (
     ListFormatError,
     ListMeta,
     ParsedList,
-    read_text,
+    json_entries,
     resolve_list_date,
 )
 
@@ -47,13 +46,7 @@ def read_eu_json(
 ) -> ParsedList:
     """Read the EU PRK-programme JSON into Person/Organization and Sanction statements."""
     path = Path(path)
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise ListFormatError(path, f"line {exc.lineno}", f"not JSON: {exc.msg}") from None
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise ListFormatError(path, "top level", "expected an object with an 'entries' list")
+    entries = json_entries(path)
     latest = max((d for e in entries if isinstance(e, dict) for d in _publications(e)),
                  default="")
     from_file = None

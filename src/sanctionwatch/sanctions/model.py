@@ -8,12 +8,13 @@ exists (FtM's ``BASE_ID``), so an entity with no other property still survives a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import polars as pl
 from followthemoney import model
@@ -49,6 +50,19 @@ def read_text(path: Path) -> str:
         raise ListFormatError(
             path, f"line {line}", f"not UTF-8 text (byte 0x{data[exc.start]:02x}: {exc.reason})"
         ) from None
+
+
+def json_entries(path: Path) -> list[Any]:
+    """The ``entries`` list of a JSON list transcription (the UK and EU files); a file that is
+    not JSON, or has no such list, raises :class:`ListFormatError` naming the line or part."""
+    try:
+        data = json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        raise ListFormatError(path, f"line {exc.lineno}", f"not JSON: {exc.msg}") from None
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if not isinstance(entries, list):
+        raise ListFormatError(path, "top level", "expected an object with an 'entries' list")
+    return entries
 
 
 class Statement(NamedTuple):

@@ -11,7 +11,6 @@ else from the file name, else given. The transcription carries no ship IMO numbe
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -21,7 +20,7 @@ from sanctionwatch.sanctions.model import (
     ListFormatError,
     ListMeta,
     ParsedList,
-    read_text,
+    json_entries,
     resolve_list_date,
 )
 
@@ -37,13 +36,7 @@ def read_uk_json(
 ) -> ParsedList:
     """Read the UK DPRK-regime JSON into Person/Organization/Vessel and Sanction statements."""
     path = Path(path)
-    try:
-        data = json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        raise ListFormatError(path, f"line {exc.lineno}", f"not JSON: {exc.msg}") from None
-    entries = data.get("entries") if isinstance(data, dict) else None
-    if not isinstance(entries, list):
-        raise ListFormatError(path, "top level", "expected an object with an 'entries' list")
+    entries = json_entries(path)
     updated = max((str(e.get("last_updated") or "") for e in entries if isinstance(e, dict)),
                   default="")
     from_file = None
