@@ -430,6 +430,7 @@ def _register_subcommands() -> None:
     from sanctionwatch.cli.serve_cmd import serve
     from sanctionwatch.cli.simulate_cmd import simulate
     from sanctionwatch.cli.trace_cmd import trace_cmd
+    from sanctionwatch.cli.trade_cmd import shipments
 
     app.command("simulate")(simulate)
     app.command("evaluate")(evaluate)
@@ -445,6 +446,7 @@ def _register_subcommands() -> None:
     app.command("serve")(serve)
     app.command("cashout")(cashout)
     app.command("cashout-simulate")(cashout_simulate)
+    app.command("shipments")(shipments)
 
 
 _register_subcommands()
