@@ -71,9 +71,11 @@ def test_hs_code_syntax() -> None:
             parse_hs_codes(bad)
 
 
-NATIONAL = """measure_id,direction,goods_as_named,hs_codes,resolution,paragraph,measure_type,notes
-eu_luxury_spirits,to_dprk,spirits and spirituous beverages,2208,EU Reg. 2017/1509,Annex VIII item 4,ban,
-"""
+NATIONAL = (
+    "measure_id,direction,goods_as_named,hs_codes,resolution,paragraph,measure_type,notes\n"
+    "eu_luxury_spirits,to_dprk,spirits and spirituous beverages,2208,EU Reg. 2017/1509,"
+    "Annex VIII item 4,ban,\n"
+)
 
 
 def test_a_national_rule_file_adds_rules(tmp_path: Path) -> None:

@@ -38,6 +38,10 @@ _RANGE = re.compile(r"^(\d{2})-(\d{2})$")
 _CODE = re.compile(r"^\d{2}(\d{2}(\d{2})?)?$")
 
 
+def _shipped(name: str) -> str:
+    return resources.files("sanctionwatch").joinpath(*_DATA, name).read_text(encoding="utf-8")
+
+
 def normalize_hs(code: str) -> str:
     """An HS code as digits only (``"8703.10"`` → ``"870310"``; dots and spaces dropped)."""
     return re.sub(r"[.\s]", "", code.strip())
@@ -69,7 +73,8 @@ def parse_hs_codes(text: str) -> tuple[str, ...]:
 
 @dataclass(frozen=True)
 class Rule:
-    """One measure: goods (HS prefixes) that may not move in ``direction`` (or only within a cap)."""
+    """One measure: goods (HS prefixes) that may not move in ``direction`` (or only within
+    a cap)."""
 
     rule_id: str
     direction: str
@@ -139,7 +144,7 @@ def read_rules(path: Path | None = None, source: str = "un") -> list[Rule]:
     Raises ``ValueError`` naming the file and line of a bad row.
     """
     if path is None:
-        text = resources.files("sanctionwatch").joinpath(*_DATA, UN_RULES_FILE).read_text(encoding="utf-8")
+        text = _shipped(UN_RULES_FILE)
         name = UN_RULES_FILE
     else:
         text = Path(path).read_text(encoding="utf-8-sig")
@@ -213,5 +218,5 @@ def load_rules(extra: Sequence[Path] | Iterable[Path] = ()) -> RuleSet:
 
 def hs_nomenclature() -> dict[str, str]:
     """The shipped HS nomenclature (2-, 4- and 6-digit codes → description)."""
-    text = resources.files("sanctionwatch").joinpath(*_DATA, HS_NOMENCLATURE_FILE).read_text(encoding="utf-8")
+    text = _shipped(HS_NOMENCLATURE_FILE)
     return {r["hscode"]: r["description"] for r in csv.DictReader(text.splitlines())}

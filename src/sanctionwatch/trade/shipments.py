@@ -1,4 +1,5 @@
-"""Screen bill-of-lading / customs records against the DPRK trade rules (``sanctionwatch shipments``).
+"""Screen bill-of-lading / customs records against the DPRK trade rules
+(``sanctionwatch shipments``).
 
 One flag per finding, each with its rule, severity, explanation and citation:
 
@@ -25,7 +26,8 @@ import time
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time as dtime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as dtime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
