@@ -156,6 +156,10 @@ class ShipmentResult:
         return Counter(f.rule for f in self.flags)
 
 
+def _say(direction: str) -> str:
+    return "to the DPRK" if direction == "to_dprk" else "from the DPRK"
+
+
 def _norm(text: str) -> str:
     return " ".join(text.strip().lower().split())
 
@@ -226,7 +230,7 @@ class ShipmentScreen:
                 flags.append(Flag(
                     sid, f"hs_{rule.rule_id}", "high",
                     f"HS {hs} falls under {prefix} ({rule.goods}), {word} "
-                    f"{direction.replace('_', ' ')} ({why}){extra}",
+                    f"{_say(direction)} ({why}){extra}",
                     rule.citation))
         desc = row["description"]
         dir_names = {d for d, _ in dirs}
@@ -245,7 +249,7 @@ class ShipmentScreen:
                 sid, f"misdeclared_{rid}", "high" if nexus else "medium",
                 f"description {desc!r} names {m.group(0)!r} ({rule.goods}, HS "
                 f"{'/'.join(rule.hs_prefixes)}) but the declared code is HS {hs}"
-                + (f"; the shipment is {rule.direction.replace('_', ' ')}" if nexus else
+                + (f"; the shipment is {_say(rule.direction)}" if nexus else
                    "; no declared DPRK link, but a misdeclared banned good hides its origin"),
                 rule.citation))
         return flags
