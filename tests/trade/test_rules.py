@@ -83,7 +83,7 @@ def test_a_national_rule_file_adds_rules(tmp_path: Path) -> None:
     f.write_text(NATIONAL, encoding="utf-8")
     rs = load_rules([f])
     rule = rs.by_id("eu_luxury_spirits")
-    assert rule.citation == "EU Reg. 2017/1509 para Annex VIII item 4"
+    assert rule.citation == "EU Reg. 2017/1509, Annex VIII item 4"
     assert [r.rule_id for r, _ in rs.matching("220860", "to_dprk")] == ["eu_luxury_spirits"]
     with pytest.raises(ValueError, match="defined twice"):
         load_rules([f, f])

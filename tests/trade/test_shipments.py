@@ -151,3 +151,24 @@ def test_cli_writes_flags_and_reports_a_bad_header(store: Path, tmp_path: Path,
     err = capsys.readouterr().err
     assert code == 2 and "missing column(s) shipper" in err and "Traceback" not in err
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_cli_takes_a_national_rule_file(tmp_path: Path,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    rules = tmp_path / "eu.csv"
+    rules.write_text(
+        "measure_id,direction,goods_as_named,hs_codes,resolution,paragraph,measure_type\n"
+        "eu_luxury_spirits,to_dprk,spirits,2208,EU Reg. 2017/1509,Annex VIII item 4,ban\n",
+        encoding="utf-8")
+    ships = tmp_path / "s.csv"
+    ships.write_text(",".join(COLUMNS) + "\n"
+                     "V1,2018-01-02,A,B,,2208.60,vodka,RU,\"Korea, Dem. People's Rep.\","
+                     "Vladivostok,Rajin,,\n", encoding="utf-8")
+    out = tmp_path / "f.csv"
+    assert run(["shipments", "--input", str(ships), "--out", str(out), "--rules", str(rules),
+                "--store", str(tmp_path / "none.duckdb")]) == 0
+    (row,) = csv.DictReader(out.open(encoding="utf-8"))
+    assert (row["rule"], row["citation"]) == (
+        "hs_eu_luxury_spirits", "EU Reg. 2017/1509, Annex VIII item 4")
+    assert "to the DPRK" in row["explanation"]
+    assert "parties and vessels not screened" in capsys.readouterr().err

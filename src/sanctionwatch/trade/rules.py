@@ -93,12 +93,11 @@ class Rule:
     @property
     def citation(self) -> str:
         """Resolution and paragraph, paired: ``"UNSCR 2371 (2017) para 8; ..."``, or for a
-        national rule its instrument and provision as written in the file."""
+        national rule ``"EU Reg. 2017/1509, Annex VIII item 4"`` (instrument, provision)."""
         pairs = []
         for i, res in enumerate(self.resolutions):
             para = self.paragraphs[i] if i < len(self.paragraphs) else self.paragraphs[-1]
-            prefix = "UNSCR " if self.source == "un" else ""
-            pairs.append(f"{prefix}{res} para {para}")
+            pairs.append(f"UNSCR {res} para {para}" if self.source == "un" else f"{res}, {para}")
         return "; ".join(pairs)
 
     def covers(self, hs_code: str) -> str | None:

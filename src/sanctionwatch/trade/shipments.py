@@ -51,7 +51,8 @@ REJECT_COLUMNS = ("line", "shipment_id", "reason")
 DPRK_COUNTRIES = frozenset({
     "kp", "prk", "dprk", "north korea", "korea, north", "korea north",
     "korea, democratic people's republic of", "democratic people's republic of korea",
-    "korea dpr", "korea (dpr)", "朝鲜", "북한", "조선",
+    "korea dpr", "korea (dpr)", "korea, dem. people's rep.", "korea, dem. rep.",
+    "dem. people's rep. of korea", "朝鲜", "북한", "조선",
 })
 """Spellings of the DPRK as a country (compared case-insensitively)."""
 
