@@ -35,12 +35,13 @@ def shipments(
     from sanctionwatch.screening import NoListsLoaded, load_screener
     from sanctionwatch.store import default_store_path
     from sanctionwatch.trade.rules import load_rules
-    from sanctionwatch.trade.shipments import screen_file
+    from sanctionwatch.trade.shipments import read_shipments, screen_file
 
     try:
         if not input_path.is_file():
             raise ValueError(f"{input_path}: no such file")
         rule_set = load_rules(rules or [])
+        next(iter(read_shipments(input_path)), None)  # a bad file fails before the lists load
         store_path = store or default_store_path()
         try:
             screener = load_screener(store_path)
