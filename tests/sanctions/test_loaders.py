@@ -216,6 +216,15 @@ def test_bad_xml_names_file_and_line(tmp_path):
     assert exc.value.path == str(f) and exc.value.record.startswith("line 3")
 
 
+def test_xml_declaring_an_unknown_encoding_is_a_list_error(tmp_path):
+    # found by the list fuzzer: a mutated declaration raised LookupError from the parser
+    f = tmp_path / "un_2020-01-01.xml"
+    f.write_bytes(b"<?xml version='1.0' encoding='utg-8'?>\n<CONSOLIDATED_LIST/>")
+    with pytest.raises(ListFormatError) as exc:
+        read_list(f, fmt="un_xml")
+    assert exc.value.record.startswith("line 1") and "utg-8" in exc.value.reason
+
+
 def test_un_record_without_reference(tmp_path):
     f = tmp_path / "un.xml"
     f.write_text('<CONSOLIDATED_LIST dateGenerated="2020-01-01"><INDIVIDUALS>'

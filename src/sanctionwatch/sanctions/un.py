@@ -54,6 +54,8 @@ def read_un_xml(
         raise ListFormatError(
             path, f"line {line} column {col}", f"not well-formed XML: {exc}"
         ) from None
+    except LookupError as exc:  # the XML declaration names an encoding Python does not know
+        raise ListFormatError(path, "line 1 (XML declaration)", str(exc)) from None
     if root.tag != "CONSOLIDATED_LIST":
         raise ListFormatError(path, f"root <{root.tag}>", "expected <CONSOLIDATED_LIST>")
     from_file = None
