@@ -151,3 +151,10 @@ def test_cli_trace_store_then_graph_paths_from_an_address(store, tmp_path):
     assert [lk["relation"] for lk in lazarus[0]["links"]] == ["funded_by", "holder"]
     res = runner.invoke(app, ["graph", "paths", "0xnothere", "--store", str(store)])
     assert res.exit_code != 0 and "no crypto address" in res.output
+
+
+def test_cli_trace_store_refuses_a_bad_store_before_tracing(tmp_path):
+    res = CliRunner().invoke(app, ["trace", EXPLOITER, "--transfers", str(DUNE), "--out",
+                                   str(tmp_path / "out"), "--no-png", "--store", str(tmp_path)])
+    assert res.exit_code != 0 and "is a folder" in res.output
+    assert not (tmp_path / "out").exists()

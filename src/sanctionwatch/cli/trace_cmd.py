@@ -90,12 +90,14 @@ def trace_cmd(
     )
     from sanctionwatch.finance.crypto_report import write_trace, write_utxo_heuristics
     from sanctionwatch.finance.trace import TraceParams, detect, trace
-    from sanctionwatch.store.access import StoreBusy, StoreNotWritable
+    from sanctionwatch.store.access import StoreBusy, StoreNotWritable, check_store_writable
     from sanctionwatch.store.crypto import store_trace
 
     if transfers == Path() or out == Path():
         raise fail("--transfers FILE and --out DIR are required")
     try:
+        if store is not None:
+            check_store_writable(store)  # a bad --store fails before the work
         since_t = _time(since, "--since")
         until_t = _time(until, "--until")
         params = TraceParams(method=method, direction="backward" if backward else "forward",
