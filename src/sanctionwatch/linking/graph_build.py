@@ -370,7 +370,6 @@ class _Builder:
                     self.edge(Link(f"mmsi:{ordered[0]}", f"mmsi:{other}", "same_imo",
                                    "vessel_match", detail=f"both broadcast IMO {imo}"))
 
-
     # -- crypto traces -------------------------------------------------------------------------
 
     def crypto(self, addresses: pl.DataFrame, flows: pl.DataFrame) -> None:
