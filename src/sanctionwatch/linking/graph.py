@@ -17,11 +17,14 @@ A :class:`networkx.MultiDiGraph` (``EntityGraph.graph``). Nodes:
 - ``name:<normalised name>``: a party named by a registry row or a list remark that matches no
   listed entity;
 - ``wallet:<address>``: a crypto address a stored trace reached (``sanctionwatch trace
-  --store``) that no list names (a listed address is its list ``CryptoWallet`` node).
+  --store``) that no list names (a listed address is its list ``CryptoWallet`` node);
+- ``account:<bin>:<account>`` and ``bin:<bin>``: a card account of a stored ATM cash-out
+  alert (``sanctionwatch cashout --store``) and its issuer BIN.
 
 Node attributes: ``kind`` (vessel, company, organisation, legal_entity, person, address,
-aircraft, wallet, ais_vessel, party, other), ``label``, ``designated`` (a target of a sanction
-on a loaded list, not merely mentioned), ``designations`` (e.g. ``UN KPe.020``), ``datasets``,
+aircraft, wallet, bank_account, card_issuer, ais_vessel, party, other), ``label``,
+``designated`` (a target of a sanction on a loaded list, not merely mentioned),
+``designations`` (e.g. ``UN KPe.020``), ``datasets``,
 ``entity_ids``, ``imos``, ``mmsis``, ``addresses`` (a wallet's, as written).
 
 Edges carry one :class:`Link` each (attribute ``link``), directed from the vessel or company
@@ -62,6 +65,8 @@ RELATIONS: dict[str, tuple[str, str, str]] = {
                "CryptoWallet holder: an OFAC digital-currency address of an SDN entry)"),
     "funded_by": ("funded by", "funded", "source (a traced address) received tainted funds "
                   "from target in a stored trace (`sanctionwatch trace --store`)"),
+    "issuer": ("card issued under", "BIN of", "source (a card account in a stored ATM "
+               "cash-out alert, `sanctionwatch cashout --store`) belongs to the BIN target"),
 }
 """relation → (phrase along the edge, phrase against it, meaning of its direction)."""
 
@@ -79,8 +84,9 @@ class Link:
 
     ``origin``: ``list`` (a structured list fact: FtM relationship entity, OFAC ``Linked To``,
     shared IMO of two entries, a wallet's holder), ``list_remark`` (read from a list's prose),
-    ``registry``, ``event``, ``vessel_match``, ``trace`` (a tainted transfer of a stored
-    crypto trace) or ``address_list`` (an SDN crypto-address CSV row naming a traced address's
+    ``registry``, ``event``, ``vessel_match``, ``cashout_alert`` (``event_id`` the alert,
+    ``source_file`` its log), ``trace`` (a tainted transfer of a stored crypto trace) or
+    ``address_list`` (an SDN crypto-address CSV row naming a traced address's
     holder). List facts carry ``dataset``, ``list_date`` and ``source_record``; registry,
     trace and address-list facts ``source_file`` and ``line``; behaviour ``event_id``.
     ``start`` / ``end``: when the relationship held, when known. ``detail``: the words of the
@@ -110,6 +116,8 @@ class Link:
             return f"{self.origin.replace('_', ' ')} {self.source_file}:{self.line}"
         if self.origin == "event":
             return f"event {self.event_id}"
+        if self.origin == "cashout_alert":
+            return f"cash-out alert {self.event_id} ({self.source_file})"
         return f"{self.origin}: {self.detail}" if self.detail else self.origin
 
     def key(self) -> str:
@@ -204,15 +212,17 @@ class EntityGraph:
         canonical: Canonical | None = None,
         crypto_addresses: pl.DataFrame | None = None,
         crypto_flows: pl.DataFrame | None = None,
+        cashout_alerts: pl.DataFrame | None = None,
     ) -> EntityGraph:
         """Build from list entities (e.g. :func:`entities_with_provenance`), registry rows
         (``registry_facts`` columns), events (``events`` columns), vessel matches
-        (``vessel_matches`` columns) and stored crypto traces (``crypto_addresses`` and
-        ``crypto_flows`` columns). ``canonical`` maps an entity id to its node id."""
+        (``vessel_matches`` columns), stored crypto traces (``crypto_addresses`` and
+        ``crypto_flows`` columns) and ATM cash-out alerts (``cashout_alerts`` columns).
+        ``canonical`` maps an entity id to its node id."""
         from sanctionwatch.linking.graph_build import build
 
         g, stats = build(list(entities), registry, events, matches, canonical or _identity,
-                         crypto_addresses, crypto_flows)
+                         crypto_addresses, crypto_flows, cashout_alerts)
         return cls(g, stats)
 
     @classmethod
@@ -225,13 +235,14 @@ class EntityGraph:
     ) -> EntityGraph:
         """Build from the store: the latest version of every loaded list (dated on or before
         ``as_of``), the registry facts starting on or before it, the encounter and shared-IMO
-        events starting on or before it, the vessel matches, and the stored crypto traces
-        (their transfers up to ``as_of``)."""
+        events starting on or before it, the vessel matches, the stored crypto traces
+        (their transfers up to ``as_of``) and ATM cash-out alerts (starting up to it)."""
         from sanctionwatch.linking.graph_build import read_crypto, read_store
 
         entities, registry, events, matches = read_store(Path(store_path), as_of)
-        addresses, flows = read_crypto(Path(store_path), as_of)
-        return cls.from_parts(entities, registry, events, matches, canonical, addresses, flows)
+        addresses, flows, alerts = read_crypto(Path(store_path), as_of)
+        return cls.from_parts(entities, registry, events, matches, canonical, addresses, flows,
+                              alerts)
 
     # -- queries -------------------------------------------------------------------------------
 

@@ -410,6 +410,23 @@ class _Builder:
                            f"run {r['run_id']})"))
 
 
+    # -- ATM cash-out alerts -------------------------------------------------------------------
+
+    def cashout(self, alerts: pl.DataFrame) -> None:
+        """Each alerted card account as a ``bank_account`` node linked to its BIN's
+        ``card_issuer`` node, citing the alert."""
+        for r in alerts.sort("run_id", "alert_id").iter_rows(named=True):
+            issuer = self.node(f"bin:{r['bin']}", kind="card_issuer", label=f"BIN {r['bin']}")
+            for account in r["accounts"]:
+                node = self.node(f"account:{r['bin']}:{account}", kind="bank_account",
+                                 label=f"account {account} (BIN {r['bin']})")
+                self.edge(Link(node, issuer, "issuer", "cashout_alert",
+                               source_file=r["source_file"], event_id=r["alert_id"],
+                               start=_as_date(r["start_time"]), end=_as_date(r["end_time"]),
+                               detail=f"{r['rule']} alert, run {r['run_id']}: "
+                               f"{r['explanation']}"))
+
+
 def _id(e: EntityProxy) -> str:
     if e.id is None:  # entities from statements always have one
         raise ValueError(f"{e.schema.name} entity without an id")
@@ -450,6 +467,7 @@ def build(
     canonical: Canonical,
     crypto_addresses: pl.DataFrame | None = None,
     crypto_flows: pl.DataFrame | None = None,
+    cashout_alerts: pl.DataFrame | None = None,
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """The graph and how it was built (links by ``origin:relation``, name nodes, ambiguous
     vessel names with examples)."""
@@ -467,6 +485,8 @@ def build(
 
         b.crypto(crypto_addresses if crypto_addresses is not None else CRYPTO_ADDRESSES.empty(),
                  crypto_flows if crypto_flows is not None else CRYPTO_FLOWS.empty())
+    if cashout_alerts is not None and cashout_alerts.height:
+        b.cashout(cashout_alerts)
     stats: dict[str, Any] = dict(sorted(b.stats.items()))
     stats["unresolved"] = b.unresolved
     return b.g, stats
@@ -514,10 +534,13 @@ def read_store(
     return entities_with_provenance(rows_to_statements(rows)), registry, events, matches
 
 
-def read_crypto(path: Path, as_of: date | None) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The stored crypto traces (``crypto_addresses``, ``crypto_flows``; empty when none),
-    transfers after ``as_of`` left out."""
-    from sanctionwatch.schema import CRYPTO_ADDRESSES, CRYPTO_FLOWS
+def read_crypto(
+    path: Path, as_of: date | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The stored crypto traces (``crypto_addresses``, ``crypto_flows``) and ATM cash-out
+    alerts (``cashout_alerts``), empty when none; transfers and alerts after ``as_of`` left
+    out."""
+    from sanctionwatch.schema import CASHOUT_ALERTS, CRYPTO_ADDRESSES, CRYPTO_FLOWS
     from sanctionwatch.store.access import connect
     from sanctionwatch.store.duck import read_table
 
@@ -525,8 +548,10 @@ def read_crypto(path: Path, as_of: date | None) -> tuple[pl.DataFrame, pl.DataFr
     try:
         addresses = read_table(con, CRYPTO_ADDRESSES, "run_id, address")
         flows = read_table(con, CRYPTO_FLOWS, "run_id, time, line")
+        alerts = read_table(con, CASHOUT_ALERTS, "run_id, alert_id")
     finally:
         con.close()
     if as_of is not None:
         flows = flows.filter(pl.col("time").dt.date() <= as_of)
-    return addresses, flows
+        alerts = alerts.filter(pl.col("start_time").dt.date() <= as_of)
+    return addresses, flows, alerts

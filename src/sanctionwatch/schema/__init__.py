@@ -3,6 +3,7 @@
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
     ALERT_REVIEWS,
+    CASHOUT_ALERTS,
     CRYPTO_ADDRESSES,
     CRYPTO_FLOWS,
     ENTITY_DECISIONS,
@@ -25,6 +26,7 @@ from sanctionwatch.schema.tables import (
 
 __all__ = [
     "ALERT_REVIEWS",
+    "CASHOUT_ALERTS",
     "CRYPTO_ADDRESSES",
     "CRYPTO_FLOWS",
     "ENTITY_DECISIONS",

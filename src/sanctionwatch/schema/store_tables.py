@@ -284,6 +284,33 @@ CRYPTO_ADDRESSES = Table(
     primary_key=("run_id", "address"),
 )
 
+CASHOUT_ALERTS = Table(
+    "cashout_alerts",
+    "ATM cash-out alerts stored by `sanctionwatch cashout --store` (docs/cashout.md): one row "
+    "per alert and run, as in the alerts CSV, with the authorisation log it came from. The "
+    "relationship graph makes each alerted account a `bank_account` node linked to its BIN "
+    "(docs/graph.md). Every run is kept.",
+    (
+        Column("run_id", pa.string(), "The detection run: start time (UTC, compact ISO 8601) "
+               "and a random suffix.", False),
+        Column("alert_id", pa.string(), "Alert id within the run (`CO-000001`).", False),
+        Column("rule", pa.string(), "`burst`, `balance` or `ledger`.", False),
+        Column("start_time", UTC_TS, "First flagged authorisation, UTC.", False),
+        Column("end_time", UTC_TS, "Last flagged authorisation, UTC.", False),
+        Column("bin", pa.string(), "Issuer BIN (first digits of the card number).", False),
+        Column("accounts", pa.list_(pa.string()), "Accounts of the flagged authorisations.",
+               False),
+        Column("countries", pa.list_(pa.string()), "Terminal countries, ISO 3166-1 alpha-2.",
+               False),
+        Column("n_transactions", pa.int64(), "Flagged authorisations.", False),
+        Column("amount_usd", pa.float64(), "Their amount, US dollars.", False),
+        Column("transaction_ids", pa.string(), "Their transaction ids, `;`-separated.", False),
+        Column("explanation", pa.string(), "The alert in one sentence.", False),
+        Column("source_file", pa.string(), "The authorisation log (path as given).", False),
+    ),
+    primary_key=("run_id", "alert_id"),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -295,5 +322,6 @@ STORE_TABLES: tuple[Table, ...] = (
     ALERT_REVIEWS,
     CRYPTO_FLOWS,
     CRYPTO_ADDRESSES,
+    CASHOUT_ALERTS,
 )
 """The tables declared here, in documentation order."""
