@@ -36,10 +36,11 @@ def by_id(path: Path) -> dict[str, object]:
         (UN_1718, "un1718_csv", "un_1718_vessels", date(2020, 6, 4),
          {"Sanction": 59, "Vessel": 59}),
         (OFAC_2019, "ofac_csv", "us_ofac_sdn", date(2019, 1, 1),
-         {"Airplane": 217, "Organization": 2994, "Ownership": 9, "Person": 3845,
+         {"Airplane": 217, "CryptoWallet": 2, "Organization": 2994, "Ownership": 9, "Person": 3845,
           "Sanction": 7379, "UnknownLink": 2427, "Vessel": 323}),
         (OFAC_2021, "ofac_csv", "us_ofac_sdn", date(2021, 7, 1),
-         {"Airplane": 277, "Organization": 3673, "Ownership": 10, "Person": 4620,
+         {"Airplane": 277, "CryptoWallet": 97, "Organization": 3673, "Ownership": 10,
+          "Person": 4620,
           "Sanction": 8976, "UnknownLink": 3408, "Vessel": 406}),
         (FTM_ZALA, "ftm_json", "opensanctions", date(2026, 4, 29),
          {"Address": 11, "Company": 11, "Directorship": 3, "Family": 4, "Ownership": 14,
@@ -289,3 +290,26 @@ def test_ofac_passport_number_with_a_space_is_kept_whole():
     # the same number for KANG Mun-kil; only the first word ("PS") used to be kept
     kang = by_id(OFAC_2021)["us-ofac-19499"]
     assert kang.get("passportNumber") == ["PS 472330208"]
+
+
+def test_ofac_digital_currency_addresses_become_crypto_wallets():
+    ents = by_id(OFAC_2021)
+    # TIAN Yinyin laundered Lazarus Group exchange-hack proceeds (OFAC, March 2020): 8 bitcoin
+    # addresses in the remarks, each a wallet held by the SDN entry, cited to its row
+    tian = [e for e in ents.values() if e.schema.name == "CryptoWallet"
+            and e.get("holder") == ["us-ofac-28263"]]
+    assert len(tian) == 8
+    w = ents["us-ofac-28263-wallet-xbt-134r8ihv69xdt6p5qvktshrcueubvzayak"]
+    assert w.get("publicKey") == ["134r8iHv69xdT6p5qVKTsHrcUEuBVZAYak"]  # case as written
+    assert w.get("currency") == ["XBT"]
+    records = {s.source_record for s in parsed(OFAC_2021).statements
+               if s.entity_id == w.id}
+    assert records == {"sdn.csv line 7925 (ent_num 28263)"}
+    # an address in the continued remarks is cited to its sdn_comments.csv row
+    ltc = "us-ofac-29703-wallet-ltc-lwnbjlyufqeokfbwm4fcu7uk2fp2dsxuws"
+    assert ents[ltc].get("holder") == ["us-ofac-29703"]
+    assert {s.source_record for s in parsed(OFAC_2021).statements if s.entity_id == ltc} == {
+        "sdn_comments.csv line 4 (ent_num 29703)"}
+    eth = [e for e in ents.values() if e.schema.name == "CryptoWallet"
+           and e.get("currency") == ["ETH"]]
+    assert len(eth) == 10

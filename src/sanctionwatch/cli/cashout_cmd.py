@@ -27,18 +27,31 @@ def cashout(
         typer.Option("--rejects", help="Where bad and out-of-order rows are listed with their "
                      "line (default: OUT with .rejects.csv; written when there are any)."),
     ] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Also store the alerts in this DuckDB store (table "
+                     "cashout_alerts): the relationship graph then shows each alerted account "
+                     "linked to its BIN."),
+    ] = None,
 ) -> None:
     """Detect ATM cash-out bursts (FASTCash) in card authorisations, as a stream."""
     from sanctionwatch.finance.cashout import CashoutParams, detect_file
+    from sanctionwatch.store.access import StoreBusy, check_store_writable
+    from sanctionwatch.store.cashout import store_cashout_alerts
 
     if fmt is None:
         fmt = "jsonl" if input_path.suffix.lower() in (".jsonl", ".ndjson", ".json") else "csv"
+    run_id = None
     try:
+        if store is not None:
+            check_store_writable(store)  # a bad --store fails before the work
         if not input_path.is_file():
             raise ValueError(f"{input_path}: no such file")
         params = CashoutParams().with_overrides(param or [])
         res = detect_file(input_path, out, fmt, params, rejects)
-    except (ValueError, OSError) as exc:
+        if store is not None:
+            run_id = store_cashout_alerts(res.alerts, str(input_path), store)
+    except (ValueError, OSError, StoreBusy) as exc:
         raise fail(str(exc)) from exc
     rpath = rejects or out.with_suffix(".rejects.csv")
     err_console.print(
@@ -59,6 +72,9 @@ def cashout(
     for row in res.alerts.head(10).iter_rows(named=True):
         out_console.print(f"  {row['alert_id']} {row['rule']}: "
                           f"{data_markup(row['explanation'])}", highlight=False)
+    if run_id is not None:
+        out_console.print(f"stored as run {run_id} in {data_markup(store)} "
+                          f"({res.alerts.height:,} cashout_alerts rows)", highlight=False)
 
 
 def cashout_simulate(

@@ -94,21 +94,31 @@ def _graph(store: Path | None) -> EntityGraph:
 
 @graph_app.command("paths")
 def paths(
-    vessel: Annotated[str, typer.Argument(help="IMO number (7 digits, `IMO` prefix allowed) "
-                                          "or MMSI (9 digits).")],
+    vessel: Annotated[str, typer.Argument(help="IMO number (7 digits, `IMO` prefix allowed), "
+                                          "MMSI (9 digits) or crypto address (a listed "
+                                          "wallet or one a stored trace reached).")],
     store: StoreOpt = None,
     max_hops: Annotated[int, typer.Option("--max-hops", help="Longest path, in links.")] = 3,
     as_json: JsonOpt = False,
 ) -> None:
-    """Shortest paths from a vessel to every designated entity within --max-hops links, each
-    link with its source."""
+    """Shortest paths from a vessel or crypto address to every designated entity within
+    --max-hops links, each link with its source."""
     if max_hops < 0:
         raise fail(f"--max-hops must be 0 or more, not {max_hops}")
     digits = vessel.strip().upper().removeprefix("IMO").strip()
-    if not digits.isdigit() or len(digits) not in (7, 9):
-        raise fail(f"not an IMO number (7 digits) or MMSI (9 digits): {vessel!r}")
+    is_ship = digits.isdigit() and len(digits) in (7, 9)
+    if not is_ship and (digits.isdigit() or not vessel.strip().isalnum()):
+        raise fail(f"not an IMO number (7 digits), MMSI (9 digits) or crypto address: "
+                   f"{vessel!r}")
     g = _graph(store)
-    node = g.vessel_node(imo=int(digits)) if len(digits) == 7 else g.vessel_node(mmsi=int(digits))
+    if not is_ship:
+        node = g.wallet_node(vessel)
+        if node is None:
+            raise fail(f"no crypto address {vessel} in the graph (not on a loaded list or in "
+                       "a stored trace)")
+    else:
+        node = (g.vessel_node(imo=int(digits)) if len(digits) == 7
+                else g.vessel_node(mmsi=int(digits)))
     if node is None:
         raise fail(f"no vessel {vessel} in the graph (not on a loaded list, in the registry or "
                    "in the stored events)")

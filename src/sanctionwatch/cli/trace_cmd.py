@@ -66,6 +66,12 @@ def trace_cmd(
         bool, typer.Option("--png/--no-png", help="Also render report.png (headless "
                            "Chromium).")
     ] = True,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Also store the trace in this DuckDB store (tables "
+                     "crypto_flows and crypto_addresses): the relationship graph then links "
+                     "the addresses to the seeds and, with --ofac, to their SDN holders."),
+    ] = None,
 ) -> None:
     """Trace funds from SEED addresses over a transfer file; write flows.csv, graph.json,
     addresses.csv (address, taint, hops, label, role, ...), findings.csv and report.html/png."""
@@ -73,6 +79,7 @@ def trace_cmd(
     from sanctionwatch.finance.crypto_ingest import (
         SERVICE_CATEGORIES,
         CryptoFormatError,
+        Seed,
         read_ofac_seeds,
         read_tagpacks,
         read_transfers,
@@ -83,10 +90,14 @@ def trace_cmd(
     )
     from sanctionwatch.finance.crypto_report import write_trace, write_utxo_heuristics
     from sanctionwatch.finance.trace import TraceParams, detect, trace
+    from sanctionwatch.store.access import StoreBusy, StoreNotWritable, check_store_writable
+    from sanctionwatch.store.crypto import store_trace
 
     if transfers == Path() or out == Path():
         raise fail("--transfers FILE and --out DIR are required")
     try:
+        if store is not None:
+            check_store_writable(store)  # a bad --store fails before the work
         since_t = _time(since, "--since")
         until_t = _time(until, "--until")
         params = TraceParams(method=method, direction="backward" if backward else "forward",
@@ -108,6 +119,7 @@ def trace_cmd(
             lab.update(extra)
             bad = bad + bad_tags
         all_seeds = list(seeds or [])
+        listed: list[Seed] = []
         if ofac is not None:
             listed, bad_seeds = read_ofac_seeds(ofac)
             bad = bad + bad_seeds
@@ -124,9 +136,14 @@ def trace_cmd(
         written = write_trace(res, out, png=png)
         if utxo is not None:
             written += write_utxo_heuristics(utxo, out)
+        run_id = None
+        if store is not None:
+            run_id = store_trace(res, str(transfers), store, holders=listed,
+                                 holders_file=str(ofac) if ofac is not None else None)
     except ChromiumMissing as exc:
         raise fail(f"{exc} (use --no-png to skip report.png)") from None
-    except (CryptoFormatError, FileNotFoundError, ValueError) as exc:
+    except (CryptoFormatError, FileNotFoundError, ValueError, StoreBusy,
+            StoreNotWritable) as exc:
         raise fail(str(exc)) from None
     for b in bad[:20]:
         err_console.print(data_text(f"rejected {b.path}:{b.line}: {b.reason} {b.detail}"),
@@ -141,6 +158,10 @@ def trace_cmd(
     out_console.print(t)
     out_console.print(data_text(f"{len(res.findings)} findings; {len(bad)} rejected rows; "
                                 f"wrote {', '.join(str(p) for p in written)}"), highlight=False)
+    if run_id is not None:
+        out_console.print(data_text(f"stored as run {run_id} in {store} ({res.flows.height} "
+                                    f"crypto_flows, {res.addresses.height} crypto_addresses "
+                                    "rows)"), highlight=False)
 
 
 def _time(value: str | None, name: str) -> datetime | None:

@@ -344,6 +344,8 @@ class Seed:
     program: str
     uid: str
     case_known: bool
+    line: int = 0
+    """1-based line of the row in the SDN crypto-address CSV (0: not read from one)."""
 
 
 def read_ofac_seeds(path: Path | str,
@@ -371,7 +373,7 @@ def read_ofac_seeds(path: Path | str,
             seeds.append(Seed(normalise_address(addr), row["currency"].strip(),
                               row["sdn_entity"].strip(), row["sdn_program"].strip(),
                               row["sdn_uid"].strip(), "lower-case only" not in status
-                              and "lowercase only" not in status))
+                              and "lowercase only" not in status, reader.line_num))
     return seeds, bad
 
 

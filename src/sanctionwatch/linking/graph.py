@@ -15,12 +15,17 @@ A :class:`networkx.MultiDiGraph` (``EntityGraph.graph``). Nodes:
 - ``imo:<n>``: a ship known only from the registry (or a behaviour event) by its IMO number;
 - ``mmsi:<n>``: a ship seen in AIS;
 - ``name:<normalised name>``: a party named by a registry row or a list remark that matches no
-  listed entity.
+  listed entity;
+- ``wallet:<address>``: a crypto address a stored trace reached (``sanctionwatch trace
+  --store``) that no list names (a listed address is its list ``CryptoWallet`` node);
+- ``account:<bin>:<account>`` and ``bin:<bin>``: a card account of a stored ATM cash-out
+  alert (``sanctionwatch cashout --store``) and its issuer BIN.
 
 Node attributes: ``kind`` (vessel, company, organisation, legal_entity, person, address,
-aircraft, ais_vessel, party, other), ``label``, ``designated`` (a target of a sanction on a loaded
-list, not merely mentioned), ``designations`` (e.g. ``UN KPe.020``), ``datasets``,
-``entity_ids``, ``imos``, ``mmsis``.
+aircraft, wallet, bank_account, card_issuer, ais_vessel, party, other), ``label``,
+``designated`` (a target of a sanction on a loaded list, not merely mentioned),
+``designations`` (e.g. ``UN KPe.020``), ``datasets``,
+``entity_ids``, ``imos``, ``mmsis``, ``addresses`` (a wallet's, as written).
 
 Edges carry one :class:`Link` each (attribute ``link``), directed from the vessel or company
 to the party that owns, manages, operates, directs it or that it is linked to (the relations
@@ -56,11 +61,17 @@ RELATIONS: dict[str, tuple[str, str, str]] = {
     "same_imo": ("shares IMO with", "shares IMO with", "source and target use one IMO number"),
     "listed_as": ("broadcasts as listed", "listed vessel broadcast by",
                   "the AIS vessel source matched the listed vessel target"),
+    "holder": ("held by", "holder of", "source (a crypto wallet) is held by target (FtM "
+               "CryptoWallet holder: an OFAC digital-currency address of an SDN entry)"),
+    "funded_by": ("funded by", "funded", "source (a traced address) received tainted funds "
+                  "from target in a stored trace (`sanctionwatch trace --store`)"),
+    "issuer": ("card issued under", "BIN of", "source (a card account in a stored ATM "
+               "cash-out alert, `sanctionwatch cashout --store`) belongs to the BIN target"),
 }
 """relation → (phrase along the edge, phrase against it, meaning of its direction)."""
 
 PATH_RELATIONS: tuple[str, ...] = ("owner", "operator", "manager", "director", "listed_as",
-                                   "same_imo", "linked")
+                                   "same_imo", "holder", "linked", "funded_by")
 """Relations :meth:`EntityGraph.paths_to_designated` follows (either way), strongest first: a
 path prefers the first of several links between the same two nodes."""
 
@@ -72,9 +83,12 @@ class Link:
     """One edge and where it comes from.
 
     ``origin``: ``list`` (a structured list fact: FtM relationship entity, OFAC ``Linked To``,
-    shared IMO of two entries), ``list_remark`` (read from a list's prose), ``registry``,
-    ``event`` or ``vessel_match``. List facts carry ``dataset``, ``list_date`` and
-    ``source_record``; registry facts ``source_file`` and ``line``; behaviour ``event_id``.
+    shared IMO of two entries, a wallet's holder), ``list_remark`` (read from a list's prose),
+    ``registry``, ``event``, ``vessel_match``, ``cashout_alert`` (``event_id`` the alert,
+    ``source_file`` its log), ``trace`` (a tainted transfer of a stored crypto trace) or
+    ``address_list`` (an SDN crypto-address CSV row naming a traced address's
+    holder). List facts carry ``dataset``, ``list_date`` and ``source_record``; registry,
+    trace and address-list facts ``source_file`` and ``line``; behaviour ``event_id``.
     ``start`` / ``end``: when the relationship held, when known. ``detail``: the words of the
     source, a name match's score, or the like.
     """
@@ -98,10 +112,12 @@ class Link:
         if self.origin in ("list", "list_remark") and self.dataset:
             where = f"{self.dataset} {self.list_date}, {self.source_record}"
             return where + (" (remark)" if self.origin == "list_remark" else "")
-        if self.origin == "registry":
-            return f"registry {self.source_file}:{self.line}"
+        if self.origin in ("registry", "trace", "address_list"):
+            return f"{self.origin.replace('_', ' ')} {self.source_file}:{self.line}"
         if self.origin == "event":
             return f"event {self.event_id}"
+        if self.origin == "cashout_alert":
+            return f"cash-out alert {self.event_id} ({self.source_file})"
         return f"{self.origin}: {self.detail}" if self.detail else self.origin
 
     def key(self) -> str:
@@ -182,6 +198,7 @@ class EntityGraph:
         self.stats: dict[str, Any] = stats or {}
         """How the graph was built: links by origin and relation, unresolved mentions."""
         self._index: tuple[int, dict[int, list[str]], dict[str, list[str]]] | None = None
+        self._wallets: tuple[int, dict[str, list[str]]] | None = None
 
     # -- building ------------------------------------------------------------------------------
 
@@ -193,13 +210,19 @@ class EntityGraph:
         events: pl.DataFrame | None = None,
         matches: pl.DataFrame | None = None,
         canonical: Canonical | None = None,
+        crypto_addresses: pl.DataFrame | None = None,
+        crypto_flows: pl.DataFrame | None = None,
+        cashout_alerts: pl.DataFrame | None = None,
     ) -> EntityGraph:
         """Build from list entities (e.g. :func:`entities_with_provenance`), registry rows
-        (``registry_facts`` columns), events (``events`` columns) and vessel matches
-        (``vessel_matches`` columns). ``canonical`` maps an entity id to its node id."""
+        (``registry_facts`` columns), events (``events`` columns), vessel matches
+        (``vessel_matches`` columns), stored crypto traces (``crypto_addresses`` and
+        ``crypto_flows`` columns) and ATM cash-out alerts (``cashout_alerts`` columns).
+        ``canonical`` maps an entity id to its node id."""
         from sanctionwatch.linking.graph_build import build
 
-        g, stats = build(list(entities), registry, events, matches, canonical or _identity)
+        g, stats = build(list(entities), registry, events, matches, canonical or _identity,
+                         crypto_addresses, crypto_flows, cashout_alerts)
         return cls(g, stats)
 
     @classmethod
@@ -212,11 +235,14 @@ class EntityGraph:
     ) -> EntityGraph:
         """Build from the store: the latest version of every loaded list (dated on or before
         ``as_of``), the registry facts starting on or before it, the encounter and shared-IMO
-        events starting on or before it, and the vessel matches."""
-        from sanctionwatch.linking.graph_build import read_store
+        events starting on or before it, the vessel matches, the stored crypto traces
+        (their transfers up to ``as_of``) and ATM cash-out alerts (starting up to it)."""
+        from sanctionwatch.linking.graph_build import read_crypto, read_store
 
         entities, registry, events, matches = read_store(Path(store_path), as_of)
-        return cls.from_parts(entities, registry, events, matches, canonical)
+        addresses, flows, alerts = read_crypto(Path(store_path), as_of)
+        return cls.from_parts(entities, registry, events, matches, canonical, addresses, flows,
+                              alerts)
 
     # -- queries -------------------------------------------------------------------------------
 
@@ -235,6 +261,26 @@ class EntityGraph:
             if mmsis.get(str(mmsi)):
                 return min(mmsis[str(mmsi)], key=lambda n: (not g.nodes[n]["designated"], n))
         return None
+
+    def wallet_node(self, address: str) -> str | None:
+        """The node of a crypto address: the listed wallet (designated first) whose address is
+        ``address`` as written, else one whose address equals it case-insensitively (hex
+        addresses carry no identity in their case; the SDN copies of some addresses are
+        lower-cased), else the ``wallet:`` node of a stored trace. None when absent."""
+        size = self.graph.number_of_nodes()
+        if self._wallets is None or self._wallets[0] != size:
+            index: dict[str, list[str]] = {}
+            for n, a in self.graph.nodes(data=True):
+                for addr in a.get("addresses") or ():
+                    index.setdefault(addr.casefold(), []).append(str(n))
+            self._wallets = (size, index)
+        found = self._wallets[1].get(address.strip().casefold(), [])
+        if not found:
+            return None
+        g = self.graph
+        return min(found, key=lambda n: (address.strip() not in g.nodes[n]["addresses"],
+                                         not g.nodes[n]["designated"],
+                                         n.startswith("wallet:"), n))
 
     def _vessel_index(self) -> tuple[dict[int, list[str]], dict[str, list[str]]]:
         """IMO → vessel nodes and MMSI → listed vessel nodes (rebuilt when nodes change)."""
@@ -268,7 +314,8 @@ class EntityGraph:
 
     def paths_to_designated(self, node: str, max_hops: int = 3) -> list[GraphPath]:
         """A shortest path to every designated node within ``max_hops`` links (owner,
-        manager, operator, director, linked, listed_as, same_imo; either direction), fewest
+        manager, operator, director, linked, listed_as, same_imo, holder, funded_by; either
+        direction), fewest
         hops first. A designated ``node`` gives a 0-hop path. ``max_hops`` default 3: the
         vessel → AIS identity → company → parent chains the Panel's annexes draw."""
         if node not in self.graph:
@@ -317,10 +364,14 @@ class EntityGraph:
         return EntityGraph(nx.MultiDiGraph(self.graph.subgraph(near)))
 
     def find(self, text: str) -> str | None:
-        """A node by id, ``IMO``/MMSI number, or exact label (case-insensitive)."""
+        """A node by id, ``IMO``/MMSI number, crypto address (:meth:`wallet_node`), or exact
+        label (case-insensitive)."""
         text = text.strip()
         if text in self.graph:
             return text
+        wallet = self.wallet_node(text)
+        if wallet is not None:
+            return wallet
         digits = text.upper().removeprefix("IMO").strip()
         if digits.isdigit():
             n = int(digits)

@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 _KIND = {"Vessel": "vessel", "Company": "company", "Organization": "organisation",
          "PublicBody": "organisation", "LegalEntity": "legal_entity", "Person": "person",
-         "Address": "address", "Airplane": "aircraft"}
+         "Address": "address", "Airplane": "aircraft", "CryptoWallet": "wallet"}
 
 # FtM relationship schema → (relation, property of the link's source, property of its target)
 _EDGES: dict[str, tuple[str, str, str]] = {
@@ -43,7 +43,8 @@ _EDGES: dict[str, tuple[str, str, str]] = {
     "Employment": ("linked", "employer", "employee"),
     "Membership": ("linked", "organization", "member"),
 }
-_ENTITY_PROPS = (("owner", "owner"), ("operator", "operator"))  # Vessel props → relation
+# entity props → relation: a Vessel's owner and operator, a CryptoWallet's holder
+_ENTITY_PROPS = (("owner", "owner"), ("operator", "operator"), ("holder", "holder"))
 _NAME_RE = re.compile(r"[^0-9A-Z]+")
 AMBIGUOUS_SCORE_GAP = 0.02
 """Two entries of one list matching a name within this score of each other are both as likely:
@@ -90,11 +91,11 @@ class _Builder:
     def node(self, node: str, *, kind: str, label: str, designated: bool = False,
              datasets: Iterable[str] = (), entity_ids: Iterable[str] = (),
              imos: Iterable[int] = (), mmsis: Iterable[str] = (),
-             designations: Iterable[str] = ()) -> str:
+             designations: Iterable[str] = (), addresses: Iterable[str] = ()) -> str:
         g = self.g
         if node not in g:
             g.add_node(node, kind=kind, label=label, designated=False, datasets=[],
-                       entity_ids=[], imos=[], mmsis=[], designations=[])
+                       entity_ids=[], imos=[], mmsis=[], designations=[], addresses=[])
         a = g.nodes[node]
         if a["kind"] in ("other", "party") and kind not in ("other", "party"):
             a["kind"] = kind
@@ -102,7 +103,8 @@ class _Builder:
             a["label"] = label  # a merged node reads as its designated entry
         a["designated"] = a["designated"] or designated
         for key, values in (("datasets", datasets), ("entity_ids", entity_ids), ("imos", imos),
-                            ("mmsis", mmsis), ("designations", designations)):
+                            ("mmsis", mmsis), ("designations", designations),
+                            ("addresses", addresses)):
             for v in values:
                 if v not in a[key]:
                     a[key].append(v)
@@ -183,7 +185,8 @@ class _Builder:
                       datasets=e.context.get("datasets", []), entity_ids=[eid],
                       imos=imos if e.schema.name == "Vessel" else [],
                       mmsis=e.get("mmsi", quiet=True),
-                      designations=sanctioned.get(eid, []))
+                      designations=sanctioned.get(eid, []),
+                      addresses=e.get("publicKey", quiet=True))
             if e.schema.is_a("LegalEntity"):
                 self._legal.append(e)
         self.by_ref = {ref: self.canon(eid) for ref, eid in by_ref.items()}
@@ -367,6 +370,62 @@ class _Builder:
                     self.edge(Link(f"mmsi:{ordered[0]}", f"mmsi:{other}", "same_imo",
                                    "vessel_match", detail=f"both broadcast IMO {imo}"))
 
+    # -- crypto traces -------------------------------------------------------------------------
+
+    def crypto(self, addresses: pl.DataFrame, flows: pl.DataFrame) -> None:
+        """Traced addresses as wallet nodes (the listed wallet with that address when there is
+        one), each linked to its SDN holder and to the addresses that paid it tainted funds."""
+        wallets: dict[str, list[str]] = {}
+        for n, a in self.g.nodes(data=True):
+            if a["kind"] == "wallet":
+                for addr in a["addresses"]:
+                    wallets.setdefault(addr.casefold(), []).append(str(n))
+        nodes: dict[str, str] = {}
+
+        def wallet(address: str, label: str = "") -> str:
+            if address not in nodes:
+                listed = sorted(wallets.get(address.casefold(), ()),
+                                key=lambda n: (not self.g.nodes[n]["designated"], n))
+                nodes[address] = listed[0] if listed else self.node(
+                    f"wallet:{address}", kind="wallet",
+                    label=f"{address} ({label})" if label else address, addresses=[address])
+            node = nodes[address]
+            if label and self.g.nodes[node]["label"] == address:
+                self.g.nodes[node]["label"] = f"{address} ({label})"
+            return node
+
+        for r in addresses.sort("run_id", "address").iter_rows(named=True):
+            node = wallet(r["address"], r["label"])
+            if r["holder_entity_id"]:
+                self.edge(Link(node, self._ref(r["holder_entity_id"]), "holder", "address_list",
+                               source_file=r["holder_source_file"], line=r["holder_line"],
+                               detail=r["label"]))
+        for r in flows.sort("run_id", "time", "line").iter_rows(named=True):
+            day = _as_date(r["time"])
+            self.edge(Link(wallet(r["to_address"]), wallet(r["from_address"]), "funded_by",
+                           "trace", source_file=r["source_file"], line=int(r["line"]),
+                           start=day, end=day,
+                           detail=f"{r['tainted_coins']:,.4f} of {r['value_coins']:,.4f} "
+                           f"{r['asset']} tainted ({r['method']}, hop {r['hop']}, "
+                           f"run {r['run_id']})"))
+
+
+    # -- ATM cash-out alerts -------------------------------------------------------------------
+
+    def cashout(self, alerts: pl.DataFrame) -> None:
+        """Each alerted card account as a ``bank_account`` node linked to its BIN's
+        ``card_issuer`` node, citing the alert."""
+        for r in alerts.sort("run_id", "alert_id").iter_rows(named=True):
+            issuer = self.node(f"bin:{r['bin']}", kind="card_issuer", label=f"BIN {r['bin']}")
+            for account in r["accounts"]:
+                node = self.node(f"account:{r['bin']}:{account}", kind="bank_account",
+                                 label=f"account {account} (BIN {r['bin']})")
+                self.edge(Link(node, issuer, "issuer", "cashout_alert",
+                               source_file=r["source_file"], event_id=r["alert_id"],
+                               start=_as_date(r["start_time"]), end=_as_date(r["end_time"]),
+                               detail=f"{r['rule']} alert, run {r['run_id']}: "
+                               f"{r['explanation']}"))
+
 
 def _id(e: EntityProxy) -> str:
     if e.id is None:  # entities from statements always have one
@@ -406,6 +465,9 @@ def build(
     events: pl.DataFrame | None,
     matches: pl.DataFrame | None,
     canonical: Canonical,
+    crypto_addresses: pl.DataFrame | None = None,
+    crypto_flows: pl.DataFrame | None = None,
+    cashout_alerts: pl.DataFrame | None = None,
 ) -> tuple[nx.MultiDiGraph, dict[str, Any]]:
     """The graph and how it was built (links by ``origin:relation``, name nodes, ambiguous
     vessel names with examples)."""
@@ -418,6 +480,13 @@ def build(
         pairs = b.events(events)
     if matches is not None and matches.height:
         b.matches(matches, pairs)
+    if crypto_addresses is not None or crypto_flows is not None:
+        from sanctionwatch.schema import CRYPTO_ADDRESSES, CRYPTO_FLOWS
+
+        b.crypto(crypto_addresses if crypto_addresses is not None else CRYPTO_ADDRESSES.empty(),
+                 crypto_flows if crypto_flows is not None else CRYPTO_FLOWS.empty())
+    if cashout_alerts is not None and cashout_alerts.height:
+        b.cashout(cashout_alerts)
     stats: dict[str, Any] = dict(sorted(b.stats.items()))
     stats["unresolved"] = b.unresolved
     return b.g, stats
@@ -463,3 +532,26 @@ def read_store(
                                    | (pl.col("date_from") <= as_of))
         events = events.filter(pl.col("start_time").dt.date() <= as_of)
     return entities_with_provenance(rows_to_statements(rows)), registry, events, matches
+
+
+def read_crypto(
+    path: Path, as_of: date | None
+) -> tuple[pl.DataFrame, pl.DataFrame, pl.DataFrame]:
+    """The stored crypto traces (``crypto_addresses``, ``crypto_flows``) and ATM cash-out
+    alerts (``cashout_alerts``), empty when none; transfers and alerts after ``as_of`` left
+    out."""
+    from sanctionwatch.schema import CASHOUT_ALERTS, CRYPTO_ADDRESSES, CRYPTO_FLOWS
+    from sanctionwatch.store.access import connect
+    from sanctionwatch.store.duck import read_table
+
+    con = connect(path, read_only=True)
+    try:
+        addresses = read_table(con, CRYPTO_ADDRESSES, "run_id, address")
+        flows = read_table(con, CRYPTO_FLOWS, "run_id, time, line")
+        alerts = read_table(con, CASHOUT_ALERTS, "run_id, alert_id")
+    finally:
+        con.close()
+    if as_of is not None:
+        flows = flows.filter(pl.col("time").dt.date() <= as_of)
+        alerts = alerts.filter(pl.col("start_time").dt.date() <= as_of)
+    return addresses, flows, alerts

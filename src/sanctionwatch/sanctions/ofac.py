@@ -21,8 +21,13 @@ The name as OFAC wrote it is kept in ``namesMentioned``; when it is exactly the 
 an ``alt.csv`` name of one entry of the same file, that entry is the ``object`` / ``owner``
 (several such entries: the one sharing a programme with the entry; otherwise the party is
 left unresolved here: :mod:`sanctionwatch.linking.graph` matches the
-name across lists). Their source record is the row of the entry that states them. Entity ids
-are ``us-ofac-<ent_num>`` (OpenSanctions' own exports use ``ofac-<ent_num>``; a different
+name across lists). Their source record is the row of the entry that states them.
+
+Each ``Digital Currency Address - ETH 0x…`` remark → a ``CryptoWallet`` (``publicKey`` the
+address as OFAC wrote it, ``currency`` the OFAC code: XBT, ETH, LTC…, ``holder`` the entry), id
+``us-ofac-<ent_num>-wallet-<currency>-<address>`` (lower-cased), source record the
+``sdn.csv`` row or, for an address in the continued remarks, the ``sdn_comments.csv`` row.
+Entity ids are ``us-ofac-<ent_num>`` (OpenSanctions' own exports use ``ofac-<ent_num>``; a different
 prefix keeps both loadable side by side). The files carry no publication date, so the list date
 comes from the folder or file name (``ofac_sdn_2019-01/``) or must be given.
 """
@@ -58,6 +63,8 @@ _MMSI = re.compile(r"^MMSI\s+(\d{9})$")
 # ``Linked To: NAME`` up to the next ``; `` or the end of the remarks (names hold ``.`` and ``,``)
 _LINKED = re.compile(r"Linked To:\s*(.+?)(?=;\s|$)")
 _DATE_FORMATS = ("%d %b %Y", "%b %Y", "%Y")
+# ``Digital Currency Address - XBT 1Kuf…`` (the code is OFAC's: XBT for bitcoin)
+_WALLET = re.compile(r"Digital Currency Address - ([A-Za-z0-9]+)\s+([A-Za-z0-9]+)")
 
 
 def ofac_files(path: Path) -> Path:
@@ -93,14 +100,18 @@ def read_ofac_csv(
     day, how = resolve_list_date(folder / "sdn.csv", list_date)
     meta = ListMeta(dataset or DATASET, day, how, "ofac_csv", str(folder))
     comments: dict[str, str] = {}
-    for _, row in _read(folder / "sdn_comments.csv", 2):
+    comment_lines: dict[str, list[tuple[int, str]]] = {}
+    for line, row in _read(folder / "sdn_comments.csv", 2):
         comments[row[0]] = comments.get(row[0], "") + row[1]
+        comment_lines.setdefault(row[0], []).append((line, row[1]))
     builders: dict[str, EntityBuilder] = {}
     sanctions: list[EntityBuilder] = []
     mentions: list[_Mention] = []
+    wallets: list[EntityBuilder] = []
     sdn_path = folder / "sdn.csv"
     for line, row in _read(sdn_path, 12):
         _sdn(sdn_path, meta, line, row, comments, builders, sanctions, mentions)
+        wallets += _wallets(meta, line, row, comment_lines.get(row[0], []))
     if not builders:
         raise ListFormatError(sdn_path, "line 1", "no SDN records")
     alt_path = folder / "alt.csv"
@@ -127,7 +138,39 @@ def read_ofac_csv(
         out.statements.extend(s.statements)
     for link in links:
         out.statements.extend(link.statements)
+    for w in wallets:
+        out.statements.extend(w.statements)
     return out
+
+
+def _wallets(
+    meta: ListMeta, line: int, row: list[str], continued: list[tuple[int, str]]
+) -> list[EntityBuilder]:
+    """``CryptoWallet`` entities for the digital-currency addresses of one SDN row (see the
+    module docstring); an address split across the remarks and their continuation is found
+    in the joined text and cited to the row that holds its start."""
+    ent_num = row[0]
+    out: dict[str, EntityBuilder] = {}
+    text = row[11]
+    for _, more in continued:
+        text += more
+    for m in _WALLET.finditer(text):
+        currency, address = m.group(1).upper(), m.group(2)
+        eid = f"us-ofac-{ent_num}-wallet-{currency.lower()}-{address.lower()}"
+        if eid in out:
+            continue
+        record = f"sdn.csv line {line} (ent_num {ent_num})"
+        at = len(row[11])
+        for c_line, more in continued:
+            if m.start() >= at:
+                record = f"sdn_comments.csv line {c_line} (ent_num {ent_num})"
+            at += len(more)
+        w = EntityBuilder("CryptoWallet", eid, meta, record)
+        w.add("publicKey", address)
+        w.add("currency", currency)
+        w.add("holder", f"us-ofac-{ent_num}")
+        out[eid] = w
+    return list(out.values())
 
 
 class _Mention(NamedTuple):

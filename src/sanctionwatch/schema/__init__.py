@@ -3,6 +3,9 @@
 from sanctionwatch.schema.base import UTC_TS, Column, Table
 from sanctionwatch.schema.store_tables import (
     ALERT_REVIEWS,
+    CASHOUT_ALERTS,
+    CRYPTO_ADDRESSES,
+    CRYPTO_FLOWS,
     ENTITY_DECISIONS,
     REGISTRY_FACTS,
     RUNS,
@@ -23,6 +26,9 @@ from sanctionwatch.schema.tables import (
 
 __all__ = [
     "ALERT_REVIEWS",
+    "CASHOUT_ALERTS",
+    "CRYPTO_ADDRESSES",
+    "CRYPTO_FLOWS",
     "ENTITY_DECISIONS",
     "EVENTS",
     "POSITIONS",

@@ -221,6 +221,96 @@ ALERT_REVIEWS = Table(
     primary_key=("review_id",),
 )
 
+CRYPTO_FLOWS = Table(
+    "crypto_flows",
+    "Stored crypto traces (`sanctionwatch trace --store`, docs/crypto.md): one row per transfer "
+    "that carried stolen (tainted) value, in the data's own orientation, with the run that "
+    "traced it and the input file and line it was read from. Every run is kept.",
+    (
+        Column("run_id", pa.string(), "The trace run: start time (UTC, compact ISO 8601) and a "
+               "random suffix.", False),
+        Column("seeds", pa.list_(pa.string()), "The run's seed addresses (hex lower-cased).",
+               False),
+        Column("direction", pa.string(), "`forward` or `backward`.", False),
+        Column("method", pa.string(), "Taint method: `poison`, `haircut` or `fifo`.", False),
+        Column("time", UTC_TS, "Time of the transfer, UTC.", False),
+        Column("tx_hash", pa.string(), "Transaction hash, when the input has one."),
+        Column("from_address", pa.string(), "Sending address (hex lower-cased).", False),
+        Column("to_address", pa.string(), "Receiving address (hex lower-cased).", False),
+        Column("value_coins", pa.float64(), "Amount transferred, in units of `asset`.", False),
+        Column("tainted_coins", pa.float64(), "Part of it that was tainted, in units of "
+               "`asset`.", False),
+        Column("taint_share", pa.float64(), "`tainted_coins / value_coins`, 0-1.", False),
+        Column("hop", pa.int64(), "Hops from the nearest seed to the receiving side (1: paid "
+               "by a seed).", False),
+        Column("asset", pa.string(), "Asset traced, e.g. `ETH`.", False),
+        Column("source_file", pa.string(), "The transfers file traced (path as given).", False),
+        Column("line", pa.int64(), "1-based line (or JSON line) of the transfer in "
+               "`source_file`.", False),
+    ),
+)
+
+CRYPTO_ADDRESSES = Table(
+    "crypto_addresses",
+    "The addresses a stored crypto trace reached (`sanctionwatch trace --store`): one row per "
+    "run and address with its role, label and taint, and, for an address on an SDN "
+    "crypto-address list (`trace --ofac`), the SDN entity holding it and the row that says "
+    "so. The relationship graph makes each a wallet node (docs/graph.md).",
+    (
+        Column("run_id", pa.string(), "The trace run (`crypto_flows.run_id`).", False),
+        Column("address", pa.string(), "The address (hex lower-cased).", False),
+        Column("role", pa.string(), "`seed`, `intermediary`, `mixer_depositor`, "
+               "`exchange_deposit`, `service`, ... (docs/crypto.md).", False),
+        Column("label", pa.string(), "Label from the tag packs or the SDN list; empty when "
+               "none.", False),
+        Column("category", pa.string(), "Label category (`exchange`, `mixer`, `bridge`, "
+               "`sanctioned`, ...); empty when none.", False),
+        Column("taint", pa.float64(), "Share of the value it received that was tainted, 0-1 "
+               "(1 for a seed).", False),
+        Column("hops", pa.int64(), "Hops from the nearest seed (0: a seed).", False),
+        Column("tainted_in_coins", pa.float64(), "Tainted value received, in units of "
+               "`asset`.", False),
+        Column("tainted_out_coins", pa.float64(), "Tainted value sent on, in units of "
+               "`asset`.", False),
+        Column("first_time", UTC_TS, "First tainted transfer in, UTC; null when none."),
+        Column("last_time", UTC_TS, "Last tainted transfer in, UTC; null when none."),
+        Column("findings", pa.string(), "Detectors that flagged it, `;`-separated.", False),
+        Column("asset", pa.string(), "Asset traced.", False),
+        Column("holder_entity_id", pa.string(), "Entity id of the SDN entry holding the "
+               "address (`us-ofac-<uid>`), when an SDN crypto-address list names it."),
+        Column("holder_source_file", pa.string(), "That list file (path as given)."),
+        Column("holder_line", pa.int64(), "1-based line of its row in `holder_source_file`."),
+    ),
+    primary_key=("run_id", "address"),
+)
+
+CASHOUT_ALERTS = Table(
+    "cashout_alerts",
+    "ATM cash-out alerts stored by `sanctionwatch cashout --store` (docs/cashout.md): one row "
+    "per alert and run, as in the alerts CSV, with the authorisation log it came from. The "
+    "relationship graph makes each alerted account a `bank_account` node linked to its BIN "
+    "(docs/graph.md). Every run is kept.",
+    (
+        Column("run_id", pa.string(), "The detection run: start time (UTC, compact ISO 8601) "
+               "and a random suffix.", False),
+        Column("alert_id", pa.string(), "Alert id within the run (`CO-000001`).", False),
+        Column("rule", pa.string(), "`burst`, `balance` or `ledger`.", False),
+        Column("start_time", UTC_TS, "First flagged authorisation, UTC.", False),
+        Column("end_time", UTC_TS, "Last flagged authorisation, UTC.", False),
+        Column("bin", pa.string(), "Issuer BIN (first digits of the card number).", False),
+        Column("accounts", pa.list_(pa.string()), "Accounts of the flagged authorisations.",
+               False),
+        Column("countries", pa.list_(pa.string()), "Terminal countries, ISO 3166-1 alpha-2.",
+               False),
+        Column("n_transactions", pa.int64(), "Flagged authorisations.", False),
+        Column("amount_usd", pa.float64(), "Their amount, US dollars.", False),
+        Column("transaction_ids", pa.string(), "Their transaction ids, `;`-separated.", False),
+        Column("explanation", pa.string(), "The alert in one sentence.", False),
+        Column("source_file", pa.string(), "The authorisation log (path as given).", False),
+    ),
+    primary_key=("run_id", "alert_id"),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -230,5 +320,8 @@ STORE_TABLES: tuple[Table, ...] = (
     REGISTRY_FACTS,
     ENTITY_DECISIONS,
     ALERT_REVIEWS,
+    CRYPTO_FLOWS,
+    CRYPTO_ADDRESSES,
+    CASHOUT_ALERTS,
 )
 """The tables declared here, in documentation order."""

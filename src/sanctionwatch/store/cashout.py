@@ -1,0 +1,59 @@
+"""ATM cash-out alerts in the store: the ``cashout_alerts`` table (:mod:`sanctionwatch.schema`).
+
+:func:`store_cashout_alerts` writes the alerts of one detection
+(:class:`sanctionwatch.finance.cashout.DetectionResult`) as a new run, in one transaction; the
+relationship graph reads them back (:func:`sanctionwatch.linking.graph_build.read_cashout`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import polars as pl
+
+from sanctionwatch.schema import CASHOUT_ALERTS
+from sanctionwatch.store.access import connect
+from sanctionwatch.store.crypto import new_trace_run_id
+from sanctionwatch.store.duck import default_store_path, ensure_tables
+
+
+def alert_rows(alerts: pl.DataFrame, source_file: str, run_id: str) -> pl.DataFrame:
+    """``cashout_alerts`` rows of the alerts frame (``ALERT_COLUMNS``; ``;``-joined accounts
+    and countries become lists, ISO times timestamps)."""
+    return CASHOUT_ALERTS.conform(alerts.with_columns(
+        pl.lit(run_id).alias("run_id"), pl.lit(source_file).alias("source_file"),
+        pl.col("accounts").str.split(";"), pl.col("countries").str.split(";"),
+        pl.col("start_time").str.to_datetime(time_zone="UTC", time_unit="us"),
+        pl.col("end_time").str.to_datetime(time_zone="UTC", time_unit="us"),
+    ))
+
+
+def store_cashout_alerts(alerts: pl.DataFrame, source_file: str,
+                         store_path: str | Path | None = None, run_id: str | None = None) -> str:
+    """Store the alerts of one detection as a new run (:func:`alert_rows`); its run id."""
+    rid = run_id or new_trace_run_id()
+    rows = alert_rows(alerts, source_file, rid)
+    path = Path(store_path) if store_path is not None else default_store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path, read_only=False)
+    try:
+        ensure_tables(con, (CASHOUT_ALERTS,))
+        con.execute("BEGIN TRANSACTION")
+        try:
+            con.execute(f"DELETE FROM {CASHOUT_ALERTS.name} WHERE run_id = ?", [rid])
+            if rows.height:
+                cols = ", ".join(f'"{c}"' for c in CASHOUT_ALERTS.names)
+                con.register("_rows", rows.to_arrow())
+                con.execute(f"INSERT INTO {CASHOUT_ALERTS.name} ({cols}) "
+                            f"SELECT {cols} FROM _rows")
+                con.unregister("_rows")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+    return rid
+
+
+__all__ = ["alert_rows", "store_cashout_alerts"]
