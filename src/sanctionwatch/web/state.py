@@ -40,7 +40,8 @@ Version = tuple[int, int]
 
 IDLE_CLOSE_S = 1.0
 """Seconds without a request after which the read-only store is closed (a writer waiting
-for the file, e.g. ``detect``, gets it then; reopening on the next request costs ~25 ms)."""
+for the file, e.g. ``detect``, gets it then; the next request opens it again, a cost paid
+only after a pause)."""
 
 
 class ReadWriteLock:
