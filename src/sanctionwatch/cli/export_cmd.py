@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from sanctionwatch.atomic import atomic_path
 from sanctionwatch.cli.consoles import StoreOpt, data_markup, err_console, fail
 
 export_app = typer.Typer(
@@ -83,7 +84,8 @@ def export_events(
             df = st.events(filt)
             names = latest_names(st, event_mmsis(df)) if f_ == "kml" else None
         data = events_bytes(df, f_, names)
-        out.write_bytes(data)
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(data)
     except (ValueError, FileNotFoundError, OSError) as exc:
         raise fail(str(exc)) from exc
     err_console.print(f"wrote {df.height} events to {data_markup(out)}", soft_wrap=True)
@@ -112,7 +114,9 @@ def export_track(
         if not tracks:
             raise ValueError(f"no positions of {key} in the outputs of the runs recorded in "
                              "the store")
-        out.write_bytes(tracks_bytes(tracks, f_))
+        data = tracks_bytes(tracks, f_)
+        with atomic_path(out) as tmp:
+            tmp.write_bytes(data)
     except (ValueError, FileNotFoundError, VesselNotFound, OSError) as exc:
         raise fail(str(exc)) from exc
     n = sum(len(t["coordinates"]) for t in tracks)

@@ -10,18 +10,16 @@ complete.
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from sanctionwatch.atomic import atomic_path
 from sanctionwatch.evidence.dossier import Dossier
 from sanctionwatch.evidence.map import MapParams, render_map
 
@@ -60,25 +58,6 @@ def render_html(d: Dossier, map_params: MapParams | None = None) -> str:
         d=d, map_svg=Markup(svg), version=__version__,
         details=details,
     )
-
-
-@contextmanager
-def atomic_path(target: Path) -> Iterator[Path]:
-    """A temporary path beside ``target``, renamed onto it when the block ends without error
-    (removed otherwise): a reader never sees a half-written file."""
-    target = Path(target)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    # the real suffix last: Chromium picks the screenshot format from it
-    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}.", suffix=f".part{target.suffix}",
-                               dir=target.parent)
-    os.close(fd)
-    try:
-        yield Path(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp makes 0600: a report is for others to read
-        os.replace(tmp, target)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 def write_html(d: Dossier, out: Path, map_params: MapParams | None = None) -> Path:

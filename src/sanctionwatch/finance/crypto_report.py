@@ -10,6 +10,7 @@ from pathlib import Path
 
 import polars as pl
 
+from sanctionwatch.atomic import atomic_path
 from sanctionwatch.finance.crypto_ingest import UtxoRead
 from sanctionwatch.finance.crypto_utxo import change_outputs, cluster_multi_input
 from sanctionwatch.finance.trace import TraceResult
@@ -160,16 +161,23 @@ def write_trace(res: TraceResult, out: Path | str, png: bool = False,
     d.mkdir(parents=True, exist_ok=True)
     written = [d / "flows.csv", d / "addresses.csv", d / "findings.csv", d / "graph.json",
                d / "report.html"]
-    _iso(res.flows).write_csv(written[0])
-    _iso(res.addresses).write_csv(written[1])
-    pl.DataFrame([{**f.__dict__, "time": f.time.isoformat(), "related": ";".join(f.related)}
-                  for f in res.findings],
-                 schema={"detector": pl.String, "address": pl.String, "time": pl.String,
-                         "amount": pl.Float64, "asset": pl.String, "detail": pl.String,
-                         "related": pl.String}).write_csv(written[2])
-    written[3].write_text(json.dumps(graph_json(res), indent=1, default=str), encoding="utf-8")
+    findings = pl.DataFrame(
+        [{**f.__dict__, "time": f.time.isoformat(), "related": ";".join(f.related)}
+         for f in res.findings],
+        schema={"detector": pl.String, "address": pl.String, "time": pl.String,
+                "amount": pl.Float64, "asset": pl.String, "detail": pl.String,
+                "related": pl.String})
     page, height = report_html(res, max_edges)
-    written[4].write_text(page, encoding="utf-8")
+    for path, write in (
+        (written[0], lambda p: _iso(res.flows).write_csv(p)),
+        (written[1], lambda p: _iso(res.addresses).write_csv(p)),
+        (written[2], lambda p: findings.write_csv(p)),
+        (written[3], lambda p: p.write_text(json.dumps(graph_json(res), indent=1, default=str),
+                                            encoding="utf-8")),
+        (written[4], lambda p: p.write_text(page, encoding="utf-8")),
+    ):
+        with atomic_path(path) as tmp:  # each file whole or not at all
+            write(tmp)
     if png:
         from sanctionwatch.evidence.render import render_png
 

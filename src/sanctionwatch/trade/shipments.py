@@ -424,7 +424,7 @@ def screen_file(input_path: Path, out: Path, rules: RuleSet | None = None,
                 rejects_path: Path | None = None) -> ShipmentResult:
     """Screen ``input_path`` and write the flags to ``out`` (atomically) and the rejected rows
     to ``rejects_path`` (default ``OUT.rejects.csv``, written only when there are any)."""
-    from sanctionwatch.evidence.render import atomic_path
+    from sanctionwatch.atomic import atomic_path
     from sanctionwatch.export.inert import write_csv
 
     t0 = time.perf_counter()
