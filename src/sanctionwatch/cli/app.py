@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -23,6 +22,17 @@ from rich.table import Table
 
 from sanctionwatch import __version__
 from sanctionwatch.cli.consoles import StoreOpt, data_text, err_console, fail, out_console
+from sanctionwatch.cli.event_options import (
+    BboxOpt,
+    DprkOpt,
+    EventTypeOpt,
+    MinHoursOpt,
+    MmsiOpt,
+    SinceOpt,
+    UntilOpt,
+    parse_time,
+    read_events,
+)
 from sanctionwatch.export.inert import spreadsheet_frame
 from sanctionwatch.ingest.ais import FORMATS, IngestError
 
@@ -37,13 +47,6 @@ app = typer.Typer(
     rich_markup_mode=None,  # help text verbatim: Rich markup would eat "[default: ...]"
 )
 console = err_console
-
-
-def _parse_time(value: str | None) -> datetime | None:
-    if value is None:
-        return None
-    dt = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    return dt if dt.tzinfo else dt.replace(tzinfo=UTC)
 
 
 # Reading options shared by `detect` and `ingest`.
@@ -150,7 +153,7 @@ def detect(
             changes["zones"] = tuple(str(z) for z in zones)
         read: dict[str, Any] = {
             k: v for k, v in (("fmt", fmt), ("layout", layout), ("strict", strict),
-                              ("assume_time", _parse_time(assume_time)),
+                              ("assume_time", parse_time(assume_time)),
                               ("encoding", encoding)) if v is not None}
         if read:
             changes["ingest"] = dataclasses.replace(cfg.ingest, **read)
@@ -212,48 +215,21 @@ def detect(
 @app.command()
 def events(
     store: StoreOpt = None,
-    event_type: Annotated[
-        list[str] | None, typer.Option("--type", "-t", help="Event type (repeatable).")
-    ] = None,
-    mmsi: Annotated[int | None, typer.Option(help="Vessel MMSI (either party).")] = None,
-    since: Annotated[str | None, typer.Option(help="Events ending at/after this UTC time.")] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Events starting at/before this UTC time.")
-    ] = None,
-    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
-    dprk: Annotated[bool, typer.Option("--dprk", help="Only DPRK ports and waters.")] = False,
-    min_hours: Annotated[float | None, typer.Option(help="Minimum duration, hours.")] = None,
+    event_type: EventTypeOpt = None,
+    mmsi: MmsiOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    bbox: BboxOpt = None,
+    dprk: DprkOpt = False,
+    min_hours: MinHoursOpt = None,
     limit: Annotated[int | None, typer.Option(help="At most this many events.")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines output.")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="CSV output.")] = False,
 ) -> None:
     """List and filter events in the store."""
-    from dataclasses import replace
-
-    from sanctionwatch.cli.choices import event_types
-    from sanctionwatch.store import DuckDBStore, EventFilter, default_store_path
-
     try:
-        box: tuple[float, float, float, float] | None = None
-        if bbox:
-            nums = [float(x) for x in bbox.split(",")]
-            if len(nums) != 4:
-                raise ValueError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
-            box = (nums[0], nums[1], nums[2], nums[3])
-        f = EventFilter(
-            event_types=tuple(event_type or ()),
-            mmsi=mmsi,
-            since=_parse_time(since),
-            until=_parse_time(until),
-            bbox=box,
-            dprk_only=dprk,
-            min_duration_h=min_hours,
-            limit=limit,
-        )
-        with DuckDBStore(store or default_store_path(), read_only=True) as st:
-            if event_type:
-                f = replace(f, event_types=event_types(event_type, st.event_types()))
-            df = st.events(f)
+        df = read_events(store, event_type=event_type, mmsi=mmsi, since=since, until=until,
+                         bbox=bbox, dprk=dprk, min_hours=min_hours, limit=limit)
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
     if as_json:
@@ -285,7 +261,7 @@ def ingest(
     from sanctionwatch.ingest.files import ingest as run_ingest
 
     options = IngestOptions(
-        fmt=fmt, layout=layout, strict=strict, assume_time=_parse_time(assume_time),
+        fmt=fmt, layout=layout, strict=strict, assume_time=parse_time(assume_time),
         encoding=encoding,
     )
     out.mkdir(parents=True, exist_ok=True)

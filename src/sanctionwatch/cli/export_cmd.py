@@ -10,6 +10,16 @@ import typer
 
 from sanctionwatch.atomic import atomic_path
 from sanctionwatch.cli.consoles import StoreOpt, data_markup, err_console, fail
+from sanctionwatch.cli.event_options import (
+    BboxOpt,
+    DprkOpt,
+    EventTypeOpt,
+    MinHoursOpt,
+    MmsiOpt,
+    SinceOpt,
+    UntilOpt,
+    read_events,
+)
 
 export_app = typer.Typer(
     name="export",
@@ -36,53 +46,37 @@ def export_events(
     out: OutOpt,
     fmt: Annotated[str, typer.Option("--format", help="geojson, geoparquet, kml or csv.")],
     store: StoreOpt = None,
-    event_type: Annotated[
-        list[str] | None, typer.Option("--type", "-t", help="Event type (repeatable).")
-    ] = None,
-    mmsi: Annotated[int | None, typer.Option(help="Vessel MMSI (either party).")] = None,
-    since: Annotated[str | None, typer.Option(help="Events ending at/after this UTC time.")] = None,
-    until: Annotated[
-        str | None, typer.Option(help="Events starting at/before this UTC time.")
-    ] = None,
-    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
-    dprk: Annotated[bool, typer.Option("--dprk", help="Only DPRK ports and waters.")] = False,
+    event_type: EventTypeOpt = None,
+    mmsi: MmsiOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
+    bbox: BboxOpt = None,
+    dprk: DprkOpt = False,
     designated: Annotated[bool, typer.Option(
         "--designated", help="Only events involving a vessel matched to a listed vessel.")
     ] = False,
     zone: Annotated[str | None, typer.Option(help="Only events in this zone (zone_id).")] = None,
-    min_hours: Annotated[float | None, typer.Option(help="Minimum duration, hours.")] = None,
+    min_hours: MinHoursOpt = None,
 ) -> None:
     """Write the store's events (filtered like `events`) as GeoJSON, GeoParquet, KML or CSV
     (CSV cells are safe to open in a spreadsheet)."""
-    from dataclasses import replace
-
-    from sanctionwatch.cli.app import _parse_time
-    from sanctionwatch.cli.choices import event_types
     from sanctionwatch.export.events import (
         EVENT_FORMATS,
         event_mmsis,
         events_bytes,
         latest_names,
     )
-    from sanctionwatch.store import DuckDBStore, EventFilter, default_store_path
+    from sanctionwatch.store import DuckDBStore, default_store_path
 
     f_ = _check_format(fmt, EVENT_FORMATS)
     try:
-        box: tuple[float, float, float, float] | None = None
-        if bbox:
-            nums = [float(x) for x in bbox.split(",")]
-            if len(nums) != 4:
-                raise ValueError("--bbox needs four numbers: min_lon,min_lat,max_lon,max_lat")
-            box = (nums[0], nums[1], nums[2], nums[3])
-        filt = EventFilter(event_types=tuple(event_type or ()), mmsi=mmsi,
-                           since=_parse_time(since), until=_parse_time(until), bbox=box,
-                           dprk_only=dprk, min_duration_h=min_hours, zone_id=zone,
-                           designated_only=designated)
-        with DuckDBStore(store or default_store_path(), read_only=True) as st:
-            if event_type:
-                filt = replace(filt, event_types=event_types(event_type, st.event_types()))
-            df = st.events(filt)
-            names = latest_names(st, event_mmsis(df)) if f_ == "kml" else None
+        df = read_events(store, event_type=event_type, mmsi=mmsi, since=since, until=until,
+                         bbox=bbox, dprk=dprk, min_hours=min_hours, zone_id=zone,
+                         designated_only=designated)
+        names = None
+        if f_ == "kml":
+            with DuckDBStore(store or default_store_path(), read_only=True) as st:
+                names = latest_names(st, event_mmsis(df))
         data = events_bytes(df, f_, names)
         with atomic_path(out) as tmp:
             tmp.write_bytes(data)
@@ -101,7 +95,7 @@ def export_track(
     until: Annotated[str | None, typer.Option(help="Positions at/before this UTC time.")] = None,
 ) -> None:
     """Write vessel KEY's tracks (from the newest run that holds its positions)."""
-    from sanctionwatch.cli.app import _parse_time
+    from sanctionwatch.cli.event_options import parse_time
     from sanctionwatch.evidence import VesselNotFound
     from sanctionwatch.export.events import TRACK_FORMATS, tracks_bytes
     from sanctionwatch.export.tracks import vessel_tracks
@@ -109,8 +103,8 @@ def export_track(
 
     f_ = _check_format(fmt, TRACK_FORMATS)
     try:
-        tracks = vessel_tracks(store or default_store_path(), key, _parse_time(since),
-                               _parse_time(until))
+        tracks = vessel_tracks(store or default_store_path(), key, parse_time(since),
+                               parse_time(until))
         if not tracks:
             raise ValueError(f"no positions of {key} in the outputs of the runs recorded in "
                              "the store")
