@@ -12,9 +12,8 @@ from pathlib import Path
 import polars as pl
 
 from sanctionwatch.schema import CASHOUT_ALERTS
-from sanctionwatch.store.access import connect
 from sanctionwatch.store.crypto import new_trace_run_id
-from sanctionwatch.store.duck import default_store_path, ensure_tables
+from sanctionwatch.store.duck import replace_rows
 
 
 def alert_rows(alerts: pl.DataFrame, source_file: str, run_id: str) -> pl.DataFrame:
@@ -33,26 +32,7 @@ def store_cashout_alerts(alerts: pl.DataFrame, source_file: str,
     """Store the alerts of one detection as a new run (:func:`alert_rows`); its run id."""
     rid = run_id or new_trace_run_id()
     rows = alert_rows(alerts, source_file, rid)
-    path = Path(store_path) if store_path is not None else default_store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path, read_only=False)
-    try:
-        ensure_tables(con, (CASHOUT_ALERTS,))
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DELETE FROM {CASHOUT_ALERTS.name} WHERE run_id = ?", [rid])
-            if rows.height:
-                cols = ", ".join(f'"{c}"' for c in CASHOUT_ALERTS.names)
-                con.register("_rows", rows.to_arrow())
-                con.execute(f"INSERT INTO {CASHOUT_ALERTS.name} ({cols}) "
-                            f"SELECT {cols} FROM _rows")
-                con.unregister("_rows")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    replace_rows(store_path, [(CASHOUT_ALERTS, rows)], "run_id", rid)
     return rid
 
 

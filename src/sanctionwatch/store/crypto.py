@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 import polars as pl
 
 from sanctionwatch.schema import CRYPTO_ADDRESSES, CRYPTO_FLOWS
-from sanctionwatch.store.access import connect
-from sanctionwatch.store.duck import default_store_path, ensure_tables
+from sanctionwatch.store.duck import replace_rows
 
 if TYPE_CHECKING:
     from sanctionwatch.finance.crypto_ingest import Seed
@@ -83,26 +82,8 @@ def store_trace(
     """Store one trace as a new run (:func:`trace_tables`), in one transaction; its run id."""
     rid = run_id or new_trace_run_id()
     flows, addresses = trace_tables(res, source_file, rid, holders, holders_file)
-    path = Path(store_path) if store_path is not None else default_store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path, read_only=False)
-    try:
-        ensure_tables(con, (CRYPTO_FLOWS, CRYPTO_ADDRESSES))
-        con.execute("BEGIN TRANSACTION")
-        try:
-            for table, df in ((CRYPTO_FLOWS, flows), (CRYPTO_ADDRESSES, addresses)):
-                con.execute(f"DELETE FROM {table.name} WHERE run_id = ?", [rid])
-                if df.height:
-                    cols = ", ".join(f'"{c}"' for c in table.names)
-                    con.register("_rows", df.to_arrow())
-                    con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM _rows")
-                    con.unregister("_rows")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    replace_rows(store_path, [(CRYPTO_FLOWS, flows), (CRYPTO_ADDRESSES, addresses)],
+                 "run_id", rid)
     return rid
 
 

@@ -93,6 +93,39 @@ def read_table(
     return table.conform(df)
 
 
+def replace_rows(
+    store_path: str | Path | None,
+    frames: Sequence[tuple[Table, pl.DataFrame]],
+    key: str,
+    value: object,
+) -> None:
+    """In one transaction of the store file (the ``SANCTIONWATCH_STORE`` default when None;
+    tables created when missing): for each ``(table, frame)``, delete the rows whose ``key``
+    column equals ``value`` and insert the frame's rows (conformed to the table). Loading the
+    same file or run again replaces what it stored before."""
+    path = Path(store_path) if store_path is not None else default_store_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    con = connect(path, read_only=False)
+    try:
+        ensure_tables(con, [t for t, _ in frames])
+        con.execute("BEGIN TRANSACTION")
+        try:
+            for table, frame in frames:
+                con.execute(f'DELETE FROM {table.name} WHERE "{key}" = ?', [value])
+                df = table.conform(frame)
+                if df.height:
+                    cols = ", ".join(f'"{c}"' for c in table.names)
+                    con.register("_rows", df.to_arrow())
+                    con.execute(f"INSERT INTO {table.name} ({cols}) SELECT {cols} FROM _rows")
+                    con.unregister("_rows")
+            con.execute("COMMIT")
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+    finally:
+        con.close()
+
+
 def default_store_path() -> Path:
     """The ``SANCTIONWATCH_STORE`` setting: ``$SANCTIONWATCH_STORE`` if set, else
     ``./sanctionwatch.duckdb`` (:mod:`sanctionwatch.settings`)."""

@@ -14,33 +14,17 @@ import polars as pl
 
 from sanctionwatch.ingest.registry import RegistryRead
 from sanctionwatch.schema import REGISTRY_FACTS
-from sanctionwatch.store.access import connect
-from sanctionwatch.store.duck import default_store_path, ensure_tables, read_table, table_columns
+from sanctionwatch.store.duck import (
+    read_table,
+    replace_rows,
+    table_columns,
+)
 
 
 def store_registry(read: RegistryRead, store_path: str | Path | None = None) -> int:
     """Store the good rows of ``read`` (replacing those of the same file); rows stored."""
-    path = Path(store_path) if store_path is not None else default_store_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    con = connect(path, read_only=False)
-    try:
-        ensure_tables(con, (REGISTRY_FACTS,))
-        df = REGISTRY_FACTS.conform(read.facts)
-        cols = ", ".join(f'"{c}"' for c in REGISTRY_FACTS.names)
-        con.execute("BEGIN TRANSACTION")
-        try:
-            con.execute(f"DELETE FROM {REGISTRY_FACTS.name} WHERE source_file = ?", [read.path])
-            if df.height:
-                con.register("_registry", df.to_arrow())
-                con.execute(f"INSERT INTO {REGISTRY_FACTS.name} ({cols}) "
-                            f"SELECT {cols} FROM _registry")
-                con.unregister("_registry")
-            con.execute("COMMIT")
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-    finally:
-        con.close()
+    df = REGISTRY_FACTS.conform(read.facts)
+    replace_rows(store_path, [(REGISTRY_FACTS, df)], "source_file", read.path)
     return df.height
 
 
