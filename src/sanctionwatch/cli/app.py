@@ -406,7 +406,7 @@ def _register_subcommands() -> None:
     from sanctionwatch.cli.serve_cmd import serve
     from sanctionwatch.cli.simulate_cmd import simulate
     from sanctionwatch.cli.trace_cmd import trace_cmd
-    from sanctionwatch.cli.trade_cmd import shipments
+    from sanctionwatch.cli.trade_cmd import mirror, shipments
 
     app.command("simulate")(simulate)
     app.command("evaluate")(evaluate)
@@ -423,6 +423,7 @@ def _register_subcommands() -> None:
     app.command("cashout")(cashout)
     app.command("cashout-simulate")(cashout_simulate)
     app.command("shipments")(shipments)
+    app.command("mirror")(mirror)
 
 
 _register_subcommands()

@@ -1,4 +1,5 @@
-"""``sanctionwatch shipments``: screen bill-of-lading / customs records (docs/trade.md)."""
+"""``sanctionwatch shipments`` (screen bill-of-lading / customs records) and ``sanctionwatch
+mirror`` (mirror statistics of partner-reported trade): docs/trade.md."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ def shipments(
         Path | None,
         typer.Option("--store", help="Store with the sanctions lists and AIS events (default: "
                      "$SANCTIONWATCH_STORE or ./sanctionwatch.duckdb; parties and vessels are "
-                     "screened only when it holds lists)."),
+                     "screened only when it holds lists). Given, the flags are also stored "
+                     "in its shipment_flags table."),
     ] = None,
     rules: Annotated[
         list[Path] | None,
@@ -52,6 +54,12 @@ def shipments(
                               highlight=False)
         res = screen_file(input_path, out, rule_set, screener,
                           store_path if Path(store_path).exists() else None, rejects)
+        if store is not None:
+            from sanctionwatch.store.trade import store_shipment_flags
+
+            n = store_shipment_flags(res, str(input_path), store)
+            err_console.print(f"{n:,} flags stored in table shipment_flags of "
+                              f"{data_markup(store)}", highlight=False)
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     rpath = rejects or out.with_suffix(".rejects.csv")
@@ -65,4 +73,62 @@ def shipments(
                       + f") in {data_markup(out)}", highlight=False)
     for f in res.flags[:10]:
         out_console.print(f"  {data_markup(f.shipment_id)} {f.rule} ({f.severity}): "
+                          f"{data_markup(f.explanation)}", highlight=False)
+
+
+def mirror(
+    input_path: Annotated[Path, typer.Option("--input", "-i", help="Flows CSV: reporter, "
+                                             "partner, flow, hs_code, year, value_usd, quantity "
+                                             "(or UN Comtrade names; docs/trade.md).")],
+    out: Annotated[Path | None, typer.Option("--out", "-o", help="Findings CSV to write.")] = None,
+    store: Annotated[
+        Path | None,
+        typer.Option("--store", help="Also store the findings in this store's mirror_findings "
+                     "table (replacing those of the same input file)."),
+    ] = None,
+    rules: Annotated[
+        list[Path] | None,
+        typer.Option("--rules", help="Extra rule file (same CSV format as the UN table; "
+                     "repeatable)."),
+    ] = None,
+    rejects: Annotated[
+        Path | None,
+        typer.Option("--rejects", help="Where bad rows are listed with their line (default: "
+                     "OUT with .rejects.csv; written when there are any)."),
+    ] = None,
+) -> None:
+    """Compare partner-reported trade with the DPRK: mirror asymmetries, banned goods reported
+    after their ban, the petroleum cap, implausible unit values."""
+    from sanctionwatch.trade.mirror import mirror_file
+    from sanctionwatch.trade.rules import load_rules
+
+    try:
+        if not input_path.is_file():
+            raise ValueError(f"{input_path}: no such file")
+        res = mirror_file(input_path, out, load_rules(rules or []), rejects_path=rejects)
+        if store is not None:
+            from sanctionwatch.store.trade import store_mirror_findings
+
+            n = store_mirror_findings(res.findings, str(input_path), store)
+            err_console.print(f"{n:,} findings stored in table mirror_findings of "
+                              f"{data_markup(store)}", highlight=False)
+    except (ValueError, OSError) as exc:
+        raise fail(str(exc)) from exc
+    err_console.print(f"{res.rows_read:,} rows read from {data_markup(input_path)}",
+                      highlight=False)
+    if res.rejects:
+        where = rejects or (out.with_suffix(".rejects.csv") if out is not None else None)
+        first = "; ".join(f"line {ln}: {r}" for ln, r in res.rejects[:3])
+        err_console.print(f"[bold yellow]warning:[/] {len(res.rejects):,} rows rejected ("
+                          f"{data_markup(first)}" + ("; ..." if len(res.rejects) > 3 else "")
+                          + ")" + (f"; all listed in {data_markup(where)}" if where else ""),
+                          highlight=False)
+    by_kind: dict[str, int] = {}
+    for f in res.findings:
+        by_kind[f.kind] = by_kind.get(f.kind, 0) + 1
+    out_console.print(f"{len(res.findings):,} findings ("
+                      + (", ".join(f"{k} {n}" for k, n in by_kind.items()) or "none") + ")"
+                      + (f" in {data_markup(out)}" if out is not None else ""), highlight=False)
+    for f in res.findings[:20]:
+        out_console.print(f"  {f.finding_id} {f.kind} ({f.severity}): "
                           f"{data_markup(f.explanation)}", highlight=False)

@@ -311,6 +311,68 @@ CASHOUT_ALERTS = Table(
     primary_key=("run_id", "alert_id"),
 )
 
+SHIPMENT_FLAGS = Table(
+    "shipment_flags",
+    "Shipment flags stored by `sanctionwatch shipments --store` (docs/trade.md): one row per "
+    "flag, as in the flags CSV, with the shipments file and line it came from and the carrying "
+    "vessel as declared. Screening the same file again replaces its rows. The risk indicator "
+    "`shipment_flags` and the vessel dossier read them by IMO (else by name).",
+    (
+        Column("source_file", pa.string(), "The shipments file screened (path as given).",
+               False),
+        Column("line", pa.int64(), "1-based first line of the shipment's row in "
+               "`source_file`.", False),
+        Column("shipment_id", pa.string(), "The shipment's id as declared.", False),
+        Column("date", pa.date32(), "The shipment's date as declared; null when empty."),
+        Column("vessel_name", pa.string(), "Carrying vessel's name as declared (may be empty).",
+               False),
+        Column("vessel_imo", pa.int64(), "Carrying vessel's IMO number as declared; null when "
+               "empty or not a number."),
+        Column("rule", pa.string(), "The flag's rule (`hs_coal`, `listed_party`, ...).", False),
+        Column("severity", pa.string(), "`high`, `medium` or `low`.", False),
+        Column("explanation", pa.string(), "The flag in one sentence.", False),
+        Column("citation", pa.string(), "Resolution and paragraph, list or event ids.", False),
+    ),
+)
+
+MIRROR_FINDINGS = Table(
+    "mirror_findings",
+    "Mirror-statistics findings stored by `sanctionwatch mirror --store` (docs/trade.md): one "
+    "row per finding, as in the findings CSV, with the flows file it came from. Comparing the "
+    "same file again replaces its rows.",
+    (
+        Column("source_file", pa.string(), "The flows file compared (path as given).", False),
+        Column("finding_id", pa.string(), "Finding id within the file (`M-000001`).", False),
+        Column("kind", pa.string(), "`mirror_asymmetry`, `banned_trade`, `petroleum_cap` or "
+               "`unit_value`.", False),
+        Column("reporter", pa.string(), "Reporting country as given (ISO alpha-3 or M49; the "
+               "importer for an asymmetry; `;`-joined for a cap).", False),
+        Column("partner", pa.string(), "Partner country (`PRK` for the DPRK).", False),
+        Column("flow", pa.string(), "`import` or `export`, as reported.", False),
+        Column("hs_code", pa.string(), "HS code (digits).", False),
+        Column("year", pa.int64(), "Reference year.", False),
+        Column("value_usd", pa.float64(), "The reporter's value, US dollars."),
+        Column("mirror_value_usd", pa.float64(), "The other side's value raised by the CIF/FOB "
+               "margin, US dollars (asymmetries)."),
+        Column("quantity", pa.float64(), "Quantity in `quantity_unit`."),
+        Column("quantity_unit", pa.string(), "Unit of the quantity (`kg` for masses)."),
+        Column("unit_value_usd", pa.float64(), "US dollars per `quantity_unit`."),
+        Column("median_unit_value_usd", pa.float64(), "Median unit value of the HS code, year "
+               "and unit in the input, US dollars per `quantity_unit`."),
+        Column("ratio", pa.float64(), "The kind's ratio: value over mirror value, unit value "
+               "over median, or barrels over the cap."),
+        Column("rule", pa.string(), "Rule ids of the trade rules involved, `;`-separated.",
+               False),
+        Column("citation", pa.string(), "Resolution(s) and paragraph(s).", False),
+        Column("severity", pa.string(), "`high`, `medium` or `low`.", False),
+        Column("explanation", pa.string(), "The finding in one sentence, with its figures.",
+               False),
+        Column("lines", pa.list_(pa.int64()), "1-based lines of the input rows behind it.",
+               False),
+    ),
+    primary_key=("source_file", "finding_id"),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -323,5 +385,7 @@ STORE_TABLES: tuple[Table, ...] = (
     CRYPTO_FLOWS,
     CRYPTO_ADDRESSES,
     CASHOUT_ALERTS,
+    SHIPMENT_FLAGS,
+    MIRROR_FINDINGS,
 )
 """The tables declared here, in documentation order."""

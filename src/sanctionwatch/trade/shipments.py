@@ -149,6 +149,9 @@ class ShipmentResult:
     flags: list[Flag] = field(default_factory=list)
     rejects: list[tuple[int, str, str]] = field(default_factory=list)
     rows_read: int = 0
+    sources: list[tuple[int, str, str, date | None]] = field(default_factory=list)
+    """Per flag (same order as ``flags``): the shipment's line, vessel name, vessel IMO as
+    declared and date, for the store (:func:`sanctionwatch.store.trade.store_shipment_flags`)."""
     seconds: float = 0.0
 
     @property
@@ -439,7 +442,10 @@ def screen_file(input_path: Path, out: Path, rules: RuleSet | None = None,
         if why is not None:
             res.rejects.append((line, row["shipment_id"], why))
             continue
-        res.flags.extend(screen.screen_row(row, when))
+        found = screen.screen_row(row, when)
+        res.flags.extend(found)
+        res.sources.extend([(line, row["vessel_name"].strip(), row["vessel_imo"].strip(),
+                             when)] * len(found))
     with atomic_path(out) as tmp:
         write_csv(tmp, FLAG_COLUMNS, (f.row() for f in res.flags))
     rpath = rejects_path or out.with_suffix(".rejects.csv")
