@@ -151,7 +151,7 @@ def test_bad_rows_rejected_with_their_line(tmp_path):
     assert [(int(r["line"]), r["reason"].split(" ")[0]) for r in rej] == [
         (3, "flow"), (4, "hs_code"), (5, "year"), (6, "value_usd"), (7, "5"), (8, "reporter"),
         (9, "empty"), (11, "repeats")]
-    assert list(csv.reader(out.open()))[0] == list(FINDING_COLUMNS)
+    assert next(csv.reader(out.open())) == list(FINDING_COLUMNS)
 
 
 def test_cli_writes_the_findings_and_the_store(tmp_path, capsys):

@@ -131,6 +131,18 @@ class StatementRow:
 
 
 @dataclass(frozen=True)
+class ShipmentFlagRow:
+    """One flag of a shipment the vessel carried (``shipment_flags``, by IMO or name)."""
+
+    shipment_id: Cited
+    date: Cited
+    rule: Cited
+    severity: Cited
+    explanation: Cited
+    citation: Cited
+
+
+@dataclass(frozen=True)
 class IndicatorRow:
     """One risk indicator as scored."""
 
@@ -262,6 +274,8 @@ class Dossier:
     ownership: tuple[Cited, ...]
     ownership_note: str
     facts: tuple[Fact, ...] = field(default=())
+    shipment_flags: tuple[ShipmentFlagRow, ...] = ()
+    """Flags of the shipments declared on this vessel (``sanctionwatch shipments --store``)."""
 
 
 # -- inputs from other layers -----------------------------------------------------------------
@@ -406,6 +420,7 @@ def build_dossier(
         statements = loaders.statement_rows(src, listed, prov)
         timeline = loaders.event_rows(src, mmsis, prov, quality=False)
         quality = loaders.event_rows(src, mmsis, prov, quality=True)
+        ship_flags = loaders.shipment_flag_rows(src, imo, mmsis, prov)
         pos_path, run_id, note = loaders.find_positions(src, mmsis, positions)
         partner_ids = sorted({
             (e.other_mmsi if e.mmsi in mmsis else e.mmsi)
@@ -458,7 +473,7 @@ def build_dossier(
         identities=tuple(identities), matches=tuple(matches), statements=tuple(statements),
         risk=risk_view, risk_note=risk_note, timeline=tuple(timeline), quality=tuple(quality),
         tracks=tracks, track_note=note, partners=partners, ownership=own,
-        ownership_note=own_note, facts=tuple(prov.facts),
+        ownership_note=own_note, facts=tuple(prov.facts), shipment_flags=tuple(ship_flags),
     )
 
 
@@ -530,6 +545,7 @@ __all__ = [
     "RiskIndicator",
     "RiskSection",
     "RiskView",
+    "ShipmentFlagRow",
     "StatementRow",
     "Track",
     "VesselNotFound",

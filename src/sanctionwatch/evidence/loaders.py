@@ -24,6 +24,7 @@ from sanctionwatch.evidence.dossier import (
     IdentityRow,
     MatchRow,
     Provenance,
+    ShipmentFlagRow,
     StatementRow,
     Track,
     cited,
@@ -149,6 +150,38 @@ def match_rows(src: SourceStore, mmsis: Sequence[int], prov: Provenance) -> list
             score=cited(r["score"], ref, ".2f"), matched_on=cited(r["matched_on"], ref),
             explanation=cited(r["explanation"], ref),
         ))
+    return out
+
+
+def shipment_flag_rows(src: SourceStore, imo: int | None, mmsis: Sequence[int],
+                       prov: Provenance) -> list[ShipmentFlagRow]:
+    """Flags of the shipments declared on the vessel (``shipment_flags``): by its IMO (``imo``
+    or any IMO its MMSIs broadcast), or, for a flag declaring no IMO, by one of its broadcast
+    names; each cited with the shipments file and line."""
+    if not src._has("shipment_flags"):
+        return []
+    imos: set[int] = {imo} if imo is not None else set()
+    names: set[str] = set()
+    if mmsis:
+        ids = src.store.vessel_identities().filter(pl.col("mmsi").is_in(list(mmsis)))
+        imos |= {int(v) for v in ids["imo"].drop_nulls().to_list()}
+        names = {" ".join(str(v).upper().split()) for v in ids["name"].drop_nulls().to_list()}
+    if not imos and not names:
+        return []
+    rows = src.con.execute(
+        "SELECT source_file, line, shipment_id, date, rule, severity, explanation, citation "
+        "FROM shipment_flags WHERE list_contains(?::BIGINT[], vessel_imo) OR (vessel_imo IS "
+        "NULL AND list_contains(?::VARCHAR[], upper(trim(regexp_replace(vessel_name, "
+        "'\\s+', ' ', 'g'))))) ORDER BY date NULLS LAST, source_file, line, rule",
+        [sorted(imos), sorted(names)]).fetchall()
+    out = []
+    for source, line, sid, day, rule, sev, expl, cite in rows:
+        ref = prov.cite(f"shipment {sid}: {rule} ({sev}): {expl}", source, f"line {line}",
+                        [cite] if cite else [])
+        out.append(ShipmentFlagRow(
+            shipment_id=cited(sid, ref), date=cited(day.isoformat() if day else None, ref),
+            rule=cited(rule, ref), severity=cited(sev, ref), explanation=cited(expl, ref),
+            citation=cited(cite, ref)))
     return out
 
 

@@ -152,6 +152,30 @@ class IdentityPeriod:
 
 
 @dataclass(frozen=True)
+class ShipmentFlagFact:
+    """One ``shipment_flags`` row naming the vessel (by IMO, or by name without an IMO)."""
+
+    source_file: str
+    line: int
+    shipment_id: str
+    rule: str
+    severity: str
+    explanation: str
+    citation: str
+    vessel_imo: int | None
+    vessel_name: str
+
+    @property
+    def ref(self) -> str:
+        """Evidence reference: ``source_file:line`` of the shipment."""
+        return f"{self.source_file}:{self.line}"
+
+
+def _vessel_name_key(name: object) -> str:
+    return " ".join(str(name or "").upper().split())
+
+
+@dataclass(frozen=True)
 class PartnerRisk:
     """What the STS indicator knows of an encounter partner (from the first pass)."""
 
@@ -186,6 +210,9 @@ class VesselFacts:
     during the loitering and went dark or reappeared nearby (filled by the scorer)."""
     ownership: OwnershipLookup | None = None
     places: Places = field(default_factory=Places.default)
+    shipment_flags: tuple[ShipmentFlagFact, ...] = ()
+    """Stored shipment flags whose declared vessel is this one: its IMO, or, for a flag
+    declaring a name but no IMO, one of its broadcast names."""
 
     def of_type(self, *types: str) -> list[Event]:
         """Its events of these types, by time."""
@@ -244,7 +271,13 @@ def load_facts(store_path: str | Path, *, ownership: OwnershipLookup | None = No
     from sanctionwatch.store.duck import read_table, table_columns
 
     places = places or Places.default()
+    ship_flags: list[ShipmentFlagFact] = []
     with DuckDBStore(store_path, read_only=True) as st:
+        if table_columns(st.con, "shipment_flags"):
+            ship_flags = [ShipmentFlagFact(*r) for r in st.con.execute(
+                "SELECT source_file, line, shipment_id, rule, severity, explanation, citation, "
+                "vessel_imo, vessel_name FROM shipment_flags ORDER BY source_file, line, "
+                "rule").fetchall()]
         events = st.events()
         quality = read_table(st.con, QUALITY_FINDINGS, "start_time, event_type, mmsi, event_id")
         matches = st.vessel_matches()
@@ -296,8 +329,13 @@ def load_facts(store_path: str | Path, *, ownership: OwnershipLookup | None = No
                 other = e["other_mmsi"] if e["mmsi"] == mmsi else e["mmsi"]
                 if other is not None:
                     related[int(other)] = tuple(by_identity.get(int(other), ()))
+        periods = by_identity.get(mmsi, [])
+        imos = {p.imo for p in periods if p.imo is not None}
+        names = {_vessel_name_key(p.name) for p in periods if p.name}
+        flags = tuple(f for f in ship_flags if (f.vessel_imo is not None and f.vessel_imo in imos)
+                      or (f.vessel_imo is None and _vessel_name_key(f.vessel_name) in names))
         out.append(VesselFacts(
-            mmsi=mmsi, events=tuple(evs),
+            mmsi=mmsi, events=tuple(evs), shipment_flags=flags,
             quality=tuple(sorted(by_quality.get(mmsi, []), key=_event_order)),
             matches=tuple(by_matches.get(mmsi, [])),
             identities=tuple(by_identity.get(mmsi, [])),
@@ -319,5 +357,5 @@ def _event_order(e: Event) -> tuple[Any, ...]:
     return (e["start_time"], e["event_type"], e["mmsi"], e["event_id"])
 
 
-__all__ = ["Event", "IdentityPeriod", "ListMatch", "PartnerRisk", "Places", "VesselFacts",
-           "load_facts"]
+__all__ = ["Event", "IdentityPeriod", "ListMatch", "PartnerRisk", "Places", "ShipmentFlagFact",
+           "VesselFacts", "load_facts"]

@@ -449,6 +449,35 @@ def fishing_dprk(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
                    f"{extra}.", [e["event_id"] for e in stays + loiter])
 
 
+SHIPMENT_FLAG_RULES_SCORED_ELSEWHERE = frozenset({
+    "listed_vessel", "vessel_ais_gap", "vessel_dprk_port_call", "vessel_encounter"})
+"""Shipment-flag rules the ``shipment_flags`` indicator leaves out: they restate the vessel's
+list match and AIS events, which ``designated``, ``dark_near_dprk``, ``dprk_port_call`` and
+``sts_partner`` already score from the same store rows."""
+
+
+def shipment_flags(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
+    """The vessel carried a flagged shipment (``shipment_flags``: banned or capped HS code,
+    misdeclared goods, listed party, transshipment routing): scored by the worst severity,
+    1 for ``high``, ``shipment_flag_medium_score`` for ``medium``,
+    ``shipment_flag_low_score`` for ``low``; explained with that flag's shipment id, rule
+    and citation."""
+    flags = [f for f in facts.shipment_flags
+             if f.rule not in SHIPMENT_FLAG_RULES_SCORED_ELSEWHERE]
+    if not flags:
+        return _result("shipment_flags", params, 0.0, "No flagged shipment.")
+    score = {"high": 1.0, "medium": params.shipment_flag_medium_score,
+             "low": params.shipment_flag_low_score}
+    worst = max(flags, key=lambda f: score.get(f.severity, 0.0))
+    ships = {(f.source_file, f.shipment_id) for f in flags}
+    more = (f" ({len(flags) - 1} more flag(s) on {len(ships)} shipment(s))"
+            if len(flags) > 1 else "")
+    return _result("shipment_flags", params, score.get(worst.severity, 0.0),
+                   f"{facts.label()} carried shipment {worst.shipment_id} ({worst.ref}) "
+                   f"flagged {worst.rule} ({worst.severity}): {worst.explanation.rstrip('.')} "
+                   f"[{worst.citation}]{more}.", [f.ref for f in flags])
+
+
 def _union_hours(events: list[Event]) -> float:
     """Hours covered by the events' intervals (overlaps counted once)."""
     if not events:
@@ -477,7 +506,9 @@ INDICATORS: dict[str, Indicator] = {
     "spoofing": spoofing,
     "draught_dark": draught_dark,
     "fishing_dprk": fishing_dprk,
+    "shipment_flags": shipment_flags,
 }
 """Every indicator by name; each name has a ``weight_<name>`` in :class:`RiskParams`."""
 
-__all__ = ["INDICATORS", "SPOOFING_SUBTYPE_SCORE", "Indicator", *INDICATORS]
+__all__ = ["INDICATORS", "SHIPMENT_FLAG_RULES_SCORED_ELSEWHERE", "SPOOFING_SUBTYPE_SCORE",
+           "Indicator", *INDICATORS]

@@ -79,6 +79,11 @@ class RiskParams:
     weight_fishing_dprk: float = 0.7
     """Chosen by us: foreign fishing in DPRK waters is prohibited by resolution 2397 para 6 and
     documented at scale by Park et al. 2020 (DETECTION.md 1.5)."""
+    weight_shipment_flags: float = 0.6
+    """Chosen by us: a bill of lading or customs record putting the vessel on a banned or
+    misdeclared DPRK shipment is the documentary evidence of the Panel's coal and petroleum
+    cases (S/2019/171), but a shipment flag is a screen for a human to clear (HS mappings are
+    inferred, exemptions are not modelled; docs/trade.md), so below a DPRK port call."""
 
     # -- thresholds ----------------------------------------------------------------------------
     imo_match_score: float = 1.0
@@ -163,6 +168,13 @@ class RiskParams:
     """Hours in a zone whose own source calls it APPROXIMATE (the West Sea DPRK polygon, 10-20
     km uncertainty, ``zones.geojson``) count this much. Chosen by us: such a stay may be
     outside DPRK waters."""
+    shipment_flag_medium_score: float = 0.5
+    """Score of a vessel whose worst shipment flag is ``medium`` (a ``high`` flag scores 1).
+    Chosen by us: a misdeclaration without a declared DPRK link, or AIS behaviour around a
+    voyage, is half the evidence of a banned code in a DPRK direction."""
+    shipment_flag_low_score: float = 0.2
+    """Score of a vessel whose worst shipment flag is ``low`` (a routing through a usual
+    transshipment point). Chosen by us: most of those ports' trade is lawful."""
     fishing_ship_types: tuple[int, ...] = (30,)
     """AIS ship type codes of fishing vessels (ITU-R M.1371 table 53: 30 fishing)."""
     flags_of_convenience: tuple[str, ...] = FLAGS_OF_CONVENIENCE
@@ -246,6 +258,7 @@ _UNIT_INTERVAL = frozenset({
     "sts_partner_min_score", "flag_hop_score", "flag_of_convenience_hop_score",
     "rename_score", "imo_change_score", "callsign_change_score", "shared_imo_score",
     "mid_flag_mismatch_score", "dark_partner_factor", "approximate_zone_factor",
+    "shipment_flag_medium_score", "shipment_flag_low_score",
     "quality_confidence_factor", "coverage_confidence_factor",
     "min_nearby_heard_share", "min_confidence",
 })

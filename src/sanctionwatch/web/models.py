@@ -148,6 +148,60 @@ class Page(BaseModel):
     items: list[dict[str, Any]]
 
 
+class ShipmentFlag(BaseModel):
+    """One ``shipment_flags`` row: a flag of a screened shipment, with its file and line."""
+
+    source_file: str
+    line: int
+    shipment_id: str
+    date: str | None = None
+    vessel_name: str
+    vessel_imo: int | None = None
+    rule: str
+    severity: str
+    explanation: str
+    citation: str
+
+
+class ShipmentFlagPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[ShipmentFlag]
+
+
+class MirrorFinding(BaseModel):
+    """One ``mirror_findings`` row: a mirror-statistics finding with its figures."""
+
+    source_file: str
+    finding_id: str
+    kind: str
+    reporter: str
+    partner: str
+    flow: str
+    hs_code: str
+    year: int
+    value_usd: float | None = None
+    mirror_value_usd: float | None = None
+    quantity: float | None = None
+    quantity_unit: str | None = None
+    unit_value_usd: float | None = None
+    median_unit_value_usd: float | None = None
+    ratio: float | None = None
+    rule: str
+    citation: str
+    severity: str
+    explanation: str
+    lines: list[int]
+
+
+class MirrorFindingPage(BaseModel):
+    total: int
+    offset: int
+    limit: int
+    items: list[MirrorFinding]
+
+
 # -- yente-compatible /match -------------------------------------------------------------------
 
 class EntityExample(BaseModel):
