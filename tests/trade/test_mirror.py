@@ -134,6 +134,20 @@ def test_unit_values_need_enough_rows(tmp_path):
     assert not _of(find(load_flows(_write(tmp_path, rows))[0]), "unit_value")
 
 
+def test_jump_in_a_banned_code_in_the_ban_year(findings):
+    (jump,) = _of(findings, "ban_year_jump")
+    assert (jump.reporter, jump.hs_code, jump.year, jump.lines) == ("CHN", "0307", 2017, (23, 24))
+    assert jump.ratio == pytest.approx(2.5) and jump.rule == "seafood"
+    assert "UNSCR 2371 (2017) para 9" in jump.citation and "rushed through" in jump.explanation
+    # the fall of DPRK coal from 2016 to 2017 (compliance) is no jump
+
+
+def test_no_jump_away_from_the_ban_year(tmp_path):
+    p = _write(tmp_path, "CHN,PRK,import,0307,2012,100000000,,\n"
+                         "CHN,PRK,import,0307,2013,250000000,,\n")
+    assert not _of(find(load_flows(p)[0]), "ban_year_jump")
+
+
 def test_comtrade_column_names(tmp_path):
     res = mirror_file(DATA / "mirror_flows_comtrade.csv", tmp_path / "f.csv")
     assert res.rejects == [(5, "flow 'RX' is not import/export (or M/X)")]
@@ -158,15 +172,15 @@ def test_cli_writes_the_findings_and_the_store(tmp_path, capsys):
     out, store = tmp_path / "f.csv", tmp_path / "s.duckdb"
     assert run(["mirror", "--input", str(FLOWS), "--out", str(out), "--store", str(store)]) == 0
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 9 and rows[0]["finding_id"] == "M-000001"
+    assert len(rows) == 11 and rows[0]["finding_id"] == "M-000001"
     assert {r["kind"] for r in rows} == {"mirror_asymmetry", "banned_trade", "petroleum_cap",
-                                        "unit_value"}
-    assert "9 findings" in capsys.readouterr().out
+                                        "unit_value", "ban_year_jump"}
+    assert "11 findings" in capsys.readouterr().out
     # a second run replaces the file's rows
     assert run(["mirror", "--input", str(FLOWS), "--store", str(store)]) == 0
     with duckdb.connect(str(store), read_only=True) as con:
         assert con.execute("SELECT count(*), min(lines[1]) FROM mirror_findings").fetchone() == (
-            9, 11)
+            11, 11)
 
 
 def test_cli_missing_columns_is_a_clear_error(tmp_path, capsys):

@@ -343,8 +343,8 @@ MIRROR_FINDINGS = Table(
     (
         Column("source_file", pa.string(), "The flows file compared (path as given).", False),
         Column("finding_id", pa.string(), "Finding id within the file (`M-000001`).", False),
-        Column("kind", pa.string(), "`mirror_asymmetry`, `banned_trade`, `petroleum_cap` or "
-               "`unit_value`.", False),
+        Column("kind", pa.string(), "`mirror_asymmetry`, `banned_trade`, `petroleum_cap`, "
+               "`unit_value` or `ban_year_jump`.", False),
         Column("reporter", pa.string(), "Reporting country as given (ISO alpha-3 or M49; the "
                "importer for an asymmetry; `;`-joined for a cap).", False),
         Column("partner", pa.string(), "Partner country (`PRK` for the DPRK).", False),
@@ -360,7 +360,7 @@ MIRROR_FINDINGS = Table(
         Column("median_unit_value_usd", pa.float64(), "Median unit value of the HS code, year "
                "and unit in the input, US dollars per `quantity_unit`."),
         Column("ratio", pa.float64(), "The kind's ratio: value over mirror value, unit value "
-               "over median, or barrels over the cap."),
+               "over median, barrels over the cap, or value over the previous year's."),
         Column("rule", pa.string(), "Rule ids of the trade rules involved, `;`-separated.",
                False),
         Column("citation", pa.string(), "Resolution(s) and paragraph(s).", False),

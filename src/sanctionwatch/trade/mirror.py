@@ -14,7 +14,9 @@ Panel of Experts reads it as mirror statistics. :func:`find` compares partner-re
 - ``petroleum_cap``: refined petroleum (or crude) reported exported to the DPRK in a year,
   converted from tonnes to barrels, above the annual cap;
 - ``unit_value``: a row's value per unit of quantity lies far from the median of the same HS
-  code, year and unit across the input (robust z-score on the log unit value).
+  code, year and unit across the input (robust z-score on the log unit value);
+- ``ban_year_jump``: a partner's trade with the DPRK in a banned code at least doubled (by
+  default) in the year before the ban or in the ban year itself.
 
 Rows that cannot be read are rejected with their line and reason (never a failed run).
 """
@@ -114,10 +116,11 @@ FINDING_COLUMNS = (
 )
 """Output columns: one row per finding. ``unit_value_usd`` is USD per ``quantity_unit``;
 ``ratio`` is the kind's ratio (reporter's value over the CIF-adjusted mirror value; unit value
-over the median; barrels over the cap); ``lines`` the input lines behind it."""
+over the median; barrels over the cap; value over the previous year's); ``lines`` the input
+lines behind it."""
 
 REJECT_COLUMNS = ("line", "reason")
-KINDS = ("mirror_asymmetry", "banned_trade", "petroleum_cap", "unit_value")
+KINDS = ("mirror_asymmetry", "banned_trade", "petroleum_cap", "unit_value", "ban_year_jump")
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,15 @@ class MirrorParams:
     """Floor of the MAD of the log unit values (about 5 %), so that a group of near-identical
     prices does not make every small difference an outlier. Chosen by us."""
 
+    jump_min_ratio: float = 2.0
+    """A year's value in a banned code at least this many times the previous year's, in the
+    year before the ban or the ban year, is a ``ban_year_jump``. Chosen by us: a doubling is
+    well beyond the year-to-year swings of a steady flow, and the front-loading the Panel
+    describes before a ban takes effect."""
+
     def __post_init__(self) -> None:
+        if not (math.isfinite(self.jump_min_ratio) and self.jump_min_ratio > 1.0):
+            raise ValueError(f"jump_min_ratio must be above 1, got {self.jump_min_ratio!r}")
         for name in ("cif_fob_margin_share", "asymmetry_min_gap_share"):
             v = getattr(self, name)
             if not 0.0 <= v < 1.0:
@@ -563,6 +574,46 @@ def unit_value_findings(flows: list[Flow], rules: RuleSet,
     return out
 
 
+def jump_findings(flows: list[Flow], rules: RuleSet, params: MirrorParams) -> list[Finding]:
+    """A partner's trade with the DPRK in a banned code that rose at least
+    :attr:`MirrorParams.jump_min_ratio` times from one year to the next, where the later year
+    is the year before the ban took effect (:data:`BAN_IN_FORCE`) or the ban year itself:
+    goods rushed through before the ban, or trade moved into the code from another."""
+    series = {(f.reporter, f.partner, f.flow, f.hs_code, f.year): f for f in flows}
+    out = []
+    for f in flows:
+        d = f.direction
+        if d is None:
+            continue
+        prev = series.get((f.reporter, f.partner, f.flow, f.hs_code, f.year - 1))
+        if prev is None or prev.value_usd <= 0 or f.value_usd < params.asymmetry_min_value_usd:
+            continue
+        ratio = f.value_usd / prev.value_usd
+        if ratio < params.jump_min_ratio:
+            continue
+        hits = [(r, BAN_IN_FORCE[r.rule_id]) for r, _ in rules.matching(f.hs_code, d)
+                if r.measure_type == "ban" and r.rule_id in BAN_IN_FORCE
+                and BAN_IN_FORCE[r.rule_id][0].year in (f.year, f.year + 1)]
+        if not hits:
+            continue
+        when = "; ".join(
+            f"{r.rule_id} took effect {start.isoformat()} ({cite}), "
+            + ("later that year" if start.year == f.year else "the next year")
+            for r, (start, cite) in hits)
+        verb = f"imports from {f.partner}" if f.flow == "import" else f"exports to {f.partner}"
+        out.append(Finding(
+            "", "ban_year_jump", f.reporter, f.partner, f.flow, f.hs_code, f.year, "medium",
+            f"{f.reporter}'s reported {verb} of HS {f.hs_code} rose from "
+            f"{_usd(prev.value_usd)} in {prev.year} to {_usd(f.value_usd)} in {f.year} "
+            f"({ratio:.1f} times, threshold {params.jump_min_ratio:g}) while the ban was "
+            f"coming: {when}; goods rushed through before the ban, or trade moved into this "
+            "code.",
+            value_usd=f.value_usd, mirror_value_usd=None, ratio=ratio,
+            rule=";".join(r.rule_id for r, _ in hits),
+            citation="; ".join(c for _, (_, c) in hits), lines=(prev.line, f.line)))
+    return out
+
+
 def find(flows: list[Flow], rules: RuleSet | None = None,
          params: MirrorParams | None = None) -> list[Finding]:
     """Every finding on ``flows``, numbered ``M-000001``... in kind order
@@ -570,7 +621,8 @@ def find(flows: list[Flow], rules: RuleSet | None = None,
     rules = rules or load_rules()
     params = params or MirrorParams()
     found = (asymmetry_findings(flows, rules, params) + banned_findings(flows, rules)
-             + cap_findings(flows, rules) + unit_value_findings(flows, rules, params))
+             + cap_findings(flows, rules) + unit_value_findings(flows, rules, params)
+             + jump_findings(flows, rules, params))
     found.sort(key=lambda x: (KINDS.index(x.kind), x.year, x.reporter, x.partner, x.hs_code,
                               x.lines))
     from dataclasses import replace

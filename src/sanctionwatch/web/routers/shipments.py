@@ -58,7 +58,7 @@ def shipment_flags(
 def mirror_findings(
     state: Annotated[AppState, Depends(get_state)],
     kind: Annotated[str | None, Query(
-        pattern="^(mirror_asymmetry|banned_trade|petroleum_cap|unit_value)$")] = None,
+        pattern="^(mirror_asymmetry|banned_trade|petroleum_cap|unit_value|ban_year_jump)$")] = None,
     reporter: Annotated[str | None, Query(description="Reporting country (e.g. CHN).")] = None,
     hs_code: Annotated[str | None, Query(description="HS code prefix (digits).",
                                          pattern=r"^\d{2,10}$")] = None,
