@@ -320,6 +320,13 @@ def load_facts(store_path: str | Path, *, ownership: OwnershipLookup | None = No
             ship_type=row["ship_type"], flag=row["flag"], flag_source=row["flag_source"],
             source=str(row["source"]), record=int(row["record"])))
 
+    flags_by_key: dict[tuple[str, object], list[tuple[int, ShipmentFlagFact]]] = \
+        defaultdict(list)
+    for i, f in enumerate(ship_flags):
+        key = ("imo", f.vessel_imo) if f.vessel_imo is not None else (
+            "name", _vessel_name_key(f.vessel_name))
+        if key[1]:
+            flags_by_key[key].append((i, f))
     out = []
     for mmsi in sorted(set(by_events) | set(by_matches) | set(by_identity)):
         evs = sorted(by_events.get(mmsi, []), key=_event_order)
@@ -330,10 +337,10 @@ def load_facts(store_path: str | Path, *, ownership: OwnershipLookup | None = No
                 if other is not None:
                     related[int(other)] = tuple(by_identity.get(int(other), ()))
         periods = by_identity.get(mmsi, [])
-        imos = {p.imo for p in periods if p.imo is not None}
-        names = {_vessel_name_key(p.name) for p in periods if p.name}
-        flags = tuple(f for f in ship_flags if (f.vessel_imo is not None and f.vessel_imo in imos)
-                      or (f.vessel_imo is None and _vessel_name_key(f.vessel_name) in names))
+        keys = {("imo", p.imo) for p in periods if p.imo is not None} | {
+            ("name", _vessel_name_key(p.name)) for p in periods if p.name}
+        flags = tuple(f for _, f in sorted(
+            (i, f) for k in keys for i, f in flags_by_key.get(k, ())))
         out.append(VesselFacts(
             mmsi=mmsi, events=tuple(evs), shipment_flags=flags,
             quality=tuple(sorted(by_quality.get(mmsi, []), key=_event_order)),
