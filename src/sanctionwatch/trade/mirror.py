@@ -30,7 +30,7 @@ import re
 import statistics
 from collections import defaultdict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 
@@ -625,8 +625,6 @@ def find(flows: list[Flow], rules: RuleSet | None = None,
              + jump_findings(flows, rules, params))
     found.sort(key=lambda x: (KINDS.index(x.kind), x.year, x.reporter, x.partner, x.hs_code,
                               x.lines))
-    from dataclasses import replace
-
     return [replace(x, finding_id=f"M-{i:06d}") for i, x in enumerate(found, start=1)]
 
 
