@@ -93,7 +93,8 @@ def test_every_table_is_listed():
         "positions", "vessel_reports", "rejects", "events", "quality_findings",
         "vessel_matches", "vessel_identities", "runs", "sanction_statements",
         "sanction_list_versions", "registry_facts", "entity_decisions", "alert_reviews",
-        "crypto_flows", "crypto_addresses", "cashout_alerts",
+        "crypto_flows", "crypto_addresses", "cashout_alerts", "petroleum_deliveries",
+        "petroleum_evidence",
     ]
     assert all(TABLES[name].name == name for name in TABLES)
     assert (TABLES["positions"], TABLES["vessel_reports"], TABLES["rejects"],
@@ -229,7 +230,8 @@ def test_polars_schemas_of_the_screening_and_the_lists_are_the_declarations():
 @pytest.mark.parametrize("name", ["runs", "vessel_matches", "vessel_identities",
                                   "sanction_statements", "sanction_list_versions",
                                   "registry_facts", "alert_reviews", "crypto_flows",
-                                  "crypto_addresses", "cashout_alerts"])
+                                  "crypto_addresses", "cashout_alerts",
+                                  "petroleum_deliveries", "petroleum_evidence"])
 def test_cli_schema_prints_every_table(name):
     res = CliRunner().invoke(app, ["schema", name])
     assert res.exit_code == 0, res.output
