@@ -159,3 +159,72 @@ def test_a_store_without_dprk_calls_has_no_delivery(tmp_path) -> None:
     DuckDBStore(path).close()
     rep = track_deliveries(path)
     assert rep.deliveries == () and rep.years == ()
+
+
+def test_web_api_serves_the_stored_deliveries_and_totals(seed1, tmp_path) -> None:
+    from fastapi.testclient import TestClient
+
+    from sanctionwatch.web import create_app
+
+    store, _ = seed1
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(store.read_bytes())
+    bare = tmp_path / "bare.duckdb"
+    bare.write_bytes(store.read_bytes())
+    empty = TestClient(create_app(bare)).get("/api/petroleum").json()
+    assert empty["deliveries"] == [] and "sanctionwatch petroleum" in empty["note"]
+    rep = track_deliveries(copy)
+    store_deliveries(rep, copy)
+    client = TestClient(create_app(copy))
+    body = client.get("/api/petroleum").json()
+    assert body["cap_barrels"] == 500_000
+    assert [d["delivery_id"] for d in body["deliveries"]] == [
+        d.delivery_id for d in rep.deliveries]
+    first = body["deliveries"][0]
+    assert {e["role"] for e in first["evidence"]} >= {"arrival"}
+    (y,) = body["years"]
+    assert y["year"] == 2019 and y["deliveries"] == len(rep.deliveries)
+    assert y["barrels"]["half"] == pytest.approx(rep.years[0].barrels["half"])
+    none = client.get("/api/petroleum?year=2018").json()
+    assert none["deliveries"] == [] and none["years"] == []
+
+
+def test_dossier_lists_the_deliveries_with_provenance(seed1, tmp_path) -> None:
+    from sanctionwatch.evidence import build_dossier
+    from sanctionwatch.evidence.render import render_html
+    from tests.evidence.pictures import check_provenance
+
+    store, _ = seed1
+    copy = tmp_path / "store.duckdb"
+    copy.write_bytes(store.read_bytes())
+    rep = track_deliveries(copy)
+    store_deliveries(rep, copy)
+    d = next(x for x in rep.deliveries if x.mechanism == "dark_sts")
+    supplier = build_dossier(copy, str(d.supplier_mmsi))
+    (row,) = supplier.deliveries
+    assert row.role.text == "supplied" and row.mechanism.text == "dark_sts"
+    assert str(d.mmsi) in row.counterpart.text
+    assert [e.text.split(":")[0] for e in row.evidence] == [i.role for i in d.evidence]
+    assert all(e.ref is not None for e in row.evidence)
+    check_provenance(render_html(supplier))
+    receiver = build_dossier(copy, str(d.mmsi))
+    assert [r.role.text for r in receiver.deliveries] == ["received"]
+    assert "Refined-petroleum deliveries" in render_html(receiver)
+
+
+def test_risk_indicator_scores_sts_deliveries_not_direct_calls(seed1) -> None:
+    from sanctionwatch.risk import score_vessels
+
+    store, _ = seed1
+    rep = track_deliveries(store)
+    sts = [d for d in rep.deliveries if d.mechanism != "direct_port_call"]
+    direct = [d.mmsi for d in rep.deliveries if d.mechanism == "direct_port_call"]
+    by = {r.mmsi: {i.name: i for i in r.indicators} for r in score_vessels(store)}
+    for d in sts:
+        for m in (d.mmsi, d.supplier_mmsi):
+            ind = by[m]["petroleum_delivery"]
+            assert ind.score == 1.0 and set(ind.evidence) >= {
+                i.event_id for i in d.evidence if i.role == "arrival"}
+    for m in direct:
+        assert by[m]["petroleum_delivery"].score == 0.0
+        assert by[m]["dprk_port_call"].score > 0

@@ -79,6 +79,11 @@ class RiskParams:
     weight_fishing_dprk: float = 0.7
     """Chosen by us: foreign fishing in DPRK waters is prohibited by resolution 2397 para 6 and
     documented at scale by Park et al. 2020 (DETECTION.md 1.5)."""
+    weight_petroleum_delivery: float = 0.8
+    """Chosen by us: a ship-to-ship transfer followed by the receiving tanker's call at a DPRK
+    port is the Panel's refined-petroleum case (S/2019/171 paras 9-13; resolution 2375 para 11
+    bans such transfers, 2397 para 5 caps the supply); as strong as STS with a designated
+    tanker, below a listing (docs/petroleum.md)."""
 
     # -- thresholds ----------------------------------------------------------------------------
     imo_match_score: float = 1.0
