@@ -65,7 +65,7 @@ class PetroleumParams:
     """Barrels per tonne of gas oil / diesel, the bulk of the products the Panel traced (BP
     Statistical Review of World Energy, "Approximate conversion factors": gasoil 7.46;
     gasoline 8.53, kerosene 7.88, fuel oil 6.66)."""
-    hull_deadweight_per_length_cubed: float = 0.006
+    deadweight_t_per_length_m_cubed: float = 0.006
     """Typical deadweight (t) of a tanker of length L (m) is this times L^3, from a block
     hull: displacement 1.025 t/m^3 x Cb 0.8 x L x B x T with B = L/6 and T = L/17, of which
     deadweight is ~75 % (L/B 5-7, B/T 2.5-3, DWT/displacement 0.7-0.8 for tankers: Watson,
@@ -286,7 +286,7 @@ def deadweight(f: VesselFacts, registry: Registry, params: PetroleumParams) -> t
         return registry.deadweight_t[f.imo], f"registry ({registry.source}, IMO {f.imo})"
     length = _length_m(f)
     if length is not None:
-        dwt = params.hull_deadweight_per_length_cubed * length ** 3
+        dwt = params.deadweight_t_per_length_m_cubed * length ** 3
         return round(dwt, 0), f"typical for length {length:.0f} m (k x L^3)"
     return params.default_deadweight_t, "default (no registry deadweight, no length)"
 
