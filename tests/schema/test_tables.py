@@ -94,7 +94,7 @@ def test_every_table_is_listed():
         "vessel_matches", "vessel_identities", "runs", "sanction_statements",
         "sanction_list_versions", "registry_facts", "entity_decisions", "alert_reviews",
         "crypto_flows", "crypto_addresses", "cashout_alerts", "shipment_flags",
-        "mirror_findings",
+        "mirror_findings", "petroleum_deliveries", "petroleum_evidence",
     ]
     assert all(TABLES[name].name == name for name in TABLES)
     assert (TABLES["positions"], TABLES["vessel_reports"], TABLES["rejects"],
@@ -231,7 +231,8 @@ def test_polars_schemas_of_the_screening_and_the_lists_are_the_declarations():
                                   "sanction_statements", "sanction_list_versions",
                                   "registry_facts", "alert_reviews", "crypto_flows",
                                   "crypto_addresses", "cashout_alerts", "shipment_flags",
-                                  "mirror_findings"])
+                                  "mirror_findings", "petroleum_deliveries",
+                                  "petroleum_evidence"])
 def test_cli_schema_prints_every_table(name):
     res = CliRunner().invoke(app, ["schema", name])
     assert res.exit_code == 0, res.output

@@ -401,6 +401,7 @@ def _register_subcommands() -> None:
     from sanctionwatch.cli.export_cmd import export_app
     from sanctionwatch.cli.graph_cmd import graph_app, registry_app
     from sanctionwatch.cli.lists_cmd import lists_app
+    from sanctionwatch.cli.petroleum_cmd import petroleum
     from sanctionwatch.cli.report_cmd import report_app
     from sanctionwatch.cli.screen_cmd import score_pairs, screen
     from sanctionwatch.cli.serve_cmd import serve
@@ -424,6 +425,7 @@ def _register_subcommands() -> None:
     app.command("cashout-simulate")(cashout_simulate)
     app.command("shipments")(shipments)
     app.command("mirror")(mirror)
+    app.command("petroleum")(petroleum)
 
 
 _register_subcommands()

@@ -252,6 +252,26 @@ class OwnershipPath:
 
 
 @dataclass(frozen=True)
+class DeliveryRow:
+    """A stored refined-petroleum delivery the vessel received or supplied
+    (``petroleum_deliveries``, docs/petroleum.md), with the events it rests on."""
+
+    delivery_id: str
+    role: Cited
+    """``received`` or ``supplied``."""
+    arrival: Cited
+    port: Cited
+    mechanism: Cited
+    counterpart: Cited
+    deadweight: Cited
+    barrels: Cited
+    """Barrels at one third, one half and 90 % laden."""
+    draught: Cited
+    evidence: tuple[Cited, ...]
+    """Each evidence event, cited with its own provenance row."""
+
+
+@dataclass(frozen=True)
 class Dossier:
     """Everything the dossier of one vessel shows, with the provenance of each value."""
 
@@ -276,6 +296,8 @@ class Dossier:
     facts: tuple[Fact, ...] = field(default=())
     shipment_flags: tuple[ShipmentFlagRow, ...] = ()
     """Flags of the shipments declared on this vessel (``sanctionwatch shipments --store``)."""
+    deliveries: tuple[DeliveryRow, ...] = ()
+    deliveries_note: str = ""
 
 
 # -- inputs from other layers -----------------------------------------------------------------
@@ -427,6 +449,8 @@ def build_dossier(
             for e in timeline if e.event_type == "encounter" and e.other_mmsi is not None
         } - set(mmsis))
         partner_ident = {p: loaders.latest_identity(src, p, prov) for p in partner_ids}
+        deliveries = loaders.delivery_rows(src, mmsis, prov,
+                                           {e.event_id: e.ref for e in timeline})
         partner_listed = {
             p: tuple(Cited(f"{m.listed_name.text} ({m.datasets.text}, score {m.score.text})",
                            m.score.ref) for m in loaders.match_rows(src, [p], prov))
@@ -474,6 +498,10 @@ def build_dossier(
         risk=risk_view, risk_note=risk_note, timeline=tuple(timeline), quality=tuple(quality),
         tracks=tracks, track_note=note, partners=partners, ownership=own,
         ownership_note=own_note, facts=tuple(prov.facts), shipment_flags=tuple(ship_flags),
+        deliveries=tuple(deliveries),
+        deliveries_note="" if deliveries else (
+            "No stored refined-petroleum delivery involves this vessel (`sanctionwatch "
+            "petroleum --store` stores them)."),
     )
 
 

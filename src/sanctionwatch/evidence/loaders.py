@@ -20,6 +20,7 @@ import polars as pl
 
 from sanctionwatch.evidence.dossier import (
     Cited,
+    DeliveryRow,
     EventRow,
     IdentityRow,
     MatchRow,
@@ -29,12 +30,18 @@ from sanctionwatch.evidence.dossier import (
     Track,
     cited,
 )
-from sanctionwatch.schema import EVENTS, QUALITY_FINDINGS
+from sanctionwatch.schema import (
+    EVENTS,
+    PETROLEUM_DELIVERIES,
+    PETROLEUM_EVIDENCE,
+    QUALITY_FINDINGS,
+)
 from sanctionwatch.store.duck import DuckDBStore, read_table, table_columns
 
 STORE_EVENTS = "store table events"
 STORE_QUALITY = "store table quality_findings"
 STORE_MATCHES = "store table vessel_matches"
+STORE_PETROLEUM = "store table petroleum_deliveries"
 
 
 class SourceStore:
@@ -360,4 +367,57 @@ def load_tracks(path: Path, run_id: str | None, mmsis: Sequence[int], prov: Prov
             lat=g["lat"].to_numpy(), lon=g["lon"].to_numpy(), track_id=tid, ref=ref,
             summary=Cited(f"MMSI {mmsi}: {g.height} positions, {span}", ref),
         ))
+    return out
+
+
+def delivery_rows(src: SourceStore, mmsis: Sequence[int], prov: Provenance,
+                  event_refs: dict[str, int]) -> list[DeliveryRow]:
+    """Stored petroleum deliveries the MMSIs received or supplied, by arrival; each value
+    cited with the delivery's row, each evidence event with its own (``event_refs``: the
+    timeline's event id -> ref; other events are cited here)."""
+    if not mmsis:
+        return []
+    marks = ", ".join("?" for _ in mmsis)
+    df = read_table(src.con, PETROLEUM_DELIVERIES, "arrival_time, mmsi", [*mmsis, *mmsis],
+                    where=f"mmsi IN ({marks}) OR supplier_mmsi IN ({marks})")
+    if df.height == 0:
+        return []
+    ev = read_table(src.con, PETROLEUM_EVIDENCE, "start_time, role",
+                    list(df["delivery_id"]),
+                    where=f"delivery_id IN ({', '.join('?' for _ in range(df.height))})")
+    out = []
+    for r in df.iter_rows(named=True):
+        received = int(r["mmsi"]) in mmsis
+        other = r["supplier_mmsi"] if received else r["mmsi"]
+        other_name = r["supplier_name"] if received else r["name"]
+        ref = prov.cite(
+            f"refined-petroleum delivery {r['delivery_id']} ({r['method']}): "
+            f"{r['name'] or ''} (MMSI {r['mmsi']}) arrived at {r['port']} "
+            f"{r['arrival_time']:%Y-%m-%d %H:%M} UTC by {r['mechanism']}; deadweight "
+            f"{r['deadweight_t']:,.0f} t ({r['deadweight_source']}); "
+            f"{r['barrels_third']:,.0f} / {r['barrels_half']:,.0f} / "
+            f"{r['barrels_ninety']:,.0f} barrels at 1/3, 1/2, 90 % laden",
+            STORE_PETROLEUM, f"delivery_id {r['delivery_id']}",
+            tuple(str(x) for x in (r["evidence_event_ids"] or "").split(";") if x))
+        items = []
+        for e in ev.filter(pl.col("delivery_id") == r["delivery_id"]).iter_rows(named=True):
+            eid = str(e["event_id"])
+            eref = event_refs.get(eid) or prov.cite(
+                f"{e['event_type']} of MMSI {e['mmsi']}, {e['start_time']:%Y-%m-%d %H:%M} to "
+                f"{e['end_time']:%Y-%m-%d %H:%M} UTC", STORE_EVENTS, f"event_id {eid}")
+            items.append(Cited(f"{e['role']}: {e['event_type']} "
+                               f"{e['start_time']:%Y-%m-%d %H:%M} UTC", eref))
+        draught = (f"{r['draught_barrels']:,.0f} bbl ({r['draught_change_m']:.1f} m)"
+                   if r["draught_barrels"] is not None else None)
+        out.append(DeliveryRow(
+            delivery_id=str(r["delivery_id"]),
+            role=Cited("received" if received else "supplied", ref),
+            arrival=cited(r["arrival_time"], ref), port=cited(r["port"], ref),
+            mechanism=cited(r["mechanism"], ref),
+            counterpart=cited(f"{other_name or ''} (MMSI {other})" if other is not None
+                              else None, ref),
+            deadweight=cited(r["deadweight_t"], ref, ",.0f"),
+            barrels=Cited(f"{r['barrels_third']:,.0f} / {r['barrels_half']:,.0f} / "
+                          f"{r['barrels_ninety']:,.0f}", ref),
+            draught=cited(draught, ref), evidence=tuple(items)))
     return out

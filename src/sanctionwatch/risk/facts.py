@@ -208,6 +208,9 @@ class VesselFacts:
     dark_partners: tuple[tuple[Event, Event], ...] = ()
     """(its loitering event, another vessel's ``ais_gap``) pairs: the other vessel was silent
     during the loitering and went dark or reappeared nearby (filled by the scorer)."""
+    petroleum: tuple[Any, ...] = ()
+    """Estimated refined-petroleum deliveries fed by a ship-to-ship transfer that it received
+    or supplied (:class:`sanctionwatch.trade.petroleum.Delivery`, filled by the scorer)."""
     ownership: OwnershipLookup | None = None
     places: Places = field(default_factory=Places.default)
     shipment_flags: tuple[ShipmentFlagFact, ...] = ()

@@ -476,6 +476,27 @@ def shipment_flags(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
                    f"{facts.label()} carried shipment {worst.shipment_id} ({worst.ref}) "
                    f"flagged {worst.rule} ({worst.severity}): {worst.explanation.rstrip('.')} "
                    f"[{worst.citation}]{more}.", [f.ref for f in flags])
+def petroleum_delivery(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
+    """An estimated refined-petroleum delivery to a DPRK port fed by a ship-to-ship transfer
+    (visible or dark) that the vessel received or supplied (:mod:`sanctionwatch.trade.
+    petroleum`): 1 for one. Direct port calls are left to ``dprk_port_call``."""
+    if not facts.petroleum:
+        return _result("petroleum_delivery", params, 0.0,
+                       "No ship-to-ship transfer followed by a DPRK port call.")
+    parts = []
+    for d in facts.petroleum:
+        how = "in the dark (its partner's AIS off)" if d.mechanism == "dark_sts" else "alongside"
+        if d.mmsi == facts.mmsi:
+            who = f"received by STS {how} from MMSI {d.supplier_mmsi}, then called at"
+        else:
+            who = f"supplied by STS {how} tanker {d.name or ''} (MMSI {d.mmsi}), which called at"
+        parts.append(f"{who} {d.port}, DPRK, on {_day(d.arrival_time)}: about "
+                     f"{d.barrels['third']:,.0f}-{d.barrels['ninety']:,.0f} barrels of "
+                     "refined petroleum at one third to 90 % laden")
+    more = f" ({len(parts)} deliveries)" if len(parts) > 1 else ""
+    text = parts[0][0].upper() + parts[0][1:] + more + "."
+    return _result("petroleum_delivery", params, 1.0, text,
+                   [i.event_id for d in facts.petroleum for i in d.evidence])
 
 
 def _union_hours(events: list[Event]) -> float:
@@ -507,6 +528,7 @@ INDICATORS: dict[str, Indicator] = {
     "draught_dark": draught_dark,
     "fishing_dprk": fishing_dprk,
     "shipment_flags": shipment_flags,
+    "petroleum_delivery": petroleum_delivery,
 }
 """Every indicator by name; each name has a ``weight_<name>`` in :class:`RiskParams`."""
 

@@ -84,6 +84,11 @@ class RiskParams:
     misdeclared DPRK shipment is the documentary evidence of the Panel's coal and petroleum
     cases (S/2019/171), but a shipment flag is a screen for a human to clear (HS mappings are
     inferred, exemptions are not modelled; docs/trade.md), so below a DPRK port call."""
+    weight_petroleum_delivery: float = 0.8
+    """Chosen by us: a ship-to-ship transfer followed by the receiving tanker's call at a DPRK
+    port is the Panel's refined-petroleum case (S/2019/171 paras 9-13; resolution 2375 para 11
+    bans such transfers, 2397 para 5 caps the supply); as strong as STS with a designated
+    tanker, below a listing (docs/petroleum.md)."""
 
     # -- thresholds ----------------------------------------------------------------------------
     imo_match_score: float = 1.0

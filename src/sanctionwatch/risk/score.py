@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 from sanctionwatch.risk.facts import Event, PartnerRisk, Places, VesselFacts, load_facts
 from sanctionwatch.risk.indicators import INDICATORS
@@ -116,6 +117,24 @@ def dark_partners(vessels: Sequence[VesselFacts], params: RiskParams) -> dict[
     return out
 
 
+def petroleum_by_vessel(vessels: Sequence[VesselFacts], params: RiskParams) -> dict[
+        int, tuple[Any, ...]]:
+    """For each vessel, the STS-fed petroleum deliveries it received or supplied
+    (:func:`sanctionwatch.trade.petroleum.find_deliveries`, default tracker parameters with
+    this model's ``dark_partner_max_distance_km``)."""
+    from sanctionwatch.trade.petroleum import PetroleumParams, find_deliveries
+
+    out: dict[int, list[Any]] = {}
+    tracker = PetroleumParams(dark_partner_max_distance_km=params.dark_partner_max_distance_km)
+    for d in find_deliveries(vessels, params=tracker):
+        if d.mechanism == "direct_port_call":
+            continue
+        for m in (d.mmsi, d.supplier_mmsi):
+            if m is not None:
+                out.setdefault(m, []).append(d)
+    return {m: tuple(ds) for m, ds in out.items()}
+
+
 def score_facts(vessels: Sequence[VesselFacts], params: RiskParams | None = None) -> list[
         VesselRisk]:
     """Score vessels already gathered (two passes, see the module), highest risk first."""
@@ -130,13 +149,14 @@ def score_facts(vessels: Sequence[VesselFacts], params: RiskParams | None = None
                        if m.is_match), None) if des.score > 0 else None
         partners[f.mmsi] = PartnerRisk(f.mmsi, f.name, s, top.explanation, listed)
     dark = dark_partners(vessels, params)
+    oil = petroleum_by_vessel(vessels, params)
     out = []
     for f in vessels:
         pairs = dark.get(f.mmsi, ())
         ids = {m for e in f.of_type("encounter") for m in (e["mmsi"], e["other_mmsi"])}
         ids |= {g["mmsi"] for _, g in pairs}
         mine = {m: partners[m] for m in ids if m is not None and m != f.mmsi and m in partners}
-        full = replace(f, partners=mine, dark_partners=pairs)
+        full = replace(f, partners=mine, dark_partners=pairs, petroleum=oil.get(f.mmsi, ()))
         out.append(_risk(full, indicator_results(full, params), params))
     out.sort(key=lambda r: (-round(r.score, 4), r.mmsi))
     return out
@@ -175,6 +195,7 @@ __all__ = [
     "confidence",
     "dark_partners",
     "indicator_results",
+    "petroleum_by_vessel",
     "score_facts",
     "score_vessels",
     "vessel_risk",

@@ -373,6 +373,61 @@ MIRROR_FINDINGS = Table(
     primary_key=("source_file", "finding_id"),
 )
 
+PETROLEUM_DELIVERIES = Table(
+    "petroleum_deliveries",
+    "Refined-petroleum deliveries to DPRK ports estimated by `sanctionwatch petroleum --store` "
+    "with the UN Panel's method (docs/petroleum.md): one row per tanker arrival at a DPRK "
+    "port, fed by a visible or dark ship-to-ship transfer or a direct call, with the volume at "
+    "the Panel's load assumptions. An estimate, not proof. A new estimate by the same method "
+    "replaces the rows of the earlier one (same `method`).",
+    (
+        Column("delivery_id", pa.string(), "`pd-` and a hash of the arrival's event id.",
+               False),
+        Column("mmsi", pa.int64(), "The tanker that arrived.", False),
+        Column("imo", pa.int64(), "Its latest broadcast IMO number."),
+        Column("name", pa.string(), "Its latest broadcast name."),
+        Column("port", pa.string(), "The DPRK port.", False),
+        Column("arrival_time", UTC_TS, "Start of the DPRK port call, UTC.", False),
+        Column("mechanism", pa.string(), "`visible_sts`, `dark_sts` or `direct_port_call`.",
+               False),
+        Column("supplier_mmsi", pa.int64(), "The STS partner that supplied it, if any."),
+        Column("supplier_name", pa.string(), "Its latest broadcast name."),
+        Column("deadweight_t", pa.float64(), "Deadweight used, tonnes.", False),
+        Column("deadweight_source", pa.string(), "Registry, typical for the length, or "
+               "default.", False),
+        Column("barrels_third", pa.float64(), "Barrels at one third laden.", False),
+        Column("barrels_half", pa.float64(), "Barrels at one half laden.", False),
+        Column("barrels_ninety", pa.float64(), "Barrels at 90 % laden.", False),
+        Column("draught_change_m", pa.float64(), "Laden draught change reported, metres."),
+        Column("draught_barrels", pa.float64(), "Barrels estimated from the draught change."),
+        Column("draught_basis", pa.string(), "How the draught estimate was made."),
+        Column("evidence_event_ids", pa.string(), "`role:event_id` of the events it rests "
+               "on, `;`-separated."),
+        Column("evidence_times", pa.string(), "Their start/end times (ISO 8601 UTC), "
+               "`;`-separated."),
+        Column("method", pa.string(), "Estimation method (`un_panel_2019`).", False),
+    ),
+    primary_key=("method", "delivery_id"),
+)
+
+PETROLEUM_EVIDENCE = Table(
+    "petroleum_evidence",
+    "The events each stored petroleum delivery rests on (`petroleum_deliveries`): one row per "
+    "delivery and event, with its role (`arrival`, `transfer`, `partner_loitering`, "
+    "`dark_gap`, `draught`).",
+    (
+        Column("delivery_id", pa.string(), "The delivery.", False),
+        Column("event_id", pa.string(), "The event (`events.event_id`).", False),
+        Column("event_type", pa.string(), "Its type.", False),
+        Column("role", pa.string(), "What it shows for the delivery.", False),
+        Column("mmsi", pa.int64(), "The event's vessel.", False),
+        Column("start_time", UTC_TS, "Event start, UTC.", False),
+        Column("end_time", UTC_TS, "Event end, UTC.", False),
+        Column("method", pa.string(), "Estimation method (`un_panel_2019`).", False),
+    ),
+    primary_key=("method", "delivery_id", "event_id", "role"),
+)
+
 STORE_TABLES: tuple[Table, ...] = (
     VESSEL_MATCHES,
     VESSEL_IDENTITIES,
@@ -387,5 +442,7 @@ STORE_TABLES: tuple[Table, ...] = (
     CASHOUT_ALERTS,
     SHIPMENT_FLAGS,
     MIRROR_FINDINGS,
+    PETROLEUM_DELIVERIES,
+    PETROLEUM_EVIDENCE,
 )
 """The tables declared here, in documentation order."""

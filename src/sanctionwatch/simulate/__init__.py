@@ -67,6 +67,7 @@ def simulate(scenario: str, seed: int, out_dir: str | Path, vessels: int | None 
     labels_path = out / "labels.parquet"
     frames.labels.write_parquet(labels_path)
     frames.negatives.write_parquet(out / "negatives.parquet")
+    frames.deliveries.write_parquet(out / "deliveries.parquet")
     counts = dict(frames.labels.group_by("event_type").len().sort("event_type").iter_rows())
     res = SimulationResult(scenario, seed, out, [path], labels_path, frames.positions.height,
                            frames.reports.height, corrupt, frames.n_ships,

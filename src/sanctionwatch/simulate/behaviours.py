@@ -221,6 +221,9 @@ def sts_pair(w: World, area: str, idx: int, dark: bool) -> None:
     dprk.stay(max(60, w.end_min - dprk.t), *dprk.pos)
     shore = float(w.ref.distance_from_shore_km(*meet))
     port_km = float(w.ref.distance_to_port_km(*meet)[0])
+    w.sts_transfers.append({"mmsi": dprk.mmsi, "supplier_mmsi": foreign.mmsi,
+                            "transfer_end": w.time(end), "mechanism": beh.replace("sts_", "")
+                            + "_sts"})
     common: dict[str, Any] = {"area": area, "cargo": "refined petroleum", "report": "S/2019/171",
               "distance_m": round(gap_m, 1)}
     if dark:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -62,6 +62,19 @@ NEGATIVE_SCHEMA: dict[str, pl.DataType] = {
 false positive, counted as one inside a hard negative) or neither right nor wrong
 (``optional``: not scored). A null ``event_type``, ``subtype``, ``mmsi`` or box is a wildcard:
 any type, any subtype, any vessel, anywhere."""
+
+DELIVERY_SCHEMA: dict[str, pl.DataType] = {
+    "mmsi": pl.Int64(),
+    "supplier_mmsi": pl.Int64(),
+    "arrival_time": pl.Datetime("us", "UTC"),
+    "port_name": pl.Utf8(),
+    "mechanism": pl.Utf8(),
+    "planted": pl.Boolean(),
+    "behaviour": pl.Utf8(),
+    "transfer_end": pl.Datetime("us", "UTC"),
+}
+"""Columns of ``deliveries.parquet``: the petroleum deliveries to DPRK ports
+(:func:`delivery_labels`, docs/petroleum.md)."""
 
 US_PER_H = 3_600_000_000
 HARD_NEGATIVE_BEHAVIOURS = frozenset({"pilot_boat", "coastal_gap", "bunkering"})
@@ -363,3 +376,51 @@ def loitering_labels(pos: pl.DataFrame, ref: ReferenceData) -> list[dict[str, An
                           distance_from_shore_km=round(shore_km, 2),
                           distance_to_port_km=round(port_km, 2)))
     return rows
+
+
+def delivery_labels(rows: Sequence[dict[str, Any]], first_seen: dict[int, datetime],
+                    tankers: set[int], transfers: Sequence[dict[str, Any]],
+                    behaviour_of_mmsi: dict[int, str]) -> pl.DataFrame:
+    """Petroleum deliveries by the Panel's method, from the ``port_call`` labels: every
+    arrival of a tanker (``tankers``: MMSIs of simulated tankers) at a DPRK port, the arrival
+    observed (the call begins after the MMSI's first received position in ``first_seen``).
+    The first such arrival of a planted STS transfer's DPRK tanker after the transfer is that
+    transfer's delivery (``visible_sts`` / ``dark_sts``, ``planted``); every other one is a
+    ``direct_port_call`` (not planted: ordinary tankers the simulator routes to DPRK ports).
+    No random number is drawn."""
+    calls = []
+    for r in rows:
+        if r["event_type"] != "port_call" or r["mmsi"] not in tankers:
+            continue
+        det = json.loads(r["details"] or "{}")
+        if not det.get("is_dprk"):
+            continue
+        seen = first_seen.get(r["mmsi"])
+        # an hour: an MMSI two ships broadcast (a clone) is first heard from either of them
+        if seen is None or r["start_time"] <= seen + timedelta(hours=1):
+            continue
+        calls.append((r["start_time"], r["mmsi"], det.get("port_name")))
+    calls.sort()
+    used: set[tuple[datetime, int]] = set()
+    out = []
+    for tr in transfers:
+        nxt = next((c for c in calls if c[1] == tr["mmsi"] and c[0] >= tr["transfer_end"]),
+                   None)
+        if nxt is None:  # the tanker is back after the simulated window closed
+            continue
+        used.add((nxt[0], nxt[1]))
+        out.append({"mmsi": nxt[1], "supplier_mmsi": tr["supplier_mmsi"],
+                    "arrival_time": nxt[0], "port_name": nxt[2],
+                    "mechanism": tr["mechanism"], "planted": True,
+                    "behaviour": behaviour_of_mmsi.get(nxt[1], "background"),
+                    "transfer_end": tr["transfer_end"]})
+    for t, m, port in calls:
+        if (t, m) not in used:
+            out.append({"mmsi": m, "supplier_mmsi": None, "arrival_time": t,
+                        "port_name": port, "mechanism": "direct_port_call", "planted": False,
+                        "behaviour": behaviour_of_mmsi.get(m, "background"),
+                        "transfer_end": None})
+    if not out:
+        return pl.DataFrame(schema=DELIVERY_SCHEMA)
+    return pl.DataFrame(out, schema=DELIVERY_SCHEMA, orient="row").sort(["arrival_time",
+                                                                          "mmsi"])

@@ -15,6 +15,8 @@ from sanctionwatch.simulate import behaviours as bv
 from sanctionwatch.simulate import messy
 from sanctionwatch.simulate.coverage import Coverage, noisy, received
 from sanctionwatch.simulate.labels import (
+    DELIVERY_SCHEMA,
+    delivery_labels,
     frame,
     label,
     loitering_labels,
@@ -49,6 +51,10 @@ class Frames:
     hard_negatives: list[dict[str, Any]] = field(default_factory=list)
     negatives: pl.DataFrame = field(default_factory=lambda: negatives_frame([]))
     """Hard-negative windows (``negatives.parquet``: :func:`labels.negatives_frame`)."""
+    deliveries: pl.DataFrame = field(default_factory=lambda: pl.DataFrame(
+        schema=DELIVERY_SCHEMA))
+    """Petroleum deliveries to DPRK ports (``deliveries.parquet``:
+    :func:`labels.delivery_labels`)."""
 
 
 def _background(w: World, n: int) -> list[ShipBuilder]:
@@ -393,5 +399,9 @@ def generate(scenario: str, seed: int, vessels: int | None = None, days: int | N
     positions = POSITIONS.conform(out.drop("ship_id", "static", "behaviour", "spoof").with_columns(
         pl.lit("simulated").alias("source"), pl.int_range(1, pl.len() + 1).alias("record"),
         pl.lit("sim").alias("receiver")))
+    first_seen = dict(clean.group_by("mmsi").agg(pl.col("timestamp").min()).iter_rows())
+    tankers = {s.mmsi for s in w.ships if s.kind == "tanker"}
+    deliveries = delivery_labels(rows, first_seen, tankers, w.sts_transfers,
+                                 w.behaviour_of_mmsi)
     return Frames(positions, rep.sort(["timestamp", "mmsi"]), frame(rows), len(w.ships),
-                  w.hard_negatives, negatives_frame(w.hard_negatives))
+                  w.hard_negatives, negatives_frame(w.hard_negatives), deliveries)

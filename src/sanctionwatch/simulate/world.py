@@ -85,6 +85,9 @@ class World:
     clones: list[tuple[int, int]] = field(default_factory=list)  # (ship_id, copies ship_id)
     hard_negatives: list[dict[str, Any]] = field(default_factory=list)
     sts_count: int = 0  # planted STS transfers so far (picks the designated identity)
+    sts_transfers: list[dict[str, Any]] = field(default_factory=list)
+    """Planted STS transfers of petroleum (DPRK tanker, supplier, end, mechanism): the
+    ground truth of the petroleum deliveries (:func:`labels.delivery_labels`)."""
     mess: Any = None  # the messy scenario's plan (simulate.messy.Mess)
     _mmsis: set[int] = field(default_factory=set)
     _imos: set[int] = field(default_factory=set)

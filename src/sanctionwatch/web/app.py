@@ -45,6 +45,7 @@ def create_app(store_path: str | Path, *, token: str | None = None,
         events,
         exports,
         meta,
+        petroleum,
         reports,
         runs,
         screening,
@@ -68,7 +69,7 @@ def create_app(store_path: str | Path, *, token: str | None = None,
                     "and exports over a sanctionwatch store. See docs/web.md.")
     app.state.sw = state
     for r in (meta, events, vessels, alerts, screening, entities, runs, exports, reports,
-              shipments):
+              shipments, petroleum):
         app.include_router(r.router)
     app.add_exception_handler(FileNotFoundError, _no_store)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -242,3 +242,16 @@ class QueryResponse(BaseModel):
 class MatchResponse(BaseModel):
     responses: dict[str, QueryResponse]
     limit: int
+
+
+class PetroleumReport(BaseModel):
+    """The stored refined-petroleum deliveries and their yearly totals (docs/petroleum.md)."""
+
+    cap_barrels: float
+    cap_citation: str
+    deliveries: list[dict[str, Any]]
+    """``petroleum_deliveries`` rows, each with ``evidence``: its ``petroleum_evidence``
+    rows."""
+    years: list[dict[str, Any]]
+    """Per arrival year: deliveries, barrels at each load share, share of the cap."""
+    note: str
