@@ -109,6 +109,13 @@ class FishingParams(Params):
         season (summer-autumn: sunset about 19 h, sunrise about 5 h local solar time).
     min_night_share: a drift episode counts as jigging when at least this share of it is at
         night. 0.8, chosen by us: a drift that keeps to the night.
+    day_window_h: the daytime hours before and after a night drift that are looked at. 6 h,
+        chosen by us: the morning and the evening around the night.
+    max_day_slow_share: a night drift is jigging only when the vessel was slow (below
+        ``max_drift_speed_knots``) at less than this share of the daytime grid points in
+        ``day_window_h`` around it: a jigger steams home or to new grounds by day, a ship at
+        anchor or waiting is slow by day too. 0.5, chosen by us. Without daytime positions
+        there, only a vessel declaring a fishing ship type can be jigging.
     min_jig_nights: a vessel not declaring a fishing ship type needs at least this many
         jigging nights in its track for any of them to count. 2, chosen by us: one night of
         drifting is also what a ship waiting for a transfer does.
@@ -139,6 +146,8 @@ class FishingParams(Params):
     night_start_local_h: float = 19.0
     night_end_local_h: float = 5.0
     min_night_share: float = 0.8
+    day_window_h: float = 6.0
+    max_day_slow_share: float = 0.5
     min_jig_nights: int = 2
     min_duration_h: float = 2.0
     min_duration_undeclared_h: float = 4.0
@@ -157,8 +166,9 @@ class FishingParams(Params):
             raise ValueError("max_gap_h must be at least resample_interval_min")
         if self.min_trawl_speed_knots >= self.max_trawl_speed_knots:
             raise ValueError("min_trawl_speed_knots must be below max_trawl_speed_knots")
-        if self.max_straightness > 1 or self.min_night_share > 1:
-            raise ValueError("max_straightness and min_night_share must be <= 1")
+        if max(self.max_straightness, self.min_night_share, self.max_day_slow_share) > 1:
+            raise ValueError("max_straightness, min_night_share and max_day_slow_share must "
+                             "be <= 1")
         if not (self.night_start_local_h < 24 and self.night_end_local_h < 24):
             raise ValueError("night_start_local_h and night_end_local_h must be < 24")
         for name in ("fishing_ship_types", "excluded_ship_types"):
@@ -298,11 +308,44 @@ def classify(grid: pl.DataFrame, data: DetectionInput, p: FishingParams) -> pl.D
         st < p.max_straightness)
     drift = at_sea & (sp >= 0) & (sp < p.max_drift_speed_knots) & night
     return grid.with_columns(
-        pl.Series("hourly_speed", hourly), pl.Series("straight", straight),
-        pl.Series("turn", turn), pl.Series("night", night), pl.Series("night_id", night_id),
+        pl.Series("hourly_speed", hourly).fill_nan(None),
+        pl.Series("straight", straight).fill_nan(None),
+        pl.Series("turn", turn).fill_nan(None), pl.Series("night", night),
+        pl.Series("night_id", night_id),
         pl.Series("trawl", trawl),
         pl.Series("drift", drift),
     )
+
+
+def _day_slow_share(g: pl.DataFrame, eps: pl.DataFrame, p: FishingParams, iv: int
+                    ) -> pl.DataFrame:
+    """Per drift episode: the share of slow grid points among the daytime grid points of its
+    track within ``day_window_h`` before and after it (null when there are none)."""
+    tid = g["track_id"].to_numpy()
+    k = g["k"].to_numpy()
+    rank = np.zeros(tid.size, dtype=np.int64)
+    rank[1:] = np.cumsum(tid[1:] != tid[:-1])
+    k_lo = int(k.min())
+    span = int(k.max()) - k_lo + 1 + 2 * max(1, round(p.day_window_h * US_PER_H / iv)) + 2
+    key = rank * span + (k - k_lo)
+    sp = g["hourly_speed"].fill_null(np.nan).to_numpy()
+    day = ~g["night"].to_numpy() & np.isfinite(sp)
+    slow = day & (sp < p.max_drift_speed_knots)
+    cum_day = np.r_[0, np.cumsum(day)]
+    cum_slow = np.r_[0, np.cumsum(slow)]
+    rank_of = dict(zip(tid.tolist(), rank.tolist(), strict=False))
+    w = round(p.day_window_h * US_PER_H / iv)
+    share = []
+    for t, k0, k1 in eps.select("track_id", "k0", "k1").iter_rows():
+        base = rank_of[t] * span
+        n_day = n_slow = 0
+        for a, b in ((k0 - w, k0 - 1), (k1 + 1, k1 + w)):
+            i0 = np.searchsorted(key, base + (a - k_lo), side="left")
+            i1 = np.searchsorted(key, base + (b - k_lo), side="right")
+            n_day += int(cum_day[i1] - cum_day[i0])
+            n_slow += int(cum_slow[i1] - cum_slow[i0])
+        share.append(n_slow / n_day if n_day else None)
+    return eps.with_columns(pl.Series("day_slow_share", share, dtype=pl.Float64))
 
 
 def _episodes(points: pl.DataFrame, mode: str, iv: int) -> pl.DataFrame:
@@ -374,6 +417,15 @@ def detect(data: DetectionInput, params: FishingParams) -> pl.DataFrame:
     # least min_jig_nights nights of the track
     jig = (pl.col("mode") == "drift")
     eps = eps.filter(~jig | (pl.col("night_share") >= p.min_night_share))
+    drifts = _day_slow_share(g, eps.filter(jig), p, iv)
+    eps = pl.concat([eps.filter(~jig).with_columns(pl.lit(None, pl.Float64)
+                                                   .alias("day_slow_share")), drifts],
+                    how="vertical_relaxed")
+    # at anchor or waiting (slow by day too) is not jigging; no daytime positions: only a
+    # declared fishing vessel
+    eps = eps.filter(~jig | pl.when(pl.col("day_slow_share").is_null())
+                     .then(pl.col("declared_fishing"))
+                     .otherwise(pl.col("day_slow_share") < p.max_day_slow_share))
     nights = eps.filter(jig).group_by("track_id").agg(pl.col("nights").sum().alias("_nights"))
     eps = eps.join(nights, on="track_id", how="left").filter(
         ~jig | pl.col("declared_fishing") | (pl.col("_nights").fill_null(0) >= p.min_jig_nights)
