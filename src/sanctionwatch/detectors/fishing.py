@@ -85,22 +85,24 @@ class FishingParams(Params):
     """Apparent-fishing parameters.
 
     min_trawl_speed_knots, max_trawl_speed_knots: a trawling grid point's hourly mean implied
-        speed lies in this band. 1.5-5.5 kn: trawlers tow at about 2-5 kn (Park et al. 2020,
-        Kroodsma et al. 2018, whose speed feature separates towing gear from transit at about
-        that band), widened by 0.5 kn either way for the error of an hourly mean.
+        speed lies in this band. 1.5-5.5 kn: trawlers tow at about 2-5 kn (the trawling speed
+        of issue 19 and of Park et al. 2020's pair trawlers; Kroodsma et al. 2018's model
+        learns fishing from speed and course changes but publishes no threshold), widened by
+        0.5 kn either way for the error of an hourly mean.
     trawler_min_median_speed_knots: an episode of trawling points whose median speed is below
         this is gear ``unknown`` rather than ``trawler``. 2 kn, the lower end of towing speed
         (as above).
-    max_straightness: a trawling point's straightness (net displacement / path length over
-        ``straightness_window_h``) is below this. 0.6, chosen by us: a vessel holding course
-        within ±30° scores above 0.85; a trawler turning over its ground well below 0.5.
+    max_straightness_share: a trawling point's straightness (net displacement as a share of
+        the path length over ``straightness_window_h``) is below this. 0.6, chosen by us: a
+        vessel holding course within ±30° scores above 0.85; a trawler turning over its
+        ground well below 0.5.
     straightness_window_h: the window, centred on each grid point, of the straightness. 3 h,
         chosen by us: longer than one tow leg of the simulated and typical trawler (1-2 h), so
         the turns at both ends are in it.
     straightness_hold_h: a grid point at trawling speed counts as turning when the
         straightness anywhere within this time either side of it is below
-        ``max_straightness``. 1 h, chosen by us: a straight tow leg between turns stays part
-        of the trawling; a ship holding course at that speed for hours does not.
+        ``max_straightness_share``. 1 h, chosen by us: a straight tow leg between turns stays
+        part of the trawling; a ship holding course at that speed for hours does not.
     max_drift_speed_knots: a squid-jigging point's hourly mean speed is below this. 1 kn,
         chosen by us: a jigger on a sea anchor drifts with the current (a few tenths of a
         knot), a ship under way is faster.
@@ -116,7 +118,7 @@ class FishingParams(Params):
         ``day_window_h`` around it: a jigger steams home or to new grounds by day, a ship at
         anchor or waiting is slow by day too. 0.5, chosen by us. Without daytime positions
         there, only a vessel declaring a fishing ship type can be jigging.
-    min_jig_nights: a vessel not declaring a fishing ship type needs at least this many
+    min_jig_nights_count: a vessel not declaring a fishing ship type needs at least this many
         jigging nights in its track for any of them to count. 2, chosen by us: one night of
         drifting is also what a ship waiting for a transfer does.
     min_duration_h: minimum duration of an episode of a vessel declaring a fishing ship type.
@@ -139,7 +141,7 @@ class FishingParams(Params):
     min_trawl_speed_knots: float = 1.5
     max_trawl_speed_knots: float = 5.5
     trawler_min_median_speed_knots: float = 2.0
-    max_straightness: float = 0.6
+    max_straightness_share: float = 0.6
     straightness_window_h: float = 3.0
     straightness_hold_h: float = 1.0
     max_drift_speed_knots: float = 1.0
@@ -148,7 +150,7 @@ class FishingParams(Params):
     min_night_share: float = 0.8
     day_window_h: float = 6.0
     max_day_slow_share: float = 0.5
-    min_jig_nights: int = 2
+    min_jig_nights_count: int = 2
     min_duration_h: float = 2.0
     min_duration_undeclared_h: float = 4.0
     merge_gap_h: float = 1.0
@@ -166,9 +168,9 @@ class FishingParams(Params):
             raise ValueError("max_gap_h must be at least resample_interval_min")
         if self.min_trawl_speed_knots >= self.max_trawl_speed_knots:
             raise ValueError("min_trawl_speed_knots must be below max_trawl_speed_knots")
-        if max(self.max_straightness, self.min_night_share, self.max_day_slow_share) > 1:
-            raise ValueError("max_straightness, min_night_share and max_day_slow_share must "
-                             "be <= 1")
+        if max(self.max_straightness_share, self.min_night_share, self.max_day_slow_share) > 1:
+            raise ValueError("max_straightness_share, min_night_share and "
+                             "max_day_slow_share must be <= 1")
         if not (self.night_start_local_h < 24 and self.night_end_local_h < 24):
             raise ValueError("night_start_local_h and night_end_local_h must be < 24")
         for name in ("fishing_ship_types", "excluded_ship_types"):
@@ -305,7 +307,7 @@ def classify(grid: pl.DataFrame, data: DetectionInput, p: FishingParams) -> pl.D
               .select(pl.col("st").rolling_min(2 * hold + 1, center=True, min_samples=1)
                       .over("seg"))["st"].to_numpy())
     trawl = at_sea & (sp >= p.min_trawl_speed_knots) & (sp <= p.max_trawl_speed_knots) & (
-        st < p.max_straightness)
+        st < p.max_straightness_share)
     drift = at_sea & (sp >= 0) & (sp < p.max_drift_speed_knots) & night
     return grid.with_columns(
         pl.Series("hourly_speed", hourly).fill_nan(None),
@@ -414,7 +416,7 @@ def detect(data: DetectionInput, params: FishingParams) -> pl.DataFrame:
         .otherwise(round(p.min_duration_undeclared_h * US_PER_H))
     eps = eps.filter((pl.col("k1") - pl.col("k0")) * iv >= min_us)
     # squid jigging: a drift that keeps to the night; without a fishing ship type, on at
-    # least min_jig_nights nights of the track
+    # least min_jig_nights_count nights of the track
     jig = (pl.col("mode") == "drift")
     eps = eps.filter(~jig | (pl.col("night_share") >= p.min_night_share))
     drifts = _day_slow_share(g, eps.filter(jig), p, iv)
@@ -428,7 +430,8 @@ def detect(data: DetectionInput, params: FishingParams) -> pl.DataFrame:
                      .otherwise(pl.col("day_slow_share") < p.max_day_slow_share))
     nights = eps.filter(jig).group_by("track_id").agg(pl.col("nights").sum().alias("_nights"))
     eps = eps.join(nights, on="track_id", how="left").filter(
-        ~jig | pl.col("declared_fishing") | (pl.col("_nights").fill_null(0) >= p.min_jig_nights)
+        ~jig | pl.col("declared_fishing")
+        | (pl.col("_nights").fill_null(0) >= p.min_jig_nights_count)
     ).drop("_nights")
     if eps.height == 0:
         return pl.DataFrame()
