@@ -20,14 +20,15 @@ def fishing_days(
     """Fishing days inside the DPRK zones by flag and gear, beside Park et al. 2020's
     estimates (from the store's fishing and pair_trawling events)."""
     from sanctionwatch.atomic import atomic_path
+    from sanctionwatch.export.inert import write_csv
     from sanctionwatch.fishing_days import CAVEAT, fishing_days_from_store
     from sanctionwatch.store import default_store_path
 
     try:
         table = fishing_days_from_store(store or default_store_path(), year=year)
         if out is not None:
-            with atomic_path(out) as tmp:
-                table.write_csv(tmp)
+            with atomic_path(out) as tmp:  # every CSV of the CLI goes through the inert writer
+                write_csv(tmp, table.columns, table.iter_rows())
     except (ValueError, OSError) as exc:
         raise fail(str(exc)) from exc
     if table.height == 0:
