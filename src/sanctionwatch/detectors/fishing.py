@@ -107,8 +107,9 @@ class FishingParams(Params):
         chosen by us: a jigger on a sea anchor drifts with the current (a few tenths of a
         knot), a ship under way is faster.
     night_start_local_h, night_end_local_h: local solar time (UTC + longitude / 15) of night,
-        when jiggers light and fish. 19 h to 5 h, chosen by us for the Sea of Japan's squid
-        season (summer-autumn: sunset about 19 h, sunrise about 5 h local solar time).
+        when jiggers light and fish (clock hours, taken modulo 24). 19 h to 5 h, chosen by us
+        for the Sea of Japan's squid season (summer-autumn: sunset about 19 h, sunrise about
+        5 h local solar time).
     min_night_share: a drift episode counts as jigging when at least this share of it is at
         night. 0.8, chosen by us: a drift that keeps to the night.
     day_window_h: the daytime hours before and after a night drift that are looked at. 6 h,
@@ -171,8 +172,6 @@ class FishingParams(Params):
         if max(self.max_straightness_share, self.min_night_share, self.max_day_slow_share) > 1:
             raise ValueError("max_straightness_share, min_night_share and "
                              "max_day_slow_share must be <= 1")
-        if not (self.night_start_local_h < 24 and self.night_end_local_h < 24):
-            raise ValueError("night_start_local_h and night_end_local_h must be < 24")
         for name in ("fishing_ship_types", "excluded_ship_types"):
             for v in getattr(self, name):
                 if not str(v).strip().isdigit():
@@ -244,6 +243,7 @@ def local_night(grid: pl.DataFrame, start_h: float, end_h: float) -> BoolArray:
     ts = grid["timestamp"].dt.epoch("us").to_numpy()
     utc_h = (ts / US_PER_H) % 24.0
     local = (utc_h + grid["lon"].to_numpy() / 15.0) % 24.0
+    start_h, end_h = start_h % 24.0, end_h % 24.0  # clock hours: 29 h is 5 h
     if start_h > end_h:  # night spans midnight
         return np.asarray((local >= start_h) | (local < end_h))
     return np.asarray((local >= start_h) & (local < end_h))
