@@ -267,11 +267,12 @@ def test_stage_plan_follows_scopes_and_reads() -> None:
 
     plan = plan_stages(list(detectors()))
     # the pair and fleet detectors run in stage 2, by their declared scope
-    assert plan.cross == ("encounter", "shared_imo")
-    assert plan.pair == ("encounter",)
+    assert plan.cross == ("encounter", "pair_trawling", "shared_imo")
+    assert plan.pair == ("encounter", "pair_trawling")
     assert "loitering" in plan.unlinked  # its link step reads encounters
     assert "draught_change" in plan.later  # reads every event, including the pair ones
-    assert {"ais_gap", "spoofing", "identity_change", "port_call", "zone_entry"} <= set(
+    assert {"ais_gap", "spoofing", "identity_change", "port_call", "zone_entry",
+            "fishing"} <= set(
         plan.now)
     assert plan_stages(["loitering"]).now == ("loitering",)
 

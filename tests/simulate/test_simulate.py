@@ -75,7 +75,7 @@ def test_baseline_has_no_planted_labels():
     assert f.labels.height > 0
     assert not f.labels["planted"].any()
     assert set(f.labels["event_type"]) <= {"port_call", "zone_entry", "draught_change",
-                                           "ais_gap"}
+                                           "ais_gap", "fishing", "pair_trawling"}
 
 
 @pytest.mark.parametrize("fmt", ["marinecadastre", "nmea", "parquet"])

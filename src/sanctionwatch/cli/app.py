@@ -399,6 +399,7 @@ def _register_subcommands() -> None:
     from sanctionwatch.cli.cashout_cmd import cashout, cashout_simulate
     from sanctionwatch.cli.evaluate_cmd import evaluate
     from sanctionwatch.cli.export_cmd import export_app
+    from sanctionwatch.cli.fishing_cmd import fishing_days
     from sanctionwatch.cli.graph_cmd import graph_app, registry_app
     from sanctionwatch.cli.lists_cmd import lists_app
     from sanctionwatch.cli.petroleum_cmd import petroleum
@@ -426,6 +427,7 @@ def _register_subcommands() -> None:
     app.command("shipments")(shipments)
     app.command("mirror")(mirror)
     app.command("petroleum")(petroleum)
+    app.command("fishing-days")(fishing_days)
 
 
 _register_subcommands()

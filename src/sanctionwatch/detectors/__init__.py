@@ -31,7 +31,9 @@ from sanctionwatch.detectors.details import Details, Key
 
 BUILTIN = (
     "encounter",
+    "pair_trawling",  # after encounter: the same pair search at trawling speed
     "loitering",
+    "fishing",
     "ais_gap",
     "coverage_gap",
     "spoofing",

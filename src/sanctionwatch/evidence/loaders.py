@@ -249,6 +249,17 @@ def explain_event(r: dict[str, Any], subject: Sequence[int]) -> str:
         return (f"Loitered {_f(r['duration_h'], '.1f')} h at median "
                 f"{_f(r['median_speed_knots'], '.1f')} kn, "
                 f"{_f(r['distance_from_shore_km'], '.0f')} km from shore.")
+    if t == "fishing":
+        gear = str(details.get("gear") or "unknown").replace("_", " ")
+        return (f"Apparent fishing ({gear}) for {_f(r['duration_h'], '.1f')} h at median "
+                f"{_f(r['median_speed_knots'], '.1f')} kn, straightness "
+                f"{_f(details.get('straightness'), '.2f')}, "
+                f"{_f(r['distance_to_port_km'], '.0f')} km from the nearest port.")
+    if t == "pair_trawling":
+        other = r["other_mmsi"] if r["mmsi"] in subject else r["mmsi"]
+        return (f"Pair trawling with MMSI {other} for {_f(r['duration_h'], '.1f')} h, median "
+                f"distance {_f(r['median_distance_m'], '.0f')} m at "
+                f"{_f(r['median_speed_knots'], '.1f')} kn on parallel courses.")
     if t == "port_call":
         dprk = " (DPRK port)" if r["is_dprk"] else ""
         return (f"{(r['subtype'] or 'call').capitalize()} at {r['port_name']}, "

@@ -45,6 +45,8 @@ MARKERS: dict[str, tuple[str, str]] = {
     "zone_entry": ("#5d6d7e", "diamond"),
     "spoofing": ("#000000", "cross"),
     "ais_gap": (GAP_COLOUR, "ring"),
+    "fishing": ("#1a9641", "square"),
+    "pair_trawling": ("#1a9641", "circle"),
 }
 """Colour and shape of each event type's marker (other types: grey diamonds)."""
 

@@ -416,10 +416,18 @@ def draught_dark(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
 
 
 def fishing_dprk(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
-    """A fishing vessel (ship type in ``fishing_ship_types``) staying in DPRK waters
-    (``zone_entry`` into a DPRK zone) or loitering there: hours / ``fishing_dprk_full_h``.
-    Overlapping stays in nested DPRK zones count once; hours in a zone whose source calls it
+    """Fishing in DPRK waters: hours / ``fishing_dprk_full_h``.
+
+    Primary evidence: ``fishing`` and ``pair_trawling`` events (apparent fishing from
+    movement) whose position lies in a DPRK zone, whatever the ship type the vessel declares
+    (a vessel trawling there without declaring itself a fishing vessel is no less
+    suspicious). Without any, the fallback: a fishing vessel (ship type in
+    ``fishing_ship_types``) staying in DPRK waters (``zone_entry`` into a DPRK zone) or
+    loitering there. Overlapping events count once; hours in a zone whose source calls it
     approximate count ``approximate_zone_factor``."""
+    fished = _fishing_in_dprk(facts, params)
+    if fished is not None:
+        return fished
     st = facts.ship_type
     if st not in params.fishing_ship_types:
         return _result("fishing_dprk", params, 0.0,
@@ -476,6 +484,8 @@ def shipment_flags(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
                    f"{facts.label()} carried shipment {worst.shipment_id} ({worst.ref}) "
                    f"flagged {worst.rule} ({worst.severity}): {worst.explanation.rstrip('.')} "
                    f"[{worst.citation}]{more}.", [f.ref for f in flags])
+
+
 def petroleum_delivery(facts: VesselFacts, params: RiskParams) -> IndicatorResult:
     """An estimated refined-petroleum delivery to a DPRK port fed by a ship-to-ship transfer
     (visible or dark) that the vessel received or supplied (:mod:`sanctionwatch.trade.
@@ -497,6 +507,40 @@ def petroleum_delivery(facts: VesselFacts, params: RiskParams) -> IndicatorResul
     text = parts[0][0].upper() + parts[0][1:] + more + "."
     return _result("petroleum_delivery", params, 1.0, text,
                    [i.event_id for d in facts.petroleum for i in d.evidence])
+
+
+def _fishing_in_dprk(facts: VesselFacts, params: RiskParams) -> IndicatorResult | None:
+    """:func:`fishing_dprk` from fishing / pair-trawling events in DPRK zones; None when the
+    vessel has none there."""
+    exact: list[Event] = []
+    approx: list[Event] = []
+    zones: set[str] = set()
+    for e in facts.of_type("fishing", "pair_trawling"):
+        z = facts.places.dprk_zone(e.get("lat"), e.get("lon"))
+        if z is None:
+            continue
+        zones.add(z.name)
+        (approx if facts.places.is_approximate(z.zone_id) else exact).append(e)
+    if not exact and not approx:
+        return None
+    found = exact + approx
+    hours = _union_hours(exact) + params.approximate_zone_factor * _union_hours(approx)
+    first = min(found, key=lambda x: (x["start_time"], x["event_id"]))
+    pairs = sum(e["event_type"] == "pair_trawling" for e in found)
+    gears = sorted({str((e.get("details") or {}).get("gear") or "unknown") for e in found
+                    if e["event_type"] == "fishing"})
+    what = f"{len(found) - pairs} fishing event(s)" + (f" ({', '.join(gears)})" if gears else "")
+    if pairs:
+        what += f" and {pairs} pair-trawling event(s)"
+    st = facts.ship_type
+    extra = (f"; {_union_hours(approx):.1f} h of it in an approximate zone, counted "
+             f"{params.approximate_zone_factor:g}") if approx else ""
+    return _result("fishing_dprk", params, hours / params.fishing_dprk_full_h,
+                   f"Apparent fishing {_union_hours(found):.1f} h in DPRK waters "
+                   f"({'; '.join(sorted(zones))}): {what} from {_when(first['start_time'])} at "
+                   f"{_where(first.get('lat'), first.get('lon'))} (ship type "
+                   f"{st if st is not None else 'unknown'}){extra}.",
+                   [e["event_id"] for e in found])
 
 
 def _union_hours(events: list[Event]) -> float:

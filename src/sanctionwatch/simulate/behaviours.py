@@ -126,26 +126,79 @@ def fishing(w: World, box: tuple[float, float, float, float], mid: int = 412,
     for k, b in enumerate(boats):
         la, lo = offset(ground[0], ground[1], k * sep * np.cos(brg), k * sep * np.sin(brg))
         b.stay(1, float(la), float(lo), status=7)
+    fished: list[list[tuple[int, int]]] = [[] for _ in boats]  # each boat's fish() minutes
+    together: list[tuple[int, int]] = []  # both boats of a pair on one shared pattern
     while boats[0].t < w.end_min:
         minutes = int(w.rng.integers(12 * 60, 3 * 24 * 60))
         pattern = None
+        t0 = boats[0].t
+        # together only while the shared pattern keeps them within Park et al.'s 535 m (after
+        # a move the catch-up trawl may have left them further apart)
+        close = pair and _apart_m(boats) <= PAIR_TRAWL_MAX_M
         for k, b in enumerate(boats):
+            fished[k].append((b.t, b.t + minutes))
             pattern = b.fish(minutes, w.rng, speed_kn=(3.0, 4.0) if pair else (2.6, 4.5),
                              pattern=pattern if k else None)
+        if close:
+            together.append((t0, t0 + minutes))
         # move on to another ground nearby, still fishing-speed transit
         nxt = fishing_ground(w, box)
+        stayed = []
         for k, b in enumerate(boats):
             la, lo = offset(nxt[0], nxt[1], k * sep * np.cos(brg), k * sep * np.sin(brg))
             r = w.route(b.pos, (float(la), float(lo)))
             if r is None or r.length_m > 300_000:
+                fished[k].append((b.t, b.t + 60))
+                stayed.append(b.t)
                 b.fish(60, w.rng, pattern=pattern)
                 continue
             b.sail(r, 9.0, slow_last_m=0.0)
+        if close and len(stayed) == 2 and stayed[0] == stayed[1]:  # one more hour together
+            together.append((stayed[0], stayed[0] + 60))
         t = max(b.t for b in boats)
-        for b in boats:
+        for k, b in enumerate(boats):
             if b.t < t:
+                fished[k].append((b.t, t))
                 b.fish(t - b.t, w.rng)
+    _fishing_labels(w, boats, fished, together)
     return boats
+
+
+PAIR_TRAWL_MAX_M = 535.0
+"""Pair trawlers are labelled as trawling together within this distance (Park et al. 2020
+counted pairs in SAR imagery within 535 m)."""
+
+
+def _apart_m(boats: list[ShipBuilder]) -> float:
+    """Distance between the current positions of two boats, metres."""
+    (la0, lo0), (la1, lo1) = boats[0].pos, boats[1].pos
+    return float(haversine_m(la0, lo0, la1, lo1))
+
+
+def _fishing_labels(w: World, boats: list[ShipBuilder], fished: list[list[tuple[int, int]]],
+                    together: list[tuple[int, int]]) -> None:
+    """Ground truth of :func:`fishing` (no random draw): a ``fishing`` label per boat and
+    stretch of consecutive ``fish()`` minutes, a ``pair_trawling`` label per stretch both boats
+    of a pair trawl on one shared pattern; cut to the scenario's end."""
+    def merged(spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+        out: list[tuple[int, int]] = []
+        for a, b in sorted(spans):
+            if out and a <= out[-1][1]:
+                out[-1] = (out[-1][0], max(out[-1][1], b))
+            else:
+                out.append((a, b))
+        return [(a, min(b, w.end_min)) for a, b in out if a < w.end_min and b > a]
+
+    gear = "pair_trawler" if len(boats) == 2 else "trawler"
+    for b, spans in zip(boats, fished, strict=True):
+        for a, e in merged(spans):
+            w.labels.append(label("fishing", b.mmsi, w.time(a), w.time(e - 1),
+                                  behaviour=b.behaviour, gear=gear))
+    if len(boats) == 2:
+        for a, e in merged(together):
+            w.labels.append(label("pair_trawling", boats[0].mmsi, w.time(a), w.time(e - 1),
+                                  other=boats[1].mmsi, behaviour=boats[0].behaviour,
+                                  gear=gear))
 
 
 def sts_pair(w: World, area: str, idx: int, dark: bool) -> None:

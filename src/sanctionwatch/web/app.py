@@ -44,6 +44,7 @@ def create_app(store_path: str | Path, *, token: str | None = None,
         entities,
         events,
         exports,
+        fishing,
         meta,
         petroleum,
         reports,
@@ -69,7 +70,7 @@ def create_app(store_path: str | Path, *, token: str | None = None,
                     "and exports over a sanctionwatch store. See docs/web.md.")
     app.state.sw = state
     for r in (meta, events, vessels, alerts, screening, entities, runs, exports, reports,
-              shipments, petroleum):
+              shipments, petroleum, fishing):
         app.include_router(r.router)
     app.add_exception_handler(FileNotFoundError, _no_store)
     app.add_exception_handler(RequestValidationError, _invalid)

@@ -13,6 +13,8 @@ const EVENT_TYPES = [
   ["port_call", "#225ea8"],
   ["zone_entry", "#41b6c4"],
   ["draught_change", "#8c6d31"],
+  ["fishing", "#1a9641"],
+  ["pair_trawling", "#a6d96a"],
 ];
 const OTHER_COLOUR = "#555555";
 const SEA_COLOUR = "#a9c7dc";
