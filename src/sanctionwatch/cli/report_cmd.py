@@ -1,4 +1,5 @@
-"""``sanctionwatch report vessel``: write a vessel's evidence dossier (HTML, optionally PDF)."""
+"""``sanctionwatch report vessel`` and ``report wallet``: write a vessel's or a crypto address's
+evidence dossier (HTML, optionally PDF)."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from sanctionwatch.cli.consoles import StoreOpt, data_markup, err_console, fail
 
 report_app = typer.Typer(
     name="report",
-    help="Evidence dossiers: everything known of one vessel, each value traced to its source.",
+    help="Evidence dossiers: everything known of one vessel or crypto wallet, each value "
+    "traced to its source.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -55,3 +57,40 @@ def vessel(
         f"{len(dossier.timeline)} events, {len(dossier.partners)} STS partners, "
         f"{len(dossier.facts)} facts in the provenance table"
     )
+
+
+@report_app.command("wallet")
+def wallet(
+    address: Annotated[str, typer.Argument(help="Crypto address (any case).")],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The dossier's HTML file.")],
+    pdf: Annotated[
+        bool, typer.Option("--pdf", help="Also print it to PDF beside the HTML (Chromium).")
+    ] = False,
+    store: StoreOpt = None,
+) -> None:
+    """Write the dossier of crypto ADDRESS: holder and designation, paths to designated
+    entities, alert score, taint and hops from each seed, transfers in and out, detector
+    findings, and the provenance of every value (docs/dossier.md)."""
+    from sanctionwatch.evidence.render import ChromiumMissing
+    from sanctionwatch.evidence.wallet_dossier import (
+        WalletNotFound,
+        wallet_dossier,
+        write_wallet_dossier,
+    )
+    from sanctionwatch.store import default_store_path
+
+    store_path = store or default_store_path()
+    if not Path(store_path).exists():
+        raise fail(f"{store_path}: no store here (run `sanctionwatch trace ... --store "
+                   f"{store_path}` first, or give --store)")
+    try:
+        dossier = wallet_dossier(store_path, address)
+        written = write_wallet_dossier(dossier, out, pdf=pdf)
+    except (WalletNotFound, ChromiumMissing, FileNotFoundError, ValueError, RuntimeError) as e:
+        raise fail(str(e)) from e
+    for p in written:
+        err_console.print(f"wrote {data_markup(p)}", soft_wrap=True)
+    err_console.print(
+        f"{len(dossier.designation)} designation lines, {len(dossier.traces)} stored trace "
+        f"rows, {len(dossier.flows)} transfers, {len(dossier.facts)} facts in the provenance "
+        "table", highlight=False)
