@@ -113,7 +113,7 @@ def _finance_alerts(path: Path, kind: str, as_json: bool, limit: int, min_score:
                              r.reasons, {"kind": "vessel", **r.to_dict()}))
     except (ValueError, FileNotFoundError) as exc:
         raise fail(str(exc)) from exc
-    rows.sort(key=lambda t: (-t[0], t[1], t[2]))
+    rows.sort(key=lambda t: -t[0])  # stable: ties keep rank_finance's order
     total = len(rows)
     shown = [r for r in rows if r[0] >= min_score][:limit]
     if as_json:

@@ -91,6 +91,5 @@ def wallet(
     for p in written:
         err_console.print(f"wrote {data_markup(p)}", soft_wrap=True)
     err_console.print(
-        f"{len(dossier.designation)} designation lines, {len(dossier.traces)} stored trace "
-        f"rows, {len(dossier.flows)} transfers, {len(dossier.facts)} facts in the provenance "
-        "table", highlight=False)
+        f"{len(dossier.traces)} stored trace rows, {len(dossier.flows)} transfers, "
+        f"{len(dossier.facts)} facts in the provenance table", highlight=False, soft_wrap=True)

@@ -345,7 +345,8 @@ def rank_finance(
     params: FinanceAlertParams | None = None,
     graph: EntityGraph | None = None,
 ) -> list[FinanceAlert]:
-    """The wallet and/or account alerts of the store, highest score first (the store's entity
+    """The wallet and/or account alerts of the store, highest score first (ties: wallets by
+    tainted value received, accounts by authorisations, largest first; the store's entity
     graph built when not given and needed)."""
     from sanctionwatch.linking.graph_build import read_crypto
 
@@ -367,7 +368,7 @@ def rank_finance(
         out += wallet_alerts(addresses, graph, params)
     if "account" in want and cashout.height:
         out += account_alerts(cashout, params)
-    out.sort(key=lambda a: (-a.score, a.kind, a.key))
+    out.sort(key=lambda a: -a.score)  # stable: ties keep each kind's own order
     return out
 
 
