@@ -60,8 +60,9 @@ def test_exploiter_held_by_lazarus_with_its_address_list_row(exploiter: WalletDo
     assert exploiter.address == EXPLOITER.lower()
     first = exploiter.designation[0]
     assert "held by → LAZARUS GROUP (designated: OFAC SDN 27307" in first.text
-    fact = exploiter.facts[first.ref - 1]  # type: ignore[operator]
+    fact = exploiter.facts[first.refs[0] - 1]
     assert fact.source == str(SDN_CRYPTO) and re.fullmatch(r"line \d+", fact.record)
+    assert len(exploiter.designation) == 1 and first.refs == (first.refs[0],)
     assert exploiter.score is not None and exploiter.score.text == "1.000"
     assert [t["role"].text for t in exploiter.traces] == ["seed"]
     assert exploiter.traces[0]["holder"].text == "us-ofac-27307"
@@ -87,7 +88,11 @@ def test_depositor_two_hops_from_the_exploiter(store: Path, graph: EntityGraph) 
     assert seed.seed.text == EXPLOITER.lower() and seed.hops.text == "2"
     assert seed.path[0].text.startswith(EXPLOITER.lower() + " → ")
     assert seed.path[-1].text.split(" ")[2] == DEPOSITOR
-    assert any("LAZARUS GROUP" in p.text for p in d.designation)  # through the trace
+    # through the trace: paid by an intermediary that Lazarus holds; both links cited
+    (path,) = [p for p in d.designation if "LAZARUS GROUP" in p.text]
+    assert "funded by" in path.text and "held by" in path.text
+    assert [Path(d.facts[r - 1].source).name for r in path.refs] == [DUNE.name,
+                                                                     SDN_CRYPTO.name]
     assert {name.text for name, _, _ in d.indicators} >= {"taint", "mixer"}
 
 

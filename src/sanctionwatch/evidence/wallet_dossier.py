@@ -35,6 +35,14 @@ class WalletNotFound(LookupError):
 
 
 @dataclass(frozen=True)
+class CitedPath:
+    """A path to a designated entity in words, cited to the source of each of its links."""
+
+    text: str
+    refs: tuple[int, ...]
+
+
+@dataclass(frozen=True)
 class SeedRow:
     """How the address was reached from one seed of one stored trace run."""
 
@@ -53,8 +61,9 @@ class WalletDossier:
     node: str
     title: Cited
     generated_at: str
-    designation: list[Cited]
-    """One sentence per path to a designated entity (holder first), cited to each link."""
+    designation: list[CitedPath]
+    """One sentence per path to a designated entity (fewest links first), cited to each
+    link."""
     score: Cited | None
     indicators: list[tuple[Cited, Cited, Cited]]
     """(name, weight x score, explanation) of each indicator that scored."""
@@ -110,7 +119,7 @@ def build_wallet_dossier(
     shown = mine["address"][0] if mine.height else address.strip()
 
     # designation: paths through the lists (holder, links) and through the traces
-    designation: list[Cited] = []
+    designation: list[CitedPath] = []
     if node in graph.graph:
         for p in graph.paths_to_designated(node, max_hops):
             refs = [prov.cite(f"{lk.source} {lk.relation} {lk.target}", *_link_source(lk))
@@ -119,10 +128,7 @@ def build_wallet_dossier(
                 refs = [prov.cite(f"{node} designated",
                                   ", ".join(attrs.get("datasets") or ()) or "lists",
                                   ", ".join(attrs.get("designations") or ()))]
-            designation.append(Cited(p.explain(), refs[0]))
-            designation += [Cited(f"link {i + 1}: {lk.relation} ({lk.provenance()})", r)
-                            for i, (lk, r) in enumerate(zip(p.links, refs, strict=True))
-                            if i > 0]
+            designation.append(CitedPath(p.explain(), tuple(dict.fromkeys(refs))))
     # alert score
     score: Cited | None = None
     indicators: list[tuple[Cited, Cited, Cited]] = []
@@ -207,7 +213,7 @@ def build_wallet_dossier(
         notes.append("The input has no transaction hashes (the Dune Lazarus export): each "
                      "transfer is cited by its input file and line.")
     label = attrs.get("label") or shown
-    title = Cited(str(label), designation[0].ref if designation else
+    title = Cited(str(label), designation[0].refs[0] if designation else
                   (traces[0]["run"].ref if traces else None))
     return WalletDossier(shown, node, title, datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
                          designation, score, indicators, traces, seeds, rows, findings,
@@ -288,5 +294,5 @@ def write_wallet_dossier(d: WalletDossier, out: Path, *, pdf: bool = False) -> l
     return written
 
 
-__all__ = ["SeedRow", "WalletDossier", "WalletNotFound", "build_wallet_dossier",
+__all__ = ["CitedPath", "SeedRow", "WalletDossier", "WalletNotFound", "build_wallet_dossier",
            "render_wallet_html", "wallet_dossier", "write_wallet_dossier"]
