@@ -70,3 +70,11 @@ def test_trace_run_listed_in_runs(client: TestClient) -> None:
     runs = client.get("/api/runs").json()
     assert [r["command"] for r in runs] == ["trace"]
     assert runs[0]["counts"]["crypto_flows"] == 70
+
+
+def test_wallet_dossier_link_takes_the_token(store: Path) -> None:
+    c = TestClient(create_app(store, token="s3cret", token_user="alice"))
+    url = f"/api/wallets/{EXPLOITER}/dossier"
+    assert c.get(url).status_code == 401
+    assert c.get(url, params={"token": "s3cret"}).status_code == 200  # opened as a link
+    assert c.get("/api/alerts", params={"kind": "wallet", "token": "s3cret"}).status_code == 401
