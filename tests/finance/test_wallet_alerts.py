@@ -214,5 +214,8 @@ def test_account_alerts_count_alerts_per_rule() -> None:
     assert got["411111:A1"].score == pytest.approx(1 - (1 - p.weight_burst)
                                                     * (1 - p.weight_balance))
     assert got["411111:A2"].score == pytest.approx(p.weight_burst)
-    assert got["411111:A1"].facts["transactions"] == 45
+    assert got["411111:A1"].facts["alert_transactions"] == 45
+    assert got["411111:A1"].indicators[0].explanation.startswith(
+        "Named in 1 burst alert (burst of withdrawals across countries) of 40 authorisations "
+        "on 2 accounts in 2 countries, first 2018-08-11 06:00 UTC")
     assert next(iter(got)) == "411111:A1"

@@ -138,7 +138,8 @@ class FinanceAlert:
     """Explanations of the indicators that scored, largest contribution first."""
     facts: dict[str, Any] = field(default_factory=dict)
     """The figures behind it (wallet: role, taint, hops, tainted_in_coins, asset, runs, holder;
-    account: bin, alerts, rules, transactions, amount_usd, countries)."""
+    account: bin, alerts, rules, alert_transactions and alert_amount_usd (of its alerts, all
+    their accounts together: the stored alerts do not split them by account), countries)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Plain data (JSON-ready)."""
@@ -289,7 +290,7 @@ def _wallet_alert(rows: list[dict[str, Any]], graph: EntityGraph, p: FinanceAler
 
 _RULE_WEIGHT = {"burst": "weight_burst", "balance": "weight_balance", "ledger": "weight_ledger"}
 _RULE_WHAT = {"burst": "burst of withdrawals across countries",
-              "balance": "approvals on a zero-balance account",
+              "balance": "approvals above the ledger balance",
               "ledger": "approvals with no ledger debit"}
 
 
@@ -311,9 +312,12 @@ def account_alerts(alerts: pl.DataFrame,
             if hit:
                 n_tx = sum(int(r["n_transactions"]) for r in hit)
                 countries = sorted({c for r in hit for c in r["countries"]})
-                why = (f"{len(hit)} {rule} alert{'s' if len(hit) > 1 else ''} "
-                       f"({_RULE_WHAT[rule]}): {n_tx:,} authorisations in "
-                       f"{len(countries)} countries, first {_iso(hit[0]['start_time'])}.")
+                n_acc = len({a for r in hit for a in r["accounts"]})
+                why = (f"Named in {len(hit)} {rule} alert{'s' if len(hit) > 1 else ''} "
+                       f"({_RULE_WHAT[rule]}) of {n_tx:,} authorisations on {n_acc} "
+                       f"account{'s' if n_acc > 1 else ''} in {len(countries)} "
+                       f"countr{'ies' if len(countries) != 1 else 'y'}, first "
+                       f"{_iso(hit[0]['start_time'])}.")
             else:
                 why = f"No {rule} alert."
             found.append(IndicatorResult(
@@ -323,12 +327,12 @@ def account_alerts(alerts: pl.DataFrame,
         facts = {"bin": bin_, "account": account,
                  "alerts": [f"{r['run_id']}:{r['alert_id']}" for r in rows],
                  "rules": sorted({r["rule"] for r in rows}),
-                 "transactions": sum(int(r["n_transactions"]) for r in rows),
-                 "amount_usd": round(sum(float(r["amount_usd"]) for r in rows), 2),
+                 "alert_transactions": sum(int(r["n_transactions"]) for r in rows),
+                 "alert_amount_usd": round(sum(float(r["amount_usd"]) for r in rows), 2),
                  "countries": sorted({c for r in rows for c in r["countries"]})}
         out.append(_alert("account", f"account:{bin_}:{account}", f"{bin_}:{account}",
                           f"account {account} (BIN {bin_})", found, facts))
-    out.sort(key=lambda a: (-a.score, -a.facts["transactions"], a.key))
+    out.sort(key=lambda a: (-a.score, -a.facts["alert_transactions"], a.key))
     return out
 
 
@@ -346,8 +350,8 @@ def rank_finance(
     graph: EntityGraph | None = None,
 ) -> list[FinanceAlert]:
     """The wallet and/or account alerts of the store, highest score first (ties: wallets by
-    tainted value received, accounts by authorisations, largest first; the store's entity
-    graph built when not given and needed)."""
+    tainted value received, accounts by their alerts' authorisations, largest first; the
+    store's entity graph built when not given and needed)."""
     from sanctionwatch.linking.graph_build import read_crypto
 
     want = set(kinds)
