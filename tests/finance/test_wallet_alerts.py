@@ -154,6 +154,23 @@ def test_cli_alerts_kind_wallet(store: Path, capsys: pytest.CaptureFixture[str])
     assert run(["alerts", "--store", str(store)]) == EXIT_INPUT
     assert "holds no events and no vessels" in capsys.readouterr().err
     assert run(["alerts", "--store", str(store), "--kind", "ships"]) == EXIT_INPUT
+    capsys.readouterr()
+
+
+def test_cli_alerts_config(store: Path, tmp_path: Path,
+                           capsys: pytest.CaptureFixture[str]) -> None:
+    toml = tmp_path / "alerts.toml"
+    toml.write_text("[finance_alerts]\ntaint_full_coins = 5000\nweight_mixer = 0\n")
+    assert run(["alerts", "--store", str(store), "--kind", "wallet", "--json", "--limit", "62",
+                "--config", str(toml)]) == EXIT_OK
+    got = {g["key"]: g for g in json.loads(capsys.readouterr().out)}
+    dep = got["0x15e270175f4f2347153d4d113b459590888613e7"]  # 3,003.3 ETH, staged for Tornado
+    assert dep["score"] == pytest.approx(1 - (1 - 0.8 * 3003.3 / 5000) * (1 - 0.5 * 0.6),
+                                         abs=1e-3)
+    toml.write_text("[finance_alerts]\nweight_taint = 2\n")
+    assert run(["alerts", "--store", str(store), "--kind", "wallet", "--config",
+                str(toml)]) == EXIT_INPUT
+    assert "weight_taint must be between 0 and 1" in capsys.readouterr().err
 
 
 def test_wallet_reviews_are_kept_apart_from_vessel_reviews(store: Path, tmp_path: Path) -> None:

@@ -29,7 +29,8 @@ def alerts(
     ] = 0.0,
     config: Annotated[
         Path | None, typer.Option("--config", help="TOML file whose [risk] table sets weights "
-                                  "and thresholds (docs/risk.md).")
+                                  "and thresholds (docs/risk.md), and whose [finance_alerts] "
+                                  "table sets those of wallets and accounts (docs/crypto.md).")
     ] = None,
     kind: Annotated[
         str, typer.Option("--kind", help="What to rank: vessel (default), wallet (addresses of "
@@ -93,18 +94,20 @@ def alerts(
 def _finance_alerts(path: Path, kind: str, as_json: bool, limit: int, min_score: float,
                     config: Path | None) -> None:
     """``alerts --kind wallet|account|all``: finance alerts (and vessels with ``all``)."""
-    from sanctionwatch.finance.alerts import rank_finance
+    from sanctionwatch.finance.alerts import FinanceAlertParams, rank_finance
     from sanctionwatch.findings import entity_graph, rank_vessels
     from sanctionwatch.risk import RiskParams
 
     rows: list[tuple[float, str, str, str, str, list[str], dict[str, object]]] = []
     try:
+        fparams = (FinanceAlertParams.from_toml(config) if config is not None
+                   else FinanceAlertParams())
         if not path.exists():
             raise fail(f"{path}: no store here (run `sanctionwatch trace ... --store` or "
                        "`sanctionwatch cashout ... --store` first)")
         graph = entity_graph(path)
         kinds = ("wallet", "account") if kind == "all" else (kind,)
-        for a in rank_finance(path, kinds, graph=graph):
+        for a in rank_finance(path, kinds, fparams, graph=graph):
             rows.append((a.score, a.kind, a.key, a.label, "", a.reasons, a.to_dict()))
         if kind == "all":
             params = RiskParams.from_toml(config) if config is not None else RiskParams()

@@ -119,6 +119,30 @@ class FinanceAlertParams:
         """Every parameter, as plain data."""
         return asdict(self)
 
+    @classmethod
+    def from_toml(cls, path: str | Path) -> FinanceAlertParams:
+        """The ``[finance_alerts]`` table of a TOML file (defaults when it has none); an
+        unknown key or a wrong type is a ``ValueError`` naming the file and key."""
+        import tomllib
+
+        from sanctionwatch.config import ConfigError, _build
+
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ValueError(f"{p}: cannot read the alert parameters: {exc}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ValueError(f"{p}: not a TOML file: {exc}") from None
+        table = data.get("finance_alerts", {})
+        if not isinstance(table, dict):
+            raise ValueError(f"{p}: [finance_alerts] must be a table")
+        try:
+            params: FinanceAlertParams = _build(cls, table, "finance_alerts")
+        except ConfigError as exc:
+            raise ValueError(f"{p}: {exc}") from None
+        return params
+
 
 @dataclass(frozen=True)
 class FinanceAlert:
