@@ -208,8 +208,9 @@ ALERT_REVIEWS = Table(
     "vessel's, wallet's or card account's alert confirmed, dismissed or open again, when, and "
     "why). Append-only: a new "
     "review never changes or removes an earlier one; a vessel's status is its latest review "
-    "(`open` when it has none). Written by `POST /api/alerts/{mmsi}/reviews` "
-    "(`sanctionwatch serve`, docs/web.md).",
+    "(`open` when it has none). Written by `POST /api/alerts/{mmsi}/reviews` and, for a wallet "
+    "or card account, `POST /api/alerts/{kind}/{key}/reviews` (`sanctionwatch serve`, "
+    "docs/web.md).",
     (
         Column("review_id", pa.string(), "Random id of the review (UUID 4, hex).", False),
         Column("mmsi", pa.int64(), "The vessel whose alert was reviewed; null for a wallet or "
