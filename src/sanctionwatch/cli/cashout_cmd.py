@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -48,9 +50,14 @@ def cashout(
         if not input_path.is_file():
             raise ValueError(f"{input_path}: no such file")
         params = CashoutParams().with_overrides(param or [])
+        started = datetime.now(UTC)
         res = detect_file(input_path, out, fmt, params, rejects)
         if store is not None:
-            run_id = store_cashout_alerts(res.alerts, str(input_path), store)
+            run_id = store_cashout_alerts(
+                res.alerts, str(input_path), store, started_at=started,
+                params={"format": fmt, **asdict(params)},
+                counts={"rows_read": res.rows_read, "rows_used": res.rows_used,
+                        "rejects": res.rejects_total, "out_of_order": res.out_of_order})
     except (ValueError, OSError, StoreBusy) as exc:
         raise fail(str(exc)) from exc
     rpath = rejects or out.with_suffix(".rejects.csv")

@@ -95,6 +95,7 @@ def trace_cmd(
 
     if transfers == Path() or out == Path():
         raise fail("--transfers FILE and --out DIR are required")
+    started = datetime.now(UTC)
     try:
         if store is not None:
             check_store_writable(store)  # a bad --store fails before the work
@@ -139,7 +140,8 @@ def trace_cmd(
         run_id = None
         if store is not None:
             run_id = store_trace(res, str(transfers), store, holders=listed,
-                                 holders_file=str(ofac) if ofac is not None else None)
+                                 holders_file=str(ofac) if ofac is not None else None,
+                                 started_at=started)
     except ChromiumMissing as exc:
         raise fail(f"{exc} (use --no-png to skip report.png)") from None
     except (CryptoFormatError, FileNotFoundError, ValueError, StoreBusy,

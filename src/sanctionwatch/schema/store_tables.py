@@ -205,18 +205,24 @@ ENTITY_DECISIONS = Table(
 ALERT_REVIEWS = Table(
     "alert_reviews",
     "The analysts' reviews of risk alerts, an audit trail: one row per review (who marked which "
-    "vessel's alert confirmed, dismissed or open again, when, and why). Append-only: a new "
+    "vessel's, wallet's or card account's alert confirmed, dismissed or open again, when, and "
+    "why). Append-only: a new "
     "review never changes or removes an earlier one; a vessel's status is its latest review "
-    "(`open` when it has none). Written by `POST /api/alerts/{mmsi}/reviews` "
-    "(`sanctionwatch serve`, docs/web.md).",
+    "(`open` when it has none). Written by `POST /api/alerts/{mmsi}/reviews` and, for a wallet "
+    "or card account, `POST /api/alerts/{kind}/{key}/reviews` (`sanctionwatch serve`, "
+    "docs/web.md).",
     (
         Column("review_id", pa.string(), "Random id of the review (UUID 4, hex).", False),
-        Column("mmsi", pa.int64(), "The vessel whose alert was reviewed.", False),
+        Column("mmsi", pa.int64(), "The vessel whose alert was reviewed; null for a wallet or "
+               "card-account alert (`subject`)."),
         Column("status", pa.string(), "`confirmed`, `dismissed` or `open`.", False),
         Column("note", pa.string(), "The analyst's note, as typed (may be empty).", False),
         Column("user", pa.string(), "Who reviewed: the name of the access token "
                "(`serve --token-user`), or `local` on loopback without a token.", False),
         Column("at", UTC_TS, "When the review was stored, UTC.", False),
+        Column("subject", pa.string(), "The wallet or card account whose alert was reviewed "
+               "(`wallet:<address>`, a listed wallet's entity id, or `account:<bin>:<account>`; "
+               "`sanctionwatch alerts --kind`, docs/crypto.md); null for a vessel's."),
     ),
     primary_key=("review_id",),
 )

@@ -7,7 +7,10 @@ relationship graph reads them back (:func:`sanctionwatch.linking.graph_build.rea
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -28,11 +31,27 @@ def alert_rows(alerts: pl.DataFrame, source_file: str, run_id: str) -> pl.DataFr
 
 
 def store_cashout_alerts(alerts: pl.DataFrame, source_file: str,
-                         store_path: str | Path | None = None, run_id: str | None = None) -> str:
-    """Store the alerts of one detection as a new run (:func:`alert_rows`); its run id."""
-    rid = run_id or new_trace_run_id()
+                         store_path: str | Path | None = None, run_id: str | None = None,
+                         *, started_at: datetime | None = None,
+                         params: Mapping[str, Any] | None = None,
+                         counts: Mapping[str, Any] | None = None) -> str:
+    """Store the alerts of one detection as a new run (:func:`alert_rows`) with its ``runs``
+    row (command ``cashout``; ``params`` and ``counts`` as given, plus alerts by rule), in one
+    transaction; its run id."""
+    from sanctionwatch.schema import RUNS
+    from sanctionwatch.store.duck import default_store_path
+    from sanctionwatch.store.finance_runs import events_in_store, finance_run_row, input_record
+
+    started = started_at or datetime.now(UTC)
+    rid = run_id or new_trace_run_id(started)
     rows = alert_rows(alerts, source_file, rid)
-    replace_rows(store_path, [(CASHOUT_ALERTS, rows)], "run_id", rid)
+    by_rule = {str(r): int(n) for r, n in rows.group_by("rule").len().sort("rule").iter_rows()}
+    path = store_path if store_path is not None else default_store_path()
+    run = finance_run_row(rid, "cashout", started, [input_record(source_file)],
+                          dict(params or {}),
+                          {**dict(counts or {}), "cashout_alerts": rows.height,
+                           "alerts_by_rule": by_rule}, events_in_store(path))
+    replace_rows(path, [(CASHOUT_ALERTS, rows), (RUNS, run)], "run_id", rid)
     return rid
 
 

@@ -78,11 +78,32 @@ def store_trace(
     holders: Iterable[Seed] = (),
     holders_file: str | None = None,
     run_id: str | None = None,
+    started_at: datetime | None = None,
 ) -> str:
-    """Store one trace as a new run (:func:`trace_tables`), in one transaction; its run id."""
-    rid = run_id or new_trace_run_id()
+    """Store one trace as a new run (:func:`trace_tables`) with its ``runs`` row (command
+    ``trace``), in one transaction; its run id."""
+    from dataclasses import asdict
+
+    from sanctionwatch.schema import RUNS
+    from sanctionwatch.store.duck import default_store_path
+    from sanctionwatch.store.finance_runs import events_in_store, finance_run_row, input_record
+
+    started = started_at or datetime.now(UTC)
+    rid = run_id or new_trace_run_id(started)
     flows, addresses = trace_tables(res, source_file, rid, holders, holders_file)
-    replace_rows(store_path, [(CRYPTO_FLOWS, flows), (CRYPTO_ADDRESSES, addresses)],
+    inputs = [input_record(source_file, tainted_transfers=flows.height)]
+    if holders_file is not None:
+        inputs.append(input_record(holders_file))
+    by_detector: dict[str, int] = {}
+    for f in res.findings:
+        by_detector[f.detector] = by_detector.get(f.detector, 0) + 1
+    params = {**asdict(res.params), "seeds": list(res.seeds), "asset": res.asset}
+    path = store_path if store_path is not None else default_store_path()
+    run = finance_run_row(rid, "trace", started, inputs, params,
+                          {"crypto_flows": flows.height, "crypto_addresses": addresses.height,
+                           "findings": dict(sorted(by_detector.items()))},
+                          events_in_store(path))
+    replace_rows(path, [(CRYPTO_FLOWS, flows), (CRYPTO_ADDRESSES, addresses), (RUNS, run)],
                  "run_id", rid)
     return rid
 

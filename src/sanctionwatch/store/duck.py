@@ -66,10 +66,24 @@ def ensure_tables(con: duckdb.DuckDBPyConnection, tables: Iterable[Table]) -> No
             for name in table.names:
                 if name not in have:
                     con.execute(table.duckdb_add_column(name))
+            _relax_not_null(con, table)
         con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise
+
+
+def _relax_not_null(con: duckdb.DuckDBPyConnection, table: Table) -> None:
+    """Drop the NOT NULL of the columns a declaration has since made nullable (a store whose
+    ``alert_reviews.mmsi`` predates wallet and account reviews)."""
+    rows = con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = ? AND "
+        "table_catalog = current_database() AND table_schema = current_schema() AND "
+        "is_nullable = 'NO'", [table.name]).fetchall()
+    for (name,) in rows:
+        if name in table.names and table.column(name).nullable \
+                and name not in (table.primary_key or ()):
+            con.execute(f'ALTER TABLE {table.name} ALTER COLUMN "{name}" DROP NOT NULL')
 
 
 def read_table(
@@ -351,7 +365,7 @@ class DuckDBStore:
                              f"got {status!r}")
         row: dict[str, Any] = {"review_id": uuid.uuid4().hex, "mmsi": int(mmsi),
                                "status": status, "note": note, "user": user,
-                               "at": datetime.now(UTC)}
+                               "at": datetime.now(UTC), "subject": None}
         assert list(row) == ALERT_REVIEWS.names, "add_review is out of step with ALERT_REVIEWS"
         cols = ", ".join(f'"{c}"' for c in row)
         with self.transaction():
@@ -361,18 +375,58 @@ class DuckDBStore:
         return row
 
     def reviews(self, mmsi: int | None = None) -> pl.DataFrame:
-        """Alert reviews, oldest first (``alert_reviews`` columns); one vessel's with ``mmsi``."""
+        """Vessel alert reviews, oldest first (``alert_reviews`` columns); one vessel's with
+        ``mmsi``."""
         order = "\"at\", review_id"
         if mmsi is None:
-            return read_table(self.con, ALERT_REVIEWS, order)
+            return read_table(self.con, ALERT_REVIEWS, order, where="mmsi IS NOT NULL")
         return read_table(self.con, ALERT_REVIEWS, order, [int(mmsi)], where="mmsi = ?")
 
     def latest_reviews(self) -> dict[int, dict[str, Any]]:
         """The latest review of every reviewed vessel, by MMSI (its current alert status)."""
         out: dict[int, dict[str, Any]] = {}
         for r in self.reviews().iter_rows(named=True):
-            out[int(r["mmsi"])] = r  # oldest first: the last one written wins
+            if r["mmsi"] is not None:  # wallet and account reviews have a subject instead
+                out[int(r["mmsi"])] = r  # oldest first: the last one written wins
         return out
+
+    def add_subject_review(self, subject: str, status: str, note: str,
+                           user: str) -> dict[str, Any]:
+        """Store one review of a wallet's or card account's alert (``subject``: its graph node
+        id, e.g. ``wallet:<address>``, ``account:<bin>:<account>``), appended as
+        :meth:`add_review`; returns it (``alert_reviews`` columns, ``mmsi`` null)."""
+        import uuid
+        from datetime import UTC
+
+        if status not in REVIEW_STATUSES:
+            raise ValueError(f"review status must be one of {', '.join(REVIEW_STATUSES)}, "
+                             f"got {status!r}")
+        if not subject:
+            raise ValueError("a review needs the alert's subject")
+        row: dict[str, Any] = {"review_id": uuid.uuid4().hex, "mmsi": None, "status": status,
+                               "note": note, "user": user, "at": datetime.now(UTC),
+                               "subject": subject}
+        assert list(row) == ALERT_REVIEWS.names, "add_subject_review is out of step"
+        cols = ", ".join(f'"{c}"' for c in row)
+        with self.transaction():
+            self.con.execute(
+                f"INSERT INTO {ALERT_REVIEWS.name} ({cols}) VALUES "
+                f"({', '.join('?' for _ in row)})", list(row.values()))
+        return row
+
+    def subject_reviews(self, subject: str | None = None) -> pl.DataFrame:
+        """Wallet and account alert reviews, oldest first; one subject's with ``subject``."""
+        order = "\"at\", review_id"
+        have = set(table_columns(self.con, ALERT_REVIEWS.name))
+        if "subject" not in have:
+            return ALERT_REVIEWS.empty()
+        if subject is None:
+            return read_table(self.con, ALERT_REVIEWS, order, where="subject IS NOT NULL")
+        return read_table(self.con, ALERT_REVIEWS, order, [subject], where="subject = ?")
+
+    def latest_subject_reviews(self) -> dict[str, dict[str, Any]]:
+        """The latest review of every reviewed wallet or account, by subject."""
+        return {str(r["subject"]): r for r in self.subject_reviews().iter_rows(named=True)}
 
     def record_run(
         self,

@@ -98,6 +98,7 @@ class LastReview(BaseModel):
 
 
 class Alert(BaseModel):
+    kind: Literal["vessel"] = "vessel"
     mmsi: int
     imo: int | None = None
     name: str | None = None
@@ -107,6 +108,29 @@ class Alert(BaseModel):
     reasons: list[str]
     status: str
     last_review: LastReview | None = None
+
+
+class FinanceAlertOut(BaseModel):
+    """A wallet's or card account's alert (``/api/alerts?kind=wallet|account|all``)."""
+
+    kind: Literal["wallet", "account"]
+    subject: str
+    key: str
+    label: str
+    score: float
+    reasons: list[str]
+    facts: dict[str, Any]
+    indicators: list[dict[str, Any]]
+    status: str
+    last_review: LastReview | None = None
+
+
+class SubjectReview(BaseModel):
+    subject: str
+    status: str
+    note: str
+    user: str
+    at: str
 
 
 class ScreenHit(BaseModel):

@@ -62,7 +62,8 @@ HEADERS: tuple[tuple[bytes, bytes], ...] = (
 )
 
 PROTECTED_PREFIXES = ("/api/", "/match/")
-_QUERY_TOKEN_PATHS = re.compile(r"^/api/(vessels/[^/]+/dossier|reports/.+|export/.+)$")
+_QUERY_TOKEN_PATHS = re.compile(
+    r"^/api/(vessels/[^/]+/dossier|wallets/[^/]+/dossier|reports/.+|export/.+)$")
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]

@@ -31,6 +31,7 @@ from sanctionwatch.store import DuckDBStore
 if TYPE_CHECKING:
     from followthemoney.proxy import EntityProxy
 
+    from sanctionwatch.finance.alerts import FinanceAlert
     from sanctionwatch.linking.graph import EntityGraph
     from sanctionwatch.risk.model import VesselRisk
     from sanctionwatch.screening.screen import Screener
@@ -262,6 +263,17 @@ class AppState:
         """:meth:`risks` by MMSI."""
         risks = self.risks()
         return self._derived("risk_by_mmsi", lambda: {r.mmsi: r for r in risks})
+
+    def finance_alerts(self) -> list[FinanceAlert]:
+        """Every traced wallet and cash-out card account scored, highest first
+        (:func:`sanctionwatch.finance.alerts.rank_finance` with the cached graph)."""
+        from sanctionwatch.finance.alerts import rank_finance
+
+        if not self.store_path.exists():
+            return []
+        graph = self.graph()
+        return self._derived("finance_alerts",
+                             lambda: rank_finance(self.store_path, graph=graph))
 
     def lists(self) -> ListIndex:
         """The screener and entities of the loaded lists (``NoListsLoaded`` when none)."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi.responses import HTMLResponse
 
 from sanctionwatch.web.deps import get_state, json_rows
 from sanctionwatch.web.models import Graph
@@ -118,3 +119,27 @@ def wallet(address: str, state: Annotated[AppState, Depends(get_state)],
             "addresses": addresses, "entity_ids": list(attrs.get("entity_ids") or ()),
             "listed": bool(attrs.get("entity_ids")), "trace": rows, "flows": flows,
             "paths": [p.to_dict() for p in paths]}
+
+
+@router.get("/api/wallets/{address}/dossier", response_class=HTMLResponse)
+def wallet_dossier(address: str,
+                   state: Annotated[AppState, Depends(get_state)]) -> HTMLResponse:
+    """The crypto address's evidence dossier (HTML, every value cited; no script): holder and
+    designation, paths, alert score, taint and hops from each seed, transfers, findings."""
+    from sanctionwatch.evidence.wallet_dossier import (
+        WalletNotFound,
+        build_wallet_dossier,
+        render_wallet_html,
+    )
+    from sanctionwatch.linking.graph_build import read_crypto
+    from sanctionwatch.web.security import DOSSIER_CSP
+
+    graph = state.graph()
+    try:
+        with state.lock.read():
+            addresses, flows, _ = read_crypto(state.store_path, None)
+        d = build_wallet_dossier(address, addresses, flows, graph)
+    except WalletNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return HTMLResponse(render_wallet_html(d), headers={"Content-Security-Policy": DOSSIER_CSP,
+                                                        "X-Frame-Options": "SAMEORIGIN"})

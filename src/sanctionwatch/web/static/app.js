@@ -915,10 +915,11 @@ async function runScreen(q, schema) {
 
 async function loadAlerts() {
   const status = $("#alert-status").value;
+  const kind = $("#alert-kind").value;
   const body = clear($("#alerts tbody"));
   setStatus("Loading alerts…");
   try {
-    const alerts = await api(`/api/alerts?limit=50&status=${encodeURIComponent(status)}`);
+    const alerts = await api(`/api/alerts?limit=50&status=${encodeURIComponent(status)}&kind=${encodeURIComponent(kind)}`);
     $("#alert-count").textContent = `${alerts.length} ${status === "all" ? "" : `${status} `}alerts`;
     for (const a of alerts) body.append(alertRow(a));
     setStatus("");
@@ -930,16 +931,20 @@ async function loadAlerts() {
 function alertRow(a) {
   const reasons = el("ul", { class: "reasons" });
   for (const r of a.reasons || []) reasons.append(el("li", { text: typeof r === "string" ? r : JSON.stringify(r) }));
-  const note = el("input", { type: "text", class: "note", placeholder: "note (who checked what)", "aria-label": `Review note for ${a.mmsi}` });
+  // a wallet's or card account's alert: reviewed under /api/alerts/{kind}/{key}
+  const finance = a.kind === "wallet" || a.kind === "account";
+  const reviewUrl = finance ? `/api/alerts/${a.kind}/${encodeURIComponent(a.key)}/reviews`
+    : `/api/alerts/${a.mmsi}/reviews`;
+  const note = el("input", { type: "text", class: "note", placeholder: "note (who checked what)", "aria-label": `Review note for ${finance ? a.key : a.mmsi}` });
   const history = el("ol", { class: "history", hidden: true });
   const review = async (status) => {
     try {
-      await api(`/api/alerts/${a.mmsi}/reviews`, {
+      await api(reviewUrl, {
         method: "POST",
         headers: { "Content-Type": "application/json" },
         body: JSON.stringify({ status, note: note.value }),
       });
-      setStatus(`${a.name || a.mmsi}: ${status}`);
+      setStatus(`${finance ? a.key : (a.name || a.mmsi)}: ${status}`);
       await loadAlerts();
     } catch (e) {
       setStatus(`Review: ${e.message}`, true);
@@ -949,7 +954,7 @@ function alertRow(a) {
     if (!history.hidden) { history.hidden = true; return; }
     clear(history);
     try {
-      for (const r of await api(`/api/alerts/${a.mmsi}/reviews`)) {
+      for (const r of await api(reviewUrl)) {
         history.append(el("li", { text: `${fmtTime(r.at)} ${r.user || "?"}: ${r.status}${r.note ? ` — ${r.note}` : ""}` }));
       }
       if (!history.firstChild) history.append(el("li", { text: "no reviews yet" }));
@@ -959,9 +964,14 @@ function alertRow(a) {
     }
   };
   const last = a.last_review;
-  const tr = el("tr", { "data-mmsi": a.mmsi, "data-status": a.status, class: `alert status-${a.status}` },
-    el("td", {}, el("a", { href: `#/vessel/${a.imo || a.mmsi}`, text: a.name || "unnamed" }),
-      el("div", { class: "small", text: `MMSI ${a.mmsi}${a.imo ? ` · IMO ${a.imo}` : ""}${a.flag ? ` · ${a.flag}` : ""}` })),
+  const subject = finance
+    ? el("td", {}, el("a", { href: `#/entity/${encodeURIComponent(a.subject)}`, text: a.key }),
+      el("div", { class: "small", text: `${a.kind} · ${a.label || ""}` }),
+      a.kind === "wallet" ? el("a", { class: "small", href: withToken(`/api/wallets/${encodeURIComponent(a.key)}/dossier`), target: "_blank", rel: "noopener", text: "dossier" }) : null)
+    : el("td", {}, el("a", { href: `#/vessel/${a.imo || a.mmsi}`, text: a.name || "unnamed" }),
+      el("div", { class: "small", text: `MMSI ${a.mmsi}${a.imo ? ` · IMO ${a.imo}` : ""}${a.flag ? ` · ${a.flag}` : ""}` }));
+  const tr = el("tr", { "data-mmsi": finance ? "" : a.mmsi, "data-subject": finance ? a.subject : "", "data-status": a.status, class: `alert status-${a.status}` },
+    subject,
     el("td", { class: "num", text: fmtNum(a.score, 2) }),
     el("td", {}, reasons),
     el("td", {}, el("span", { class: `badge status ${a.status}`, text: a.status }),
@@ -1072,6 +1082,7 @@ function bindUi() {
     window.location.hash = `#/screen?${p}`;
   });
   $("#alert-status").addEventListener("change", loadAlerts);
+  $("#alert-kind").addEventListener("change", loadAlerts);
   $("#vessel-search").addEventListener("submit", (e) => { e.preventDefault(); vesselSearch($("#vessel-q").value.trim()); });
   downloadLink($("#export-ftm"), "/api/export/entities.ftm.json");
   window.addEventListener("hashchange", route);
