@@ -58,7 +58,8 @@ install: $(STAMP)
 
 # The whole story on the shipped dprk-2019 scenario: simulate (deterministic), load the UN 1718
 # vessel list, detect, show what was found, score it against the planted truth, rank the vessels
-# by risk, and write the evidence dossier of one planted STS tanker.
+# by risk, estimate petroleum deliveries and fishing days, and write the evidence dossier of
+# one planted STS tanker.
 demo: $(STAMP)
 	rm -rf $(DEMO_OUT)
 	$(SW) simulate --scenario dprk-2019 --seed 1 --out $(DEMO_OUT)/scenario
@@ -67,6 +68,9 @@ demo: $(STAMP)
 	$(SW) events --store $(DEMO_STORE) --type encounter --type loitering --type ais_gap --type spoofing --type identity_change
 	$(SW) events --store $(DEMO_STORE) --type port_call --dprk
 	$(SW) evaluate --events $(DEMO_OUT) --labels $(DEMO_OUT)/scenario/labels.parquet
+	@# Refined-petroleum deliveries to DPRK ports against the cap, and fishing days in DPRK waters.
+	$(SW) petroleum --store $(DEMO_STORE) --out $(DEMO_OUT)/petroleum
+	$(SW) fishing-days --store $(DEMO_STORE) --out $(DEMO_OUT)/fishing_days.csv
 	@# The dossier of a planted STS tanker of seed 1 (UNITY PYONG 24, alongside the listed JI SONG 6).
 	$(SW) alerts --store $(DEMO_STORE) --limit 10
 	$(SW) report vessel 416407614 --out $(DEMO_OUT)/dossier-416407614.html --store $(DEMO_STORE) --pdf
