@@ -913,18 +913,23 @@ async function runScreen(q, schema) {
 
 // ---------------------------------------------------------------- alerts
 
+let alertSeq = 0;
+
 async function loadAlerts() {
+  // Two selectors change faster than answers come back: only the latest request may draw.
+  const seq = ++alertSeq;
   const status = $("#alert-status").value;
   const kind = $("#alert-kind").value;
-  const body = clear($("#alerts tbody"));
   setStatus("Loading alerts…");
   try {
     const alerts = await api(`/api/alerts?limit=50&status=${encodeURIComponent(status)}&kind=${encodeURIComponent(kind)}`);
+    if (seq !== alertSeq) return;
+    const body = clear($("#alerts tbody"));
     $("#alert-count").textContent = `${alerts.length} ${status === "all" ? "" : `${status} `}alerts`;
     for (const a of alerts) body.append(alertRow(a));
     setStatus("");
   } catch (e) {
-    setStatus(`Alerts: ${e.message}`, true);
+    if (seq === alertSeq) setStatus(`Alerts: ${e.message}`, true);
   }
 }
 
@@ -1038,18 +1043,26 @@ function capBar(shares, draughtShare) {
   return { root, label };
 }
 
+let petroleumSeq = 0;
+
 async function loadPetroleum() {
-  const years = clear($("#p-years tbody"));
-  const body = clear($("#p-deliveries tbody"));
-  $("#p-note").textContent = "";
-  $("#p-cap").textContent = "";
-  $("#p-count").textContent = "";
+  // cleared when the answer comes, so that a second load (the view opened twice) never adds rows
+  const seq = ++petroleumSeq;
   let r;
+  let failed = null;
   try {
     r = await api("/api/petroleum");
   } catch (e) {
-    $("#p-note").textContent = `Petroleum: ${e.message}`;
-    $("#p-note").classList.add("error");
+    failed = e;
+  }
+  if (seq !== petroleumSeq) return;
+  const years = clear($("#p-years tbody"));
+  const body = clear($("#p-deliveries tbody"));
+  $("#p-cap").textContent = "";
+  $("#p-count").textContent = "";
+  $("#p-note").classList.toggle("error", failed !== null);
+  if (failed) {
+    $("#p-note").textContent = `Petroleum: ${failed.message}`;
     return;
   }
   $("#p-note").textContent = r.note || "";
@@ -1212,15 +1225,22 @@ async function loadMirror({ append = false } = {}) {
   $("#more-mirror").hidden = tradeState.mirror.length >= n;
 }
 
+let fishingSeq = 0;
+
 async function loadFishing() {
-  const body = clear($("#fishing tbody"));
-  const caveat = $("#fishing-caveat");
-  caveat.textContent = "";
+  const seq = ++fishingSeq;
   let r;
+  let failed = null;
   try {
     r = await api("/api/fishing-days");
   } catch (e) {
-    caveat.textContent = `Fishing days: ${e.message}`;
+    failed = e;
+  }
+  if (seq !== fishingSeq) return;
+  const body = clear($("#fishing tbody"));
+  const caveat = $("#fishing-caveat");
+  if (failed) {
+    caveat.textContent = `Fishing days: ${failed.message}`;
     return;
   }
   caveat.textContent = r.caveat || "";
