@@ -103,3 +103,20 @@ def test_web_endpoints(store: Path) -> None:
     r = client.get("/api/trade/mirror", params={"kind": "petroleum_cap", "reporter": "RUS"})
     assert r.json()["items"][0]["lines"] == [18, 19]
     assert client.get("/api/trade/mirror", params={"kind": "nonsense"}).status_code == 422
+
+
+def test_flags_say_whether_the_vessel_is_known(store: Path, tmp_path: Path) -> None:
+    # the UI links a flag's IMO to the vessel page only when that page exists
+    client = TestClient(create_app(store))
+    known = {(i["shipment_id"], i["vessel_imo"], i["vessel_known"])
+             for i in client.get("/api/shipments/flags").json()["items"]}
+    assert ("SA1", COAL_SHIP[1], True) in known
+    assert {k for s, _, k in known if s == "SA2"} == {False}  # no IMO declared
+    assert client.get(f"/api/vessels/{COAL_SHIP[1]}").status_code == 200
+    bare = tmp_path / "bare.duckdb"  # the same flags, the vessel no longer known
+    bare.write_bytes(store.read_bytes())
+    with duckdb.connect(str(bare)) as con:
+        con.execute("DELETE FROM vessel_identities")
+    items = TestClient(create_app(bare)).get("/api/shipments/flags",
+                                              params={"imo": COAL_SHIP[1]}).json()["items"]
+    assert items and {i["vessel_known"] for i in items} == {False}

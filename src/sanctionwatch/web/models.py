@@ -185,6 +185,8 @@ class ShipmentFlag(BaseModel):
     severity: str
     explanation: str
     citation: str
+    vessel_known: bool = False
+    """Whether the store knows ``vessel_imo`` (its vessel page exists)."""
 
 
 class ShipmentFlagPage(BaseModel):

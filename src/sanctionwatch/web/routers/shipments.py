@@ -43,7 +43,9 @@ def shipment_flags(
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> dict[str, Any]:
     """Stored shipment flags, paged, by input file and line; filtered by the vessel's IMO,
-    the shipment id and the severity."""
+    the shipment id and the severity. ``vessel_known``: whether the store knows the declared
+    IMO (AIS identities, list matches or a listed vessel), i.e. whether its vessel page
+    exists."""
     clauses: list[tuple[str, Any]] = []
     if imo is not None:
         clauses.append(("vessel_imo = ?", imo))
@@ -51,7 +53,19 @@ def shipment_flags(
         clauses.append(("shipment_id = ?", shipment_id))
     if severity:
         clauses.append(("severity = ?", severity))
-    return _page(state, SHIPMENT_FLAGS, clauses, "source_file, line, rule", limit, offset)
+    page = _page(state, SHIPMENT_FLAGS, clauses, "source_file, line, rule", limit, offset)
+    imos = {int(i["vessel_imo"]) for i in page["items"] if i["vessel_imo"] is not None}
+    if imos:
+        from sanctionwatch.evidence.loaders import SourceStore
+
+        with state.read() as st:
+            src = SourceStore(st)
+            known = {i for i in imos if src.mmsis_for(i, None) or src.listed_ids(i, [])}
+    else:
+        known = set()
+    for i in page["items"]:
+        i["vessel_known"] = i["vessel_imo"] is not None and int(i["vessel_imo"]) in known
+    return page
 
 
 @router.get("/api/trade/mirror", response_model=MirrorFindingPage)

@@ -913,18 +913,23 @@ async function runScreen(q, schema) {
 
 // ---------------------------------------------------------------- alerts
 
+let alertSeq = 0;
+
 async function loadAlerts() {
+  // Two selectors change faster than answers come back: only the latest request may draw.
+  const seq = ++alertSeq;
   const status = $("#alert-status").value;
   const kind = $("#alert-kind").value;
-  const body = clear($("#alerts tbody"));
   setStatus("Loading alerts…");
   try {
     const alerts = await api(`/api/alerts?limit=50&status=${encodeURIComponent(status)}&kind=${encodeURIComponent(kind)}`);
+    if (seq !== alertSeq) return;
+    const body = clear($("#alerts tbody"));
     $("#alert-count").textContent = `${alerts.length} ${status === "all" ? "" : `${status} `}alerts`;
     for (const a of alerts) body.append(alertRow(a));
     setStatus("");
   } catch (e) {
-    setStatus(`Alerts: ${e.message}`, true);
+    if (seq === alertSeq) setStatus(`Alerts: ${e.message}`, true);
   }
 }
 
@@ -986,6 +991,290 @@ function alertRow(a) {
   return tr;
 }
 
+// ---------------------------------------------------------------- trade & fishing
+
+const MECHANISMS = { visible_sts: "visible STS", dark_sts: "dark STS", direct_port_call: "direct port call" };
+// The cap bar's scale runs at least this far past the cap, so that the cap line never sits at the edge.
+const CAP_BAR_MIN_SHARE = 1.25;
+
+const tradeState = { flags: [], flagsTotal: 0, mirror: [], mirrorTotal: 0, flagSeq: 0, mirrorSeq: 0 };
+
+function fmtInt(x) {
+  return x === null || x === undefined || Number.isNaN(Number(x)) ? ""
+    : Number(x).toLocaleString("en-US", { maximumFractionDigits: 0 });
+}
+
+function fmtShare(x) {
+  return x === null || x === undefined ? "" : `${Math.round(Number(x) * 100)} %`;
+}
+
+function vesselLink(key, label) {
+  return el("a", { href: `#/vessel/${encodeURIComponent(key)}`, text: label });
+}
+
+// The map view's filters for one event (its vessel, its time to the minute) and the event to ring.
+function eventMapHref(e) {
+  const since = `${String(e.start_time).slice(0, 16)}:00Z`;
+  const until = `${new Date(Date.parse(e.end_time || e.start_time) + 60_000).toISOString().slice(0, 16)}:00Z`;
+  const p = new URLSearchParams({ mmsi: String(e.mmsi), since, until, event: e.event_id });
+  return `#/map?${p}`;
+}
+
+function capBar(shares, draughtShare) {
+  // One bar per year: the range between one third and 90 % laden, a tick at half laden, the
+  // cap as a vertical line at 100 %, the draught-based figure as a dot.
+  const width = 260;
+  const height = 22;
+  const top = Math.max(CAP_BAR_MIN_SHARE, shares.ninety || 0, draughtShare || 0) * 1.05;
+  const x = (s) => (Math.max(0, s) / top) * width;
+  const label = `${fmtShare(shares.third)} to ${fmtShare(shares.ninety)} of the cap (half laden ${fmtShare(shares.half)})`
+    + (draughtShare ? `; from draught ${fmtShare(draughtShare)}` : "");
+  const root = svg("svg", { viewBox: `0 0 ${width} ${height}`, width, height, class: "cap-bar", role: "img", "aria-label": label });
+  root.append(Object.assign(svg("title"), { textContent: label }));
+  root.append(svg("rect", { x: 0, y: 5, width, height: 12, class: "cap-track" }));
+  const lo = x(shares.third || 0);
+  const hi = x(shares.ninety || 0);
+  const capX = x(1);
+  root.append(svg("rect", { x: lo, y: 5, width: Math.max(1, Math.min(hi, capX) - lo), height: 12, class: "cap-range" }));
+  if (hi > capX) root.append(svg("rect", { x: Math.max(lo, capX), y: 5, width: hi - Math.max(lo, capX), height: 12, class: "cap-over" }));
+  root.append(svg("line", { x1: x(shares.half || 0), x2: x(shares.half || 0), y1: 3, y2: 19, class: "cap-half" }));
+  if (draughtShare) root.append(svg("circle", { cx: x(draughtShare), cy: 11, r: 3.5, class: "cap-draught" }));
+  root.append(svg("line", { x1: capX, x2: capX, y1: 0, y2: height, class: "cap-line" }));
+  return { root, label };
+}
+
+let petroleumSeq = 0;
+
+async function loadPetroleum() {
+  // cleared when the answer comes, so that a second load (the view opened twice) never adds rows
+  const seq = ++petroleumSeq;
+  let r;
+  let failed = null;
+  try {
+    r = await api("/api/petroleum");
+  } catch (e) {
+    failed = e;
+  }
+  if (seq !== petroleumSeq) return;
+  const years = clear($("#p-years tbody"));
+  const body = clear($("#p-deliveries tbody"));
+  $("#p-cap").textContent = "";
+  $("#p-count").textContent = "";
+  $("#p-note").classList.toggle("error", failed !== null);
+  if (failed) {
+    $("#p-note").textContent = `Petroleum: ${failed.message}`;
+    return;
+  }
+  $("#p-note").textContent = r.note || "";
+  $("#p-cap").textContent = `Cap: ${fmtInt(r.cap_barrels)} barrels of refined petroleum a year — ${r.cap_citation}`;
+  const draughtByYear = new Map();
+  for (const d of r.deliveries) {
+    if (d.draught_barrels === null || d.draught_barrels === undefined) continue;
+    const y = Number(String(d.arrival_time).slice(0, 4));
+    draughtByYear.set(y, (draughtByYear.get(y) || 0) + 1);
+  }
+  for (const y of r.years) {
+    const order = Object.keys(MECHANISMS);
+    const mech = Object.entries(y.by_mechanism || {})
+      .sort(([a], [b]) => order.indexOf(a) - order.indexOf(b))
+      .map(([k, n]) => `${n} ${MECHANISMS[k] || k}`).join(", ");
+    const withDraught = draughtByYear.get(y.year) || 0;
+    const draughtShare = y.draught_barrels ? y.draught_barrels / r.cap_barrels : 0;
+    const bar = capBar(y.share_of_cap || {}, draughtShare);
+    years.append(el("tr", { "data-year": y.year },
+      el("th", { scope: "row", class: "nw", text: y.year }),
+      el("td", {}, el("strong", { text: y.deliveries }), el("div", { class: "small", text: mech })),
+      el("td", { class: "num", text: fmtInt(y.barrels.third) }),
+      el("td", { class: "num", text: fmtInt(y.barrels.half) }),
+      el("td", { class: "num", text: fmtInt(y.barrels.ninety) }),
+      el("td", { class: "num" }, fmtInt(y.draught_barrels),
+        el("div", { class: "small", text: `${withDraught} of ${y.deliveries} with a draught change` })),
+      el("td", { class: "share" }, bar.root, el("div", { class: "small share-text", text: bar.label }))));
+  }
+  if (!r.years.length) years.append(el("tr", {}, el("td", { colspan: 7, class: "small", text: r.note || "No stored estimate." })));
+  $("#p-count").textContent = `(${r.deliveries.length})`;
+  for (const d of r.deliveries) body.append(deliveryRow(d));
+}
+
+function deliveryRow(d) {
+  const tanker = el("td", {}, vesselLink(d.mmsi, d.name || "unnamed"),
+    el("div", { class: "small", text: `MMSI ${d.mmsi}${d.imo ? ` · IMO ${d.imo}` : ""}` }));
+  const supplier = el("td");
+  if (d.supplier_mmsi !== null && d.supplier_mmsi !== undefined) {
+    supplier.append(vesselLink(d.supplier_mmsi, d.supplier_name || "unnamed"),
+      el("div", { class: "small", text: `MMSI ${d.supplier_mmsi}` }));
+  }
+  const evidence = el("ul", { class: "evidence" });
+  for (const e of d.evidence || []) {
+    evidence.append(el("li", {},
+      el("span", { class: "role", text: `${e.role}: ` }),
+      el("a", { href: eventMapHref(e), text: `${e.event_type} ${e.event_id}`, title: "Show this event on the map" }),
+      el("span", { class: "small", text: ` ${fmtTime(e.start_time)} – ${fmtTime(e.end_time)}` }),
+      e.mmsi !== d.mmsi ? el("span", { class: "small" }, " · ", vesselLink(e.mmsi, `MMSI ${e.mmsi}`)) : null));
+  }
+  return el("tr", { "data-delivery-id": d.delivery_id },
+    el("td", { class: "nw", text: fmtTime(d.arrival_time) }),
+    tanker,
+    el("td", { class: "nw", text: d.port }),
+    el("td", { class: "nw", text: MECHANISMS[d.mechanism] || d.mechanism }),
+    supplier,
+    el("td", { class: "num" }, `${fmtInt(d.deadweight_t)} t`, el("div", { class: "small", text: d.deadweight_source })),
+    el("td", { class: "num", text: `${fmtInt(d.barrels_third)} – ${fmtInt(d.barrels_half)} – ${fmtInt(d.barrels_ninety)}` }),
+    el("td", { class: "num" }, d.draught_barrels !== null && d.draught_barrels !== undefined ? `${fmtInt(d.draught_barrels)} bbl` : "",
+      d.draught_change_m !== null && d.draught_change_m !== undefined
+        ? el("div", { class: "small", text: `${fmtNum(d.draught_change_m, 1)} m`, title: d.draught_basis || "" }) : null),
+    el("td", {}, evidence));
+}
+
+function tradeQuery() {
+  const p = new URLSearchParams();
+  if ($("#flag-severity").value) p.set("severity", $("#flag-severity").value);
+  if ($("#flag-imo").value.trim()) p.set("imo", $("#flag-imo").value.trim());
+  if ($("#mirror-kind").value) p.set("kind", $("#mirror-kind").value);
+  return p;
+}
+
+function keepTradeHash() {
+  const q = tradeQuery().toString();
+  const target = `#/trade${q ? `?${q}` : ""}`;
+  if (window.location.hash !== target) history.replaceState(null, "", target);
+}
+
+async function loadFlags({ append = false } = {}) {
+  const seq = ++tradeState.flagSeq;
+  const p = new URLSearchParams({ limit: String(PAGE_ROWS), offset: String(append ? tradeState.flags.length : 0) });
+  if ($("#flag-severity").value) p.set("severity", $("#flag-severity").value);
+  const imo = $("#flag-imo").value.trim();
+  if (imo) p.set("imo", imo);
+  try {
+    const page = await api(`/api/shipments/flags?${p}`);
+    if (seq !== tradeState.flagSeq) return;
+    tradeState.flags = append ? tradeState.flags.concat(page.items) : page.items;
+    tradeState.flagsTotal = page.total;
+  } catch (e) {
+    if (seq === tradeState.flagSeq) $("#flag-count").textContent = `Flags: ${e.message}`;
+    return;
+  }
+  const body = clear($("#flags tbody"));
+  for (const f of tradeState.flags) {
+    const vessel = el("td", { text: f.vessel_name || "" });
+    if (f.vessel_imo !== null && f.vessel_imo !== undefined) {
+      vessel.append(el("div", { class: "small" }, "IMO ",
+        f.vessel_known ? vesselLink(f.vessel_imo, String(f.vessel_imo)) : String(f.vessel_imo)));
+    }
+    body.append(el("tr", { "data-shipment-id": f.shipment_id, "data-rule": f.rule },
+      el("td", { class: "nw" }, f.shipment_id, el("div", { class: "small", text: f.date || "" })),
+      vessel,
+      el("td", { class: "nw", text: f.rule }),
+      el("td", { class: "nw" }, el("span", { class: `badge severity ${f.severity}`, text: f.severity })),
+      el("td", { text: f.explanation }),
+      el("td", { class: "small", text: f.citation }),
+      el("td", { class: "small src", text: `${f.source_file}:${f.line}` })));
+  }
+  const n = tradeState.flagsTotal;
+  $("#flag-count").textContent = n
+    ? `${n} flag${n === 1 ? "" : "s"}${tradeState.flags.length < n ? ` (showing ${tradeState.flags.length})` : ""}`
+    : "No stored shipment flags match (run `sanctionwatch shipments --input FILE --out FLAGS --store STORE`).";
+  $("#more-flags").hidden = tradeState.flags.length >= n;
+}
+
+function mirrorFigures(m) {
+  const lines = [];
+  if (m.value_usd !== null && m.value_usd !== undefined) lines.push(`value USD ${fmtInt(m.value_usd)}`);
+  if (m.mirror_value_usd !== null && m.mirror_value_usd !== undefined) lines.push(`mirror USD ${fmtInt(m.mirror_value_usd)}`);
+  if (m.quantity !== null && m.quantity !== undefined) lines.push(`quantity ${fmtInt(m.quantity)} ${m.quantity_unit || ""}`.trim());
+  if (m.unit_value_usd !== null && m.unit_value_usd !== undefined) {
+    lines.push(`USD ${fmtNum(m.unit_value_usd, 3)} per ${m.quantity_unit || "unit"}`
+      + (m.median_unit_value_usd !== null && m.median_unit_value_usd !== undefined ? ` (median ${fmtNum(m.median_unit_value_usd, 3)})` : ""));
+  }
+  if (m.ratio !== null && m.ratio !== undefined) lines.push(`ratio ${fmtNum(m.ratio, 2)}`);
+  return el("td", { class: "figures" }, ...lines.map((t) => el("div", { text: t })));
+}
+
+async function loadMirror({ append = false } = {}) {
+  const seq = ++tradeState.mirrorSeq;
+  const p = new URLSearchParams({ limit: String(PAGE_ROWS), offset: String(append ? tradeState.mirror.length : 0) });
+  if ($("#mirror-kind").value) p.set("kind", $("#mirror-kind").value);
+  try {
+    const page = await api(`/api/trade/mirror?${p}`);
+    if (seq !== tradeState.mirrorSeq) return;
+    tradeState.mirror = append ? tradeState.mirror.concat(page.items) : page.items;
+    tradeState.mirrorTotal = page.total;
+  } catch (e) {
+    if (seq === tradeState.mirrorSeq) $("#mirror-count").textContent = `Mirror findings: ${e.message}`;
+    return;
+  }
+  const body = clear($("#mirror tbody"));
+  for (const m of tradeState.mirror) {
+    body.append(el("tr", { "data-finding-id": m.finding_id, "data-kind": m.kind },
+      el("td", { class: "nw", text: m.finding_id }),
+      el("td", { class: "nw", text: m.kind.replaceAll("_", " ") }),
+      el("td", { class: "nw", text: `${m.reporter} → ${m.partner}` }, el("div", { class: "small", text: m.flow })),
+      el("td", { class: "nw", text: m.hs_code }),
+      el("td", { class: "nw", text: m.year }),
+      mirrorFigures(m),
+      el("td", { class: "nw" }, el("span", { class: `badge severity ${m.severity}`, text: m.severity })),
+      el("td", { text: m.explanation }),
+      el("td", { class: "small", text: m.citation }),
+      el("td", { class: "small src", text: `${m.source_file} line${(m.lines || []).length === 1 ? "" : "s"} ${(m.lines || []).join(", ")}` })));
+  }
+  const n = tradeState.mirrorTotal;
+  $("#mirror-count").textContent = n
+    ? `${n} finding${n === 1 ? "" : "s"}${tradeState.mirror.length < n ? ` (showing ${tradeState.mirror.length})` : ""}`
+    : "No stored mirror findings match (run `sanctionwatch mirror --input FLOWS --store STORE`).";
+  $("#more-mirror").hidden = tradeState.mirror.length >= n;
+}
+
+let fishingSeq = 0;
+
+async function loadFishing() {
+  const seq = ++fishingSeq;
+  let r;
+  let failed = null;
+  try {
+    r = await api("/api/fishing-days");
+  } catch (e) {
+    failed = e;
+  }
+  if (seq !== fishingSeq) return;
+  const body = clear($("#fishing tbody"));
+  const caveat = $("#fishing-caveat");
+  if (failed) {
+    caveat.textContent = `Fishing days: ${failed.message}`;
+    return;
+  }
+  caveat.textContent = r.caveat || "";
+  for (const f of r.items) {
+    const zone = el("td", { text: f.zone_name || f.zone_id });
+    if (f.approximate) zone.append(el("span", { class: "badge approximate", text: "APPROXIMATE", title: "an approximate zone, not a legal boundary" }));
+    body.append(el("tr", { "data-zone": f.zone_id, class: f.approximate ? "approximate" : "" },
+      el("td", { class: "nw", text: f.year }),
+      zone,
+      el("td", { class: "nw", text: f.flag || "" }),
+      el("td", { class: "nw", text: (f.gear || "").replaceAll("_", " ") }),
+      el("td", { class: "num", text: f.vessels }),
+      el("td", { class: "num", text: f.vessel_days }),
+      el("td", { class: "num", text: fmtNum(f.fishing_days, 1) }),
+      el("td", { class: "num", text: f.park_estimated_days !== null && f.park_estimated_days !== undefined
+        ? `${fmtInt(f.park_estimated_days)} (${f.park_vessel_class})` : "none" }),
+      el("td", { class: "num", text: f.ais_share !== null && f.ais_share !== undefined ? `${fmtNum(f.ais_share * 100, 2)} %` : "" }),
+      el("td", { class: "small", text: f.note || "" })));
+  }
+  if (!r.items.length) {
+    body.append(el("tr", {}, el("td", { colspan: 10, class: "small", text: "No fishing or pair-trawling events inside the DPRK zones in this store." })));
+  }
+}
+
+async function showTrade(query) {
+  const p = new URLSearchParams(query);
+  $("#flag-severity").value = p.get("severity") || "";
+  $("#flag-imo").value = p.get("imo") || "";
+  $("#mirror-kind").value = p.get("kind") || "";
+  setStatus("Loading trade and fishing…");
+  await Promise.all([loadPetroleum(), loadFlags(), loadMirror(), loadFishing()]);
+  setStatus("");
+}
+
 // ---------------------------------------------------------------- vessel search box
 
 async function vesselSearch(q) {
@@ -1042,6 +1331,9 @@ async function route() {
     } else if (view === "alerts") {
       show("alerts");
       await loadAlerts();
+    } else if (view === "trade") {
+      show("trade");
+      await showTrade(query);
     } else {
       show("map");
       filtersFromHash(query);
@@ -1051,6 +1343,9 @@ async function route() {
       mapState.map.resize();
       syncBboxLayer();
       await loadEvents();
+      // #/map?...&event=ID (links from the trade view): ring that event and fly there
+      const wanted = new URLSearchParams(query).get("event");
+      if (wanted) selectEvent(wanted, { fly: true, scroll: true });
     }
   } finally {
     document.body.dataset.ready = "true";
@@ -1083,6 +1378,12 @@ function bindUi() {
   });
   $("#alert-status").addEventListener("change", loadAlerts);
   $("#alert-kind").addEventListener("change", loadAlerts);
+  $("#flag-filters").addEventListener("submit", (e) => { e.preventDefault(); keepTradeHash(); loadFlags(); });
+  $("#flag-severity").addEventListener("change", () => { keepTradeHash(); loadFlags(); });
+  $("#more-flags").addEventListener("click", () => loadFlags({ append: true }));
+  $("#mirror-filters").addEventListener("submit", (e) => e.preventDefault());
+  $("#mirror-kind").addEventListener("change", () => { keepTradeHash(); loadMirror(); });
+  $("#more-mirror").addEventListener("click", () => loadMirror({ append: true }));
   $("#vessel-search").addEventListener("submit", (e) => { e.preventDefault(); vesselSearch($("#vessel-q").value.trim()); });
   downloadLink($("#export-ftm"), "/api/export/entities.ftm.json");
   window.addEventListener("hashchange", route);
