@@ -136,7 +136,10 @@ class StoreHandle:
 
     def _start_closer(self) -> None:
         if self._closer is None or not self._closer.is_alive():
-            self._closer = threading.Thread(target=self._close_when_idle, daemon=True,
+            # Not a daemon: the process waits (at most IDLE_CLOSE_S) for it to close DuckDB
+            # before the interpreter finalizes. A daemon thread stopped inside DuckDB's close
+            # at exit is unwound through C++ frames and aborts the process.
+            self._closer = threading.Thread(target=self._close_when_idle, daemon=False,
                                             name="sanctionwatch-store-closer")
             self._closer.start()
 
