@@ -647,20 +647,6 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     )
     if events.height == 0:
         return pl.DataFrame()
-    half = iv // 2
-    windows = pl.concat(
-        [
-            events.select(
-                "event", pl.lit(s).alias("side"), pl.col(f"track_{s}").alias("track_id"),
-                (pl.col("k0") * iv - half).alias("w0"), (pl.col("k1") * iv + half).alias("w1"),
-            )
-            for s in ("a", "b")
-        ]
-    )
-    ev = positions_in_windows(data.tracks, windows).pivot(
-        on="side", index="event", values=["evidence", "n_positions"]
-    )
-    events = events.join(ev, on="event", how="left")
     details = DETAILS.expr(
         close_steps=pl.col("close_steps"),
         merged_runs=pl.col("runs"),
@@ -673,17 +659,41 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
         other_track_id=pl.col("track_b"),
         resample_interval_min=pl.lit(p.resample_interval_min),
     )
+    return pair_event_rows(events, data.tracks, EVENT_TYPE, p.resample_interval_min, details,
+                           pl.max_horizontal("median_speed_a", "median_speed_b"))
+
+
+def pair_event_rows(events: pl.DataFrame, tracks: pl.DataFrame, event_type: str,
+                    resample_interval_min: float, details: pl.Expr, median_speed: pl.Expr
+                    ) -> pl.DataFrame:
+    """Event rows of two-vessel episodes found on the grid (``encounter``, ``pair_trawling``):
+    one row per episode with both vessels' evidence records within half a grid step of it,
+    ``details`` and ``median_speed`` computed from the episode columns (``k0``, ``k1``,
+    ``track_a/b``, ``mmsi_a/b``, ``lat``, ``lon``, ``median_distance_m``, distances)."""
+    iv = interval_us(resample_interval_min)
+    half = iv // 2
+    windows = pl.concat([
+        events.select(
+            "event", pl.lit(s).alias("side"), pl.col(f"track_{s}").alias("track_id"),
+            (pl.col("k0") * iv - half).alias("w0"), (pl.col("k1") * iv + half).alias("w1"),
+        )
+        for s in ("a", "b")
+    ])
+    ev = positions_in_windows(tracks, windows).pivot(
+        on="side", index="event", values=["evidence", "n_positions"]
+    )
+    events = events.join(ev, on="event", how="left")
     out = events.select(
-        pl.lit(EVENT_TYPE).alias("event_type"),
+        pl.lit(event_type).alias("event_type"),
         pl.col("mmsi_a").alias("mmsi"),
         pl.col("mmsi_b").alias("other_mmsi"),
-        grid_timestamp(pl.col("k0"), p.resample_interval_min).alias("start_time"),
-        grid_timestamp(pl.col("k1"), p.resample_interval_min).alias("end_time"),
+        grid_timestamp(pl.col("k0"), resample_interval_min).alias("start_time"),
+        grid_timestamp(pl.col("k1"), resample_interval_min).alias("end_time"),
         "lat",
         "lon",
         ((pl.col("k1") - pl.col("k0")) * iv / US_PER_H).alias("duration_h"),
         "median_distance_m",
-        pl.max_horizontal("median_speed_a", "median_speed_b").alias("median_speed_knots"),
+        median_speed.alias("median_speed_knots"),
         finite_or_null("distance_to_port_km"),
         finite_or_null("distance_from_shore_km"),
         (pl.col("n_positions_a").fill_null(0) + pl.col("n_positions_b").fill_null(0))

@@ -22,7 +22,7 @@ import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.detectors.base import DetectionInput, PairSearch, Params, register
-from sanctionwatch.detectors.common import finite_or_null, ordered_sums, unique_event_ids
+from sanctionwatch.detectors.common import ordered_sums
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.detectors.encounter import (
     TRACK_COLUMNS,
@@ -33,14 +33,13 @@ from sanctionwatch.detectors.encounter import (
     _vessel_stats,
     candidate_pairs,
     encounter_sample,
+    pair_event_rows,
 )
 from sanctionwatch.detectors.fishing import course_deg
 from sanctionwatch.detectors.loitering import hourly_speed_knots
 from sanctionwatch.geo import EARTH_RADIUS_M
 from sanctionwatch.tracks.resample import (
-    grid_timestamp,
     interval_us,
-    positions_in_windows,
     unit_to_lat_lon,
 )
 from sanctionwatch.units import US_PER_H
@@ -266,16 +265,6 @@ def detect(data: DetectionInput, params: PairTrawlingParams) -> pl.DataFrame:
     )
     if events.height == 0:
         return pl.DataFrame()
-    half = iv // 2
-    windows = pl.concat([
-        events.select("event", pl.lit(s).alias("side"), pl.col(f"track_{s}").alias("track_id"),
-                      (pl.col("k0") * iv - half).alias("w0"),
-                      (pl.col("k1") * iv + half).alias("w1"))
-        for s in ("a", "b")
-    ])
-    ev = positions_in_windows(data.tracks, windows).pivot(
-        on="side", index="event", values=["evidence", "n_positions"])
-    events = events.join(ev, on="event", how="left")
     details = DETAILS.expr(
         together_steps=pl.col("together_steps"),
         merged_runs=pl.col("runs"),
@@ -290,27 +279,5 @@ def detect(data: DetectionInput, params: PairTrawlingParams) -> pl.DataFrame:
         gear=pl.lit("pair_trawler"),
         resample_interval_min=pl.lit(p.resample_interval_min),
     )
-    out = events.select(
-        pl.lit(EVENT_TYPE).alias("event_type"),
-        pl.col("mmsi_a").alias("mmsi"),
-        pl.col("mmsi_b").alias("other_mmsi"),
-        grid_timestamp(pl.col("k0"), p.resample_interval_min).alias("start_time"),
-        grid_timestamp(pl.col("k1"), p.resample_interval_min).alias("end_time"),
-        "lat",
-        "lon",
-        ((pl.col("k1") - pl.col("k0")) * iv / US_PER_H).alias("duration_h"),
-        "median_distance_m",
-        pl.min_horizontal("median_speed_a", "median_speed_b").alias("median_speed_knots"),
-        finite_or_null("distance_to_port_km"),
-        finite_or_null("distance_from_shore_km"),
-        (pl.col("n_positions_a").fill_null(0) + pl.col("n_positions_b").fill_null(0))
-        .alias("n_positions"),
-        pl.concat_list(pl.col("evidence_a").fill_null([]), pl.col("evidence_b").fill_null([]))
-        .alias("evidence"),
-        details.alias("details"),
-        pl.col("track_a").alias("_track_a"),
-        pl.col("track_b").alias("_track_b"),
-    ).sort("mmsi", "other_mmsi", "start_time", "_track_a", "_track_b")
-    return unique_event_ids(
-        out, ["other_mmsi"], pl.format("{}-{}", pl.col("_track_a"), pl.col("_track_b"))
-    ).drop("_track_a", "_track_b")
+    return pair_event_rows(events, data.tracks, EVENT_TYPE, p.resample_interval_min, details,
+                           pl.min_horizontal("median_speed_a", "median_speed_b"))
