@@ -49,6 +49,23 @@ class ConfigError(ValueError):
     """A run configuration that cannot be used; the message names the file and the key."""
 
 
+def read_toml_table(path: str | Path, table: str, what: str) -> Mapping[str, Any]:
+    """The ``[table]`` of the TOML file at ``path`` (empty when the file has none); a
+    ``ValueError`` naming the file when it cannot be read, is not TOML, or ``table`` is not a
+    table. ``what`` names the settings in the message (``"the risk parameters"``)."""
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ValueError(f"{p}: cannot read {what}: {exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ValueError(f"{p}: not a TOML file: {exc}") from None
+    found = data.get(table, {})
+    if not isinstance(found, Mapping):
+        raise ValueError(f"{p}: [{table}] must be a table")
+    return found
+
+
 def build_params(overrides: Mapping[str, Mapping[str, Any]] | None = None) -> dict[str, Params]:
     """Parameters for every detector: defaults with ``overrides`` applied (validated)."""
     overrides = overrides or {}

@@ -123,24 +123,13 @@ class FinanceAlertParams:
     def from_toml(cls, path: str | Path) -> FinanceAlertParams:
         """The ``[finance_alerts]`` table of a TOML file (defaults when it has none); an
         unknown key or a wrong type is a ``ValueError`` naming the file and key."""
-        import tomllib
+        from sanctionwatch.config import ConfigError, _build, read_toml_table
 
-        from sanctionwatch.config import ConfigError, _build
-
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(f"{p}: cannot read the alert parameters: {exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{p}: not a TOML file: {exc}") from None
-        table = data.get("finance_alerts", {})
-        if not isinstance(table, dict):
-            raise ValueError(f"{p}: [finance_alerts] must be a table")
+        table = read_toml_table(path, "finance_alerts", "the alert parameters")
         try:
             params: FinanceAlertParams = _build(cls, table, "finance_alerts")
         except ConfigError as exc:
-            raise ValueError(f"{p}: {exc}") from None
+            raise ValueError(f"{Path(path)}: {exc}") from None
         return params
 
 

@@ -19,7 +19,6 @@ vessel's data-quality findings and by signs that the receivers could not hear it
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -241,20 +240,13 @@ class RiskParams:
     @classmethod
     def from_toml(cls, path: str | Path) -> RiskParams:
         """The ``[risk]`` table of a TOML file (defaults when the file has none)."""
-        p = Path(path)
-        try:
-            data = tomllib.loads(p.read_text(encoding="utf-8"))
-        except OSError as exc:
-            raise ValueError(f"{p}: cannot read the risk parameters: {exc}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ValueError(f"{p}: not a TOML file: {exc}") from None
-        table = data.get("risk", {})
-        if not isinstance(table, Mapping):
-            raise ValueError(f"{p}: [risk] must be a table")
+        from sanctionwatch.config import read_toml_table
+
+        table = read_toml_table(path, "risk", "the risk parameters")
         try:
             return cls.from_mapping(table)
         except ValueError as exc:
-            raise ValueError(f"{p}: {exc}") from None
+            raise ValueError(f"{Path(path)}: {exc}") from None
 
 
 _UNIT_INTERVAL = frozenset({

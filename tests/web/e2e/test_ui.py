@@ -22,6 +22,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -90,12 +91,38 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+@contextmanager
+def served(store: Path) -> Iterator[str]:
+    """The web app over ``store`` on a free local port, up (``/api/health`` answers) for the
+    ``with`` block; its base URL."""
     import uvicorn
 
     from sanctionwatch.web.app import create_app
 
+    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1",
+                                           port=_free_port(), log_level="warning",
+                                           lifespan="off"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    url = f"http://127.0.0.1:{server.config.port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/api/health", timeout=2):
+                break
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+    try:
+        yield url
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     _chromium()
     base = tmp_path_factory.mktemp("web")
     t0 = time.perf_counter()
@@ -113,25 +140,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         _rename(store, mmsi, name)
     built_s = time.perf_counter() - t0
 
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(store), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    yield Site(url, store, renamed, {"store_build_s": built_s})
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(store) as url:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        yield Site(url, store, renamed, {"store_build_s": built_s})
 
 
 @dataclass

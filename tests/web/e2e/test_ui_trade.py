@@ -14,9 +14,6 @@ view and to the event on the map; and no console error. Screenshots in
 from __future__ import annotations
 
 import shutil
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +23,7 @@ import pytest
 
 from sanctionwatch.cli import run
 from tests.web.conftest import SQLI, WebStore, stored
-from tests.web.e2e.test_ui import ARTEFACTS, Browser, Site, _chromium, _free_port, _open, _shot
+from tests.web.e2e.test_ui import ARTEFACTS, Browser, Site, _chromium, _open, _shot, served
 from tests.web.e2e.test_ui import chromium_browser as chromium_browser  # the fixture
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -44,28 +41,6 @@ class Sites:
     empty: Site
 
 
-def _serve(path: Path) -> tuple[Any, threading.Thread, str]:
-    import uvicorn
-
-    from sanctionwatch.web.app import create_app
-
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(path), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2):
-                return server, thread, url
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
 def sites(web_store: WebStore, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
     _chromium()
@@ -78,12 +53,9 @@ def sites(web_store: WebStore, tmp_path_factory: pytest.TempPathFactory) -> Iter
     assert run(["shipments", "--input", str(SHIPMENTS), "--out", str(work / "flags.csv"),
                 "--store", str(full)]) == 0
     assert run(["mirror", "--input", str(FLOWS), "--store", str(full)]) == 0
-    served = [_serve(full), _serve(empty)]
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    yield Sites(Site(served[0][2], full, {}), Site(served[1][2], empty, {}))
-    for server, thread, _ in served:
-        server.should_exit = True
-        thread.join(timeout=10)
+    with served(full) as full_url, served(empty) as empty_url:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        yield Sites(Site(full_url, full, {}), Site(empty_url, empty, {}))
 
 
 @pytest.fixture(scope="module")

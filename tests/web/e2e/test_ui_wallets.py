@@ -6,9 +6,6 @@ after a reload, and its dossier link opens the wallet's dossier. Screenshots in
 
 from __future__ import annotations
 
-import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,10 +19,10 @@ from tests.web.e2e.test_ui import (
     Browser,
     Site,
     _chromium,
-    _free_port,
     _open,
     _settled,
     _shot,
+    served,
 )
 from tests.web.e2e.test_ui import chromium_browser as chromium_browser  # the fixture
 from tests.web.e2e.test_ui import ui as ui  # the fixture
@@ -35,32 +32,12 @@ pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 @pytest.fixture(scope="module")
 def site(store: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    import uvicorn
-
-    from sanctionwatch.web.app import create_app
-
     _chromium()
     copy = tmp_path_factory.mktemp("web-wallets") / "sw.duckdb"
     copy.write_bytes(store.read_bytes())  # the browser writes reviews
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(create_app(copy), host="127.0.0.1", port=port,
-                                           log_level="warning", lifespan="off"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            with urllib.request.urlopen(url + "/api/health", timeout=2):
-                break
-        except OSError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.1)
-    ARTEFACTS.mkdir(parents=True, exist_ok=True)
-    yield Site(url, copy, {})
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(copy) as url:
+        ARTEFACTS.mkdir(parents=True, exist_ok=True)
+        yield Site(url, copy, {})
 
 
 def _rows(ui: Browser) -> Any:
