@@ -100,3 +100,39 @@ def test_a_bad_rule_names_file_and_line(tmp_path: Path, cell: str, message: str)
     f.write_text(NATIONAL.splitlines()[0] + "\n" + cell + "\n", encoding="utf-8")
     with pytest.raises(ValueError, match=rf"bad.csv, line 2: .*{message}"):
         read_rules(f, "bad.csv")
+
+
+def test_every_rule_has_its_dates_in_order() -> None:
+    from datetime import date
+
+    rules = load_rules().rules
+    for r in rules:
+        assert r.restricted_from is not None, r.rule_id
+        if r.measure_type == "ban":
+            assert r.banned_from is not None and r.restricted_from <= r.banned_from, r.rule_id
+            # the resolution that made the ban outright is one the rule cites
+            assert r.ban_citation.startswith("UNSCR "), r.rule_id
+            assert f"({r.banned_from.year})" in r.ban_citation, r.rule_id
+        else:
+            assert r.banned_from is None, r.rule_id
+    coal = load_rules().by_id("coal")
+    # 2270 restricted coal with a livelihood exemption, 2321 capped it, 2371 banned it
+    assert coal.restricted_from == date(2016, 3, 2)
+    assert coal.banned_from == date(2017, 8, 5)
+    assert coal.ban_citation == "UNSCR 2371 (2017) para 8"
+    assert coal.status_on(date(2015, 12, 31)) == "not_yet"
+    assert coal.status_on(date(2016, 6, 1)) == "restricted"
+    assert coal.status_on(date(2017, 8, 5)) == "banned"
+    assert coal.status_on(None) == "banned"
+    assert load_rules().by_id("refined_petroleum_supply").status_on(date(2019, 1, 1)) == "capped"
+
+
+def test_a_rule_file_with_a_bad_date_names_file_and_line(tmp_path: Path) -> None:
+    path = tmp_path / "national.csv"
+    path.write_text(
+        "measure_id,direction,goods_as_named,hs_codes,resolution,paragraph,measure_type,"
+        "banned_from\n"
+        "eu_wine,to_dprk,wine,2204,EU Reg. 2017/1509,Annex VIII item 3,ban,2017-13-01\n",
+        encoding="utf-8")
+    with pytest.raises(ValueError, match=r"national.csv, line 2: banned_from '2017-13-01'"):
+        load_rules([path])

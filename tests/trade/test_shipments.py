@@ -172,3 +172,22 @@ def test_cli_takes_a_national_rule_file(tmp_path: Path,
         "hs_eu_luxury_spirits", "EU Reg. 2017/1509, Annex VIII item 4")
     assert "to the DPRK" in row["explanation"]
     assert "parties and vessels not screened" in capsys.readouterr().err
+
+
+def test_a_shipment_is_judged_by_the_measures_of_its_date() -> None:
+    from datetime import date
+
+    screen = ShipmentScreen(load_rules(), None, None)
+    row = dict.fromkeys(COLUMNS, "")
+    row.update(shipment_id="C", hs_code="270112", origin_country="KP", destination_country="CN",
+               description="anthracite")
+
+    def coal(day: date | None) -> list[tuple[str, str, str]]:
+        return [(f.rule, f.severity, f.explanation) for f in screen.screen_row(row, day)
+                if f.rule == "hs_coal"]
+
+    assert coal(date(2015, 5, 1)) == []  # before resolution 2270: lawful trade
+    (_, sev, why), = coal(date(2016, 6, 1))  # 2270's livelihood exemption, 2321's cap
+    assert sev == "medium" and "exemptions still applied" in why and "2017-08-05" in why
+    assert [s for _, s, _ in coal(date(2018, 3, 2))] == ["high"]
+    assert [s for _, s, _ in coal(None)] == ["high"]  # an undated record: as in force

@@ -10,7 +10,7 @@ Panel of Experts reads it as mirror statistics. :func:`find` compares partner-re
   figure is raised by the CIF/FOB margin (or one side reports nothing while it reports other
   trade that year);
 - ``banned_trade``: a partner reports trade with the DPRK in a code a UN ban covers, in a year
-  when the ban was in force (:data:`BAN_IN_FORCE`);
+  when the ban was in force (the rule's ``banned_from``: the rules table);
 - ``petroleum_cap``: refined petroleum (or crude) reported exported to the DPRK in a year,
   converted from tonnes to barrels, above the annual cap;
 - ``unit_value``: a row's value per unit of quantity lies far from the median of the same HS
@@ -68,34 +68,6 @@ KG_PER_UNIT = {"kg": 1.0, "kgs": 1.0, "kilogram": 1.0, "kilograms": 1.0,
                "t": 1000.0, "tonne": 1000.0, "tonnes": 1000.0, "mt": 1000.0, "ton": 1000.0}
 """Mass units read as kilograms (``ton`` and ``mt`` as metric tonnes, as Comtrade uses them).
 Other units (``u`` items, ``l`` litres, ...) are kept as they are."""
-
-BAN_IN_FORCE: dict[str, tuple[date, str]] = {
-    "arms_export": (date(2006, 10, 14), "UNSCR 1718 (2006) para 8(b)"),
-    "arms_supply": (date(2006, 10, 14), "UNSCR 1718 (2006) para 8(a)"),
-    "luxury_2094_jewellery": (date(2013, 3, 7), "UNSCR 2094 (2013) para 23, annex IV"),
-    "luxury_2094_vehicles": (date(2013, 3, 7), "UNSCR 2094 (2013) para 23, annex IV"),
-    "luxury_2270_additions": (date(2016, 3, 2), "UNSCR 2270 (2016) para 39, annex V"),
-    "luxury_2321_additions": (date(2016, 11, 30), "UNSCR 2321 (2016) annex (paragraph not "
-                              "verified)"),
-    "gold_ores": (date(2016, 3, 2), "UNSCR 2270 (2016) para 30"),
-    "aviation_fuel_supply": (date(2016, 3, 2), "UNSCR 2270 (2016) para 31"),
-    "base_metals_2321": (date(2016, 11, 30), "UNSCR 2321 (2016) para 28"),
-    "statues": (date(2016, 11, 30), "UNSCR 2321 (2016) para 29"),
-    "helicopters_vessels_supply": (date(2016, 11, 30), "UNSCR 2321 (2016) para 30"),
-    "coal": (date(2017, 8, 5), "UNSCR 2371 (2017) para 8"),
-    "iron": (date(2017, 8, 5), "UNSCR 2371 (2017) para 8"),
-    "seafood": (date(2017, 8, 5), "UNSCR 2371 (2017) para 9"),
-    "lead": (date(2017, 8, 5), "UNSCR 2371 (2017) para 10"),
-    "textiles": (date(2017, 9, 11), "UNSCR 2375 (2017) para 16"),
-    "condensates_ngl_supply": (date(2017, 9, 11), "UNSCR 2375 (2017) para 13"),
-    "export_ban_2397": (date(2017, 12, 22), "UNSCR 2397 (2017) para 6"),
-    "supply_ban_2397": (date(2017, 12, 22), "UNSCR 2397 (2017) para 7"),
-}
-"""From when each ban of the rules table was an outright ban: the adoption date of the
-resolution that made it one (coal and iron were banned by 2270 with a livelihood exemption
-and capped by 2321; 2371 made the ban total). Some paragraphs let contracts signed before
-adoption run 30-90 days more; annual figures cannot show those days, so a year only partly
-under the ban gives a finding of lower severity (:func:`banned_findings`)."""
 
 CAP_FROM_YEAR = 2018
 """The refined-petroleum cap of 500,000 bbl and the crude cap of 4 million bbl run per
@@ -457,9 +429,9 @@ def banned_findings(flows: list[Flow], rules: RuleSet) -> list[Finding]:
             continue
         hits = []
         for rule, prefix in rules.matching(f.hs_code, d):
-            if rule.measure_type != "ban" or rule.rule_id not in BAN_IN_FORCE:
+            if rule.measure_type != "ban" or rule.banned_from is None:
                 continue
-            start, cite = BAN_IN_FORCE[rule.rule_id]
+            start, cite = rule.banned_from, rule.ban_citation
             share = _year_share_in_force(start, f.year)
             if share > 0:
                 hits.append((rule, prefix, start, cite, share))
@@ -577,7 +549,7 @@ def unit_value_findings(flows: list[Flow], rules: RuleSet,
 def jump_findings(flows: list[Flow], rules: RuleSet, params: MirrorParams) -> list[Finding]:
     """A partner's trade with the DPRK in a banned code that rose at least
     :attr:`MirrorParams.jump_min_ratio` times from one year to the next, where the later year
-    is the year before the ban took effect (:data:`BAN_IN_FORCE`) or the ban year itself:
+    is the year before the ban took effect (the rule's ``banned_from``) or the ban year itself:
     goods rushed through before the ban, or trade moved into the code from another."""
     series = {(f.reporter, f.partner, f.flow, f.hs_code, f.year): f for f in flows}
     out = []
@@ -591,9 +563,9 @@ def jump_findings(flows: list[Flow], rules: RuleSet, params: MirrorParams) -> li
         ratio = f.value_usd / prev.value_usd
         if ratio < params.jump_min_ratio:
             continue
-        hits = [(r, BAN_IN_FORCE[r.rule_id]) for r, _ in rules.matching(f.hs_code, d)
-                if r.measure_type == "ban" and r.rule_id in BAN_IN_FORCE
-                and BAN_IN_FORCE[r.rule_id][0].year in (f.year, f.year + 1)]
+        hits = [(r, (r.banned_from, r.ban_citation)) for r, _ in rules.matching(f.hs_code, d)
+                if r.measure_type == "ban" and r.banned_from is not None
+                and r.banned_from.year in (f.year, f.year + 1)]
         if not hits:
             continue
         when = "; ".join(
@@ -649,6 +621,6 @@ def mirror_file(input_path: Path, out: Path | None = None, rules: RuleSet | None
     return res
 
 
-__all__ = ["BAN_IN_FORCE", "BARRELS_PER_TONNE", "COLUMNS", "COMTRADE_COLUMNS",
+__all__ = ["BARRELS_PER_TONNE", "COLUMNS", "COMTRADE_COLUMNS",
            "FINDING_COLUMNS", "Finding", "Flow", "MirrorParams", "MirrorResult", "find",
            "is_dprk", "load_flows", "mirror_file", "read_flows"]

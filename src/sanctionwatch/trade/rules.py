@@ -13,6 +13,7 @@ import csv
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import date
 from importlib import resources
 from pathlib import Path
 
@@ -27,8 +28,8 @@ REQUIRED_COLUMNS = (
     "measure_id", "direction", "goods_as_named", "hs_codes", "resolution", "paragraph",
     "measure_type",
 )
-"""Columns a rule file must have; ``cap_amount``, ``cap_unit``, ``cap_or_threshold``, ``notes``
-and ``hs_basis`` are optional."""
+"""Columns a rule file must have; ``cap_amount``, ``cap_unit``, ``cap_or_threshold``, ``notes``,
+``hs_basis``, ``restricted_from`` and ``banned_from`` are optional."""
 
 _DATA = ("data", "trade")
 UN_RULES_FILE = "un_dprk_sectoral_measures_hs.csv"
@@ -89,6 +90,22 @@ class Rule:
     notes: str
     source: str
     """The rule file (``un`` for the shipped UN table)."""
+    restricted_from: date | None = None
+    """Adoption date of the first resolution restricting these goods (None: always)."""
+    banned_from: date | None = None
+    """Adoption date of the resolution that made the ban outright, without the exemptions
+    of earlier ones (coal and iron: 2270 allowed livelihood trade and 2321 capped it, 2371
+    banned it); None for caps."""
+
+    def status_on(self, day: date | None) -> str:
+        """``banned`` (or ``capped`` for a cap rule), ``restricted`` (after the first
+        measure, before the outright ban: exemptions applied) or ``not_yet`` on ``day``;
+        an unknown day counts as in force."""
+        if day is not None and self.restricted_from is not None and day < self.restricted_from:
+            return "not_yet"
+        if day is not None and self.banned_from is not None and day < self.banned_from:
+            return "restricted"
+        return "capped" if self.measure_type == "cap" else "banned"
 
     @property
     def citation(self) -> str:
@@ -99,6 +116,17 @@ class Rule:
             para = self.paragraphs[i] if i < len(self.paragraphs) else self.paragraphs[-1]
             pairs.append(f"UNSCR {res} para {para}" if self.source == "un" else f"{res}, {para}")
         return "; ".join(pairs)
+
+    @property
+    def ban_citation(self) -> str:
+        """The resolution and paragraph that made the ban outright (the pair of
+        :attr:`citation` adopted in ``banned_from``'s year), else the whole citation."""
+        if self.banned_from is not None and self.source == "un":
+            for i, res in enumerate(self.resolutions):
+                if res.endswith(f"({self.banned_from.year})"):
+                    para = self.paragraphs[i] if i < len(self.paragraphs) else self.paragraphs[-1]
+                    return f"UNSCR {res} para {para}"
+        return self.citation
 
     def covers(self, hs_code: str) -> str | None:
         """The prefix of this rule that ``hs_code`` (digits) falls under, or None."""
@@ -187,6 +215,13 @@ def _rule(row: dict[str, str], source: str) -> Rule:
         cap_amount = float(cap) if cap else None
     except ValueError:
         raise ValueError(f"cap_amount {cap!r} is not a number") from None
+    dates: dict[str, date | None] = {}
+    for col in ("restricted_from", "banned_from"):
+        cell = (row.get(col) or "").strip()
+        try:
+            dates[col] = date.fromisoformat(cell) if cell else None
+        except ValueError:
+            raise ValueError(f"{col} {cell!r} is not a YYYY-MM-DD date") from None
     return Rule(
         rule_id=rid,
         direction=direction,
@@ -200,6 +235,8 @@ def _rule(row: dict[str, str], source: str) -> Rule:
         cap_text=(row.get("cap_or_threshold") or "").strip(),
         notes=(row.get("notes") or "").strip(),
         source=source,
+        restricted_from=dates["restricted_from"],
+        banned_from=dates["banned_from"],
     )
 
 

@@ -222,17 +222,26 @@ class ShipmentScreen:
         self._identities: Any = None
 
     # -- goods -------------------------------------------------------------------------
-    def goods_flags(self, sid: str, row: dict[str, str], hs: str) -> list[Flag]:
-        """Banned or capped HS codes by direction, and descriptions naming other goods."""
+    def goods_flags(self, sid: str, row: dict[str, str], hs: str,
+                    when: date | None = None) -> list[Flag]:
+        """Banned or capped HS codes by direction, and descriptions naming other goods, as
+        the measures stood on the shipment's date ``when`` (in force when unknown): nothing
+        before a measure, ``medium`` while earlier resolutions still allowed exemptions."""
         flags = []
         dirs = directions(row)
         for direction, why in dirs:
             for rule, prefix in self.rules.matching(hs, direction):
-                word = "capped" if rule.measure_type == "cap" else "banned"
+                status = rule.status_on(when)
+                if status == "not_yet":
+                    continue
+                word = {"capped": "capped", "banned": "banned"}.get(status, "restricted")
                 extra = (f"; lawful only within the cap ({rule.cap_text}) and when notified "
                          "to the 1718 Committee") if rule.measure_type == "cap" else ""
+                if status == "restricted" and rule.banned_from is not None:
+                    extra += (f"; on {when} exemptions still applied (the outright ban dates "
+                              f"from {rule.banned_from})")
                 flags.append(Flag(
-                    sid, f"hs_{rule.rule_id}", "high",
+                    sid, f"hs_{rule.rule_id}", "medium" if status == "restricted" else "high",
                     f"HS {hs} falls under {prefix} ({rule.goods}), {word} "
                     f"{_say(direction)} ({why}){extra}",
                     rule.citation))
@@ -374,7 +383,7 @@ class ShipmentScreen:
         """Every flag of one (valid) shipment row."""
         sid = row["shipment_id"].strip()
         hs = normalize_hs(row["hs_code"])
-        return (self.goods_flags(sid, row, hs) + self.routing_flags(sid, row, hs)
+        return (self.goods_flags(sid, row, hs, when) + self.routing_flags(sid, row, hs)
                 + self.party_flags(sid, row) + self.vessel_flags(sid, row, when))
 
 
