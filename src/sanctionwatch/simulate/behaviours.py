@@ -335,8 +335,10 @@ def squid_jigger(w: World, box: tuple[float, float, float, float], *, mid: int =
 def drifting_offshore(w: World, box: tuple[float, float, float, float]) -> ShipBuilder:
     """Hard negative for squid jigging: a fishing vessel (type 30, class B) lying stopped at
     sea day and night for 2-3 days (waiting out weather or for a carrier), drifting at
-    0.1-0.4 kn, then steaming home: slow at night, but slow by day too, so not jigging."""
-    s = w.ship("fishing", 412, 3.5, ais_class="B", behaviour="drifting_offshore")
+    0.1-0.4 kn, then steaming home: slow at night, but slow by day too, so not jigging.
+    Behaviour ``background`` (ordinary traffic, neither planted nor evasion); the hard
+    negative ``drifting_offshore`` names it."""
+    s = w.ship("fishing", 412, 3.5, ais_class="B")
     s.stay(1, *fishing_ground(w, box), status=0)
     dur = int(w.rng.integers(2 * 24 * 60 + 8 * 60, 3 * 24 * 60))
     s.stay(dur, *s.pos, status=0, drift_kn=w.rng.uniform(0.1, 0.4),
