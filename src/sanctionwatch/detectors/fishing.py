@@ -12,7 +12,8 @@ jiggers):
   trawler tows at 2-5 kn back and forth over a ground, a ship in transit at the same speed
   goes straight;
 - **squid jigging**: at night (sunset to sunrise where the boat is), near-stationary drift at
-  sea (lights on, sea anchor out), the boat moving by day. A drift that does not keep to the night is loitering, not jigging.
+  sea (lights on, sea anchor out), the boat moving by day. A drift that does not keep to the
+  night is loitering, not jigging.
 
 Each vessel's track is resampled onto the 10-minute grid shared with the encounter and
 loitering detectors (so dark gaps are never bridged). Grid points within
