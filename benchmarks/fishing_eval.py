@@ -131,7 +131,7 @@ def main() -> None:
         "(`trawler` or `unknown` under `trawler`); `gear_agree`: true positives whose event "
         "guessed the label's gear (squid jigger or not). Squid jiggers: "
         "`simulate/behaviours.py` `squid_jigger` (five in DPRK East Sea waters on `dprk-2019`, "
-        "three in the East China and Yellow Seas on every scenario).",
+        "three in the East China and Yellow Seas on `dprk-2019` and `baseline`).",
         "",
         "| " + " | ".join(cols) + " |",
         "|" + "---|" * len(cols),
