@@ -186,3 +186,19 @@ def test_a_ship_at_anchor_for_days_is_not_jigging() -> None:
     anchored = sampled(A, 72, straight(0.3, 200), every_min=5.0)  # slow by day and by night
     assert run(anchored, types=typed((A, 30))).height == 0
     assert run(anchored, types=typed((A, 70))).height == 0
+
+
+def test_a_jigging_night_runs_from_sunset_not_from_fixed_clock_hours() -> None:
+    # 1 March at 40° N, 131° E: sunset about 17:40 local solar time (08:55 UTC), sunrise
+    # about 06:20 (21:35 UTC); the lamps go on at sunset, not at 19 h
+    night = pl.concat([sampled(A, 12, straight(0.3, 200), start_h=9.0),
+                       sampled(A, 4, straight(8.0, 0), start_h=21.2)])
+    data = detection_input(night, vessel_reports=typed((A, 30)),
+                           reference=open_sea_reference())
+    by_sun = detect(data, FishingParams())
+    fixed = detect(data, FishingParams(night_by_sun=False))
+    assert by_sun.height == fixed.height == 1
+    start_sun = (by_sun["start_time"][0] - T0) / timedelta(hours=1)
+    start_fixed = (fixed["start_time"][0] - T0) / timedelta(hours=1)
+    assert start_sun < 9.5 and start_fixed > 10.0  # 19 h local is 10:16 UTC
+    assert by_sun["duration_h"][0] > fixed["duration_h"][0] + 1.5

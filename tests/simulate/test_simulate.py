@@ -74,8 +74,12 @@ def test_baseline_has_no_planted_labels():
     f = generate("baseline", 3, vessels=20, days=2)
     assert f.labels.height > 0
     assert not f.labels["planted"].any()
+    # loitering: the squid jiggers' night drifts and the vessel drifting offshore (ordinary
+    # traffic, loitering by the definition)
     assert set(f.labels["event_type"]) <= {"port_call", "zone_entry", "draught_change",
-                                           "ais_gap", "fishing", "pair_trawling"}
+                                           "ais_gap", "fishing", "pair_trawling", "loitering"}
+    loit = f.labels.filter(pl.col("event_type") == "loitering")
+    assert set(loit["behaviour"]) <= {"background"}
 
 
 @pytest.mark.parametrize("fmt", ["marinecadastre", "nmea", "parquet"])

@@ -11,8 +11,9 @@ jiggers):
   course changes, i.e. low straightness (net displacement / path length) over a few hours: a
   trawler tows at 2-5 kn back and forth over a ground, a ship in transit at the same speed
   goes straight;
-- **squid jigging**: at night, near-stationary drift at sea (lights on, sea anchor out), the
-  boat moving by day. A drift that does not keep to the night is loitering, not jigging.
+- **squid jigging**: at night (sunset to sunrise where the boat is), near-stationary drift at
+  sea (lights on, sea anchor out), the boat moving by day. A drift that does not keep to the
+  night is loitering, not jigging.
 
 Each vessel's track is resampled onto the 10-minute grid shared with the encounter and
 loitering detectors (so dark gaps are never bridged). Grid points within
@@ -106,9 +107,16 @@ class FishingParams(Params):
     max_drift_speed_knots: a squid-jigging point's hourly mean speed is below this. 1 kn,
         chosen by us: a jigger on a sea anchor drifts with the current (a few tenths of a
         knot), a ship under way is faster.
-    night_start_local_h, night_end_local_h: local solar time (UTC + longitude / 15) of night,
-        when jiggers light and fish (clock hours, taken modulo 24). 19 h to 5 h, chosen by us
-        for the Sea of Japan's squid season (summer-autumn: sunset about 19 h, sunrise about
+    night_by_sun: night is from sunset to sunrise at each grid point's latitude and date
+        (the sun's centre below -0.833°, the almanac sunset: refraction and the solar disc),
+        when jiggers light their lamps and fish. True: sunset moves by about three hours over
+        the squid seasons of the Sea of Japan and the Yellow Sea (about 19 h local solar time
+        in June at 40° N, 16:40 h in December), so fixed hours cut hours off every jigging
+        night outside midsummer (in March, sunset is about 17:40 h). False: the fixed hours
+        below.
+    night_start_local_h, night_end_local_h: with ``night_by_sun`` False, local solar time
+        (UTC + longitude / 15) of night (clock hours, taken modulo 24). 19 h to 5 h, chosen
+        by us for the Sea of Japan's summer squid season (sunset about 19 h, sunrise about
         5 h local solar time).
     min_night_share: a drift episode counts as jigging when at least this share of it is at
         night. 0.8, chosen by us: a drift that keeps to the night.
@@ -146,6 +154,7 @@ class FishingParams(Params):
     straightness_window_h: float = 3.0
     straightness_hold_h: float = 1.0
     max_drift_speed_knots: float = 1.0
+    night_by_sun: bool = True
     night_start_local_h: float = 19.0
     night_end_local_h: float = 5.0
     min_night_share: float = 0.8
@@ -249,6 +258,25 @@ def local_night(grid: pl.DataFrame, start_h: float, end_h: float) -> BoolArray:
     return np.asarray((local >= start_h) & (local < end_h))
 
 
+SUNSET_ELEVATION_DEG = -0.833
+"""The sun's centre at sunset and sunrise: refraction (34') and the solar semi-diameter (16')."""
+
+
+def sun_night(grid: pl.DataFrame) -> BoolArray:
+    """Whether the sun is set at each grid point (its centre below
+    :data:`SUNSET_ELEVATION_DEG`): declination by day of year (Cooper 1969), hour angle from
+    local mean solar time (the equation of time, < 17 min, is ignored)."""
+    ts = grid["timestamp"].dt.epoch("us").to_numpy()
+    lat = np.radians(grid["lat"].to_numpy())
+    lon = grid["lon"].to_numpy()
+    day = ts / (24 * US_PER_H)
+    doy = np.floor(day - np.floor(day / 365.2425) * 365.2425) + 1  # ~day of year (UTC)
+    decl = np.radians(-23.44) * np.cos(2 * np.pi / 365.0 * (doy + 10))
+    hour_angle = np.radians(15.0 * (((ts / US_PER_H) % 24.0 + lon / 15.0) % 24.0 - 12.0))
+    sin_elev = np.sin(lat) * np.sin(decl) + np.cos(lat) * np.cos(decl) * np.cos(hour_angle)
+    return np.asarray(sin_elev < np.sin(np.radians(SUNSET_ELEVATION_DEG)))
+
+
 def ship_types(reports: pl.DataFrame) -> dict[int, int]:
     """Each MMSI's most often reported non-zero AIS ship type."""
     if reports.height == 0 or "ship_type" not in reports.columns:
@@ -287,7 +315,8 @@ def classify(grid: pl.DataFrame, data: DetectionInput, p: FishingParams) -> pl.D
     straight = straightness(grid, p.straightness_window_h, p.resample_interval_min)
     seg = grid["seg"].to_numpy()
     turn = turn_deg(course_deg(grid), seg)
-    night = local_night(grid, p.night_start_local_h, p.night_end_local_h)
+    night = (sun_night(grid) if p.night_by_sun
+             else local_night(grid, p.night_start_local_h, p.night_end_local_h))
     # the local solar day a night starts on (noon to noon): nights of a drift are counted
     ts = grid["timestamp"].dt.epoch("us").to_numpy()
     local_us = ts + grid["lon"].to_numpy() / 15.0 * US_PER_H

@@ -8,7 +8,10 @@ mechanically (gaps, port calls, zones, identity and draught edits) is labelled f
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
 
 import numpy as np
@@ -16,7 +19,7 @@ import numpy as np
 from sanctionwatch.geo import KNOT_M_PER_S, haversine_m
 from sanctionwatch.reference import Port
 from sanctionwatch.simulate.labels import label
-from sanctionwatch.simulate.traffic import SPEEDS_KN, ShipBuilder, offset
+from sanctionwatch.simulate.traffic import SPEEDS_KN, Route, ShipBuilder, offset, route_ok
 from sanctionwatch.simulate.world import World, find_port, port_catalogue
 
 FOREIGN_MIDS = (412, 413, 414, 416, 431, 440, 441, 477, 563, 273, 352, 636, 538)
@@ -201,6 +204,157 @@ def _fishing_labels(w: World, boats: list[ShipBuilder], fished: list[list[tuple[
                                   gear=gear))
 
 
+@contextmanager
+def own_rng(w: World, rng: np.random.Generator) -> Iterator[None]:
+    """Draw every number of the block from ``rng`` instead of the scenario's generator (so
+    ships added at the end leave every existing ship's draws unchanged)."""
+    main = w.rng
+    w.rng = rng
+    try:
+        yield
+    finally:
+        w.rng = main
+
+
+JIGGER_DAY_SPEED_KN = (7.0, 10.0)
+"""Daytime speed of a squid jigger searching for squid or moving to new grounds: Chinese
+jiggers of 40-70 m cruise at about 8-10 kn; searching with the sonar they go a little slower.
+Above the trawling band, so a jigger's day reads as transit."""
+JIGGER_DRIFT_KN = (0.2, 0.6)
+"""Night drift on a sea (parachute) anchor with the lamps on: the boat goes with the surface
+current, a few tenths of a knot (the Tsushima Warm Current and the Yellow Sea currents run at
+0.2-0.8 kn)."""
+
+JIGGER_CLEAR_OF_PORT_KM = 30.0
+"""Where a jigger's day ends (and its night drift starts): this far from ports and
+anchorages. A boat lying to a sea anchor with its lamps on keeps clear of anchored ships and
+port approaches, and a night's drift (up to 0.6 kn for 13 h, ~14 km) must not carry it
+among them; the trawlers' grounds keep 20 km (:func:`fishing_ground`)."""
+
+
+def sun_hours(lat_deg: float, when: datetime) -> tuple[float, float]:
+    """Sunrise and sunset in local mean solar hours (UTC + longitude / 15) at ``lat_deg`` on
+    ``when``'s date: solar declination (Cooper 1969) and the hour angle of the sun at -0.833°
+    (refraction and the solar disc); the equation of time (< 17 min) is ignored."""
+    doy = when.timetuple().tm_yday
+    decl = np.radians(-23.44) * np.cos(2 * np.pi / 365.0 * (doy + 10))
+    phi = np.radians(lat_deg)
+    cos_h = (np.sin(np.radians(-0.833)) - np.sin(phi) * np.sin(decl)) / (
+        np.cos(phi) * np.cos(decl))
+    h = float(np.degrees(np.arccos(np.clip(cos_h, -1.0, 1.0)))) / 15.0
+    return 12.0 - h, 12.0 + h
+
+
+def _minutes_to_local(w: World, t: int, lon: float, hour: float) -> int:
+    """Minutes from scenario minute ``t`` to the next local solar ``hour`` at ``lon``."""
+    utc = w.time(t)
+    local_min = (utc.hour * 60 + utc.minute + lon * 4.0) % 1440.0
+    return round((hour * 60.0 - local_min) % 1440.0)
+
+
+def _at_sea_leg(w: World, s: ShipBuilder, box: tuple[float, float, float, float],
+                length_m: float) -> Route | None:
+    """A straight leg of ``length_m`` from the ship's position towards a fishing ground of
+    ``box``, clear of land, ending 25 km or more offshore and :data:`JIGGER_CLEAR_OF_PORT_KM`
+    from ports and anchorages."""
+    la0, lo0 = s.pos
+    for _ in range(20):
+        tgt = fishing_ground(w, box)
+        d = float(haversine_m(la0, lo0, tgt[0], tgt[1]))
+        f = min(1.0, length_m / d) if d > 0 else 0.0
+        la1 = la0 + f * (tgt[0] - la0)
+        lo1 = lo0 + f * (tgt[1] - lo0)
+        if (float(w.ref.distance_from_shore_km(la1, lo1)) < 25
+                or float(w.ref.distance_to_port_km(la1, lo1)[0]) < JIGGER_CLEAR_OF_PORT_KM):
+            continue
+        r = Route.of(np.array([la0, la1]), np.array([lo0, lo1]))
+        if r.length_m > 100 and route_ok(r, w.ref):
+            return r
+    return None
+
+
+def squid_jigger(w: World, box: tuple[float, float, float, float], *, mid: int = 412,
+                 behaviour: str = "background", declared: bool = True,
+                 nights: int | None = None) -> ShipBuilder:
+    """A lighting squid jigger (class B, MID ``mid``): by day it steams at 7-10 kn in legs
+    across the grounds of ``box`` (searching, moving to new grounds); from sunset to sunrise
+    (local solar time, :func:`sun_hours`) it lies to a sea anchor with its lamps on and
+    drifts with the current at 0.2-0.6 kn while it jigs. ``declared``: AIS ship type 30
+    (fishing), else 0 (not available). ``nights``: jigging nights before it steams home to
+    the nearest Chinese port of the catalogue and stays (None: every night of the run).
+    One ``fishing`` label (``gear=squid_jigger``) per jigging night."""
+    s = w.ship("fishing", mid, 3.8, ais_class="B", behaviour=behaviour)
+    length = float(int(w.rng.integers(40, 70)))
+    s.statics[0] = replace(s.statics[0], ship_type=30 if declared else 0, length_m=length,
+                           width_m=float(round(length / 6.5)))
+    start = fishing_ground(w, box)
+    s.stay(1, *start, status=0)
+    speed = w.rng.uniform(*JIGGER_DAY_SPEED_KN)
+    current_deg = w.rng.uniform(0, 360)
+    done = 0
+    while s.t < w.end_min and (nights is None or done < nights):
+        lat, lon = s.pos
+        rise, sset = sun_hours(lat, w.time(s.t))
+        dusk = s.t + _minutes_to_local(w, s.t, lon, sset + w.rng.uniform(-0.3, 0.3))
+        dawn_in = _minutes_to_local(w, s.t, lon, rise)
+        if dawn_in < dusk - s.t:  # night now (the run starts at night): lights on until dawn
+            dusk = s.t
+        while dusk - s.t > 20:  # day: legs of 1-3 h at cruising speed until dusk
+            leg_min = min(dusk - s.t, int(w.rng.integers(60, 180)))
+            r = _at_sea_leg(w, s, box, speed * KNOT_M_PER_S * 60.0 * leg_min)
+            if r is None:
+                s.stay(dusk - s.t, *s.pos, status=0)
+                break
+            s.sail(r, speed, slow_last_m=0.0)
+        if s.t >= w.end_min:
+            break
+        if dusk > s.t:
+            s.stay(dusk - s.t, *s.pos, status=0)
+        lat, lon = s.pos
+        rise, _ = sun_hours(lat, w.time(s.t))
+        night = _minutes_to_local(w, s.t, lon, rise + w.rng.uniform(-0.3, 0.3))
+        t0 = s.t
+        s.stay(night, lat, lon, status=7, drift_kn=w.rng.uniform(*JIGGER_DRIFT_KN),
+               drift_deg=float((current_deg + w.rng.normal(0, 30)) % 360))
+        if t0 < w.end_min:
+            w.labels.append(label("fishing", s.mmsi, w.time(t0),
+                                  w.time(min(s.t, w.end_min) - 1), behaviour=behaviour,
+                                  gear="squid_jigger"))
+        done += 1
+        s.stay(int(w.rng.integers(20, 45)), *s.pos, status=0)  # lamps off, anchor in
+    if s.t < w.end_min:  # home: the nearest Chinese port, then in port to the end
+        cat = [p for p in port_catalogue(w.ref) if p.country_iso3 == "CHN"]
+        la, lo = s.pos
+        home = min(cat, key=lambda p: float(haversine_m(la, lo, p.lat, p.lon)))
+        if not _voyage(w, s, w.berth(home), speed):
+            s.stay(1, *s.pos, status=0)
+        s.stay(max(60, w.end_min - s.t), *s.pos)
+    return s
+
+
+def drifting_offshore(w: World, box: tuple[float, float, float, float]) -> ShipBuilder:
+    """Hard negative for squid jigging: a fishing vessel (type 30, class B) lying stopped at
+    sea day and night for 2-3 days (waiting out weather or for a carrier), drifting at
+    0.1-0.4 kn, then steaming home: slow at night, but slow by day too, so not jigging.
+    Behaviour ``background`` (ordinary traffic, neither planted nor evasion); the hard
+    negative ``drifting_offshore`` names it."""
+    s = w.ship("fishing", 412, 3.5, ais_class="B")
+    s.stay(1, *fishing_ground(w, box), status=0)
+    dur = int(w.rng.integers(2 * 24 * 60 + 8 * 60, 3 * 24 * 60))
+    s.stay(dur, *s.pos, status=0, drift_kn=w.rng.uniform(0.1, 0.4),
+           drift_deg=w.rng.uniform(0, 360))
+    w.hard_negatives.append({"kind": "drifting_offshore", "not": "fishing", "mmsi": s.mmsi,
+                             "other_mmsi": None, "start_time": w.time(0),
+                             "end_time": w.time(dur)})
+    cat = [p for p in port_catalogue(w.ref) if p.country_iso3 == "CHN"]
+    la, lo = s.pos
+    home = min(cat, key=lambda p: float(haversine_m(la, lo, p.lat, p.lon)))
+    if not _voyage(w, s, w.berth(home), w.rng.uniform(8.0, 10.0)):
+        s.stay(1, *s.pos, status=0)
+    s.stay(max(60, w.end_min - s.t), *s.pos)
+    return s
+
+
 def sts_pair(w: World, area: str, idx: int, dark: bool) -> None:
     """Ship-to-ship transfer of refined petroleum (S/2018/171, S/2019/171, S/2020/151).
 
@@ -373,7 +527,7 @@ def coal_run(w: World, idx: int) -> None:
 
 
 HARD_NEGATIVES = {"pilot_boat": "encounter", "coastal_gap": "ais_gap", "bunkering": "encounter",
-                  "pair_trawl": "encounter"}
+                  "pair_trawl": "encounter", "drifting_offshore": "fishing"}
 """Hard-negative kinds and the event type each must not be labelled (or detected) as."""
 
 
@@ -398,8 +552,6 @@ def pilot_boat(w: World) -> None:
     pilot = w.ship("pilot", 413, 1.5, behaviour="pilot_boat")
     t_meet = int(tr.t[b0])
     home = w.berth(port)
-    from sanctionwatch.simulate.traffic import Route
-
     out = Route.of(np.array([home[0], tr.lat[b0]]), np.array([home[1], tr.lon[b0]]))
     travel = int(np.ceil(out.length_m / (14 * KNOT_M_PER_S * 60))) + 1  # samples of sail()
     if t_meet - travel < 1:

@@ -194,6 +194,7 @@ def build_world(scenario: str, seed: int, vessels: int, days: int) -> World:
     w = World(np.random.default_rng(seed), ref, START[scenario], days * 24 * 60)
     if scenario == "baseline":
         _background(w, vessels)
+        _squid_jiggers(w, seed, dprk=False)
         return w
     if scenario == "messy":
         w.mess = messy.plan(w, vessels, _background)
@@ -219,7 +220,34 @@ def build_world(scenario: str, seed: int, vessels: int, days: int) -> World:
     bv.pilot_boat(w)
     bv.coastal_gap(w)
     _background(w, max(0, vessels - len(w.ships) - planted_budget + 30))
+    _squid_jiggers(w, seed, dprk=True)
     return w
+
+
+SQUID_STREAM = 19
+"""The jiggers' generator is ``default_rng((seed, SQUID_STREAM))`` (issue 19)."""
+
+
+def _squid_jiggers(w: World, seed: int, dprk: bool) -> None:
+    """Lighting squid jiggers, added after every other ship and drawing only from their own
+    generator (plan, reception and noise), so no earlier ship, label or draw changes. Park et
+    al. 2020 found the Chinese fleet in DPRK East Sea waters mostly lighting vessels and pair
+    trawlers: ``dprk`` adds five there (behaviour ``fishing_dprk_waters``, staying every
+    night); every scenario gets three ordinary jiggers in the East China and Yellow Seas that
+    go home after 3-5 nights, and one fishing vessel drifting day and night (hard negative)."""
+    rng = np.random.default_rng((seed, SQUID_STREAM))
+    first = len(w.ships)
+    with bv.own_rng(w, rng):
+        if dprk:
+            for k in range(5):  # type 30 on 3 of 5: type is supporting evidence only
+                bv.squid_jigger(w, DPRK_EAST_SEA, behaviour="fishing_dprk_waters",
+                                declared=k % 2 == 0)
+        for k in range(3):
+            bv.squid_jigger(w, EAST_CHINA_SEA if k % 2 == 0 else YELLOW_SEA,
+                            declared=k != 1, nights=int(rng.integers(3, 6)))
+        bv.drifting_offshore(w, YELLOW_SEA)
+    for s in w.ships[first:]:
+        s.rng = rng
 
 
 def _bunkering(w: World) -> None:
@@ -253,7 +281,9 @@ def _spoof_jumps(w: World, pos: pl.DataFrame, n: int) -> list[dict[str, Any]]:
     """Impossible jumps: 1-2 fixes of a ship reported ~300-500 km away, at sea, outside every
     zone and far from ports, then back on its track."""
     rows: list[dict[str, Any]] = []
-    cand = pos.filter((pl.col("behaviour") == "background") & (pl.col("sog_knots") > 8))
+    own_ids = [s.ship_id for s in w.ships if s.rng is not None]  # not own-generator ships
+    cand = pos.filter((pl.col("behaviour") == "background") & (pl.col("sog_knots") > 8)
+                      & ~pl.col("ship_id").is_in(own_ids))
     mmsis = sorted(set(cand["mmsi"].to_list()))
     for m in [mmsis[int(i)] for i in w.rng.choice(len(mmsis), min(n, len(mmsis)),
                                                   replace=False)]:
@@ -289,14 +319,15 @@ def _positions(w: World, tracks: list[Track], cov: Coverage) -> pl.DataFrame:
     for s, tr in zip(w.ships, tracks, strict=True):
         if tr.t.size == 0:
             continue
+        rng = s.rng if s.rng is not None else w.rng
         shore = w.ref.distance_from_shore_km(tr.lat, tr.lon)
-        keep = received(tr, np.asarray(shore, dtype=np.float64), cov, w.rng)
+        keep = received(tr, np.asarray(shore, dtype=np.float64), cov, rng)
         if not keep.any():
             continue
-        lat, lon = noisy(tr.lat[keep], tr.lon[keep], cov, w.rng)
+        lat, lon = noisy(tr.lat[keep], tr.lon[keep], cov, rng)
         n = int(keep.sum())
-        sec = w.rng.integers(0, 60, n)
-        sog = np.round(tr.sog[keep] + np.where(tr.sog[keep] > 0.5, w.rng.normal(0, 0.1, n), 0),
+        sec = rng.integers(0, 60, n)
+        sog = np.round(tr.sog[keep] + np.where(tr.sog[keep] > 0.5, rng.normal(0, 0.1, n), 0),
                        1)
         cog = np.round(tr.cog[keep] % 360.0, 1)
         frames.append(pl.DataFrame({
@@ -394,7 +425,16 @@ def generate(scenario: str, seed: int, vessels: int | None = None, days: int | N
     if scenario == "messy":
         rows = messy.fix_labels(w, w.mess, rows)
     # occasional exact duplicates (one position heard by two receivers)
-    dup = pos.filter(pl.Series(w.rng.random(pos.height) < 0.002))
+    own = [s.ship_id for s in w.ships if s.rng is not None]
+    if own:  # the own-generator ships draw their duplicates from their own generator
+        mine = pos["ship_id"].is_in(own).to_numpy()
+        draw = np.zeros(pos.height)
+        draw[~mine] = w.rng.random(int((~mine).sum()))
+        g = next(s.rng for s in w.ships if s.rng is not None)
+        draw[mine] = g.random(int(mine.sum()))
+        dup = pos.filter(pl.Series(draw < 0.002))
+    else:
+        dup = pos.filter(pl.Series(w.rng.random(pos.height) < 0.002))
     out = pl.concat([pos, dup]).sort(["timestamp", "mmsi", "lat"])
     positions = POSITIONS.conform(out.drop("ship_id", "static", "behaviour", "spoof").with_columns(
         pl.lit("simulated").alias("source"), pl.int_range(1, pl.len() + 1).alias("record"),

@@ -159,6 +159,9 @@ class ShipBuilder:
     static_now: int = 0
     dark_windows: list[tuple[int, int]] = field(default_factory=list)
     mmsi_changes: list[tuple[int, int]] = field(default_factory=list)
+    rng: np.random.Generator | None = None
+    """The generator of the ship's reception and noise (None: the scenario's): ships added
+    after the rest draw their own, so every earlier ship's positions stay as they were."""
 
     @property
     def pos(self) -> tuple[float, float]:
