@@ -163,6 +163,33 @@ def test_boats_too_far_apart_are_not_a_pair(apart_m: float) -> None:
     assert pairs(_pair(apart_m=apart_m)).height == 0
 
 
+def _off_station(path: Path, off_m: float, from_h: float, to_h: float, every_min: float,
+                 off_min: float) -> Path:
+    """``path`` moved ``off_m`` north for the last ``off_min`` of every ``every_min`` between
+    ``from_h`` and ``to_h``: a partner whose fixes (sparse, interpolated across a meander)
+    put it off its station for part of each hour."""
+    def at(h: float) -> tuple[float, float]:
+        n, e = path(h)
+        off = from_h <= h < to_h and ((h - from_h) * 60) % every_min >= every_min - off_min
+        return n + (off_m if off else 0.0), e
+    return at
+
+
+def test_a_pair_seen_together_in_short_runs_across_a_ragged_stretch_is_one_pair_trawl() -> None:
+    # 5 h (more than the 4 h merge gap) where the two are within the pair distance only for
+    # 40 min of every 90 (runs too short to start an event): still one operation
+    path = meander()
+    a = sampled(A, 14, path)
+    ragged = sampled(B, 14, _off_station(path, 450.0, 4, 9, every_min=90, off_min=50),
+                     north_m=450)
+    ev = pairs(a, ragged)
+    assert ev.height == 1 and ev["duration_h"][0] > 13
+    # the same stretch with the partner off station throughout: two pair trawls
+    apart = sampled(B, 14, _off_station(path, 450.0, 4, 9, every_min=90, off_min=90),
+                    north_m=450)
+    assert pairs(a, apart).height == 2
+
+
 def test_two_ships_alongside_and_slow_are_an_encounter_not_a_pair_trawl() -> None:
     slow = pl.concat([sampled(A, 6, straight(0.4)), sampled(B, 6, straight(0.4), north_m=80)])
     assert pairs(slow).height == 0

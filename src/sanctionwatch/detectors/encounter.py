@@ -466,8 +466,14 @@ def _runs(
     p: EncounterParams,
     iv: int,
     ref: ReferenceData,
+    *,
+    short_runs_bridge: bool = False,
 ) -> pl.DataFrame:
     """Runs of consecutive close grid times per track pair, merged when < merge_gap_h apart.
+
+    ``short_runs_bridge``: runs shorter than ``min_run_duration_h`` still count when measuring
+    the gap between two long runs of the pair (and join the event between them), though they
+    never start or end an event on their own; off for encounters (GFW drops them).
 
     Only the rows of merged runs that can still make an event (runs of at least
     ``min_run_duration_h``, merged events of at least ``min_duration_h``, mean position not
@@ -485,9 +491,10 @@ def _runs(
     r0 = np.flatnonzero(new_run)
     r1 = np.append(r0[1:], a.size) - 1
     long_run = (kk[r1] - kk[r0]) * iv >= round(p.min_run_duration_h * US_PER_H)
-    r0, r1 = r0[long_run], r1[long_run]
-    run_id = np.flatnonzero(long_run)
-    if run_id.size == 0:
+    run_id = np.arange(r0.size)
+    if not short_runs_bridge:
+        r0, r1, run_id, long_run = r0[long_run], r1[long_run], run_id[long_run], long_run[long_run]
+    if not long_run.any():
         return pl.DataFrame()
     new_event = np.ones(r0.size, dtype=bool)
     new_event[1:] = (
@@ -495,6 +502,18 @@ def _runs(
         | (tb[r0[1:]] != tb[r0[:-1]])
         | ((kk[r0[1:]] - kk[r1[:-1]]) * iv >= round(p.merge_gap_h * US_PER_H))
     )
+    if short_runs_bridge:
+        # keep the short runs lying between two long runs of one merged group only
+        group = np.cumsum(new_event) - 1
+        n_long = np.cumsum(long_run)
+        g_first = np.flatnonzero(new_event)
+        g_last = np.append(g_first[1:], r0.size) - 1
+        before = n_long - (n_long[g_first] - long_run[g_first])[group]
+        after = n_long[g_last][group] - n_long + long_run
+        inner = (before > 0) & (after > 0)
+        r0, r1, run_id, group = r0[inner], r1[inner], run_id[inner], group[inner]
+        new_event = np.ones(r0.size, dtype=bool)
+        new_event[1:] = group[1:] != group[:-1]
     event_of_run = np.cumsum(new_event) - 1
     e_first = np.flatnonzero(new_event)
     e_last = np.append(e_first[1:], r0.size) - 1

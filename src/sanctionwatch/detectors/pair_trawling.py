@@ -93,7 +93,11 @@ class PairTrawlingParams(Params):
         as the encounter detector (GFW).
     merge_gap_h: runs of one pair less than this apart are one event. 4 h, as the encounter
         detector (GFW ``min_hours_between_encounters``): the same pair search, and a pair
-        hauling and shooting the net again between tows is still one operation.
+        hauling and shooting the net again between tows is still one operation. Unlike
+        encounters, together runs shorter than ``min_run_duration_h`` count when measuring
+        this gap (they never start or end an event): a pair trawling team does not part
+        between tows, and sparse fixes of two meandering boats, interpolated across the
+        meander, confirm their distance and course only in short runs.
     min_distance_to_port_km: grid times where either is nearer than this to a port or
         anchorage are not together times. 10 km, GFW's encounter port distance.
     resample_interval_min: the grid step. 10 min, as the encounter detector (GFW).
@@ -214,7 +218,7 @@ def detect(data: DetectionInput, params: PairTrawlingParams) -> pl.DataFrame:
     a, b = a[keep], b[keep]
     if a.size == 0:
         return pl.DataFrame()
-    close = _runs(pairs_grid, unit, a, b, ep, iv, ref)
+    close = _runs(pairs_grid, unit, a, b, ep, iv, ref, short_runs_bridge=True)
     if close.height == 0:
         return pl.DataFrame()
     course_of = feats.select("track_id", "k", "course")
