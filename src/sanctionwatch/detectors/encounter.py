@@ -633,34 +633,12 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
         .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * US_PER_H))
         .sort("event")
     )
-    # midpoint of the pair in 3-D, averaged: a dateline- and pole-safe mean position
-    mid = ordered_sums(close, "event",
-                       {c: (pl.col(f"{c}_a") + pl.col(f"{c}_b")) / 2 for c in ("x", "y", "z")})
-    events = events.join(mid, on="event", how="left", maintain_order="left").with_columns(
-        *[pl.col(c) / pl.col("n") for c in ("x", "y", "z")]
-    ).drop("n")
-    if events.height == 0:
-        return pl.DataFrame()
-    lat, lon = unit_to_lat_lon(events["x"].to_numpy(), events["y"].to_numpy(),
-                                 events["z"].to_numpy())
-    ref = data.ports_and_places()
-    events = events.with_columns(
-        pl.Series("lat", lat),
-        pl.Series("lon", lon),
-        pl.Series("distance_to_port_km", ref.distance_to_port_km(lat, lon)),
-        pl.Series("distance_from_shore_km", ref.distance_from_shore_km(lat, lon)),
-    ).filter(
-        (pl.col("distance_to_port_km") >= p.min_distance_to_port_km)
-        & (pl.col("distance_from_shore_km") > 0)
-    )
+    events = placed_pair_events(events, close, grid, data.ports_and_places(),
+                                p.min_distance_to_port_km)
     if events.height == 0:
         return pl.DataFrame()
     unknown_is_fast = [pl.col(c).fill_null(np.inf) for c in ("median_speed_a", "median_speed_b")]
-    # Speeds and real support over the event's grid times at sea, as the pairs were found.
-    tracks_in = pl.concat([events["track_a"], events["track_b"]]).unique().implode()
-    at_sea = _outside_ports(grid.filter(pl.col("track_id").is_in(tracks_in)), ref,
-                            p.min_distance_to_port_km)
-    events = events.join(_vessel_stats(at_sea, events), on="event", how="left").filter(
+    events = events.filter(
         (pl.max_horizontal(unknown_is_fast) < p.max_median_speed_knots)
         & (pl.min_horizontal("real_share_a", "real_share_b") >= p.min_real_share)
     )
@@ -680,6 +658,39 @@ def detect(data: DetectionInput, params: EncounterParams) -> pl.DataFrame:
     )
     return pair_event_rows(events, data.tracks, EVENT_TYPE, p.resample_interval_min, details,
                            pl.max_horizontal("median_speed_a", "median_speed_b"))
+
+
+def placed_pair_events(events: pl.DataFrame, close: pl.DataFrame, grid: pl.DataFrame,
+                       ref: ReferenceData, min_distance_to_port_km: float) -> pl.DataFrame:
+    """Two-vessel episodes (``encounter``, ``pair_trawling``) with their position (the
+    dateline- and pole-safe mean of the pair's 3-D midpoints at the ``close`` grid times), its
+    distances to port and shore, and each vessel's speed and real support over its grid times
+    at sea (:func:`_vessel_stats`); only episodes at sea and ``min_distance_to_port_km`` or
+    more from ports and places."""
+    mid = ordered_sums(close, "event",
+                       {c: (pl.col(f"{c}_a") + pl.col(f"{c}_b")) / 2 for c in ("x", "y", "z")})
+    events = events.join(mid, on="event", how="left", maintain_order="left").with_columns(
+        *[pl.col(c) / pl.col("n") for c in ("x", "y", "z")]
+    ).drop("n")
+    if events.height == 0:
+        return events
+    lat, lon = unit_to_lat_lon(events["x"].to_numpy(), events["y"].to_numpy(),
+                               events["z"].to_numpy())
+    events = events.with_columns(
+        pl.Series("lat", lat),
+        pl.Series("lon", lon),
+        pl.Series("distance_to_port_km", ref.distance_to_port_km(lat, lon)),
+        pl.Series("distance_from_shore_km", ref.distance_from_shore_km(lat, lon)),
+    ).filter(
+        (pl.col("distance_to_port_km") >= min_distance_to_port_km)
+        & (pl.col("distance_from_shore_km") > 0)
+    )
+    if events.height == 0:
+        return events
+    tracks_in = pl.concat([events["track_a"], events["track_b"]]).unique().implode()
+    at_sea = _outside_ports(grid.filter(pl.col("track_id").is_in(tracks_in)), ref,
+                            min_distance_to_port_km)
+    return events.join(_vessel_stats(at_sea, events), on="event", how="left")
 
 
 def pair_event_rows(events: pl.DataFrame, tracks: pl.DataFrame, event_type: str,

@@ -22,25 +22,22 @@ import numpy.typing as npt
 import polars as pl
 
 from sanctionwatch.detectors.base import DetectionInput, PairSearch, Params, register
-from sanctionwatch.detectors.common import ordered_sums
 from sanctionwatch.detectors.details import Details, Key
 from sanctionwatch.detectors.encounter import (
     TRACK_COLUMNS,
     EncounterParams,
     _candidate_pairs,
-    _outside_ports,
     _runs,
-    _vessel_stats,
     candidate_pairs,
     encounter_sample,
     pair_event_rows,
+    placed_pair_events,
 )
 from sanctionwatch.detectors.fishing import course_deg
 from sanctionwatch.detectors.loitering import hourly_speed_knots
 from sanctionwatch.geo import EARTH_RADIUS_M
 from sanctionwatch.tracks.resample import (
     interval_us,
-    unit_to_lat_lon,
 )
 from sanctionwatch.units import US_PER_H
 
@@ -243,26 +240,10 @@ def detect(data: DetectionInput, params: PairTrawlingParams) -> pl.DataFrame:
         .filter((pl.col("k1") - pl.col("k0")) * iv >= round(p.min_duration_h * US_PER_H))
         .sort("event")
     )
-    mid = ordered_sums(close, "event",
-                       {c: (pl.col(f"{c}_a") + pl.col(f"{c}_b")) / 2 for c in ("x", "y", "z")})
-    events = events.join(mid, on="event", how="left", maintain_order="left").with_columns(
-        *[pl.col(c) / pl.col("n") for c in ("x", "y", "z")]).drop("n")
+    events = placed_pair_events(events, close, grid, ref, p.min_distance_to_port_km)
     if events.height == 0:
         return pl.DataFrame()
-    lat, lon = unit_to_lat_lon(events["x"].to_numpy(), events["y"].to_numpy(),
-                               events["z"].to_numpy())
-    events = events.with_columns(
-        pl.Series("lat", lat), pl.Series("lon", lon),
-        pl.Series("distance_to_port_km", ref.distance_to_port_km(lat, lon)),
-        pl.Series("distance_from_shore_km", ref.distance_from_shore_km(lat, lon)),
-    ).filter((pl.col("distance_to_port_km") >= p.min_distance_to_port_km)
-             & (pl.col("distance_from_shore_km") > 0))
-    if events.height == 0:
-        return pl.DataFrame()
-    tracks_in = pl.concat([events["track_a"], events["track_b"]]).unique().implode()
-    at_sea = _outside_ports(grid.filter(pl.col("track_id").is_in(tracks_in)), ref,
-                            p.min_distance_to_port_km)
-    events = events.join(_vessel_stats(at_sea, events), on="event", how="left").filter(
+    events = events.filter(
         (pl.min_horizontal(pl.col("median_speed_a").fill_null(0.0),
                            pl.col("median_speed_b").fill_null(0.0)) >= p.min_median_speed_knots)
         & (pl.min_horizontal("real_share_a", "real_share_b") >= p.min_real_share)
